@@ -1,0 +1,87 @@
+package rcf
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// The service's defaults and limits for RANDOM_CUT_FOREST's parameters.
+const (
+	DefaultTrees      = 100
+	DefaultSampleSize = 256
+	DefaultTimeDecay  = 100000
+	DefaultShingle    = 1
+
+	MinTrees, MaxTrees           = 1, 1000
+	MinSampleSize, MaxSampleSize = 10, 1000
+	MinTimeDecay, MaxTimeDecay   = 1, math.MaxInt32
+	MinShingle, MaxShingle       = 1, 30
+	MaxDimensions                = 30
+)
+
+// Config describes a forest. A zero field takes the service's default.
+type Config struct {
+	// Trees is numberOfTrees: how many trees; the score is their mean.
+	Trees int
+	// SampleSize is subSampleSize: points kept per tree. It must be less
+	// than TimeDecay.
+	SampleSize int
+	// TimeDecay is timeDecay: roughly how many recent points matter. The
+	// sampler's decay rate is 1/TimeDecay.
+	TimeDecay int64
+	// Shingle is shingleSize: how many consecutive records form one point.
+	Shingle int
+	// Dimensions is the number of numeric values in each record (1 to 30).
+	Dimensions int
+	// Seed makes a forest reproducible: the same seed and input give the
+	// same scores, bit for bit.
+	Seed uint64
+	// Workers > 1 spreads the trees over that many goroutines for each
+	// record. It changes speed only, never results. Worth it only for large
+	// forests on idle cores.
+	Workers int
+}
+
+// ErrConfig marks an invalid configuration; errors.Is tells it apart.
+var ErrConfig = errors.New("invalid random cut forest configuration")
+
+// withDefaults fills zero fields with the service's defaults.
+func (c Config) withDefaults() Config {
+	if c.Trees == 0 {
+		c.Trees = DefaultTrees
+	}
+	if c.SampleSize == 0 {
+		c.SampleSize = DefaultSampleSize
+	}
+	if c.TimeDecay == 0 {
+		c.TimeDecay = DefaultTimeDecay
+	}
+	if c.Shingle == 0 {
+		c.Shingle = DefaultShingle
+	}
+	if c.Workers < 1 {
+		c.Workers = 1
+	}
+	return c
+}
+
+// validate reports every parameter outside the service's ranges, in the
+// service's own parameter names.
+func (c Config) validate() error {
+	var errs []error
+	check := func(name string, v, lo, hi int64) {
+		if v < lo || v > hi {
+			errs = append(errs, fmt.Errorf("%w: %s is %d, must be between %d and %d", ErrConfig, name, v, lo, hi))
+		}
+	}
+	check("numberOfTrees", int64(c.Trees), MinTrees, MaxTrees)
+	check("subSampleSize", int64(c.SampleSize), MinSampleSize, MaxSampleSize)
+	check("timeDecay", c.TimeDecay, MinTimeDecay, MaxTimeDecay)
+	check("shingleSize", int64(c.Shingle), MinShingle, MaxShingle)
+	check("number of numeric columns", int64(c.Dimensions), 1, MaxDimensions)
+	if c.TimeDecay >= MinTimeDecay && int64(c.SampleSize) >= c.TimeDecay {
+		errs = append(errs, fmt.Errorf("%w: subSampleSize (%d) must be less than timeDecay (%d)", ErrConfig, c.SampleSize, c.TimeDecay))
+	}
+	return errors.Join(errs...)
+}
