@@ -18,7 +18,7 @@ import (
 const benchWarmUp = 20000
 
 func benchForest(b *testing.B, cfg rcf.Config) (*rcf.Forest, []float64) {
-	f, err := rcf.New(cfg)
+	f, err := rcf.New(cfg.WithDefaults())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,7 +20,9 @@ const (
 	MaxDimensions                = 30
 )
 
-// Config describes a forest. A zero field takes the service's default.
+// Config describes a forest. New takes the values as given (a zero is out
+// of range, as in the service); WithDefaults fills in the service's
+// defaults first.
 type Config struct {
 	// Trees is numberOfTrees: how many trees; the score is their mean.
 	Trees int
@@ -46,8 +48,9 @@ type Config struct {
 // ErrConfig marks an invalid configuration; errors.Is tells it apart.
 var ErrConfig = errors.New("invalid random cut forest configuration")
 
-// withDefaults fills zero fields with the service's defaults.
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with each zero parameter set to the service's
+// default.
+func (c Config) WithDefaults() Config {
 	if c.Trees == 0 {
 		c.Trees = DefaultTrees
 	}
@@ -59,9 +62,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Shingle == 0 {
 		c.Shingle = DefaultShingle
-	}
-	if c.Workers < 1 {
-		c.Workers = 1
 	}
 	return c
 }

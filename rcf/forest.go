@@ -40,7 +40,7 @@ type Forest struct {
 
 // New makes an empty forest. Every out-of-range parameter is reported.
 func New(cfg Config) (*Forest, error) {
-	cfg = cfg.withDefaults()
+	cfg.Workers = max(cfg.Workers, 1)
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}

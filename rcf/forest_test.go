@@ -14,7 +14,7 @@ import (
 
 func mustForest(t testing.TB, cfg rcf.Config) *rcf.Forest {
 	t.Helper()
-	f, err := rcf.New(cfg)
+	f, err := rcf.New(cfg.WithDefaults())
 	if err != nil {
 		t.Fatalf("New(%+v): %v", cfg, err)
 	}
@@ -251,15 +251,22 @@ func TestParameterRangeErrorsNameTheParameter(t *testing.T) {
 		{rcf.Config{}, "number of numeric columns is 0"},
 	}
 	for _, c := range cases {
-		_, err := rcf.New(c.cfg)
+		_, err := rcf.New(c.cfg.WithDefaults())
 		if !errors.Is(err, rcf.ErrConfig) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("New(%+v) = %v, want an ErrConfig saying %q", c.cfg, err, c.want)
 		}
 	}
 	// Every bad parameter is reported at once.
-	_, err := rcf.New(rcf.Config{Dimensions: 1, Trees: 0 - 1, Shingle: 40})
+	_, err := rcf.New(rcf.Config{Dimensions: 1, Trees: 0 - 1, Shingle: 40}.WithDefaults())
 	if err == nil || !strings.Contains(err.Error(), "numberOfTrees") || !strings.Contains(err.Error(), "shingleSize") {
 		t.Errorf("two bad parameters: %v, want both named", err)
+	}
+	// Without WithDefaults a zero is out of range, as in the service.
+	_, err = rcf.New(rcf.Config{Dimensions: 1})
+	for _, name := range []string{"numberOfTrees is 0", "subSampleSize is 0", "timeDecay is 0", "shingleSize is 0"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("New with zero parameters: %v, want it to say %q", err, name)
+		}
 	}
 	// The service's bounds themselves are accepted.
 	for _, cfg := range []rcf.Config{

@@ -5,6 +5,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // stateVersion changes whenever the saved form does.
@@ -84,6 +85,30 @@ func (f *Forest) MarshalBinary() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// checkBox verifies an internal node's cut and cached box against its
+// children's boxes.
+func (t *tree) checkBox(id int32) error {
+	n := t.nodes[id]
+	lo, hi := t.boxOf(id)
+	llo, lhi := t.refBox(n.left)
+	rlo, rhi := t.refBox(n.right)
+	if !(lhi[n.cutDim] <= n.cutValue && n.cutValue < rlo[n.cutDim]) {
+		return fmt.Errorf("node %d cut %d@%v does not split its children", id, n.cutDim, n.cutValue)
+	}
+	span := 0.0
+	for i := range lo {
+		if lo[i] != min(llo[i], rlo[i]) || hi[i] != max(lhi[i], rhi[i]) {
+			return fmt.Errorf("node %d box is not its children's union", id)
+		}
+		span += float64(hi[i]) - float64(lo[i])
+	}
+	// The cached span grows by additions, so it may differ in the last bits.
+	if !(math.Abs(t.span[id]-span) <= 1e-9*span) {
+		return fmt.Errorf("node %d caches span %v, its box says %v", id, t.span[id], span)
+	}
+	return nil
+}
+
 // Restore rebuilds a forest saved by MarshalBinary. It checks the state's
 // shape and each tree's structure, so damaged state is an error, not a
 // forest that fails later.
@@ -95,7 +120,8 @@ func Restore(data []byte) (*Forest, error) {
 	if s.Version != stateVersion {
 		return nil, fmt.Errorf("%w: version %d, this build reads %d", ErrState, s.Version, stateVersion)
 	}
-	cfg := s.Config.withDefaults()
+	cfg := s.Config
+	cfg.Workers = max(cfg.Workers, 1)
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrState, err)
 	}
@@ -168,8 +194,9 @@ func restoreTree(ts treeState, dims, capacity int) (tree, error) {
 }
 
 // check verifies that the tree is a tree: every reference in range, each
-// node and leaf reached once, masses adding up, free lists exactly the
-// unreached slots.
+// node and leaf reached once, finite points, masses adding up, each cut
+// splitting its children, each cached box the union of its children's,
+// and free lists exactly the unreached slots.
 func (t *tree) check() error {
 	usedNodes := make([]bool, len(t.nodes))
 	usedLeaves := make([]bool, t.capacity)
@@ -181,6 +208,11 @@ func (t *tree) check() error {
 				return 0, fmt.Errorf("bad leaf reference %d", leaf)
 			}
 			usedLeaves[leaf] = true
+			for _, x := range t.point(leaf) {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					return 0, fmt.Errorf("leaf %d holds %v", leaf, x)
+				}
+			}
 			return t.leafMass[leaf], nil
 		}
 		if int(ref) >= len(t.nodes) || usedNodes[ref] {
@@ -202,7 +234,7 @@ func (t *tree) check() error {
 		if n.mass != l+r {
 			return 0, fmt.Errorf("node %d has mass %d, children %d", ref, n.mass, l+r)
 		}
-		return n.mass, nil
+		return n.mass, t.checkBox(ref)
 	}
 	if t.root != noNode {
 		if _, err := visit(t.root); err != nil {
