@@ -49,6 +49,21 @@ func BenchmarkUpdate(b *testing.B) {
 	}
 }
 
+// BenchmarkUpdateParallel spreads the trees over two goroutines per
+// record (Config.Workers); run it with -cpu 2 to see whether it pays.
+func BenchmarkUpdateParallel(b *testing.B) {
+	f, xs := benchForest(b, rcf.Config{Dimensions: 1, Shingle: 8, Seed: 1, Workers: 2})
+	rec := make([]float64, 1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec[0] = xs[i%len(xs)]
+		if _, err := f.Update(rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+}
+
 func BenchmarkUpdateExplained(b *testing.B) {
 	for _, shingle := range []int{1, 8} {
 		b.Run(fmt.Sprintf("shingle=%d", shingle), func(b *testing.B) {

@@ -113,9 +113,9 @@ func (f *Forest) attributeTree(t *tree, p []float32, high, low, scratch []float6
 	onPath := ^leaf
 	for j := depth - 1; j >= 0; j-- {
 		id := t.path[j]
-		sib := t.nodes[id].left
+		sib := int32(t.nodes[id].left)
 		if sib == onPath {
-			sib = t.nodes[id].right
+			sib = int32(t.nodes[id].right)
 		}
 		onPath = id
 		slo, shi := t.refBox(sib)

@@ -63,11 +63,11 @@ func (f *Forest) MarshalBinary() ([]byte, error) {
 			Keys: smp.keys, Leaves: smp.leaves,
 		}
 		for _, n := range t.nodes {
-			ts.Left = append(ts.Left, n.left)
-			ts.Right = append(ts.Right, n.right)
-			ts.CutDim = append(ts.CutDim, n.cutDim)
+			ts.Left = append(ts.Left, int32(n.left))
+			ts.Right = append(ts.Right, int32(n.right))
+			ts.CutDim = append(ts.CutDim, int32(n.cutDim))
 			ts.CutValue = append(ts.CutValue, n.cutValue)
-			ts.Mass = append(ts.Mass, n.mass)
+			ts.Mass = append(ts.Mass, int32(n.mass))
 		}
 		var err error
 		if ts.RNG, err = t.rng.MarshalBinary(); err != nil {
@@ -90,8 +90,8 @@ func (f *Forest) MarshalBinary() ([]byte, error) {
 func (t *tree) checkBox(id int32) error {
 	n := t.nodes[id]
 	lo, hi := t.boxOf(id)
-	llo, lhi := t.refBox(n.left)
-	rlo, rhi := t.refBox(n.right)
+	llo, lhi := t.refBox(int32(n.left))
+	rlo, rhi := t.refBox(int32(n.right))
 	if !(lhi[n.cutDim] <= n.cutValue && n.cutValue < rlo[n.cutDim]) {
 		return fmt.Errorf("node %d cut %d@%v does not split its children", id, n.cutDim, n.cutValue)
 	}
@@ -181,11 +181,16 @@ func restoreTree(ts treeState, dims, capacity int) (tree, error) {
 		return t, fmt.Errorf("generator: %w", err)
 	}
 	for i := range t.nodes {
-		t.nodes[i] = node{left: ts.Left[i], right: ts.Right[i], cutDim: ts.CutDim[i], cutValue: ts.CutValue[i], mass: ts.Mass[i]}
+		l, r, d, m := ts.Left[i], ts.Right[i], ts.CutDim[i], ts.Mass[i]
+		if l < math.MinInt16 || l > math.MaxInt16 || r < math.MinInt16 || r > math.MaxInt16 ||
+			d < 0 || d > math.MaxUint16 || m < 0 || m > math.MaxUint16 {
+			return t, fmt.Errorf("node %d has a field out of range", i)
+		}
+		t.nodes[i] = node{left: int16(ts.Left[i]), right: int16(ts.Right[i]), cutDim: uint16(ts.CutDim[i]), cutValue: ts.CutValue[i], mass: uint16(ts.Mass[i])}
 	}
+	copy(t.span, ts.Span)
 	t.root = ts.Root
 	copy(t.box, ts.Box)
-	copy(t.span, ts.Span)
 	copy(t.leafPoint, ts.LeafPoint)
 	copy(t.leafMass, ts.LeafMass)
 	t.freeNodes = append(t.freeNodes[:0], ts.FreeNodes...)
@@ -220,21 +225,21 @@ func (t *tree) check() error {
 		}
 		usedNodes[ref] = true
 		n := t.nodes[ref]
-		if n.cutDim < 0 || int(n.cutDim) >= t.dims {
+		if int(n.cutDim) >= t.dims {
 			return 0, fmt.Errorf("node %d cuts dimension %d", ref, n.cutDim)
 		}
-		l, err := visit(n.left)
+		l, err := visit(int32(n.left))
 		if err != nil {
 			return 0, err
 		}
-		r, err := visit(n.right)
+		r, err := visit(int32(n.right))
 		if err != nil {
 			return 0, err
 		}
-		if n.mass != l+r {
+		if int32(n.mass) != l+r {
 			return 0, fmt.Errorf("node %d has mass %d, children %d", ref, n.mass, l+r)
 		}
-		return n.mass, t.checkBox(ref)
+		return int32(n.mass), t.checkBox(ref)
 	}
 	if t.root != noNode {
 		if _, err := visit(t.root); err != nil {
