@@ -34,17 +34,7 @@ func benchForest(b *testing.B, cfg rcf.Config) (*rcf.Forest, []float64) {
 func BenchmarkUpdate(b *testing.B) {
 	for _, shingle := range []int{1, 8} {
 		b.Run(fmt.Sprintf("shingle=%d", shingle), func(b *testing.B) {
-			f, xs := benchForest(b, rcf.Config{Dimensions: 1, Shingle: shingle, Seed: 1})
-			rec := make([]float64, 1)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				rec[0] = xs[i%len(xs)]
-				if _, err := f.Update(rec); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+			benchUpdates(b, rcf.Config{Dimensions: 1, Shingle: shingle, Seed: 1}, false)
 		})
 	}
 }
@@ -52,34 +42,35 @@ func BenchmarkUpdate(b *testing.B) {
 // BenchmarkUpdateParallel spreads the trees over two goroutines per
 // record (Config.Workers); run it with -cpu 2 to see whether it pays.
 func BenchmarkUpdateParallel(b *testing.B) {
-	f, xs := benchForest(b, rcf.Config{Dimensions: 1, Shingle: 8, Seed: 1, Workers: 2})
-	rec := make([]float64, 1)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		rec[0] = xs[i%len(xs)]
-		if _, err := f.Update(rec); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+	benchUpdates(b, rcf.Config{Dimensions: 1, Shingle: 8, Seed: 1, Workers: 2}, false)
 }
 
 func BenchmarkUpdateExplained(b *testing.B) {
 	for _, shingle := range []int{1, 8} {
 		b.Run(fmt.Sprintf("shingle=%d", shingle), func(b *testing.B) {
-			f, xs := benchForest(b, rcf.Config{Dimensions: 1, Shingle: shingle, Seed: 1})
-			rec := make([]float64, 1)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				rec[0] = xs[i%len(xs)]
-				if _, err := f.UpdateExplained(rec); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+			benchUpdates(b, rcf.Config{Dimensions: 1, Shingle: shingle, Seed: 1}, true)
 		})
 	}
+}
+
+func benchUpdates(b *testing.B, cfg rcf.Config, explained bool) {
+	f, xs := benchForest(b, cfg)
+	rec := make([]float64, 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec[0] = xs[i%len(xs)]
+		var err error
+		if explained {
+			_, err = f.UpdateExplained(rec)
+		} else {
+			_, err = f.Update(rec)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
 }
 
 // BenchmarkForestMemory reports the heap a forest at the defaults holds

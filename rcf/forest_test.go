@@ -45,6 +45,9 @@ func TestWarmUpScoresZeroForTheFirstSampleSizeRecords(t *testing.T) {
 		f := mustForest(t, rcf.Config{Dimensions: 1, SampleSize: c.sample, Shingle: c.shingle, Trees: 20, Seed: 7})
 		warmUp := c.sample + c.shingle - 1
 		for i, x := range noisySine(warmUp+50, 3) {
+			if f.Ready() != (i >= warmUp) {
+				t.Fatalf("sample %d shingle %d: before record %d Ready() = %v", c.sample, c.shingle, i, f.Ready())
+			}
 			s := mustUpdate(t, f, x)
 			if i < warmUp && s != 0 {
 				t.Fatalf("sample %d shingle %d: record %d scored %v during warm-up", c.sample, c.shingle, i, s)
