@@ -39,9 +39,9 @@ type Config struct {
 	// Seed makes a forest reproducible: the same seed and input give the
 	// same scores, bit for bit.
 	Seed uint64
-	// Workers > 1 spreads the trees over that many goroutines for each
-	// record. It changes speed only, never results. Worth it only for large
-	// forests on idle cores.
+	// Workers > 1 spreads the trees over that many goroutines (at most one
+	// per tree) for each record. It changes speed only, never results.
+	// Worth it only for large forests on idle cores.
 	Workers int
 }
 

@@ -40,7 +40,7 @@ type Forest struct {
 
 // New makes an empty forest. Every out-of-range parameter is reported.
 func New(cfg Config) (*Forest, error) {
-	cfg.Workers = max(cfg.Workers, 1)
+	cfg.Workers = clampWorkers(cfg.Workers, cfg.Trees)
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -56,6 +56,9 @@ func New(cfg Config) (*Forest, error) {
 	f.initDerived()
 	return f, nil
 }
+
+// clampWorkers keeps Workers between 1 and the number of trees.
+func clampWorkers(workers, trees int) int { return max(1, min(workers, trees)) }
 
 // initDerived sizes what follows from the configuration alone.
 func (f *Forest) initDerived() {

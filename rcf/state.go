@@ -121,51 +121,91 @@ func Restore(data []byte) (*Forest, error) {
 		return nil, fmt.Errorf("%w: version %d, this build reads %d", ErrState, s.Version, stateVersion)
 	}
 	cfg := s.Config
-	cfg.Workers = max(cfg.Workers, 1)
+	cfg.Workers = clampWorkers(cfg.Workers, cfg.Trees)
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrState, err)
 	}
 	f := &Forest{cfg: cfg, dims: cfg.Dimensions * cfg.Shingle, records: s.Records, points: s.Points}
-	if len(s.Shingle) != f.dims || len(s.StrengthMean) != cfg.Dimensions || len(s.Trees) != cfg.Trees ||
-		s.Records < 0 || s.Points < 0 || s.StrengthCount < 0 {
+	if len(s.Shingle) != f.dims || len(s.StrengthMean) != cfg.Dimensions || len(s.Trees) != cfg.Trees {
 		return nil, fmt.Errorf("%w: sizes do not match the configuration", ErrState)
+	}
+	// Points count full shingles; the bound keeps the sampler's clock far
+	// from overflow.
+	if s.Records < 0 || s.Records > 1<<60 || s.Points != max(0, s.Records-int64(cfg.Shingle-1)) {
+		return nil, fmt.Errorf("%w: %d records cannot make %d points", ErrState, s.Records, s.Points)
+	}
+	for _, x := range s.Shingle {
+		if !finite(float64(x)) {
+			return nil, fmt.Errorf("%w: shingle holds %v", ErrState, x)
+		}
+	}
+	for _, m := range s.StrengthMean {
+		if !finite(m) || m < 0 {
+			return nil, fmt.Errorf("%w: strength mean %v", ErrState, m)
+		}
+	}
+	if s.StrengthCount < 0 {
+		return nil, fmt.Errorf("%w: strength count %d", ErrState, s.StrengthCount)
 	}
 	f.shingle = s.Shingle
 	f.strength = strengthState{mean: s.StrengthMean, count: s.StrengthCount}
 	f.trees = make([]tree, cfg.Trees)
 	f.samplers = make([]sampler, cfg.Trees)
+	// Every point enters every sampler until it is full.
+	sampled := int(min(s.Points, int64(cfg.SampleSize)))
 	for i, ts := range s.Trees {
 		t, err := restoreTree(ts, f.dims, cfg.SampleSize)
 		if err != nil {
 			return nil, fmt.Errorf("%w: tree %d: %v", ErrState, i, err)
 		}
-		smp := newSampler(cfg.SampleSize, cfg.TimeDecay, 0, 0)
-		if err := smp.rng.UnmarshalBinary(ts.SamplerRNG); err != nil {
-			return nil, fmt.Errorf("%w: sampler %d generator: %v", ErrState, i, err)
+		smp, err := restoreSampler(ts, cfg, &t, sampled)
+		if err != nil {
+			return nil, fmt.Errorf("%w: sampler %d: %v", ErrState, i, err)
 		}
-		if len(ts.Keys) != len(ts.Leaves) || len(ts.Keys) > cfg.SampleSize || int64(len(ts.Keys)) != int64(t.mass()) {
-			return nil, fmt.Errorf("%w: sampler %d does not match its tree", ErrState, i)
-		}
-		for _, leaf := range ts.Leaves {
-			if leaf < 0 || int(leaf) >= cfg.SampleSize || t.leafMass[leaf] <= 0 {
-				return nil, fmt.Errorf("%w: sampler %d names a missing leaf", ErrState, i)
-			}
-		}
-		entries := make([]int32, cfg.SampleSize)
-		for _, leaf := range ts.Leaves {
-			entries[leaf]++
-		}
-		for leaf, m := range t.leafMass {
-			if entries[leaf] != m {
-				return nil, fmt.Errorf("%w: sampler %d and its tree disagree on leaf %d", ErrState, i, leaf)
-			}
-		}
-		smp.keys = append(smp.keys, ts.Keys...)
-		smp.leaves = append(smp.leaves, ts.Leaves...)
 		f.trees[i], f.samplers[i] = t, smp
 	}
 	f.initDerived()
 	return f, nil
+}
+
+func finite(x float64) bool {
+	return !math.IsNaN(x) && !math.IsInf(x, 0) && math.Abs(x) <= math.MaxFloat32
+}
+
+// restoreSampler checks a sampler against its tree: it holds exactly the
+// tree's points, as many as the forest has seen (up to its capacity), with
+// finite keys in heap order.
+func restoreSampler(ts treeState, cfg Config, t *tree, sampled int) (sampler, error) {
+	smp := newSampler(cfg.SampleSize, cfg.TimeDecay, 0, 0)
+	if err := smp.rng.UnmarshalBinary(ts.SamplerRNG); err != nil {
+		return smp, fmt.Errorf("generator: %w", err)
+	}
+	if len(ts.Keys) != sampled || len(ts.Leaves) != sampled || int(t.mass()) != sampled {
+		return smp, fmt.Errorf("holds %d keys and %d leaves over a tree of %d points, want %d", len(ts.Keys), len(ts.Leaves), t.mass(), sampled)
+	}
+	entries := make([]int32, cfg.SampleSize)
+	for _, leaf := range ts.Leaves {
+		if leaf < 0 || int(leaf) >= cfg.SampleSize || t.leafMass[leaf] <= 0 {
+			return smp, fmt.Errorf("names missing leaf %d", leaf)
+		}
+		entries[leaf]++
+	}
+	for leaf, m := range t.leafMass {
+		if entries[leaf] != m {
+			return smp, fmt.Errorf("and its tree disagree on leaf %d", leaf)
+		}
+	}
+	for i, k := range ts.Keys {
+		if math.IsNaN(k) || math.IsInf(k, 0) {
+			return smp, fmt.Errorf("key %v", k)
+		}
+		if i > 0 && ts.Keys[(i-1)/2] < k {
+			return smp, errors.New("keys out of heap order")
+		}
+	}
+	smp.keys = append(smp.keys, ts.Keys...)
+	smp.leaves = append(smp.leaves, ts.Leaves...)
+	return smp, nil
 }
 
 func restoreTree(ts treeState, dims, capacity int) (tree, error) {
