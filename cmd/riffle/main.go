@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -11,7 +12,9 @@ import (
 
 func main() {
 	if err := newRootCommand().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "riffle:", err)
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "riffle:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -24,6 +27,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRCFCommand())
+	root.AddCommand(newRCFCommand(), newCheckCommand())
 	return root
 }
