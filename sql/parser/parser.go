@@ -31,6 +31,23 @@ func Parse(src string) (*ast.Script, error) {
 	return script, nil
 }
 
+// ParseType reads a type as written in SQL, such as VARCHAR(16) or DOUBLE
+// PRECISION (for schemas given as JSON).
+func ParseType(src string) (ast.TypeName, error) {
+	p := newParser(src)
+	var t ast.TypeName
+	p.guard(func() {
+		t = p.typeName()
+		if p.tok.kind != tEOF {
+			p.fail("unexpected %s after the type", p.tok)
+		}
+	})
+	if len(p.errs.errs) > 0 {
+		return t, ErrorList(p.errs.errs).sorted()
+	}
+	return t, nil
+}
+
 // ParseExpr reads a single expression, for tests and tools.
 func ParseExpr(src string) (ast.Expr, error) {
 	p := newParser(src)
