@@ -1,0 +1,211 @@
+// Package runner runs an application offline: its SQL over a replay file
+// on a simulated clock, printing the rows of chosen in-application streams
+// as JSON lines. The same records and seed always print the same lines.
+package runner
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/riffle-sql/riffle/record"
+	"github.com/riffle-sql/riffle/replay"
+	"github.com/riffle-sql/riffle/sql/engine"
+	"github.com/riffle-sql/riffle/sql/parser"
+	"github.com/riffle-sql/riffle/sql/plan"
+	"github.com/riffle-sql/riffle/sql/types"
+)
+
+// InputStream is the name of the application's (first) input stream.
+const InputStream = "SOURCE_SQL_STREAM_001"
+
+// DefaultStream is printed when no stream is chosen.
+const DefaultStream = "DESTINATION_SQL_STREAM"
+
+// DiscoverySample is how many leading records schema discovery reads.
+const DiscoverySample = 100
+
+// Options describe one offline run.
+type Options struct {
+	SQL         string
+	Application string // names the run in seeds and messages
+	Schema      *record.Schema
+	Streams     []string // default: DESTINATION_SQL_STREAM
+	Seed        uint64
+}
+
+// SQLError carries every parse or plan error; Error renders them one a
+// line.
+type SQLError struct{ Errs []string }
+
+func (e *SQLError) Error() string {
+	s := ""
+	for i, m := range e.Errs {
+		if i > 0 {
+			s += "\n"
+		}
+		s += m
+	}
+	return s
+}
+
+// Compile parses and plans SQL for an input stream with the schema's
+// columns. Errors are positioned line:column.
+func Compile(sql string, schema record.Schema, application string, seed uint64) (*plan.Graph, error) {
+	script, err := parser.Parse(sql)
+	if err != nil {
+		var list parser.ErrorList
+		if errors.As(err, &list) {
+			msgs := make([]string, len(list))
+			for i, e := range list {
+				msgs[i] = e.Error()
+			}
+			return nil, &SQLError{Errs: msgs}
+		}
+		return nil, err
+	}
+	cols, err := schema.Columns()
+	if err != nil {
+		return nil, err
+	}
+	in := &plan.Stream{Name: InputStream}
+	for _, c := range cols {
+		in.Columns = append(in.Columns, plan.Column{Name: c.Name, Type: c.Type})
+	}
+	g, err := plan.Plan(script, plan.Options{Inputs: []*plan.Stream{in}, Seed: seed, Application: application})
+	if err != nil {
+		var list plan.ErrorList
+		if errors.As(err, &list) {
+			msgs := make([]string, len(list))
+			for i, e := range list {
+				msgs[i] = e.Error()
+			}
+			return nil, &SQLError{Errs: msgs}
+		}
+		return nil, err
+	}
+	return g, nil
+}
+
+// Run replays records through the application and writes the chosen
+// streams' rows to out.
+func Run(opts Options, records io.Reader, out io.Writer) error {
+	rd := replay.NewReader(records)
+	var buffered []replay.Record
+	schema := opts.Schema
+	if schema == nil {
+		var samples [][]byte
+		for len(buffered) < DiscoverySample {
+			rec, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			buffered = append(buffered, rec)
+			samples = append(samples, rec.Data)
+		}
+		s, err := record.Discover(samples)
+		if err != nil {
+			return err
+		}
+		schema = &s
+	}
+	g, err := Compile(opts.SQL, *schema, opts.Application, opts.Seed)
+	if err != nil {
+		return err
+	}
+	app, err := engine.New(g)
+	if err != nil {
+		return err
+	}
+	mapper, err := record.NewMapper(*schema)
+	if err != nil {
+		return err
+	}
+	streams := opts.Streams
+	if len(streams) == 0 {
+		streams = []string{DefaultStream}
+	}
+	w := bufio.NewWriter(out)
+	var line []byte
+	for _, name := range streams {
+		st, ok := g.Stream(name)
+		var cols []plan.Column
+		switch {
+		case ok:
+			cols = st.Columns
+		case name == engine.ErrorStream:
+			cols = engine.ErrorColumns
+		default:
+			return fmt.Errorf("no stream %s in the application (streams: %v)", name, app.Streams())
+		}
+		label := ""
+		if len(streams) > 1 {
+			label = name
+		}
+		if err := app.Subscribe(name, func(r engine.Row) {
+			line = appendRow(line[:0], label, cols, r)
+			w.Write(line)
+		}); err != nil {
+			return err
+		}
+	}
+	feed := func(rec replay.Record) error {
+		at := rec.Arrival.UnixMilli()
+		app.Advance(at)
+		rows, err := mapper.Map(rec.Data)
+		if err != nil {
+			app.ReportError(at, "RECORD_MAPPING_ERROR", err.Error(), at, rec.Data, "")
+			return nil
+		}
+		for _, vals := range rows {
+			if err := app.Insert(InputStream, engine.Row{Time: at, Values: vals}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, rec := range buffered {
+		if err := feed(rec); err != nil {
+			return err
+		}
+	}
+	for {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := feed(rec); err != nil {
+			return err
+		}
+	}
+	// The clock runs on past the last record: every window closes at its end.
+	app.Advance(engine.Forever)
+	return w.Flush()
+}
+
+// appendRow renders {"STREAM":..., "ROWTIME":"...Z", "COL": value, ...}.
+func appendRow(b []byte, stream string, cols []plan.Column, r engine.Row) []byte {
+	b = append(b, '{')
+	if stream != "" {
+		b = append(b, `"STREAM":`...)
+		b = types.AppendJSONString(b, stream)
+		b = append(b, ',')
+	}
+	b = append(b, `"ROWTIME":`...)
+	b = types.AppendJSONString(b, time.UnixMilli(r.Time).UTC().Format("2006-01-02T15:04:05.000Z"))
+	for i, c := range cols {
+		b = append(b, ',')
+		b = types.AppendJSONString(b, c.Name)
+		b = append(b, ':')
+		b = r.Values[i].AppendJSON(b)
+	}
+	return append(b, '}', '\n')
+}

@@ -1,0 +1,169 @@
+// Package engine runs a planned application: rows pushed into its input
+// streams flow through the pumps' operators into in-application streams,
+// and a clock ("no row before time t will come") moves through the same
+// graph so that windows close on time without waiting for later rows. It
+// is single-threaded and deterministic: the same rows and clock give the
+// same output.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/riffle-sql/riffle/sql/plan"
+	"github.com/riffle-sql/riffle/sql/types"
+)
+
+// Row is a row of an in-application stream: its ROWTIME (ms since the
+// epoch) and its declared columns.
+type Row struct {
+	Time   int64
+	Values []types.Value
+}
+
+// Forever is the clock value that closes every window: the end of a replay.
+const Forever = math.MaxInt64
+
+// ErrorStream is the name of the in-application error stream.
+const ErrorStream = "error_stream"
+
+// ErrorColumns are error_stream's columns, as the service defines them.
+var ErrorColumns = []plan.Column{
+	{Name: "ERROR_TIME", Type: types.Type{Kind: types.Timestamp}},
+	{Name: "ERROR_LEVEL", Type: types.Type{Kind: types.Varchar, Length: 10}},
+	{Name: "ERROR_NAME", Type: types.Type{Kind: types.Varchar, Length: 32}},
+	{Name: "MESSAGE", Type: types.Type{Kind: types.Varchar, Length: 4096}},
+	{Name: "DATA_ROWTIME", Type: types.Type{Kind: types.Timestamp}},
+	{Name: "DATA_ROW", Type: types.Type{Kind: types.Varchar, Length: 49152}},
+	{Name: "PUMP_NAME", Type: types.Type{Kind: types.Varchar, Length: 128}},
+}
+
+// App is a running application.
+type App struct {
+	graph   *plan.Graph
+	streams map[string]*stream
+	errors  *stream
+	clock   int64
+}
+
+// New builds the operators of every pump.
+func New(g *plan.Graph) (*App, error) {
+	a := &App{graph: g, streams: map[string]*stream{}, clock: math.MinInt64}
+	for _, s := range g.Streams {
+		a.streams[s.Name] = newStream(s.Name, s.Columns)
+	}
+	a.errors = newStream(ErrorStream, ErrorColumns)
+	a.streams[ErrorStream] = a.errors
+	for _, s := range g.Streams {
+		if s.Input {
+			a.streams[s.Name].producers = 1 // the feeder
+		}
+	}
+	for _, p := range g.Pumps {
+		target := a.streams[p.Target.Name]
+		sink := &pumpSink{app: a, pump: p, target: target, producer: target.producers}
+		target.producers++
+		if err := a.build(p.Root, sink, 0, p.Name); err != nil {
+			return nil, fmt.Errorf("pump %s: %w", p.Name, err)
+		}
+	}
+	for _, s := range a.streams {
+		s.bounds = make([]int64, s.producers)
+		for i := range s.bounds {
+			s.bounds[i] = math.MinInt64
+		}
+		s.queues = make([][]Row, s.producers)
+	}
+	return a, nil
+}
+
+// Subscribe calls fn with every row the stream receives, in order.
+func (a *App) Subscribe(name string, fn func(Row)) error {
+	s, ok := a.streams[name]
+	if !ok {
+		return fmt.Errorf("no stream %s", name)
+	}
+	s.sinks = append(s.sinks, fn)
+	return nil
+}
+
+// Streams lists the stream names: the graph's, then error_stream.
+func (a *App) Streams() []string {
+	var names []string
+	for _, s := range a.graph.Streams {
+		names = append(names, s.Name)
+	}
+	return append(names, ErrorStream)
+}
+
+// ErrOutOfOrder rejects an input row older than the clock.
+var ErrOutOfOrder = errors.New("row is older than the application clock")
+
+// Insert adds a row to an input stream. Its time must not be before the
+// clock.
+func (a *App) Insert(name string, r Row) error {
+	s, ok := a.streams[name]
+	if !ok || !a.isInput(name) {
+		return fmt.Errorf("%s is not an input stream", name)
+	}
+	if r.Time < a.clock {
+		return ErrOutOfOrder
+	}
+	s.insert(0, r)
+	return nil
+}
+
+func (a *App) isInput(name string) bool {
+	for _, s := range a.graph.Streams {
+		if s.Name == name {
+			return s.Input
+		}
+	}
+	return false
+}
+
+// Advance moves the clock to t: no input row before t will come. Windows
+// that end by t emit their rows. Advance(Forever) flushes everything.
+func (a *App) Advance(t int64) {
+	if t <= a.clock {
+		return
+	}
+	a.clock = t
+	for _, s := range a.graph.Streams {
+		if s.Input {
+			a.streams[s.Name].advance(0, t)
+		}
+	}
+}
+
+// ReportError puts a row into error_stream: a record that could not be
+// mapped, or a row an expression failed on.
+func (a *App) ReportError(at int64, name, message string, dataRowtime int64, dataRow []byte, pump string) {
+	hex := fmt.Sprintf("%x", dataRow)
+	a.errors.direct(Row{Time: at, Values: []types.Value{
+		types.TimestampMs(at),
+		types.Str(types.Varchar, "ERROR"),
+		types.Str(types.Varchar, name),
+		types.Str(types.Varchar, message),
+		types.TimestampMs(dataRowtime),
+		types.Str(types.Varchar, hex),
+		types.Str(types.Varchar, pump),
+	}})
+}
+
+// rowError reports a row that an operator could not process.
+func (a *App) rowError(pump string, env *plan.Env, err error) {
+	name := "EXPRESSION_ERROR"
+	if errors.Is(err, types.ErrDivideByZero) {
+		name = "DIVISION_BY_ZERO"
+	}
+	var text []byte
+	for i, v := range env.Values {
+		if i > 0 {
+			text = append(text, ',')
+		}
+		text = append(text, v.String()...)
+	}
+	a.ReportError(env.Time, name, err.Error(), env.Time, text, pump)
+}

@@ -1,0 +1,483 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/riffle-sql/riffle/rcf"
+	"github.com/riffle-sql/riffle/sql/functions"
+	"github.com/riffle-sql/riffle/sql/plan"
+	"github.com/riffle-sql/riffle/sql/types"
+)
+
+// An operator takes rows on its input ports and the clock of each input:
+// advance(port, t) promises that no row before t will arrive on that port.
+// Rows carry the node's columns followed by their ROWTIME.
+type operator interface {
+	push(port int, time int64, vals []types.Value)
+	advance(port int, bound int64)
+}
+
+// emitter is where an operator sends its output.
+type emitter struct {
+	op   operator
+	port int
+}
+
+func (e emitter) push(time int64, vals []types.Value) { e.op.push(e.port, time, vals) }
+func (e emitter) advance(t int64)                     { e.op.advance(e.port, t) }
+
+// build creates the operators of a node and wires them to out.
+func (a *App) build(n plan.Node, out operator, port int, pump string) error {
+	em := emitter{op: out, port: port}
+	switch n := n.(type) {
+	case *plan.Scan:
+		s := a.streams[n.Stream.Name]
+		s.subs = append(s.subs, input{op: passThrough{em}, port: 0})
+		return nil
+	case *plan.Filter:
+		return a.build(n.Input, &filterOp{app: a, pump: pump, cond: n.Cond, out: em}, 0, pump)
+	case *plan.Project:
+		return a.build(n.Input, &projectOp{app: a, pump: pump, exprs: n.Exprs, out: em}, 0, pump)
+	case *plan.Aggregate:
+		op := &aggregateOp{app: a, pump: pump, node: n, out: em, outBound: math.MinInt64}
+		return a.build(n.Input, op, 0, pump)
+	case *plan.Join:
+		op := &joinOp{app: a, pump: pump, cond: n.Cond, out: em, bounds: [2]int64{math.MinInt64, math.MinInt64}, outBound: math.MinInt64}
+		if err := a.build(n.Left, op, 0, pump); err != nil {
+			return err
+		}
+		return a.build(n.Right, op, 1, pump)
+	case *plan.RCF:
+		forest, err := rcf.New(n.Config)
+		if err != nil {
+			return err
+		}
+		return a.build(n.Input, &rcfOp{app: a, pump: pump, node: n, forest: forest, out: em,
+			point: make([]float64, len(n.Numeric))}, 0, pump)
+	}
+	return fmt.Errorf("no operator for %T", n)
+}
+
+// passThrough forwards a stream's rows unchanged (a scan).
+type passThrough struct{ out emitter }
+
+func (p passThrough) push(_ int, time int64, vals []types.Value) { p.out.push(time, vals) }
+func (p passThrough) advance(_ int, t int64)                     { p.out.advance(t) }
+
+type filterOp struct {
+	app  *App
+	pump string
+	cond *plan.Expr
+	out  emitter
+}
+
+func (f *filterOp) push(_ int, time int64, vals []types.Value) {
+	env := plan.Env{Time: time, Values: vals}
+	v, err := f.cond.Eval(&env)
+	if err != nil {
+		f.app.rowError(f.pump, &env, err)
+		return
+	}
+	if v.True() {
+		f.out.push(time, vals)
+	}
+}
+
+func (f *filterOp) advance(_ int, t int64) { f.out.advance(t) }
+
+type projectOp struct {
+	app   *App
+	pump  string
+	exprs []*plan.Expr
+	out   emitter
+}
+
+func (p *projectOp) push(_ int, time int64, vals []types.Value) {
+	env := plan.Env{Time: time, Values: vals}
+	out := make([]types.Value, len(p.exprs)+1)
+	for i, e := range p.exprs {
+		v, err := e.Eval(&env)
+		if err != nil {
+			p.app.rowError(p.pump, &env, err)
+			return
+		}
+		out[i] = v
+	}
+	out[len(p.exprs)] = rowtimeValue(time)
+	p.out.push(time, out)
+}
+
+func (p *projectOp) advance(_ int, t int64) { p.out.advance(t) }
+
+// rcfOp scores each row with its forest and appends ANOMALY_SCORE (and
+// ANOMALY_EXPLANATION). A row with a NULL in a scored column passes with a
+// NULL score and is not learned.
+type rcfOp struct {
+	app    *App
+	pump   string
+	node   *plan.RCF
+	forest *rcf.Forest
+	point  []float64
+	out    emitter
+}
+
+func (r *rcfOp) push(_ int, time int64, vals []types.Value) {
+	cols := len(vals) - 1
+	extra := 1
+	if r.node.Explain {
+		extra = 2
+	}
+	out := make([]types.Value, cols+extra+1)
+	copy(out, vals[:cols])
+	out[len(out)-1] = rowtimeValue(time)
+	null := false
+	for i, c := range r.node.Numeric {
+		if vals[c].Null {
+			null = true
+			break
+		}
+		r.point[i] = vals[c].Float64()
+	}
+	switch {
+	case null:
+		out[cols] = types.NullOf(types.Double)
+		if r.node.Explain {
+			out[cols+1] = types.NullOf(types.Varchar)
+		}
+	case r.node.Explain:
+		e, err := r.forest.UpdateExplained(r.point)
+		if err != nil {
+			r.app.rowError(r.pump, &plan.Env{Time: time, Values: vals}, err)
+			return
+		}
+		js, err := e.JSON(r.node.Names, r.node.Directionality)
+		if err != nil {
+			r.app.rowError(r.pump, &plan.Env{Time: time, Values: vals}, err)
+			return
+		}
+		out[cols] = types.Float(types.Double, e.Score)
+		out[cols+1] = types.Str(types.Varchar, js)
+	default:
+		s, err := r.forest.Update(r.point)
+		if err != nil {
+			r.app.rowError(r.pump, &plan.Env{Time: time, Values: vals}, err)
+			return
+		}
+		out[cols] = types.Float(types.Double, s)
+	}
+	r.out.push(time, out)
+}
+
+func (r *rcfOp) advance(_ int, t int64) { r.out.advance(t) }
+
+// pumpSink maps a pump's rows onto its target stream's columns.
+type pumpSink struct {
+	app      *App
+	pump     *plan.Pump
+	target   *stream
+	producer int
+}
+
+func (p *pumpSink) push(_ int, time int64, vals []types.Value) {
+	row := Row{Time: time, Values: make([]types.Value, len(p.pump.Mapping))}
+	for i, src := range p.pump.Mapping {
+		col := p.pump.Target.Columns[i]
+		if src < 0 {
+			row.Values[i] = types.NullOf(col.Type.Kind)
+			continue
+		}
+		v, err := types.Cast(vals[src], col.Type)
+		if err != nil {
+			p.app.rowError(p.pump.Name, &plan.Env{Time: time, Values: vals}, fmt.Errorf("column %s: %w", col.Name, err))
+			return
+		}
+		row.Values[i] = v
+	}
+	p.target.insert(p.producer, row)
+}
+
+func (p *pumpSink) advance(_ int, t int64) { p.target.advance(p.producer, t) }
+
+// aggregateOp is a streaming GROUP BY. Rows fall into windows by the value
+// of the time key; a window ends where the key next changes (found by
+// probing the key, which depends on ROWTIME alone), and emits its groups,
+// in the order they appeared, once the clock passes its end.
+type aggregateOp struct {
+	app      *App
+	pump     string
+	node     *plan.Aggregate
+	out      emitter
+	windows  []*window // open, by end
+	outBound int64
+}
+
+type window struct {
+	end    int64
+	key    types.Value
+	groups []*group
+	index  map[string]*group
+}
+
+type group struct {
+	keys []types.Value
+	accs []functions.Accumulator
+}
+
+func (g *aggregateOp) push(_ int, time int64, vals []types.Value) {
+	env := plan.Env{Time: time, Values: vals}
+	keys := make([]types.Value, len(g.node.Keys))
+	for i, k := range g.node.Keys {
+		v, err := k.Eval(&env)
+		if err != nil {
+			g.app.rowError(g.pump, &env, err)
+			return
+		}
+		keys[i] = v
+	}
+	w := g.windowFor(time, keys[g.node.TimeKey])
+	id := groupID(keys)
+	grp := w.index[id]
+	if grp == nil {
+		grp = &group{keys: keys, accs: make([]functions.Accumulator, len(g.node.Aggs))}
+		for i, a := range g.node.Aggs {
+			grp.accs[i] = a.Func.New(a.Type)
+		}
+		w.index[id] = grp
+		w.groups = append(w.groups, grp)
+	}
+	for i, a := range g.node.Aggs {
+		arg := types.Bool(true) // COUNT(*) counts every row
+		if a.Arg != nil {
+			v, err := a.Arg.Eval(&env)
+			if err != nil {
+				g.app.rowError(g.pump, &env, err)
+				return
+			}
+			arg = v
+		}
+		if err := grp.accs[i].Add(arg); err != nil {
+			g.app.rowError(g.pump, &env, err)
+			return
+		}
+	}
+}
+
+func groupID(keys []types.Value) string {
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%d|%t|%d|%d|%x|%q;", k.Kind, k.Null, k.Scale, k.I, math.Float64bits(k.F), k.S)
+	}
+	return b.String()
+}
+
+func sameKey(a, b types.Value) bool {
+	if a.Null || b.Null {
+		return a.Null == b.Null
+	}
+	c, err := types.Compare(a, b)
+	return err == nil && c == 0
+}
+
+func (g *aggregateOp) windowFor(time int64, key types.Value) *window {
+	for i := len(g.windows) - 1; i >= 0; i-- {
+		if sameKey(g.windows[i].key, key) {
+			return g.windows[i]
+		}
+	}
+	w := &window{end: g.windowEnd(time, key), key: key, index: map[string]*group{}}
+	// Keep windows ordered by end (they normally arrive in order).
+	i := len(g.windows)
+	for i > 0 && g.windows[i-1].end > w.end {
+		i--
+	}
+	g.windows = append(g.windows, nil)
+	copy(g.windows[i+1:], g.windows[i:])
+	g.windows[i] = w
+	return w
+}
+
+// keyAt evaluates the time key as if ROWTIME were t.
+func (g *aggregateOp) keyAt(t int64) (types.Value, bool) {
+	vals := make([]types.Value, g.node.InputWidth)
+	for _, s := range g.node.RowtimeSlots {
+		vals[s] = types.TimestampMs(t)
+	}
+	v, err := g.node.Keys[g.node.TimeKey].Eval(&plan.Env{Time: t, Values: vals})
+	return v, err == nil
+}
+
+// windowEnd is the first time after t at which the time key differs from
+// key: an exponential then binary search, as the key is a step function
+// of ROWTIME.
+func (g *aggregateOp) windowEnd(t int64, key types.Value) int64 {
+	differs := func(at int64) bool {
+		v, ok := g.keyAt(at)
+		return !ok || !sameKey(v, key)
+	}
+	lo, step := t, int64(1)
+	for !differs(t + step) {
+		lo = t + step
+		if step > 1<<52 || t > math.MaxInt64-2*step {
+			return Forever
+		}
+		step *= 2
+	}
+	hi := t + step
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if differs(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
+func (g *aggregateOp) advance(_ int, t int64) {
+	for len(g.windows) > 0 && g.windows[0].end <= t {
+		w := g.windows[0]
+		g.windows = g.windows[1:]
+		g.emit(w)
+	}
+	next := int64(Forever)
+	if len(g.windows) > 0 {
+		next = g.windows[0].end
+	} else if t != Forever {
+		if k, ok := g.keyAt(t); ok {
+			next = g.windowEnd(t, k)
+		}
+	}
+	if next > g.outBound {
+		g.outBound = next
+		g.out.advance(next)
+	}
+}
+
+func (g *aggregateOp) emit(w *window) {
+	for _, grp := range w.groups {
+		vals := make([]types.Value, 0, len(grp.keys)+len(grp.accs))
+		vals = append(vals, grp.keys...)
+		for _, acc := range grp.accs {
+			vals = append(vals, acc.Result())
+		}
+		env := plan.Env{Time: w.end, Values: vals}
+		if g.node.Having != nil {
+			h, err := g.node.Having.Eval(&env)
+			if err != nil {
+				g.app.rowError(g.pump, &env, err)
+				continue
+			}
+			if !h.True() {
+				continue
+			}
+		}
+		out := make([]types.Value, len(g.node.Out)+1)
+		ok := true
+		for i, e := range g.node.Out {
+			v, err := e.Eval(&env)
+			if err != nil {
+				g.app.rowError(g.pump, &env, err)
+				ok = false
+				break
+			}
+			out[i] = v
+		}
+		if ok {
+			out[len(g.node.Out)] = rowtimeValue(w.end)
+			g.out.push(w.end, out)
+		}
+	}
+}
+
+// joinOp joins each side's new rows with the other side's current rows
+// (those of its latest ROWTIME), processing both inputs in time order: a
+// time is processed once both inputs have moved past it.
+type joinOp struct {
+	app      *App
+	pump     string
+	cond     *plan.Expr
+	out      emitter
+	pending  [2][]timedRow
+	current  [2][]timedRow
+	bounds   [2]int64
+	outBound int64
+}
+
+type timedRow struct {
+	time int64
+	vals []types.Value
+}
+
+func (j *joinOp) push(port int, time int64, vals []types.Value) {
+	j.pending[port] = append(j.pending[port], timedRow{time, vals})
+}
+
+func (j *joinOp) advance(port int, t int64) {
+	if t > j.bounds[port] {
+		j.bounds[port] = t
+	}
+	limit := min(j.bounds[0], j.bounds[1])
+	for {
+		t, ok := j.nextTime(limit)
+		if !ok {
+			break
+		}
+		var fresh [2][]timedRow
+		for side := range 2 {
+			n := 0
+			for n < len(j.pending[side]) && j.pending[side][n].time == t {
+				n++
+			}
+			fresh[side] = j.pending[side][:n:n]
+			j.pending[side] = j.pending[side][n:]
+			if n > 0 {
+				j.current[side] = fresh[side]
+			}
+		}
+		if len(fresh[0]) > 0 {
+			j.pairs(fresh[0], j.current[1])
+		} else {
+			j.pairs(j.current[0], fresh[1])
+		}
+	}
+	if limit > j.outBound {
+		j.outBound = limit
+		j.out.advance(limit)
+	}
+}
+
+// nextTime is the earliest pending time before limit.
+func (j *joinOp) nextTime(limit int64) (int64, bool) {
+	t, ok := int64(math.MaxInt64), false
+	for side := range 2 {
+		if len(j.pending[side]) > 0 && j.pending[side][0].time < limit && j.pending[side][0].time <= t {
+			t, ok = j.pending[side][0].time, true
+		}
+	}
+	return t, ok
+}
+
+func (j *joinOp) pairs(left, right []timedRow) {
+	for _, l := range left {
+		for _, r := range right {
+			vals := make([]types.Value, 0, len(l.vals)+len(r.vals))
+			vals = append(append(vals, l.vals...), r.vals...)
+			time := max(l.time, r.time)
+			env := plan.Env{Time: time, Values: vals}
+			if j.cond != nil {
+				v, err := j.cond.Eval(&env)
+				if err != nil {
+					j.app.rowError(j.pump, &env, err)
+					continue
+				}
+				if !v.True() {
+					continue
+				}
+			}
+			j.out.push(time, vals)
+		}
+	}
+}

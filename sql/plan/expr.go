@@ -1,0 +1,740 @@
+package plan
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/riffle-sql/riffle/sql/ast"
+	"github.com/riffle-sql/riffle/sql/functions"
+	"github.com/riffle-sql/riffle/sql/types"
+)
+
+// Expr is a compiled expression.
+type Expr struct {
+	Type types.Type
+	Eval func(*Env) (types.Value, error)
+	// Source is the expression as written (canonical SQL), for messages.
+	Source string
+	// usesRowtime and usesColumns say what the value depends on; a
+	// streaming GROUP BY needs a key that depends on ROWTIME alone.
+	usesRowtime, usesColumns bool
+	// monotonic: the value never decreases as ROWTIME grows.
+	monotonic bool
+}
+
+// posError is an error at a position in the SQL.
+type posError struct {
+	pos ast.Pos
+	msg string
+}
+
+func (e *posError) Error() string { return e.pos.String() + ": " + e.msg }
+
+func errAt(n ast.Node, format string, args ...any) error {
+	return &posError{pos: n.Position(), msg: fmt.Sprintf(format, args...)}
+}
+
+// compiler compiles expressions in a scope. With aggs set, aggregate calls
+// and grouped expressions are looked up there instead (the select list of
+// an aggregating query).
+type compiler struct {
+	scope *scope
+	aggs  *aggContext
+}
+
+func (c *compiler) compile(n ast.Expr) (*Expr, error) {
+	if c.aggs != nil {
+		if e, ok, err := c.aggs.lookup(n); ok || err != nil {
+			return e, err
+		}
+	}
+	e, err := c.compileNode(n)
+	if err != nil {
+		return nil, err
+	}
+	e.Source = n.String()
+	return e, nil
+}
+
+func constant(v types.Value, t types.Type) *Expr {
+	return &Expr{Type: t, Eval: func(*Env) (types.Value, error) { return v, nil }, monotonic: true}
+}
+
+func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
+	switch n := n.(type) {
+	case *ast.Literal:
+		return literal(n)
+	case *ast.IntervalLit:
+		ms, months, err := intervalValue(n)
+		if err != nil {
+			return nil, errAt(n, "%v", err)
+		}
+		if n.Qualifier.Start == "YEAR" || n.Qualifier.Start == "MONTH" {
+			return constant(types.IntervalMonths(months), types.Type{Kind: types.IntervalYearMonth}), nil
+		}
+		return constant(types.IntervalMs(ms), types.Type{Kind: types.IntervalDayTime}), nil
+	case *ast.ColumnRef:
+		r, err := c.scope.resolve(n)
+		if err != nil {
+			return nil, errAt(n, "%v", err)
+		}
+		if r.index < 0 {
+			return &Expr{Type: r.typ, usesRowtime: true, monotonic: true,
+				Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Time), nil }}, nil
+		}
+		i := r.index
+		return &Expr{Type: r.typ, usesRowtime: r.rowtime, usesColumns: !r.rowtime, monotonic: r.rowtime,
+			Eval: func(env *Env) (types.Value, error) { return env.Values[i], nil }}, nil
+	case *ast.Unary:
+		return c.unary(n)
+	case *ast.Binary:
+		return c.binary(n)
+	case *ast.IsNull:
+		x, err := c.compile(n.X)
+		if err != nil {
+			return nil, err
+		}
+		return derived(types.Type{Kind: types.Boolean}, false, func(env *Env) (types.Value, error) {
+			v, err := x.Eval(env)
+			return types.Bool(v.Null != n.Not), err
+		}, x), nil
+	case *ast.Between:
+		return c.compile(&ast.Binary{Pos: n.Pos, Op: "AND",
+			L: &ast.Binary{Pos: n.Pos, Op: ">=", L: n.X, R: n.Lo},
+			R: &ast.Binary{Pos: n.Pos, Op: "<=", L: n.X, R: n.Hi}})
+	case *ast.InList:
+		return c.inList(n)
+	case *ast.Like:
+		return c.like(n)
+	case *ast.Case:
+		return c.caseExpr(n)
+	case *ast.Cast:
+		x, err := c.compile(n.X)
+		if err != nil {
+			return nil, err
+		}
+		t, err := types.FromAST(n.Type)
+		if err != nil {
+			return nil, errAt(n, "%v", err)
+		}
+		e := derived(t, x.monotonic, func(env *Env) (types.Value, error) {
+			v, err := x.Eval(env)
+			if err != nil {
+				return v, err
+			}
+			return types.Cast(v, t)
+		}, x)
+		return e, nil
+	case *ast.FuncCall:
+		return c.call(n)
+	case *ast.FloorCeil:
+		return c.floorCeil(n)
+	case *ast.Step:
+		return c.step(n)
+	case *ast.IntervalConv:
+		return c.intervalConv(n)
+	}
+	return nil, errAt(n, "%s is not supported yet", n)
+}
+
+// derived builds an expression from sub-expressions, inheriting what they
+// depend on.
+func derived(t types.Type, monotonic bool, eval func(*Env) (types.Value, error), parts ...*Expr) *Expr {
+	e := &Expr{Type: t, Eval: eval, monotonic: monotonic}
+	for _, p := range parts {
+		e.usesRowtime = e.usesRowtime || p.usesRowtime
+		e.usesColumns = e.usesColumns || p.usesColumns
+		e.monotonic = e.monotonic && p.monotonic
+	}
+	return e
+}
+
+func literal(n *ast.Literal) (*Expr, error) {
+	switch n.Kind {
+	case ast.NumberLit:
+		v, err := types.ParseNumber(n.Text)
+		if err != nil {
+			return nil, errAt(n, "%v", err)
+		}
+		t := types.Type{Kind: v.Kind}
+		if v.Kind == types.Decimal {
+			t.Precision, t.Scale = types.MaxDecimalDigits, int(v.Scale)
+		}
+		return constant(v, t), nil
+	case ast.StringLit:
+		return constant(types.Str(types.Char, n.Text), types.Type{Kind: types.Char, Length: max(1, len([]rune(n.Text)))}), nil
+	case ast.BoolLit:
+		if n.Text == "UNKNOWN" {
+			return constant(types.NullOf(types.Boolean), types.Type{Kind: types.Boolean}), nil
+		}
+		return constant(types.Bool(n.Text == "TRUE"), types.Type{Kind: types.Boolean}), nil
+	case ast.NullLit:
+		return constant(types.NullOf(types.Unknown), types.Type{Kind: types.Unknown}), nil
+	case ast.TimestampLit, ast.DateLit, ast.TimeLit:
+		kind := map[ast.LiteralKind]types.Kind{ast.TimestampLit: types.Timestamp, ast.DateLit: types.Date, ast.TimeLit: types.Time}[n.Kind]
+		v, err := types.Cast(types.Str(types.Varchar, n.Text), types.Type{Kind: kind})
+		if err != nil {
+			return nil, errAt(n, "%v", err)
+		}
+		return constant(v, types.Type{Kind: kind}), nil
+	}
+	return nil, errAt(n, "%s literals are not supported yet", n)
+}
+
+var unitMs = map[string]int64{"DAY": 86400000, "HOUR": 3600000, "MINUTE": 60000, "SECOND": 1000}
+
+// intervalValue reads an interval literal's text for its qualifier:
+// '10' SECOND, '1:30' MINUTE TO SECOND, '3 4' DAY TO HOUR, '3-4' YEAR TO
+// MONTH.
+func intervalValue(n *ast.IntervalLit) (ms int64, months int64, err error) {
+	q := n.Qualifier
+	text := strings.TrimSpace(n.Value)
+	neg := n.Negative
+	if strings.HasPrefix(text, "-") {
+		neg, text = !neg, text[1:]
+	}
+	sign := int64(1)
+	if neg {
+		sign = -1
+	}
+	if q.Start == "YEAR" || q.Start == "MONTH" {
+		var y, m int64
+		switch {
+		case q.End == "MONTH":
+			if _, err := fmt.Sscanf(text, "%d-%d", &y, &m); err != nil {
+				return 0, 0, fmt.Errorf("interval '%s' is not YEAR TO MONTH (want 'Y-M')", n.Value)
+			}
+		case q.Start == "YEAR":
+			if _, err := fmt.Sscanf(text, "%d", &y); err != nil {
+				return 0, 0, fmt.Errorf("interval '%s' is not a number of years", n.Value)
+			}
+		default:
+			if _, err := fmt.Sscanf(text, "%d", &m); err != nil {
+				return 0, 0, fmt.Errorf("interval '%s' is not a number of months", n.Value)
+			}
+		}
+		return 0, sign * (y*12 + m), nil
+	}
+	// Day-time: fields separated by space (after days), then colons.
+	units := []string{"DAY", "HOUR", "MINUTE", "SECOND"}
+	start, end := unitIndex(units, q.Start), unitIndex(units, q.End)
+	if q.End == "" {
+		end = start
+	}
+	fields := strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == ':' })
+	if len(fields) != end-start+1 {
+		return 0, 0, fmt.Errorf("interval '%s' does not match %s", n.Value, q)
+	}
+	for i, f := range fields {
+		unit := units[start+i]
+		var v float64
+		if _, err := fmt.Sscanf(f, "%g", &v); err != nil || v < 0 || (unit != "SECOND" && strings.Contains(f, ".")) {
+			return 0, 0, fmt.Errorf("interval '%s': bad %s field %q", n.Value, unit, f)
+		}
+		ms += int64(v*float64(unitMs[unit]) + 0.5)
+	}
+	return sign * ms, 0, nil
+}
+
+func unitIndex(units []string, u string) int {
+	for i, v := range units {
+		if v == u {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *compiler) unary(n *ast.Unary) (*Expr, error) {
+	x, err := c.compile(n.X)
+	if err != nil {
+		return nil, err
+	}
+	switch n.Op {
+	case "NOT":
+		if x.Type.Kind != types.Boolean && x.Type.Kind != types.Unknown {
+			return nil, errAt(n, "NOT takes a boolean, not %s", x.Type)
+		}
+		return derived(types.Type{Kind: types.Boolean}, false, func(env *Env) (types.Value, error) {
+			v, err := x.Eval(env)
+			if err != nil || v.Null {
+				return types.NullOf(types.Boolean), err
+			}
+			return types.Bool(v.I == 0), nil
+		}, x), nil
+	case "+":
+		return x, nil
+	}
+	zero := types.Int(types.Integer, 0)
+	k, err := types.ArithmeticType("-", types.Integer, x.Type.Kind)
+	if err != nil || !(x.Type.Kind.IsNumeric() || x.Type.Kind.IsInterval()) {
+		return nil, errAt(n, "cannot negate %s", x.Type)
+	}
+	if x.Type.Kind.IsInterval() {
+		k = x.Type.Kind
+		zero = types.Int(k, 0)
+	}
+	t := x.Type
+	t.Kind = k
+	return derived(t, false, func(env *Env) (types.Value, error) {
+		v, err := x.Eval(env)
+		if err != nil {
+			return v, err
+		}
+		return types.Arithmetic("-", zero, v, k)
+	}, x), nil
+}
+
+func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
+	l, err := c.compile(n.L)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.compile(n.R)
+	if err != nil {
+		return nil, err
+	}
+	boolean := types.Type{Kind: types.Boolean}
+	switch n.Op {
+	case "AND", "OR":
+		for _, side := range []*Expr{l, r} {
+			if side.Type.Kind != types.Boolean && side.Type.Kind != types.Unknown {
+				return nil, errAt(n, "%s takes booleans, not %s", n.Op, side.Type)
+			}
+		}
+		and := n.Op == "AND"
+		return derived(boolean, false, func(env *Env) (types.Value, error) {
+			a, err := l.Eval(env)
+			if err != nil {
+				return a, err
+			}
+			// Three-valued logic, short-circuiting where the answer is known.
+			if !a.Null && (a.I != 0) != and {
+				return types.Bool(!and), nil
+			}
+			b, err := r.Eval(env)
+			if err != nil {
+				return b, err
+			}
+			switch {
+			case !b.Null && (b.I != 0) != and:
+				return types.Bool(!and), nil
+			case a.Null || b.Null:
+				return types.NullOf(types.Boolean), nil
+			}
+			return types.Bool(and), nil
+		}, l, r), nil
+	case "=", "<>", "<", "<=", ">", ">=":
+		if _, err := types.Compare(sample(l.Type), sample(r.Type)); err != nil && l.Type.Kind != types.Unknown && r.Type.Kind != types.Unknown {
+			return nil, errAt(n, "cannot compare %s with %s", l.Type, r.Type)
+		}
+		op := n.Op
+		return derived(boolean, false, func(env *Env) (types.Value, error) {
+			a, err := l.Eval(env)
+			if err != nil {
+				return a, err
+			}
+			b, err := r.Eval(env)
+			if err != nil {
+				return b, err
+			}
+			if a.Null || b.Null {
+				return types.NullOf(types.Boolean), nil
+			}
+			c, err := types.Compare(a, b)
+			if err != nil {
+				return types.Value{}, err
+			}
+			return types.Bool(compares(op, c)), nil
+		}, l, r), nil
+	case "||":
+		if !l.Type.Kind.IsString() && l.Type.Kind != types.Unknown || !r.Type.Kind.IsString() && r.Type.Kind != types.Unknown {
+			return nil, errAt(n, "|| joins strings, not %s and %s", l.Type, r.Type)
+		}
+		t := types.Type{Kind: types.Varchar, Length: min(types.MaxLength, l.Type.Length+r.Type.Length)}
+		return derived(t, false, func(env *Env) (types.Value, error) {
+			a, err := l.Eval(env)
+			if err != nil {
+				return a, err
+			}
+			b, err := r.Eval(env)
+			if err != nil || a.Null || b.Null {
+				return types.NullOf(types.Varchar), err
+			}
+			return types.Str(types.Varchar, strings.TrimRight(a.S, " ")+b.S), nil
+		}, l, r), nil
+	}
+	k, err := types.ArithmeticType(n.Op, l.Type.Kind, r.Type.Kind)
+	if err != nil {
+		return nil, errAt(n, "%v", err)
+	}
+	t := arithmeticResult(k, l.Type, r.Type)
+	op := n.Op
+	// Time arithmetic with constants keeps ROWTIME's order: ROWTIME - c,
+	// ROWTIME + c, interval / c, interval * c (c > 0 is assumed).
+	mono := (l.monotonic && r.usesColumns == false && !r.usesRowtime) || (op == "+" && r.monotonic && !l.usesColumns && !l.usesRowtime)
+	if op == "-" && r.usesRowtime {
+		mono = false
+	}
+	return derived(t, mono, func(env *Env) (types.Value, error) {
+		a, err := l.Eval(env)
+		if err != nil {
+			return a, err
+		}
+		b, err := r.Eval(env)
+		if err != nil {
+			return b, err
+		}
+		return types.Arithmetic(op, a, b, k)
+	}, l, r), nil
+}
+
+// arithmeticResult fills in the sizes of an arithmetic result type.
+func arithmeticResult(k types.Kind, l, r types.Type) types.Type {
+	t := types.Type{Kind: k}
+	if k == types.Decimal {
+		t.Precision, t.Scale = types.MaxDecimalDigits, max(l.Scale, r.Scale)
+	}
+	return t
+}
+
+// sample is a value of the type, for checking comparability at plan time.
+func sample(t types.Type) types.Value { return types.Value{Kind: t.Kind} }
+
+func compares(op string, c int) bool {
+	switch op {
+	case "=":
+		return c == 0
+	case "<>":
+		return c != 0
+	case "<":
+		return c < 0
+	case "<=":
+		return c <= 0
+	case ">":
+		return c > 0
+	}
+	return c >= 0
+}
+
+func (c *compiler) inList(n *ast.InList) (*Expr, error) {
+	if n.Query != nil {
+		return nil, errAt(n, "IN (subquery) is not supported yet")
+	}
+	var cond ast.Expr
+	for _, item := range n.List {
+		eq := &ast.Binary{Pos: n.Pos, Op: "=", L: n.X, R: item}
+		if cond == nil {
+			cond = eq
+		} else {
+			cond = &ast.Binary{Pos: n.Pos, Op: "OR", L: cond, R: eq}
+		}
+	}
+	if n.Not {
+		cond = &ast.Unary{Pos: n.Pos, Op: "NOT", X: cond}
+	}
+	return c.compile(cond)
+}
+
+func (c *compiler) like(n *ast.Like) (*Expr, error) {
+	x, err := c.compile(n.X)
+	if err != nil {
+		return nil, err
+	}
+	lit, ok := n.Pattern.(*ast.Literal)
+	if !ok || lit.Kind != ast.StringLit {
+		return nil, errAt(n.Pattern, "the pattern must be a string literal for now")
+	}
+	escape := ""
+	if n.Escape != nil {
+		e, ok := n.Escape.(*ast.Literal)
+		if !ok || e.Kind != ast.StringLit || len([]rune(e.Text)) != 1 {
+			return nil, errAt(n.Escape, "ESCAPE takes one character")
+		}
+		escape = e.Text
+	}
+	re, err := likeRegexp(lit.Text, escape, n.Similar)
+	if err != nil {
+		return nil, errAt(n.Pattern, "%v", err)
+	}
+	return derived(types.Type{Kind: types.Boolean}, false, func(env *Env) (types.Value, error) {
+		v, err := x.Eval(env)
+		if err != nil || v.Null {
+			return types.NullOf(types.Boolean), err
+		}
+		return types.Bool(re.MatchString(v.S) != n.Not), nil
+	}, x), nil
+}
+
+// likeRegexp translates a LIKE or SIMILAR TO pattern.
+func likeRegexp(pattern, escape string, similar bool) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString("(?s)^")
+	rs := []rune(pattern)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case escape != "" && string(r) == escape:
+			if i+1 == len(rs) {
+				return nil, fmt.Errorf("pattern ends with the escape character")
+			}
+			i++
+			b.WriteString(regexp.QuoteMeta(string(rs[i])))
+		case r == '%':
+			b.WriteString(".*")
+		case r == '_':
+			b.WriteString(".")
+		case similar && strings.ContainsRune("|*+()[]?{}", r):
+			b.WriteRune(r)
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.Compile(b.String())
+}
+
+func (c *compiler) caseExpr(n *ast.Case) (*Expr, error) {
+	var conds, results []*Expr
+	for _, w := range n.Whens {
+		cond := w.Cond
+		if n.Operand != nil {
+			cond = &ast.Binary{Pos: n.Pos, Op: "=", L: n.Operand, R: w.Cond}
+		}
+		ce, err := c.compile(cond)
+		if err != nil {
+			return nil, err
+		}
+		re, err := c.compile(w.Result)
+		if err != nil {
+			return nil, err
+		}
+		conds, results = append(conds, ce), append(results, re)
+	}
+	var elseExpr *Expr
+	if n.Else != nil {
+		var err error
+		if elseExpr, err = c.compile(n.Else); err != nil {
+			return nil, err
+		}
+	}
+	t := results[0].Type
+	for _, r := range append(results, elseExpr) {
+		if r != nil && r.Type.Kind != types.Unknown {
+			t = r.Type
+			break
+		}
+	}
+	parts := append(append([]*Expr{}, conds...), results...)
+	if elseExpr != nil {
+		parts = append(parts, elseExpr)
+	}
+	return derived(t, false, func(env *Env) (types.Value, error) {
+		for i, cond := range conds {
+			v, err := cond.Eval(env)
+			if err != nil {
+				return v, err
+			}
+			if v.True() {
+				return results[i].Eval(env)
+			}
+		}
+		if elseExpr != nil {
+			return elseExpr.Eval(env)
+		}
+		return types.NullOf(t.Kind), nil
+	}, parts...), nil
+}
+
+func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
+	name := n.Name[len(n.Name)-1].Name
+	if len(n.Name) == 1 && !n.Name[0].Quoted && name == "CURRENT_ROW_TIMESTAMP" && len(n.Args) == 0 {
+		return &Expr{Type: types.Type{Kind: types.Timestamp}, usesRowtime: true, monotonic: true,
+			Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Time), nil }}, nil
+	}
+	if _, ok := functions.LookupAggregate(name); ok {
+		return nil, errAt(n, "aggregate %s is only allowed in the select list or HAVING of a GROUP BY or stagger query", name)
+	}
+	if n.Over != nil {
+		return nil, errAt(n, "windowed (OVER) functions are not supported yet")
+	}
+	f, ok := functions.LookupScalar(name)
+	if !ok {
+		return nil, errAt(n, "unknown function %s", name)
+	}
+	if len(n.Args) < f.MinArgs || len(n.Args) > f.MaxArgs {
+		return nil, errAt(n, "%s takes %d to %d arguments, not %d", name, f.MinArgs, f.MaxArgs, len(n.Args))
+	}
+	args := make([]*Expr, len(n.Args))
+	argTypes := make([]types.Type, len(n.Args))
+	for i, a := range n.Args {
+		e, err := c.compile(a)
+		if err != nil {
+			return nil, err
+		}
+		args[i], argTypes[i] = e, e.Type
+	}
+	t, err := f.Result(argTypes)
+	if err != nil {
+		return nil, errAt(n, "%v", err)
+	}
+	return derived(t, f.Monotonic, func(env *Env) (types.Value, error) {
+		vals := make([]types.Value, len(args))
+		for i, a := range args {
+			v, err := a.Eval(env)
+			if err != nil {
+				return v, err
+			}
+			if v.Null && f.NullIn {
+				return types.NullOf(t.Kind), nil
+			}
+			vals[i] = v
+		}
+		return f.Eval(vals)
+	}, args...), nil
+}
+
+func (c *compiler) floorCeil(n *ast.FloorCeil) (*Expr, error) {
+	x, err := c.compile(n.X)
+	if err != nil {
+		return nil, err
+	}
+	unit := n.Unit
+	switch {
+	case x.Type.Kind == types.IntervalDayTime:
+		size, ok := unitMs[unit]
+		if !ok {
+			return nil, errAt(n, "cannot round a day-time interval to %s", unit)
+		}
+		return derived(x.Type, x.monotonic, func(env *Env) (types.Value, error) {
+			v, err := x.Eval(env)
+			if err != nil || v.Null {
+				return v, err
+			}
+			return types.IntervalMs(roundTo(v.I, size, n.Ceil)), nil
+		}, x), nil
+	case x.Type.Kind == types.Timestamp || x.Type.Kind == types.Date || x.Type.Kind == types.Time:
+		return derived(x.Type, x.monotonic, func(env *Env) (types.Value, error) {
+			v, err := x.Eval(env)
+			if err != nil || v.Null {
+				return v, err
+			}
+			return truncateTime(v, unit, n.Ceil), nil
+		}, x), nil
+	}
+	return nil, errAt(n, "FLOOR/CEIL ... TO %s takes a datetime or an interval, not %s", unit, x.Type)
+}
+
+func roundTo(ms, size int64, ceil bool) int64 {
+	q := ms / size
+	if ms%size != 0 && ms < 0 {
+		q--
+	}
+	if ceil && q*size != ms {
+		q++
+	}
+	return q * size
+}
+
+// truncateTime floors (or ceils) a datetime to a unit.
+func truncateTime(v types.Value, unit string, ceil bool) types.Value {
+	ms := v.I
+	if v.Kind == types.Date {
+		ms *= 86400000
+	}
+	t := time.UnixMilli(ms).UTC()
+	var f time.Time
+	switch unit {
+	case "YEAR":
+		f = time.Date(t.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+		if ceil && !f.Equal(t) {
+			f = f.AddDate(1, 0, 0)
+		}
+	case "MONTH":
+		f = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		if ceil && !f.Equal(t) {
+			f = f.AddDate(0, 1, 0)
+		}
+	default:
+		return withMs(v, roundTo(ms, unitMs[unit], ceil))
+	}
+	return withMs(v, f.UnixMilli())
+}
+
+func withMs(v types.Value, ms int64) types.Value {
+	if v.Kind == types.Date {
+		v.I = ms / 86400000
+	} else {
+		v.I = ms
+	}
+	return v
+}
+
+func (c *compiler) step(n *ast.Step) (*Expr, error) {
+	x, err := c.compile(n.X)
+	if err != nil {
+		return nil, err
+	}
+	iv, err := c.compile(n.Interval)
+	if err != nil {
+		return nil, err
+	}
+	if iv.usesColumns || iv.usesRowtime || iv.Type.Kind != types.IntervalDayTime {
+		return nil, errAt(n.Interval, "STEP takes a constant day-time interval after BY")
+	}
+	width, err := iv.Eval(&Env{})
+	if err != nil || width.I <= 0 {
+		return nil, errAt(n.Interval, "STEP needs a positive interval")
+	}
+	size := width.I
+	switch x.Type.Kind {
+	case types.Timestamp, types.IntervalDayTime:
+		return derived(x.Type, x.monotonic, func(env *Env) (types.Value, error) {
+			v, err := x.Eval(env)
+			if err != nil || v.Null {
+				return v, err
+			}
+			v.I = roundTo(v.I, size, false)
+			return v, nil
+		}, x), nil
+	}
+	return nil, errAt(n, "STEP takes a TIMESTAMP or an interval, not %s", x.Type)
+}
+
+// intervalConv is (a - b) unit [TO unit]: the difference as an interval,
+// truncated to the qualifier's smallest unit.
+func (c *compiler) intervalConv(n *ast.IntervalConv) (*Expr, error) {
+	x, err := c.compile(n.X)
+	if err != nil {
+		return nil, err
+	}
+	if x.Type.Kind != types.IntervalDayTime {
+		return nil, errAt(n, "(...) %s takes the difference of two datetimes, not %s", n.Qualifier, x.Type)
+	}
+	last := n.Qualifier.Start
+	if n.Qualifier.End != "" {
+		last = n.Qualifier.End
+	}
+	size, ok := unitMs[last]
+	if !ok {
+		return nil, errAt(n, "(...) %s: a datetime difference is a day-time interval", n.Qualifier)
+	}
+	if last == "SECOND" && n.Qualifier.FractionPrecision < 0 {
+		size = 1 // seconds keep their milliseconds unless a precision says otherwise
+	} else if last == "SECOND" {
+		size = 1000
+		for range min(n.Qualifier.FractionPrecision, 3) {
+			size /= 10
+		}
+	}
+	return derived(x.Type, x.monotonic, func(env *Env) (types.Value, error) {
+		v, err := x.Eval(env)
+		if err != nil || v.Null {
+			return v, err
+		}
+		v.I = v.I / size * size
+		return v, nil
+	}, x), nil
+}

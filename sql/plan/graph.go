@@ -1,0 +1,234 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sort"
+
+	"github.com/riffle-sql/riffle/sql/ast"
+	"github.com/riffle-sql/riffle/sql/types"
+)
+
+// Graph is a planned application: its in-application streams and the
+// pumps that fill them, in the order the SQL creates them.
+type Graph struct {
+	Streams []*Stream
+	Pumps   []*Pump
+}
+
+// Stream is an in-application stream.
+type Stream struct {
+	Name    string
+	Columns []Column
+	// Input streams are filled from outside (SOURCE_SQL_STREAM_001).
+	Input bool
+}
+
+// Pump moves the rows of its query into its target stream.
+type Pump struct {
+	Name   string
+	Root   Node
+	Target *Stream
+	// Mapping gives, for each target column, the index of the query column
+	// that fills it, or -1 for NULL.
+	Mapping []int
+}
+
+func (g *Graph) stream(name string) (*Stream, bool) {
+	for _, s := range g.Streams {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+// Stream finds a stream by name.
+func (g *Graph) Stream(name string) (*Stream, bool) { return g.stream(name) }
+
+// Error is a planning error at a position.
+type Error struct {
+	Pos ast.Pos
+	Msg string
+}
+
+func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// ErrorList holds every planning error, in source order.
+type ErrorList []*Error
+
+func (l ErrorList) Error() string {
+	s := ""
+	for i, e := range l {
+		if i > 0 {
+			s += "\n"
+		}
+		s += e.Error()
+	}
+	return s
+}
+
+// Options for planning.
+type Options struct {
+	// Inputs are the application's input streams and their columns.
+	Inputs []*Stream
+	// Seed is mixed into every RANDOM_CUT_FOREST's seed, which otherwise
+	// derives from the application and pump names.
+	Seed uint64
+	// Application names the application (for the default seeds).
+	Application string
+}
+
+// Plan checks a parsed script and builds its graph, reporting every error.
+func Plan(script *ast.Script, opts Options) (*Graph, error) {
+	g := &Graph{}
+	for _, in := range opts.Inputs {
+		s := *in
+		s.Input = true
+		g.Streams = append(g.Streams, &s)
+	}
+	var errs ErrorList
+	fail := func(err error) {
+		var pe *posError
+		if errors.As(err, &pe) {
+			errs = append(errs, &Error{Pos: pe.pos, Msg: pe.msg})
+			return
+		}
+		errs = append(errs, &Error{Msg: err.Error()})
+	}
+	for _, st := range script.Statements {
+		switch st := st.(type) {
+		case *ast.CreateStream:
+			if err := g.createStream(st); err != nil {
+				fail(err)
+			}
+		case *ast.CreatePump:
+			if err := g.createPump(st, opts); err != nil {
+				fail(err)
+			}
+		case *ast.CreateView:
+			fail(errAt(st, "CREATE VIEW is not supported yet"))
+		case *ast.Insert:
+			fail(errAt(st, "INSERT runs inside a pump: CREATE PUMP name AS INSERT INTO ..."))
+		}
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool {
+			a, b := errs[i].Pos, errs[j].Pos
+			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+		})
+		return g, errs
+	}
+	return g, nil
+}
+
+func (g *Graph) createStream(st *ast.CreateStream) error {
+	s := &Stream{Name: st.Name.Name}
+	seen := map[string]bool{}
+	for _, c := range st.Columns {
+		if seen[c.Name.Name] {
+			return errAt(c.Name, "column %s appears twice", c.Name)
+		}
+		seen[c.Name.Name] = true
+		t, err := types.FromAST(c.Type)
+		if err != nil {
+			return errAt(c.Type, "%v", err)
+		}
+		s.Columns = append(s.Columns, Column{Name: c.Name.Name, Type: t})
+	}
+	if old, ok := g.stream(s.Name); ok {
+		if old.Input {
+			return errAt(st.Name, "%s is an input stream; it cannot be created", st.Name)
+		}
+		if !st.OrReplace {
+			return errAt(st.Name, "stream %s already exists (use CREATE OR REPLACE STREAM)", st.Name)
+		}
+		*old = *s
+		return nil
+	}
+	g.Streams = append(g.Streams, s)
+	return nil
+}
+
+func (g *Graph) createPump(st *ast.CreatePump, opts Options) error {
+	for _, p := range g.Pumps {
+		if p.Name == st.Name.Name && !st.OrReplace {
+			return errAt(st.Name, "pump %s already exists (use CREATE OR REPLACE PUMP)", st.Name)
+		}
+	}
+	ins := st.Insert
+	target, ok := g.stream(ins.Target.Name)
+	if !ok {
+		return errAt(ins.Target, "unknown stream %s: create it before the pump that fills it", ins.Target)
+	}
+	if target.Input {
+		return errAt(ins.Target, "%s is an input stream; pumps cannot insert into it", ins.Target)
+	}
+	qp := &queryPlanner{g: g, pump: st.Name.Name, seed: defaultSeed(opts, st.Name.Name)}
+	root, err := qp.query(ins.Query)
+	if err != nil {
+		return err
+	}
+	p := &Pump{Name: st.Name.Name, Root: root, Target: target}
+	cols := root.Columns()
+	targets := make([]int, 0, len(target.Columns))
+	if len(ins.Columns) == 0 {
+		if len(cols) != len(target.Columns) {
+			return errAt(ins, "the query gives %d columns, stream %s has %d", len(cols), ins.Target, len(target.Columns))
+		}
+		for i := range target.Columns {
+			targets = append(targets, i)
+		}
+	} else {
+		if len(cols) != len(ins.Columns) {
+			return errAt(ins, "the query gives %d columns for the %d named", len(cols), len(ins.Columns))
+		}
+		for _, name := range ins.Columns {
+			i := columnIndex(target.Columns, name.Name)
+			if i < 0 {
+				return errAt(name, "unknown column %s in %s", name, ins.Target)
+			}
+			targets = append(targets, i)
+		}
+	}
+	p.Mapping = make([]int, len(target.Columns))
+	for i := range p.Mapping {
+		p.Mapping[i] = -1
+	}
+	for src, dst := range targets {
+		if p.Mapping[dst] >= 0 {
+			return errAt(ins, "column %s is named twice", target.Columns[dst].Name)
+		}
+		from, to := cols[src].Type, target.Columns[dst].Type
+		if !types.Assignable(from.Kind, to.Kind) {
+			return errAt(ins, "column %d of the query is %s; it cannot go into %s %s", src+1, from, target.Columns[dst].Name, to)
+		}
+		p.Mapping[dst] = src
+	}
+	for i, old := range g.Pumps {
+		if old.Name == p.Name {
+			g.Pumps[i] = p
+			return nil
+		}
+	}
+	g.Pumps = append(g.Pumps, p)
+	return nil
+}
+
+func columnIndex(cols []Column, name string) int {
+	for i, c := range cols {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// defaultSeed derives a pump's forest seed from the application and pump
+// names, so the same application gives the same scores run after run.
+func defaultSeed(opts Options, pump string) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%s", opts.Application, pump)
+	return h.Sum64() ^ opts.Seed
+}

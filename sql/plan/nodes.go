@@ -1,0 +1,92 @@
+package plan
+
+import (
+	"github.com/riffle-sql/riffle/rcf"
+	"github.com/riffle-sql/riffle/sql/functions"
+	"github.com/riffle-sql/riffle/sql/types"
+)
+
+// Node is an operator of a pump's query. Every node's rows carry its
+// columns followed by their ROWTIME, the layout expressions above it are
+// compiled against.
+type Node interface {
+	Columns() []Column
+}
+
+// Scan reads an in-application stream.
+type Scan struct {
+	Stream *Stream
+}
+
+// Filter keeps the rows for which Cond is TRUE.
+type Filter struct {
+	Input Node
+	Cond  *Expr
+}
+
+// Project computes the select list; the row keeps its ROWTIME.
+type Project struct {
+	Input Node
+	Exprs []*Expr
+	Cols  []Column
+}
+
+// Join combines two streams; its rows are the left row (columns, then
+// ROWTIME) followed by the right row, read only by the select above it.
+// Join combines two streams, each side contributing its current rows (the
+// rows of its latest ROWTIME): a row arriving on one side meets the other
+// side's current rows. Output ROWTIME is the later of the two.
+type Join struct {
+	Left, Right Node
+	Cond        *Expr // over the left row then the right row; nil: all pairs
+}
+
+// Aggregate is a streaming GROUP BY: a tumbling window per value of the
+// ROWTIME-based key, emitted when ROWTIME moves past the window's end,
+// with ROWTIME = that end.
+type Aggregate struct {
+	Input Node
+	// Keys are the grouping expressions over the input; Keys[TimeKey] is
+	// the monotonic one that defines the windows.
+	Keys    []*Expr
+	TimeKey int
+	Aggs    []AggCall
+	// Having and Out are compiled over the group's values: Keys then Aggs.
+	Having *Expr
+	Out    []*Expr
+	Cols   []Column
+	// RowtimeSlots are the input values holding a ROWTIME, and InputWidth
+	// the number of input values: the engine probes the time key at other
+	// times to find where a window ends.
+	RowtimeSlots []int
+	InputWidth   int
+}
+
+// AggCall is one aggregate in a GROUP BY query.
+type AggCall struct {
+	Func *functions.Aggregate
+	Arg  *Expr // nil for COUNT(*)
+	Type types.Type
+}
+
+// RCF is TABLE(RANDOM_CUT_FOREST(...)) or its WITH_EXPLANATION variant: the
+// input's columns plus ANOMALY_SCORE (and ANOMALY_EXPLANATION).
+type RCF struct {
+	Input   Node
+	Config  rcf.Config
+	Numeric []int    // input columns that form the point
+	Names   []string // their names, for the explanation
+	Explain bool
+	// Directionality adds DIRECTION and STRENGTH to the explanation.
+	Directionality bool
+	Cols           []Column
+}
+
+func (n *Scan) Columns() []Column    { return n.Stream.Columns }
+func (n *Filter) Columns() []Column  { return n.Input.Columns() }
+func (n *Project) Columns() []Column { return n.Cols }
+func (n *Join) Columns() []Column {
+	return append(append([]Column{}, n.Left.Columns()...), n.Right.Columns()...)
+}
+func (n *Aggregate) Columns() []Column { return n.Cols }
+func (n *RCF) Columns() []Column       { return n.Cols }

@@ -1,0 +1,410 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/riffle-sql/riffle/rcf"
+	"github.com/riffle-sql/riffle/sql/ast"
+	"github.com/riffle-sql/riffle/sql/functions"
+	"github.com/riffle-sql/riffle/sql/types"
+)
+
+// queryPlanner plans the queries of one pump.
+type queryPlanner struct {
+	g    *Graph
+	pump string
+	// seed is the pump's RANDOM_CUT_FOREST seed; each forest in the pump
+	// takes the next value.
+	seed uint64
+}
+
+func (qp *queryPlanner) query(q ast.Query) (Node, error) {
+	switch q := q.(type) {
+	case *ast.Select:
+		return qp.selectQuery(q)
+	case *ast.SetOp:
+		return nil, errAt(q, "%s is not supported yet", q.Op)
+	case *ast.Values:
+		return nil, errAt(q, "VALUES is not supported yet")
+	}
+	return nil, fmt.Errorf("unknown query %T", q)
+}
+
+func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
+	if len(s.From) == 0 {
+		return nil, errAt(s, "a streaming query needs FROM")
+	}
+	if s.Distinct || s.Stagger != nil || len(s.Windows) > 0 || len(s.OrderBy) > 0 || s.Within != nil {
+		return nil, errAt(s, "DISTINCT, WINDOWED BY STAGGER, WINDOW and ORDER BY are not supported yet")
+	}
+	var node Node
+	sc := &scope{}
+	for i, from := range s.From {
+		n, name, err := qp.tableRef(from)
+		if err != nil {
+			return nil, err
+		}
+		sc.add(name, n.Columns())
+		if i == 0 {
+			node = n
+		} else {
+			node = &Join{Left: node, Right: n}
+		}
+	}
+	c := &compiler{scope: sc}
+	if s.Where != nil {
+		cond, err := c.compile(s.Where)
+		if err != nil {
+			return nil, err
+		}
+		if cond.Type.Kind != types.Boolean && cond.Type.Kind != types.Unknown {
+			return nil, errAt(s.Where, "WHERE needs a boolean condition, not %s", cond.Type)
+		}
+		if j, ok := node.(*Join); ok && j.Cond == nil {
+			j.Cond = cond
+		} else {
+			node = &Filter{Input: node, Cond: cond}
+		}
+	}
+	if len(s.GroupBy) > 0 || hasAggregate(s) {
+		return qp.aggregate(s, node, c)
+	}
+	if s.Having != nil {
+		return nil, errAt(s.Having, "HAVING needs GROUP BY")
+	}
+	p := &Project{Input: node}
+	for _, item := range s.Items {
+		if item.Star {
+			for _, r := range sc.rels {
+				if len(item.Qualifier) > 0 && item.Qualifier[len(item.Qualifier)-1].Name != r.name {
+					continue
+				}
+				for i, col := range r.columns {
+					idx := r.offset + i
+					p.Exprs = append(p.Exprs, &Expr{Type: col.Type, Source: col.Name, usesColumns: true,
+						Eval: func(env *Env) (types.Value, error) { return env.Values[idx], nil }})
+					p.Cols = append(p.Cols, col)
+				}
+			}
+			continue
+		}
+		e, err := c.compile(item.Expr)
+		if err != nil {
+			return nil, err
+		}
+		p.Exprs = append(p.Exprs, e)
+		p.Cols = append(p.Cols, Column{Name: itemName(item, len(p.Cols)), Type: e.Type})
+	}
+	return p, nil
+}
+
+// itemName is a select item's column name: its alias, the column it
+// names, or EXPR$n.
+func itemName(item ast.SelectItem, i int) string {
+	if item.Alias != nil {
+		return item.Alias.Name
+	}
+	if ref, ok := item.Expr.(*ast.ColumnRef); ok {
+		return ref.Parts[len(ref.Parts)-1].Name
+	}
+	return fmt.Sprintf("EXPR$%d", i)
+}
+
+func (qp *queryPlanner) tableRef(t ast.TableRef) (Node, string, error) {
+	switch t := t.(type) {
+	case *ast.NamedTable:
+		if len(t.Name) != 1 {
+			return nil, "", errAt(t, "qualified stream names are not supported")
+		}
+		if t.Over != nil {
+			return nil, "", errAt(t.Over, "windowed joins (OVER in FROM) are not supported yet")
+		}
+		st, ok := qp.g.stream(t.Name[0].Name)
+		if !ok {
+			return nil, "", errAt(t, "unknown stream %s", t.Name[0])
+		}
+		name := st.Name
+		if t.Alias != nil {
+			name = t.Alias.Name
+		}
+		return &Scan{Stream: st}, name, nil
+	case *ast.TableFunction:
+		n, err := qp.tableFunction(t)
+		if err != nil {
+			return nil, "", err
+		}
+		name := t.Call.Name[len(t.Call.Name)-1].Name
+		if t.Alias != nil {
+			name = t.Alias.Name
+		}
+		return n, name, nil
+	case *ast.Subquery:
+		n, err := qp.query(t.Query)
+		if err != nil {
+			return nil, "", err
+		}
+		if t.Alias == nil {
+			return nil, "", errAt(t, "a subquery in FROM needs an alias")
+		}
+		return n, t.Alias.Name, nil
+	case *ast.Join:
+		return nil, "", errAt(t, "JOIN ... ON is not supported yet; join streams with a comma and WHERE")
+	}
+	return nil, "", fmt.Errorf("unknown table reference %T", t)
+}
+
+func hasAggregate(s *ast.Select) bool {
+	found := false
+	for _, item := range s.Items {
+		if item.Expr != nil {
+			walkExpr(item.Expr, func(e ast.Expr) {
+				if f, ok := e.(*ast.FuncCall); ok && f.Over == nil {
+					if _, agg := functions.LookupAggregate(f.Name[len(f.Name)-1].Name); agg {
+						found = true
+					}
+				}
+			})
+		}
+	}
+	return found
+}
+
+// walkExpr visits an expression tree (not into subqueries).
+func walkExpr(e ast.Expr, visit func(ast.Expr)) {
+	if e == nil {
+		return
+	}
+	visit(e)
+	switch e := e.(type) {
+	case *ast.Unary:
+		walkExpr(e.X, visit)
+	case *ast.Binary:
+		walkExpr(e.L, visit)
+		walkExpr(e.R, visit)
+	case *ast.FuncCall:
+		for _, a := range e.Args {
+			walkExpr(a, visit)
+		}
+	case *ast.Cast:
+		walkExpr(e.X, visit)
+	case *ast.IsNull:
+		walkExpr(e.X, visit)
+	case *ast.Case:
+		walkExpr(e.Operand, visit)
+		for _, w := range e.Whens {
+			walkExpr(w.Cond, visit)
+			walkExpr(w.Result, visit)
+		}
+		walkExpr(e.Else, visit)
+	case *ast.FloorCeil:
+		walkExpr(e.X, visit)
+	case *ast.Step:
+		walkExpr(e.X, visit)
+	case *ast.IntervalConv:
+		walkExpr(e.X, visit)
+	case *ast.Between:
+		walkExpr(e.X, visit)
+		walkExpr(e.Lo, visit)
+		walkExpr(e.Hi, visit)
+	}
+}
+
+// aggContext maps the select list of a GROUP BY query onto the group's
+// values: grouped expressions become key references, aggregate calls
+// accumulators.
+type aggContext struct {
+	input   *compiler
+	keySQL  []string
+	keys    []*Expr
+	aggs    []AggCall
+	aggSQL  []string
+	aggExpr []*Expr
+}
+
+func (a *aggContext) lookup(n ast.Expr) (*Expr, bool, error) {
+	sql := n.String()
+	for i, k := range a.keySQL {
+		if k == sql {
+			idx, t := i, a.keys[i].Type
+			return &Expr{Type: t, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[idx], nil }}, true, nil
+		}
+	}
+	switch n := n.(type) {
+	case *ast.FuncCall:
+		name := n.Name[len(n.Name)-1].Name
+		f, ok := functions.LookupAggregate(name)
+		if !ok || n.Over != nil {
+			return nil, false, nil
+		}
+		for i, s := range a.aggSQL {
+			if s == sql {
+				return a.aggExpr[i], true, nil
+			}
+		}
+		if n.Distinct {
+			return nil, true, errAt(n, "%s(DISTINCT ...) is not supported yet", name)
+		}
+		call := AggCall{Func: f}
+		argType := types.Type{Kind: types.Unknown}
+		switch {
+		case n.Star:
+			if name != "COUNT" {
+				return nil, true, errAt(n, "only COUNT takes *")
+			}
+		case len(n.Args) == 1:
+			arg, err := a.input.compile(n.Args[0])
+			if err != nil {
+				return nil, true, err
+			}
+			call.Arg, argType = arg, arg.Type
+		default:
+			return nil, true, errAt(n, "%s takes one argument", name)
+		}
+		t, err := f.Result(argType)
+		if err != nil {
+			return nil, true, errAt(n, "%v", err)
+		}
+		call.Type = t
+		idx := len(a.keys) + len(a.aggs)
+		e := &Expr{Type: t, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[idx], nil }}
+		a.aggs = append(a.aggs, call)
+		a.aggSQL = append(a.aggSQL, sql)
+		a.aggExpr = append(a.aggExpr, e)
+		return e, true, nil
+	case *ast.ColumnRef:
+		if len(n.Parts) == 1 && n.Parts[0].Name == "ROWTIME" && !n.Parts[0].Quoted {
+			return nil, false, nil // the group's ROWTIME: the window's end
+		}
+		return nil, true, errAt(n, "%s must appear in GROUP BY or inside an aggregate", n)
+	}
+	return nil, false, nil
+}
+
+func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node, error) {
+	ac := &aggContext{input: in}
+	agg := &Aggregate{Input: input, TimeKey: -1}
+	for _, g := range s.GroupBy {
+		k, err := in.compile(g)
+		if err != nil {
+			return nil, err
+		}
+		if k.usesRowtime && !k.usesColumns {
+			if !k.monotonic {
+				return nil, errAt(g, "GROUP BY %s: the time key must grow with ROWTIME (use FLOOR, CEIL or STEP of ROWTIME)", g)
+			}
+			if agg.TimeKey < 0 {
+				agg.TimeKey = len(ac.keys)
+			}
+		}
+		ac.keys = append(ac.keys, k)
+		ac.keySQL = append(ac.keySQL, g.String())
+	}
+	if agg.TimeKey < 0 {
+		return nil, errAt(s, "a streaming GROUP BY needs a key based on ROWTIME, such as FLOOR(s.ROWTIME TO MINUTE) or STEP(s.ROWTIME BY INTERVAL '10' SECOND): without one the groups never close")
+	}
+	out := &compiler{scope: &scope{}, aggs: ac}
+	for _, item := range s.Items {
+		if item.Star {
+			return nil, errAt(s, "* is not allowed in a GROUP BY query")
+		}
+		e, err := out.compile(item.Expr)
+		if err != nil {
+			return nil, err
+		}
+		agg.Out = append(agg.Out, e)
+		agg.Cols = append(agg.Cols, Column{Name: itemName(item, len(agg.Cols)), Type: e.Type})
+	}
+	if s.Having != nil {
+		h, err := out.compile(s.Having)
+		if err != nil {
+			return nil, err
+		}
+		agg.Having = h
+	}
+	agg.Keys, agg.Aggs = ac.keys, ac.aggs
+	for _, r := range in.scope.rels {
+		agg.RowtimeSlots = append(agg.RowtimeSlots, r.rowtimeIndex())
+	}
+	agg.InputWidth = in.scope.width()
+	return agg, nil
+}
+
+// tableFunction plans TABLE(RANDOM_CUT_FOREST[_WITH_EXPLANATION](CURSOR(...), ...)).
+func (qp *queryPlanner) tableFunction(t *ast.TableFunction) (Node, error) {
+	call := t.Call
+	name := call.Name[len(call.Name)-1].Name
+	explain := name == "RANDOM_CUT_FOREST_WITH_EXPLANATION"
+	if name != "RANDOM_CUT_FOREST" && !explain {
+		return nil, errAt(call, "unknown table function %s", name)
+	}
+	if len(call.Args) == 0 {
+		return nil, errAt(call, "%s needs CURSOR(SELECT STREAM ...) as its first argument", name)
+	}
+	cur, ok := call.Args[0].(*ast.Cursor)
+	if !ok {
+		return nil, errAt(call.Args[0], "%s needs CURSOR(SELECT STREAM ...) as its first argument", name)
+	}
+	input, err := qp.query(cur.Query)
+	if err != nil {
+		return nil, err
+	}
+	params := call.Args[1:]
+	maxParams := 4
+	if explain {
+		maxParams = 5
+	}
+	if len(params) != 0 && len(params) != 4 && len(params) != maxParams {
+		return nil, errAt(call, "%s takes the cursor alone or with numberOfTrees, subSampleSize, timeDecay, shingleSize%s", name, map[bool]string{true: " [, withDirectionality]"}[explain])
+	}
+	cfg := rcf.Config{}.WithDefaults()
+	node := &RCF{Input: input, Explain: explain}
+	ints := []*int64{new(int64), new(int64), new(int64), new(int64)}
+	for i, p := range params {
+		c := &compiler{scope: &scope{}}
+		e, err := c.compile(p)
+		if err != nil {
+			return nil, err
+		}
+		v, err := e.Eval(&Env{})
+		if err != nil {
+			return nil, errAt(p, "%v", err)
+		}
+		if i == 4 {
+			if v.Kind != types.Boolean || v.Null {
+				return nil, errAt(p, "withDirectionality must be TRUE or FALSE")
+			}
+			node.Directionality = v.I != 0
+			continue
+		}
+		if !v.Kind.IsInteger() || v.Null {
+			return nil, errAt(p, "%s parameter %d must be a whole number, not %s", name, i+2, p)
+		}
+		*ints[i] = v.I
+	}
+	if len(params) >= 4 {
+		cfg.Trees, cfg.SampleSize, cfg.TimeDecay, cfg.Shingle = int(*ints[0]), int(*ints[1]), *ints[2], int(*ints[3])
+	}
+	for i, col := range input.Columns() {
+		if col.Type.Kind.IsNumeric() && col.Type.Kind != types.Decimal {
+			node.Numeric = append(node.Numeric, i)
+			node.Names = append(node.Names, col.Name)
+		}
+	}
+	if len(node.Numeric) == 0 {
+		return nil, errAt(cur, "%s needs at least one numeric column (DOUBLE, REAL, INTEGER, ...; not DECIMAL) in its cursor", name)
+	}
+	cfg.Dimensions = len(node.Numeric)
+	cfg.Seed = qp.seed
+	qp.seed++
+	if _, err := rcf.New(cfg); err != nil {
+		msg := strings.ReplaceAll(err.Error(), rcf.ErrConfig.Error()+": ", "")
+		return nil, errAt(call, "%s", msg)
+	}
+	node.Config = cfg
+	node.Cols = append(append([]Column{}, input.Columns()...), Column{Name: "ANOMALY_SCORE", Type: types.Type{Kind: types.Double}})
+	if explain {
+		node.Cols = append(node.Cols, Column{Name: "ANOMALY_EXPLANATION", Type: types.Type{Kind: types.Varchar, Length: 20480}})
+	}
+	return node, nil
+}
