@@ -399,7 +399,7 @@ func (qp *queryPlanner) tableFunction(t *ast.TableFunction) (Node, error) {
 	qp.seed++
 	if _, err := rcf.New(cfg); err != nil {
 		msg := strings.ReplaceAll(err.Error(), rcf.ErrConfig.Error()+": ", "")
-		return nil, errAt(call, "%s", msg)
+		return nil, errAt(call, "%s", strings.ReplaceAll(msg, "\n", "; "))
 	}
 	node.Config = cfg
 	node.Cols = append(append([]Column{}, input.Columns()...), Column{Name: "ANOMALY_SCORE", Type: types.Type{Kind: types.Double}})
