@@ -135,6 +135,25 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 		return c.step(n)
 	case *ast.IntervalConv:
 		return c.intervalConv(n)
+	case *ast.Substring:
+		if n.Similar {
+			return nil, errAt(n, "SUBSTRING ... SIMILAR is not supported yet")
+		}
+		return c.callNamed(n, "SUBSTRING", n.X, n.From, n.For)
+	case *ast.Position:
+		return c.callNamed(n, "POSITION", n.Needle, n.Haystack, n.From)
+	case *ast.Trim:
+		side := n.Side
+		if side == "" {
+			side = "BOTH"
+		}
+		chars := n.Chars
+		if chars == nil {
+			chars = &ast.Literal{Pos: n.Pos, Kind: ast.StringLit, Text: " "}
+		}
+		return c.callNamed(n, "TRIM_"+side, n.X, chars)
+	case *ast.Extract:
+		return c.callNamed(n, "EXTRACT_"+n.Unit, n.X)
 	}
 	return nil, errAt(n, "%s is not supported yet", n)
 }
@@ -546,6 +565,19 @@ func (c *compiler) caseExpr(n *ast.Case) (*Expr, error) {
 		}
 		return types.NullOf(t.Kind), nil
 	}, parts...), nil
+}
+
+// callNamed compiles a keyword-syntax function (SUBSTRING(s FROM a FOR b),
+// TRIM(LEADING c FROM s), ...) as a call of a registered scalar function;
+// nil arguments (unwritten optional parts) are left out.
+func (c *compiler) callNamed(n ast.Expr, name string, args ...ast.Expr) (*Expr, error) {
+	call := &ast.FuncCall{Pos: n.Position(), Name: []ast.Ident{{Pos: n.Position(), Name: name}}}
+	for _, a := range args {
+		if a != nil {
+			call.Args = append(call.Args, a)
+		}
+	}
+	return c.call(call)
 }
 
 func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
