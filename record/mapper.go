@@ -10,13 +10,20 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/riffle-sql/riffle/sql/types"
 )
 
-// A Mapper turns records into rows of the schema's columns.
+// A Mapper turns records into rows of the schema's columns. It reuses
+// its buffers: the rows Map returns are valid until the next call, and a
+// Mapper is not safe for concurrent use.
 type Mapper struct {
 	schema  Schema
 	columns []Column
+	parser  fastjson.Parser
+	rows    [][]types.Value
+	values  []types.Value
 }
 
 // NewMapper checks the schema and prepares to map records.
@@ -31,12 +38,43 @@ func NewMapper(s Schema) (*Mapper, error) {
 // Columns are the mapped columns, in order.
 func (m *Mapper) Columns() []Column { return m.columns }
 
-// Map turns one record into its rows (one for a JSON document or per CSV
-// line). An error names the column and the value that did not fit.
+// Map turns one record into its rows (one per JSON document or CSV line).
+// An error names the column and the value that did not fit.
 func (m *Mapper) Map(data []byte) ([][]types.Value, error) {
 	if m.schema.RecordFormat.RecordFormatType == CSV {
 		return m.mapCSV(data)
 	}
+	// The common case, one JSON document, goes through fastjson without
+	// building a generic tree; several documents in one record take the
+	// slower standard decoder.
+	if doc, err := m.parser.ParseBytes(data); err == nil {
+		row := m.row(len(m.columns))
+		for i, c := range m.columns {
+			v := doc
+			if len(c.Path) > 0 {
+				v = doc.Get(c.Path...)
+			}
+			val, err := coerce(fromFast(v), c.Type)
+			if err != nil {
+				return nil, fmt.Errorf("column %s: %v", c.Name, err)
+			}
+			row[i] = val
+		}
+		m.rows = append(m.rows[:0], row)
+		return m.rows, nil
+	}
+	return m.mapDocuments(data)
+}
+
+// row hands out a reusable slice of n values.
+func (m *Mapper) row(n int) []types.Value {
+	if cap(m.values) < n {
+		m.values = make([]types.Value, n)
+	}
+	return m.values[:n]
+}
+
+func (m *Mapper) mapDocuments(data []byte) ([][]types.Value, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var rows [][]types.Value
@@ -49,9 +87,22 @@ func (m *Mapper) Map(data []byte) ([][]types.Value, error) {
 			}
 			return nil, fmt.Errorf("record is not JSON: %v", err)
 		}
-		row, err := m.mapDocument(doc)
-		if err != nil {
-			return nil, err
+		row := make([]types.Value, len(m.columns))
+		for i, c := range m.columns {
+			v := doc
+			for _, key := range c.Path {
+				obj, ok := v.(map[string]any)
+				if !ok {
+					v = nil
+					break
+				}
+				v = obj[key]
+			}
+			val, err := coerce(fromStd(v), c.Type)
+			if err != nil {
+				return nil, fmt.Errorf("column %s: %v", c.Name, err)
+			}
+			row[i] = val
 		}
 		rows = append(rows, row)
 		if !dec.More() {
@@ -60,76 +111,94 @@ func (m *Mapper) Map(data []byte) ([][]types.Value, error) {
 	}
 }
 
-func (m *Mapper) mapDocument(doc any) ([]types.Value, error) {
-	row := make([]types.Value, len(m.columns))
-	for i, c := range m.columns {
-		v := doc
-		for _, key := range c.Path {
-			obj, ok := v.(map[string]any)
-			if !ok {
-				v = nil
-				break
-			}
-			v = obj[key]
-		}
-		val, err := coerceJSON(v, c.Type)
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %v", c.Name, err)
-		}
-		row[i] = val
-	}
-	return row, nil
+// jsonValue is one JSON value, from either decoder.
+type jsonValue struct {
+	kind string // null, boolean, number, string, object, array
+	b    bool
+	text string // a string's value; a number's, object's or array's JSON text
 }
 
-// coerceJSON applies the service's JSON-to-SQL coercion rules.
-func coerceJSON(v any, t types.Type) (types.Value, error) {
+func fromFast(v *fastjson.Value) jsonValue {
+	if v == nil {
+		return jsonValue{kind: "null"}
+	}
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return jsonValue{kind: "null"}
+	case fastjson.TypeTrue:
+		return jsonValue{kind: "boolean", b: true}
+	case fastjson.TypeFalse:
+		return jsonValue{kind: "boolean"}
+	case fastjson.TypeString:
+		return jsonValue{kind: "string", text: string(v.GetStringBytes())}
+	case fastjson.TypeNumber:
+		return jsonValue{kind: "number", text: string(v.MarshalTo(nil))}
+	case fastjson.TypeObject:
+		return jsonValue{kind: "object", text: string(v.MarshalTo(nil))}
+	}
+	return jsonValue{kind: "array", text: string(v.MarshalTo(nil))}
+}
+
+func fromStd(v any) jsonValue {
 	switch x := v.(type) {
 	case nil:
-		return types.NullOf(t.Kind), nil
+		return jsonValue{kind: "null"}
 	case bool:
+		return jsonValue{kind: "boolean", b: x}
+	case json.Number:
+		return jsonValue{kind: "number", text: string(x)}
+	case string:
+		return jsonValue{kind: "string", text: x}
+	case map[string]any:
+		text, _ := json.Marshal(x)
+		return jsonValue{kind: "object", text: string(text)}
+	}
+	text, _ := json.Marshal(v)
+	return jsonValue{kind: "array", text: string(text)}
+}
+
+// coerce applies the service's JSON-to-SQL coercion rules.
+func coerce(v jsonValue, t types.Type) (types.Value, error) {
+	switch v.kind {
+	case "null":
+		return types.NullOf(t.Kind), nil
+	case "boolean":
 		switch {
 		case t.Kind.IsNumeric():
-			return types.Cast(types.Int(types.TinyInt, b2i(x)), t)
+			return types.Cast(types.Int(types.TinyInt, b2i(v.b)), t)
 		case t.Kind.IsString():
-			return types.Cast(types.Str(types.Varchar, strconv.FormatBool(x)), t)
+			return types.Cast(types.Str(types.Varchar, strconv.FormatBool(v.b)), t)
 		case t.Kind == types.Boolean:
-			return types.Bool(x), nil
+			return types.Bool(v.b), nil
 		}
-	case json.Number:
+	case "number":
 		switch {
 		case t.Kind.IsInteger():
-			i, err := strconv.ParseInt(string(x), 10, 64)
+			i, err := strconv.ParseInt(v.text, 10, 64)
 			if err != nil {
-				return types.Value{}, fmt.Errorf("%s does not fit %s without losing precision", x, t)
+				return types.Value{}, fmt.Errorf("%s does not fit %s without losing precision", v.text, t)
 			}
 			return types.Cast(types.Int(types.BigInt, i), t)
 		case t.Kind == types.Real || t.Kind == types.Double:
-			f, err := strconv.ParseFloat(string(x), 64)
+			f, err := strconv.ParseFloat(v.text, 64)
 			if err != nil || math.IsInf(f, 0) {
-				return types.Value{}, fmt.Errorf("%s does not fit %s", x, t)
+				return types.Value{}, fmt.Errorf("%s does not fit %s", v.text, t)
 			}
 			return types.Cast(types.Float(types.Double, f), t)
-		case t.Kind == types.Decimal:
-			return types.Cast(types.Str(types.Varchar, string(x)), t)
-		case t.Kind.IsString():
-			return types.Cast(types.Str(types.Varchar, string(x)), t)
+		case t.Kind == types.Decimal || t.Kind.IsString():
+			return types.Cast(types.Str(types.Varchar, v.text), t)
 		case t.Kind == types.Boolean:
-			f, _ := strconv.ParseFloat(string(x), 64)
+			f, _ := strconv.ParseFloat(v.text, 64)
 			return types.Bool(f != 0), nil
 		}
-	case string:
-		return types.Cast(types.Str(types.Varchar, x), t)
-	case map[string]any, []any:
+	case "string":
+		return types.Cast(types.Str(types.Varchar, v.text), t)
+	case "object", "array":
 		if t.Kind.IsString() {
-			text, err := json.Marshal(x)
-			if err != nil {
-				return types.Value{}, err
-			}
-			return types.Cast(types.Str(types.Varchar, string(text)), t)
+			return types.Cast(types.Str(types.Varchar, v.text), t)
 		}
-		return types.Value{}, fmt.Errorf("a JSON %s cannot be %s", jsonKind(x), t)
 	}
-	return types.Value{}, fmt.Errorf("a JSON %s cannot be %s", jsonKind(v), t)
+	return types.Value{}, fmt.Errorf("a JSON %s cannot be %s", v.kind, t)
 }
 
 func b2i(b bool) int64 {
@@ -137,22 +206,6 @@ func b2i(b bool) int64 {
 		return 1
 	}
 	return 0
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "object"
-	case []any:
-		return "array"
-	case bool:
-		return "boolean"
-	case json.Number:
-		return "number"
-	case string:
-		return "string"
-	}
-	return "value"
 }
 
 // mapCSV splits the record into lines and fields, taking the columns

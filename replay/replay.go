@@ -5,11 +5,12 @@ package replay
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/valyala/fastjson"
 )
 
 // Record is one record and the time it arrived.
@@ -18,16 +19,12 @@ type Record struct {
 	Data    []byte
 }
 
-type line struct {
-	Arrival *string         `json:"arrival"`
-	Data    json.RawMessage `json:"data"`
-}
-
 // Reader reads a replay file record by record.
 type Reader struct {
-	scan *bufio.Scanner
-	line int
-	last time.Time
+	scan   *bufio.Scanner
+	line   int
+	last   time.Time
+	parser fastjson.Parser
 }
 
 // NewReader reads replay lines from r.
@@ -49,27 +46,30 @@ func (r *Reader) Next() (Record, error) {
 		if len(text) == 0 {
 			continue
 		}
-		var l line
-		if err := json.Unmarshal(text, &l); err != nil {
+		v, err := r.parser.ParseBytes(text)
+		if err != nil {
 			return Record{}, fmt.Errorf("line %d: not a replay record: %v", r.line, err)
 		}
-		if l.Arrival == nil || len(l.Data) == 0 {
-			return Record{}, fmt.Errorf(`line %d: a replay record needs "arrival" and "data"`, r.line)
+		arrival, data := v.Get("arrival"), v.Get("data")
+		if arrival == nil || arrival.Type() != fastjson.TypeString || data == nil {
+			return Record{}, fmt.Errorf(`line %d: a replay record needs "arrival" (a string) and "data"`, r.line)
 		}
-		at, err := time.Parse(time.RFC3339Nano, *l.Arrival)
+		at, err := time.Parse(time.RFC3339Nano, string(arrival.GetStringBytes()))
 		if err != nil {
-			return Record{}, fmt.Errorf("line %d: arrival %q is not an RFC 3339 time", r.line, *l.Arrival)
+			return Record{}, fmt.Errorf("line %d: arrival %s is not an RFC 3339 time", r.line, arrival)
 		}
 		if at.Before(r.last) {
-			return Record{}, fmt.Errorf("line %d: arrival %s is before the previous record's", r.line, *l.Arrival)
+			return Record{}, fmt.Errorf("line %d: arrival %s is before the previous record's", r.line, arrival)
 		}
 		r.last = at
-		data := []byte(l.Data)
-		var s string
-		if data[0] == '"' && json.Unmarshal(data, &s) == nil {
-			data = []byte(s) // a raw text record
+		var raw []byte
+		if data.Type() == fastjson.TypeString {
+			raw = append(raw, data.GetStringBytes()...) // a raw text record
+		} else {
+			// Keep the record's own bytes (error_stream shows them).
+			raw = append(raw, memberText(text, "data")...)
 		}
-		return Record{Arrival: at, Data: data}, nil
+		return Record{Arrival: at, Data: raw}, nil
 	}
 	if err := r.scan.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
@@ -78,4 +78,89 @@ func (r *Reader) Next() (Record, error) {
 		return Record{}, err
 	}
 	return Record{}, io.EOF
+}
+
+// memberText returns the raw text of a top-level member's value in a JSON
+// object that is known to be valid.
+func memberText(obj []byte, key string) []byte {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return nil
+	}
+	i++
+	for i < len(obj) {
+		i = skipSpace(obj, i)
+		if i >= len(obj) || obj[i] != '"' {
+			return nil
+		}
+		keyEnd := skipString(obj, i)
+		name := obj[i+1 : keyEnd-1]
+		i = skipSpace(obj, keyEnd)
+		if i >= len(obj) || obj[i] != ':' {
+			return nil
+		}
+		start := skipSpace(obj, i+1)
+		end := skipValue(obj, start)
+		if string(name) == key {
+			return obj[start:end]
+		}
+		i = skipSpace(obj, end)
+		if i < len(obj) && obj[i] == ',' {
+			i++
+		}
+	}
+	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"'.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\n' && b[i] != '\t' && b[i] != '\r' {
+		i++
+	}
+	return i
 }

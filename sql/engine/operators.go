@@ -1,9 +1,9 @@
 package engine
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/riffle-sql/riffle/rcf"
 	"github.com/riffle-sql/riffle/sql/functions"
@@ -13,7 +13,8 @@ import (
 
 // An operator takes rows on its input ports and the clock of each input:
 // advance(port, t) promises that no row before t will arrive on that port.
-// Rows carry the node's columns followed by their ROWTIME.
+// Rows carry the node's columns followed by their ROWTIME. A pushed slice
+// is only valid during the call: an operator that keeps values copies them.
 type operator interface {
 	push(port int, time int64, vals []types.Value)
 	advance(port int, bound int64)
@@ -71,13 +72,14 @@ type filterOp struct {
 	pump string
 	cond *plan.Expr
 	out  emitter
+	env  plan.Env
 }
 
 func (f *filterOp) push(_ int, time int64, vals []types.Value) {
-	env := plan.Env{Time: time, Values: vals}
-	v, err := f.cond.Eval(&env)
+	f.env = plan.Env{Time: time, Values: vals}
+	v, err := f.cond.Eval(&f.env)
 	if err != nil {
-		f.app.rowError(f.pump, &env, err)
+		f.app.rowError(f.pump, &f.env, err)
 		return
 	}
 	if v.True() {
@@ -211,6 +213,9 @@ type aggregateOp struct {
 	out      emitter
 	windows  []*window // open, by end
 	outBound int64
+	env      plan.Env
+	keys     []types.Value // scratch
+	id       []byte        // scratch
 }
 
 type window struct {
@@ -226,50 +231,61 @@ type group struct {
 }
 
 func (g *aggregateOp) push(_ int, time int64, vals []types.Value) {
-	env := plan.Env{Time: time, Values: vals}
-	keys := make([]types.Value, len(g.node.Keys))
-	for i, k := range g.node.Keys {
-		v, err := k.Eval(&env)
+	g.env = plan.Env{Time: time, Values: vals}
+	env := &g.env
+	keys := g.keys[:0]
+	for _, k := range g.node.Keys {
+		v, err := k.Eval(env)
 		if err != nil {
-			g.app.rowError(g.pump, &env, err)
+			g.app.rowError(g.pump, env, err)
 			return
 		}
-		keys[i] = v
+		keys = append(keys, v)
 	}
+	g.keys = keys
 	w := g.windowFor(time, keys[g.node.TimeKey])
-	id := groupID(keys)
-	grp := w.index[id]
+	g.id = appendGroupID(g.id[:0], keys)
+	grp := w.index[string(g.id)]
 	if grp == nil {
-		grp = &group{keys: keys, accs: make([]functions.Accumulator, len(g.node.Aggs))}
+		grp = &group{keys: append([]types.Value(nil), keys...), accs: make([]functions.Accumulator, len(g.node.Aggs))}
 		for i, a := range g.node.Aggs {
 			grp.accs[i] = a.Func.New(a.Type)
 		}
-		w.index[id] = grp
+		w.index[string(g.id)] = grp
 		w.groups = append(w.groups, grp)
 	}
 	for i, a := range g.node.Aggs {
 		arg := types.Bool(true) // COUNT(*) counts every row
 		if a.Arg != nil {
-			v, err := a.Arg.Eval(&env)
+			v, err := a.Arg.Eval(env)
 			if err != nil {
-				g.app.rowError(g.pump, &env, err)
+				g.app.rowError(g.pump, env, err)
 				return
 			}
 			arg = v
 		}
 		if err := grp.accs[i].Add(arg); err != nil {
-			g.app.rowError(g.pump, &env, err)
+			g.app.rowError(g.pump, env, err)
 			return
 		}
 	}
 }
 
-func groupID(keys []types.Value) string {
-	var b strings.Builder
+// appendGroupID encodes key values so that equal keys, and only they, give
+// equal bytes.
+func appendGroupID(b []byte, keys []types.Value) []byte {
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%d|%t|%d|%d|%x|%q;", k.Kind, k.Null, k.Scale, k.I, math.Float64bits(k.F), k.S)
+		null := byte(0)
+		if k.Null {
+			null = 1
+		}
+		b = append(b, byte(k.Kind), null, byte(k.Scale))
+		b = binary.LittleEndian.AppendUint64(b, uint64(k.I))
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(k.F))
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(k.S)))
+		b = append(b, k.S...)
 	}
-	return b.String()
+	return b
 }
 
 func sameKey(a, b types.Value) bool {

@@ -23,6 +23,7 @@ type stream struct {
 	sinks     []func(Row)
 	bound     int64 // the stream's own: min of the producers'
 	last      int64 // time of the last row delivered
+	scratch   []types.Value
 }
 
 // input is an operator port fed by a stream.
@@ -61,10 +62,11 @@ func (s *stream) deliver(r Row) {
 }
 
 // layout turns a stream row into an operator row: columns, then ROWTIME.
+// The slice is reused for the next row: operators copy what they keep.
 func (s *stream) layout(r Row) []types.Value {
-	vals := make([]types.Value, len(r.Values)+1)
-	copy(vals, r.Values)
-	vals[len(r.Values)] = rowtimeValue(r.Time)
+	vals := append(s.scratch[:0], r.Values...)
+	vals = append(vals, rowtimeValue(r.Time))
+	s.scratch = vals
 	return vals
 }
 

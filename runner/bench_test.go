@@ -1,0 +1,111 @@
+package runner
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/riffle-sql/riffle/record"
+	"github.com/riffle-sql/riffle/replay"
+	"github.com/riffle-sql/riffle/sql/engine"
+)
+
+// The clickstream application over generated traffic (1000 records per
+// simulated second). One op is one record; records/s = 1e9 / (ns/op).
+//
+//	go test -run '^$' -bench . -benchmem -count 10 -cpu 1 ./runner
+
+var benchStart = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+func benchSQL(b *testing.B) string {
+	sql, err := os.ReadFile("testdata/bench/clickstream.sql")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return string(sql)
+}
+
+func benchRecords(b *testing.B, n int) []replay.Record {
+	var buf bytes.Buffer
+	if err := WriteClickstream(&buf, n, 1000, benchStart); err != nil {
+		b.Fatal(err)
+	}
+	rd := replay.NewReader(&buf)
+	recs := make([]replay.Record, 0, n)
+	for {
+		r, err := rd.Next()
+		if err == io.EOF {
+			return recs
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+}
+
+// BenchmarkEngine feeds raw record bytes through mapping and the engine.
+func BenchmarkEngine(b *testing.B) {
+	recs := benchRecords(b, 200000)
+	schema, err := record.Discover([][]byte{recs[0].Data, recs[1].Data})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := Compile(benchSQL(b), schema, "bench", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mapper, err := record.NewMapper(schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	newApp := func() *engine.App {
+		app, err := engine.New(g)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return app
+	}
+	app := newApp()
+	offset := int64(0) // keeps time moving forward when the records wrap
+	span := recs[len(recs)-1].Arrival.UnixMilli() - recs[0].Arrival.UnixMilli() + 1000
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		j := i % len(recs)
+		if j == 0 && i > 0 {
+			offset += span
+		}
+		at := recs[j].Arrival.UnixMilli() + offset
+		app.Advance(at)
+		rows, err := mapper.Map(recs[j].Data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, vals := range rows {
+			if err := app.Insert(InputStream, engine.Row{Time: at, Values: vals}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	app.Advance(engine.Forever)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkRun is riffle run minus the process: replay parsing, discovery,
+// mapping, the engine and printing.
+func BenchmarkRun(b *testing.B) {
+	var buf bytes.Buffer
+	if err := WriteClickstream(&buf, b.N, 1000, benchStart); err != nil {
+		b.Fatal(err)
+	}
+	sql := benchSQL(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := Run(Options{SQL: sql, Application: "bench"}, &buf, io.Discard); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
