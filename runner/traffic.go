@@ -8,9 +8,9 @@ import (
 
 // WriteClickstream writes a deterministic replay of clickstream traffic:
 // n records, alternating impressions and clicks, rate records per second
-// of simulated time from start, with one burst of extra clicks (four per
-// impression) in every 600th ten-second window. Benchmarks and tools use
-// it to make replays of any size.
+// of simulated time from start, with a burst of extra clicks (four per
+// impression) in every 60th ten-second window, one each simulated ten
+// minutes. Benchmarks and tools use it to make replays of any size.
 func WriteClickstream(w io.Writer, n int, rate int, start time.Time) error {
 	step := time.Second / time.Duration(rate)
 	buf := make([]byte, 0, 160)
@@ -18,7 +18,7 @@ func WriteClickstream(w io.Writer, n int, rate int, start time.Time) error {
 		at := start.Add(time.Duration(i) * step)
 		action := "Impression"
 		window := at.Sub(start) / (10 * time.Second)
-		if i%2 == 1 || window%600 == 599 && i%5 != 0 {
+		if i%2 == 1 || window%60 == 59 && i%5 != 0 {
 			action = "Click"
 		}
 		buf = append(buf[:0], `{"arrival":"`...)

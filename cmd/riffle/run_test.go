@@ -46,3 +46,30 @@ SELECT STREAM COUNT(*) FROM SOURCE_SQL_STREAM_001 GROUP BY FLOOR(ROWTIME TO MINU
 		t.Fatal("a missing replay file did not fail")
 	}
 }
+
+func TestDiscoverPrintsASchemaThatRunAccepts(t *testing.T) {
+	dir := t.TempDir()
+	replay := filepath.Join(dir, "traffic.jsonl")
+	if err := os.WriteFile(replay, []byte(`{"arrival":"2026-11-01T00:00:01Z","data":{"browseraction":"Click","n":3}}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runRiffle(t, "discover", replay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"Name": "browseraction"`, `"SqlType": "VARCHAR(8)"`, `"Mapping": "$.n"`, `"SqlType": "INTEGER"`, `"RecordFormatType": "JSON"`} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("discovered schema lacks %s:\n%s", want, out)
+		}
+	}
+	schema := filepath.Join(dir, "schema.json")
+	app := filepath.Join(dir, "app.sql")
+	os.WriteFile(schema, []byte(out), 0o644)
+	os.WriteFile(app, []byte(`CREATE STREAM "DESTINATION_SQL_STREAM" (n INTEGER);
+CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "n" * 2 FROM SOURCE_SQL_STREAM_001;`), 0o644)
+	got, _, err := runRiffle(t, "run", app, "--replay", replay, "--schema", schema)
+	if err != nil || got != `{"ROWTIME":"2026-11-01T00:00:01.000Z","N":6}`+"\n" {
+		t.Fatalf("run with the discovered schema: %v, %q", err, got)
+	}
+}
