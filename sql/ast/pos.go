@@ -38,3 +38,5 @@ func (e *Position) Position() Pos      { return e.Pos }
 func (e *Trim) Position() Pos          { return e.Pos }
 func (t TypeName) Position() Pos       { return t.Pos }
 func (w *WindowSpec) Position() Pos    { return w.Pos }
+func (s *Stagger) Position() Pos       { return s.Pos }
+func (f *Frame) Position() Pos         { return f.Pos }

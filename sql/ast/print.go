@@ -144,7 +144,7 @@ func (s *Select) String() string {
 		b.WriteString(" GROUP BY " + exprs(s.GroupBy))
 	}
 	if s.Stagger != nil {
-		b.WriteString(" WINDOWED BY STAGGER (PARTITION BY " + exprs(s.Stagger.PartitionBy) + " RANGE " + s.Stagger.Range.String() + ")")
+		b.WriteString(" " + s.Stagger.String())
 	}
 	if s.Having != nil {
 		b.WriteString(" HAVING " + s.Having.String())
@@ -163,6 +163,10 @@ func (s *Select) String() string {
 		b.WriteString(" WITHIN " + s.Within.String())
 	}
 	return b.String()
+}
+
+func (s *Stagger) String() string {
+	return "WINDOWED BY STAGGER (PARTITION BY " + exprs(s.PartitionBy) + " RANGE " + s.Range.String() + ")"
 }
 
 func (s SelectItem) String() string {

@@ -42,8 +42,27 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 	case *plan.Project:
 		return a.build(n.Input, &projectOp{app: a, pump: pump, exprs: n.Exprs, out: em}, 0, pump)
 	case *plan.Aggregate:
+		if n.Stagger > 0 {
+			op := &staggerOp{app: a, pump: pump, node: n, out: em, open: map[string]*staggerWindow{}, outBound: math.MinInt64}
+			return a.build(n.Input, op, 0, pump)
+		}
 		op := &aggregateOp{app: a, pump: pump, node: n, out: em, outBound: math.MinInt64}
 		return a.build(n.Input, op, 0, pump)
+	case *plan.Analytic:
+		op := &analyticOp{app: a, pump: pump, node: n, out: em}
+		for range n.Windows {
+			op.parts = append(op.parts, map[string]*partition{})
+		}
+		for _, w := range n.Windows {
+			op.calls += len(w.Calls)
+		}
+		return a.build(n.Input, op, 0, pump)
+	case *plan.Union:
+		op := &unionOp{out: em, bounds: [2]int64{math.MinInt64, math.MinInt64}, outBound: math.MinInt64}
+		if err := a.build(n.Left, op, 0, pump); err != nil {
+			return err
+		}
+		return a.build(n.Right, op, 1, pump)
 	case *plan.Join:
 		op := &joinOp{app: a, pump: pump, cond: n.Cond, out: em, bounds: [2]int64{math.MinInt64, math.MinInt64}, outBound: math.MinInt64}
 		if err := a.build(n.Left, op, 0, pump); err != nil {
@@ -247,28 +266,11 @@ func (g *aggregateOp) push(_ int, time int64, vals []types.Value) {
 	g.id = appendGroupID(g.id[:0], keys)
 	grp := w.index[string(g.id)]
 	if grp == nil {
-		grp = &group{keys: append([]types.Value(nil), keys...), accs: make([]functions.Accumulator, len(g.node.Aggs))}
-		for i, a := range g.node.Aggs {
-			grp.accs[i] = a.Func.New(a.Type)
-		}
+		grp = &group{keys: append([]types.Value(nil), keys...), accs: newAccumulators(g.node.Aggs)}
 		w.index[string(g.id)] = grp
 		w.groups = append(w.groups, grp)
 	}
-	for i, a := range g.node.Aggs {
-		arg := types.Bool(true) // COUNT(*) counts every row
-		if a.Arg != nil {
-			v, err := a.Arg.Eval(env)
-			if err != nil {
-				g.app.rowError(g.pump, env, err)
-				return
-			}
-			arg = v
-		}
-		if err := grp.accs[i].Add(arg); err != nil {
-			g.app.rowError(g.pump, env, err)
-			return
-		}
-	}
+	addToGroup(g.app, g.pump, g.node.Aggs, grp, env)
 }
 
 // appendGroupID encodes key values so that equal keys, and only they, give
@@ -374,38 +376,40 @@ func (g *aggregateOp) advance(_ int, t int64) {
 
 func (g *aggregateOp) emit(w *window) {
 	for _, grp := range w.groups {
-		vals := make([]types.Value, 0, len(grp.keys)+len(grp.accs))
-		vals = append(vals, grp.keys...)
-		for _, acc := range grp.accs {
-			vals = append(vals, acc.Result())
+		emitGroup(g.app, g.pump, g.node, grp, w.end, g.out)
+	}
+}
+
+// emitGroup evaluates HAVING and the select list over a closed group and
+// sends its row, stamped end.
+func emitGroup(app *App, pump string, node *plan.Aggregate, grp *group, end int64, out emitter) {
+	vals := make([]types.Value, 0, len(grp.keys)+len(grp.accs))
+	vals = append(vals, grp.keys...)
+	for _, acc := range grp.accs {
+		vals = append(vals, acc.Result())
+	}
+	env := plan.Env{Time: end, Values: vals}
+	if node.Having != nil {
+		h, err := node.Having.Eval(&env)
+		if err != nil {
+			app.rowError(pump, &env, err)
+			return
 		}
-		env := plan.Env{Time: w.end, Values: vals}
-		if g.node.Having != nil {
-			h, err := g.node.Having.Eval(&env)
-			if err != nil {
-				g.app.rowError(g.pump, &env, err)
-				continue
-			}
-			if !h.True() {
-				continue
-			}
-		}
-		out := make([]types.Value, len(g.node.Out)+1)
-		ok := true
-		for i, e := range g.node.Out {
-			v, err := e.Eval(&env)
-			if err != nil {
-				g.app.rowError(g.pump, &env, err)
-				ok = false
-				break
-			}
-			out[i] = v
-		}
-		if ok {
-			out[len(g.node.Out)] = rowtimeValue(w.end)
-			g.out.push(w.end, out)
+		if !h.True() {
+			return
 		}
 	}
+	row := make([]types.Value, len(node.Out)+1)
+	for i, e := range node.Out {
+		v, err := e.Eval(&env)
+		if err != nil {
+			app.rowError(pump, &env, err)
+			return
+		}
+		row[i] = v
+	}
+	row[len(node.Out)] = rowtimeValue(end)
+	out.push(end, row)
 }
 
 // joinOp joins each side's new rows with the other side's current rows

@@ -36,17 +36,17 @@ func errAt(n ast.Node, format string, args ...any) error {
 	return &posError{pos: n.Position(), msg: fmt.Sprintf(format, args...)}
 }
 
-// compiler compiles expressions in a scope. With aggs set, aggregate calls
-// and grouped expressions are looked up there instead (the select list of
-// an aggregating query).
+// compiler compiles expressions in a scope.
 type compiler struct {
 	scope *scope
-	aggs  *aggContext
+	// lookup, when set, may compile an expression itself: grouped keys and
+	// aggregates of a GROUP BY, windowed calls of a sliding window.
+	lookup func(ast.Expr) (*Expr, bool, error)
 }
 
 func (c *compiler) compile(n ast.Expr) (*Expr, error) {
-	if c.aggs != nil {
-		if e, ok, err := c.aggs.lookup(n); ok || err != nil {
+	if c.lookup != nil {
+		if e, ok, err := c.lookup(n); ok || err != nil {
 			return e, err
 		}
 	}
@@ -590,7 +590,7 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 		return nil, errAt(n, "aggregate %s is only allowed in the select list or HAVING of a GROUP BY or stagger query", name)
 	}
 	if n.Over != nil {
-		return nil, errAt(n, "windowed (OVER) functions are not supported yet")
+		return nil, errAt(n, "windowed (OVER) functions are only allowed in the select list")
 	}
 	f, ok := functions.LookupScalar(name)
 	if !ok {

@@ -31,11 +31,11 @@ type Project struct {
 	Cols  []Column
 }
 
-// Join combines two streams; its rows are the left row (columns, then
-// ROWTIME) followed by the right row, read only by the select above it.
 // Join combines two streams, each side contributing its current rows (the
 // rows of its latest ROWTIME): a row arriving on one side meets the other
-// side's current rows. Output ROWTIME is the later of the two.
+// side's current rows. Output ROWTIME is the later of the two. Its rows are
+// the left row (columns, then ROWTIME) followed by the right row, read only
+// by the select above it.
 type Join struct {
 	Left, Right Node
 	Cond        *Expr // over the left row then the right row; nil: all pairs
@@ -60,6 +60,48 @@ type Aggregate struct {
 	// times to find where a window ends.
 	RowtimeSlots []int
 	InputWidth   int
+	// Stagger, when positive, makes this WINDOWED BY STAGGER: a window per
+	// key opened by its first row and closed Stagger ms later, emitting
+	// with ROWTIME = open + Stagger. Keys are then the partition keys and
+	// TimeKey is unused.
+	Stagger int64
+}
+
+// Analytic computes windowed aggregates (f(x) OVER w) for each row over
+// the rows of its partition in the window ending at it, and appends them
+// to the row (after its ROWTIME) for the select list above.
+type Analytic struct {
+	Input   Node
+	Windows []*SlidingWindow
+	Cols    []Column // the input's
+}
+
+// SlidingWindow is one window specification and the calls over it.
+type SlidingWindow struct {
+	Partition []*Expr
+	// Rows keeps the current row and Rows preceding ones; otherwise Range
+	// keeps rows no more than Range ms older than the current row
+	// (RangeExclusive: strictly less, for intervals with fractional seconds).
+	Rows           int64
+	Range          int64
+	IsRows         bool
+	RangeExclusive bool
+	Calls          []AnalyticCall
+}
+
+// AnalyticCall is one aggregate over a sliding window; Slot is where its
+// result goes in the row above.
+type AnalyticCall struct {
+	Func *functions.Aggregate
+	Arg  *Expr
+	Type types.Type
+	Slot int
+}
+
+// Union merges two streams in ROWTIME order (UNION ALL).
+type Union struct {
+	Left, Right Node
+	Cols        []Column
 }
 
 // AggCall is one aggregate in a GROUP BY query.
@@ -90,3 +132,5 @@ func (n *Join) Columns() []Column {
 }
 func (n *Aggregate) Columns() []Column { return n.Cols }
 func (n *RCF) Columns() []Column       { return n.Cols }
+func (n *Analytic) Columns() []Column  { return n.Cols }
+func (n *Union) Columns() []Column     { return n.Cols }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/riffle-sql/riffle/rcf"
@@ -24,7 +25,7 @@ func (qp *queryPlanner) query(q ast.Query) (Node, error) {
 	case *ast.Select:
 		return qp.selectQuery(q)
 	case *ast.SetOp:
-		return nil, errAt(q, "%s is not supported yet", q.Op)
+		return qp.union(q)
 	case *ast.Values:
 		return nil, errAt(q, "VALUES is not supported yet")
 	}
@@ -35,8 +36,8 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 	if len(s.From) == 0 {
 		return nil, errAt(s, "a streaming query needs FROM")
 	}
-	if s.Distinct || s.Stagger != nil || len(s.Windows) > 0 || len(s.OrderBy) > 0 || s.Within != nil {
-		return nil, errAt(s, "DISTINCT, WINDOWED BY STAGGER, WINDOW and ORDER BY are not supported yet")
+	if s.Distinct || len(s.OrderBy) > 0 || s.Within != nil {
+		return nil, errAt(s, "DISTINCT and ORDER BY are not supported yet")
 	}
 	var node Node
 	sc := &scope{}
@@ -67,11 +68,18 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 			node = &Filter{Input: node, Cond: cond}
 		}
 	}
-	if len(s.GroupBy) > 0 || hasAggregate(s) {
+	if len(s.GroupBy) > 0 || s.Stagger != nil || hasAggregate(s) {
 		return qp.aggregate(s, node, c)
 	}
 	if s.Having != nil {
-		return nil, errAt(s.Having, "HAVING needs GROUP BY")
+		return nil, errAt(s.Having, "HAVING needs GROUP BY or WINDOWED BY STAGGER")
+	}
+	if hasWindowed(s) {
+		an, ac, err := qp.analytic(s, node, c)
+		if err != nil {
+			return nil, err
+		}
+		node, c = an, ac
 	}
 	p := &Project{Input: node}
 	for _, item := range s.Items {
@@ -152,6 +160,18 @@ func (qp *queryPlanner) tableRef(t ast.TableRef) (Node, string, error) {
 		return nil, "", errAt(t, "JOIN ... ON is not supported yet; join streams with a comma and WHERE")
 	}
 	return nil, "", fmt.Errorf("unknown table reference %T", t)
+}
+
+func hasWindowed(s *ast.Select) bool {
+	found := false
+	for _, item := range s.Items {
+		walkExpr(item.Expr, func(e ast.Expr) {
+			if f, ok := e.(*ast.FuncCall); ok && f.Over != nil {
+				found = true
+			}
+		})
+	}
+	return found
 }
 
 func hasAggregate(s *ast.Select) bool {
@@ -284,7 +304,19 @@ func (a *aggContext) lookup(n ast.Expr) (*Expr, bool, error) {
 func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node, error) {
 	ac := &aggContext{input: in}
 	agg := &Aggregate{Input: input, TimeKey: -1}
-	for _, g := range s.GroupBy {
+	groupBy := s.GroupBy
+	if s.Stagger != nil {
+		if len(s.GroupBy) > 0 {
+			return nil, errAt(s.Stagger, "WINDOWED BY STAGGER replaces GROUP BY; use one or the other")
+		}
+		r, err := constantInterval(in, s.Stagger.Range)
+		if err != nil {
+			return nil, err
+		}
+		agg.Stagger = r
+		groupBy = s.Stagger.PartitionBy
+	}
+	for _, g := range groupBy {
 		k, err := in.compile(g)
 		if err != nil {
 			return nil, err
@@ -300,10 +332,10 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 		ac.keys = append(ac.keys, k)
 		ac.keySQL = append(ac.keySQL, g.String())
 	}
-	if agg.TimeKey < 0 {
+	if agg.TimeKey < 0 && agg.Stagger == 0 {
 		return nil, errAt(s, "a streaming GROUP BY needs a key based on ROWTIME, such as FLOOR(s.ROWTIME TO MINUTE) or STEP(s.ROWTIME BY INTERVAL '10' SECOND): without one the groups never close")
 	}
-	out := &compiler{scope: &scope{}, aggs: ac}
+	out := &compiler{scope: &scope{}, lookup: ac.lookup}
 	for _, item := range s.Items {
 		if item.Star {
 			return nil, errAt(s, "* is not allowed in a GROUP BY query")
@@ -407,4 +439,185 @@ func (qp *queryPlanner) tableFunction(t *ast.TableFunction) (Node, error) {
 		node.Cols = append(node.Cols, Column{Name: "ANOMALY_EXPLANATION", Type: types.Type{Kind: types.Varchar, Length: 20480}})
 	}
 	return node, nil
+}
+
+// constantInterval evaluates a constant day-time interval, in ms.
+func constantInterval(c *compiler, n ast.Expr) (int64, error) {
+	e, err := c.compile(n)
+	if err != nil {
+		return 0, err
+	}
+	if e.usesColumns || e.usesRowtime || e.Type.Kind != types.IntervalDayTime {
+		return 0, errAt(n, "%s must be a constant day-time interval, such as INTERVAL '1' MINUTE", n)
+	}
+	v, err := e.Eval(&Env{})
+	if err != nil || v.Null || v.I <= 0 {
+		return 0, errAt(n, "%s must be a positive interval", n)
+	}
+	return v.I, nil
+}
+
+// union plans left UNION ALL right: both streams, merged in ROWTIME order.
+func (qp *queryPlanner) union(q *ast.SetOp) (Node, error) {
+	if q.Op != "UNION" || !q.All {
+		return nil, errAt(q, "streams combine only with UNION ALL (%s%s works on finite relations)", q.Op, map[bool]string{true: " ALL"}[q.All])
+	}
+	if len(q.OrderBy) > 0 {
+		return nil, errAt(q, "ORDER BY is not supported yet")
+	}
+	l, err := qp.query(q.Left)
+	if err != nil {
+		return nil, err
+	}
+	r, err := qp.query(q.Right)
+	if err != nil {
+		return nil, err
+	}
+	lc, rc := l.Columns(), r.Columns()
+	if len(lc) != len(rc) {
+		return nil, errAt(q, "UNION ALL of %d and %d columns", len(lc), len(rc))
+	}
+	for i := range lc {
+		if !types.Assignable(rc[i].Type.Kind, lc[i].Type.Kind) {
+			return nil, errAt(q, "UNION ALL column %d: %s and %s do not mix", i+1, lc[i].Type, rc[i].Type)
+		}
+	}
+	return &Union{Left: l, Right: r, Cols: lc}, nil
+}
+
+// analytic plans the windowed calls (f(x) OVER w) of a select list. It
+// returns the node computing them and a compiler for the select list that
+// finds each call's result after the input's values.
+func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node, *compiler, error) {
+	named := map[string]*ast.WindowSpec{}
+	for _, w := range s.Windows {
+		named[w.Name.Name] = w.Spec
+	}
+	node := &Analytic{Input: input, Cols: input.Columns()}
+	bySpec := map[string]*SlidingWindow{}
+	slots := map[string]*Expr{}
+	base := in.scope.width()
+	var failure error
+	var visit func(e ast.Expr)
+	visit = func(e ast.Expr) {
+		f, ok := e.(*ast.FuncCall)
+		if !ok || f.Over == nil || failure != nil {
+			return
+		}
+		sql := f.String()
+		if slots[sql] != nil {
+			return
+		}
+		spec := f.Over
+		if spec.Ref != nil {
+			ref, ok := named[spec.Ref.Name]
+			if !ok {
+				failure = errAt(spec, "no window %s in the WINDOW clause", spec.Ref)
+				return
+			}
+			if len(spec.PartitionBy) > 0 || spec.Frame != nil {
+				failure = errAt(spec, "OVER (%s ...) may only add ORDER BY to a named window", spec.Ref)
+				return
+			}
+			spec = ref
+		}
+		key := spec.String()
+		w := bySpec[key]
+		if w == nil {
+			var err error
+			if w, err = slidingWindow(in, spec); err != nil {
+				failure = err
+				return
+			}
+			bySpec[key] = w
+			node.Windows = append(node.Windows, w)
+		}
+		name := f.Name[len(f.Name)-1].Name
+		agg, ok := functions.LookupAggregate(name)
+		if !ok {
+			failure = errAt(f, "%s is not supported OVER a window yet", name)
+			return
+		}
+		call := AnalyticCall{Func: agg, Type: types.Type{Kind: types.Unknown}}
+		switch {
+		case f.Star && name == "COUNT":
+		case len(f.Args) == 1 && !f.Distinct:
+			arg, err := in.compile(f.Args[0])
+			if err != nil {
+				failure = err
+				return
+			}
+			call.Arg, call.Type = arg, arg.Type
+		default:
+			failure = errAt(f, "%s OVER a window takes one argument", name)
+			return
+		}
+		t, err := agg.Result(call.Type)
+		if err != nil {
+			failure = errAt(f, "%v", err)
+			return
+		}
+		call.Type = t
+		slot := base + len(slots)
+		call.Slot = slot
+		w.Calls = append(w.Calls, call)
+		slots[sql] = &Expr{Type: t, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
+	}
+	for _, item := range s.Items {
+		walkExpr(item.Expr, visit)
+	}
+	if failure != nil {
+		return nil, nil, failure
+	}
+	out := &compiler{scope: in.scope, lookup: func(e ast.Expr) (*Expr, bool, error) {
+		if f, ok := e.(*ast.FuncCall); ok && f.Over != nil {
+			return slots[f.String()], true, nil
+		}
+		return nil, false, nil
+	}}
+	return node, out, nil
+}
+
+// slidingWindow checks a window specification: a frame ending at the
+// current row, ROWS n or RANGE interval PRECEDING.
+func slidingWindow(in *compiler, spec *ast.WindowSpec) (*SlidingWindow, error) {
+	if spec.Frame == nil {
+		return nil, errAt(spec, "a window needs ROWS n PRECEDING or RANGE INTERVAL ... PRECEDING")
+	}
+	f := spec.Frame
+	if f.End != nil && !f.End.CurrentRow {
+		return nil, errAt(f, "a window must end at the CURRENT ROW")
+	}
+	if f.Start.Following || f.Start.CurrentRow {
+		return nil, errAt(f, "a window starts some rows or some time PRECEDING the current row")
+	}
+	w := &SlidingWindow{IsRows: f.Rows}
+	for _, p := range spec.PartitionBy {
+		e, err := in.compile(p)
+		if err != nil {
+			return nil, err
+		}
+		w.Partition = append(w.Partition, e)
+	}
+	switch {
+	case f.Start.Unbounded:
+		w.Rows, w.Range = math.MaxInt64, math.MaxInt64
+	case f.Rows:
+		e, err := in.compile(f.Start.Offset)
+		if err != nil {
+			return nil, err
+		}
+		v, err := e.Eval(&Env{})
+		if err != nil || e.usesColumns || e.usesRowtime || !v.Kind.IsInteger() || v.Null || v.I < 1 {
+			return nil, errAt(f.Start.Offset, "ROWS takes a positive whole number of rows")
+		}
+		w.Rows = v.I
+	default:
+		r, err := constantInterval(in, f.Start.Offset)
+		if err != nil {
+			return nil, err
+		}
+		w.Range = r
+	}
+	return w, nil
 }

@@ -1,0 +1,242 @@
+package engine
+
+import (
+	"math"
+
+	"github.com/riffle-sql/riffle/sql/functions"
+	"github.com/riffle-sql/riffle/sql/plan"
+	"github.com/riffle-sql/riffle/sql/types"
+)
+
+// staggerOp is WINDOWED BY STAGGER: per partition key, a window opened by
+// the key's first row, closed Stagger ms later, emitted with ROWTIME = its
+// end. A row for the key after that opens a new window.
+type staggerOp struct {
+	app      *App
+	pump     string
+	node     *plan.Aggregate
+	out      emitter
+	open     map[string]*staggerWindow
+	byEnd    []*staggerWindow // opening order, which is end order
+	outBound int64
+	env      plan.Env
+	keys     []types.Value
+	id       []byte
+}
+
+type staggerWindow struct {
+	id  string
+	end int64
+	grp *group
+}
+
+func (s *staggerOp) push(_ int, time int64, vals []types.Value) {
+	s.env = plan.Env{Time: time, Values: vals}
+	env := &s.env
+	keys := s.keys[:0]
+	for _, k := range s.node.Keys {
+		v, err := k.Eval(env)
+		if err != nil {
+			s.app.rowError(s.pump, env, err)
+			return
+		}
+		keys = append(keys, v)
+	}
+	s.keys = keys
+	s.id = appendGroupID(s.id[:0], keys)
+	w := s.open[string(s.id)]
+	if w == nil {
+		w = &staggerWindow{id: string(s.id), end: time + s.node.Stagger,
+			grp: &group{keys: append([]types.Value(nil), keys...), accs: newAccumulators(s.node.Aggs)}}
+		s.open[w.id] = w
+		s.byEnd = append(s.byEnd, w)
+	}
+	addToGroup(s.app, s.pump, s.node.Aggs, w.grp, env)
+}
+
+func (s *staggerOp) advance(_ int, t int64) {
+	for len(s.byEnd) > 0 && s.byEnd[0].end <= t {
+		w := s.byEnd[0]
+		s.byEnd = s.byEnd[1:]
+		delete(s.open, w.id)
+		emitGroup(s.app, s.pump, s.node, w.grp, w.end, s.out)
+	}
+	next := int64(Forever)
+	if t < Forever-s.node.Stagger {
+		next = t + s.node.Stagger
+	}
+	if len(s.byEnd) > 0 {
+		next = min(next, s.byEnd[0].end)
+	}
+	if next > s.outBound {
+		s.outBound = next
+		s.out.advance(next)
+	}
+}
+
+func newAccumulators(aggs []plan.AggCall) []functions.Accumulator {
+	accs := make([]functions.Accumulator, len(aggs))
+	for i, a := range aggs {
+		accs[i] = a.Func.New(a.Type)
+	}
+	return accs
+}
+
+// addToGroup folds one row into a group's accumulators.
+func addToGroup(app *App, pump string, aggs []plan.AggCall, grp *group, env *plan.Env) {
+	for i, a := range aggs {
+		arg := types.Bool(true) // COUNT(*) counts every row
+		if a.Arg != nil {
+			v, err := a.Arg.Eval(env)
+			if err != nil {
+				app.rowError(pump, env, err)
+				return
+			}
+			arg = v
+		}
+		if err := grp.accs[i].Add(arg); err != nil {
+			app.rowError(pump, env, err)
+			return
+		}
+	}
+}
+
+// analyticOp computes f(x) OVER w for every row: the row's partition keeps
+// the rows of the window ending at it, and each call is folded over them.
+type analyticOp struct {
+	app   *App
+	pump  string
+	node  *plan.Analytic
+	out   emitter
+	parts []map[string]*partition // per window
+	calls int
+	env   plan.Env
+	id    []byte
+}
+
+type partition struct {
+	rows []slidingRow
+}
+
+type slidingRow struct {
+	time int64
+	args []types.Value // per call of the window
+}
+
+func (a *analyticOp) push(_ int, time int64, vals []types.Value) {
+	a.env = plan.Env{Time: time, Values: vals}
+	env := &a.env
+	out := make([]types.Value, len(vals)+a.calls)
+	copy(out, vals)
+	for wi, w := range a.node.Windows {
+		a.id = a.id[:0]
+		for _, p := range w.Partition {
+			v, err := p.Eval(env)
+			if err != nil {
+				a.app.rowError(a.pump, env, err)
+				return
+			}
+			a.id = appendGroupID(a.id, []types.Value{v})
+		}
+		part := a.parts[wi][string(a.id)]
+		if part == nil {
+			part = &partition{}
+			a.parts[wi][string(a.id)] = part
+		}
+		row := slidingRow{time: time, args: make([]types.Value, len(w.Calls))}
+		for ci, c := range w.Calls {
+			row.args[ci] = types.Bool(true) // COUNT(*)
+			if c.Arg != nil {
+				v, err := c.Arg.Eval(env)
+				if err != nil {
+					a.app.rowError(a.pump, env, err)
+					return
+				}
+				row.args[ci] = v
+			}
+		}
+		part.rows = append(part.rows, row)
+		part.evict(w, time)
+		for ci, c := range w.Calls {
+			acc := c.Func.New(c.Type)
+			for _, r := range part.rows {
+				if err := acc.Add(r.args[ci]); err != nil {
+					a.app.rowError(a.pump, env, err)
+					return
+				}
+			}
+			out[c.Slot] = acc.Result()
+		}
+	}
+	a.out.push(time, out)
+}
+
+// evict drops the rows that left the window ending at now: RANGE keeps
+// rows at most Range older (both ends included), ROWS the last Rows+1.
+func (p *partition) evict(w *plan.SlidingWindow, now int64) {
+	drop := 0
+	if w.IsRows {
+		if w.Rows < math.MaxInt64 && int64(len(p.rows)) > w.Rows+1 {
+			drop = len(p.rows) - int(w.Rows) - 1
+		}
+	} else if w.Range < math.MaxInt64 {
+		for drop < len(p.rows) && p.rows[drop].time < now-w.Range {
+			drop++
+		}
+	}
+	if drop > 0 {
+		p.rows = append(p.rows[:0], p.rows[drop:]...)
+	}
+}
+
+func (a *analyticOp) advance(_ int, t int64) { a.out.advance(t) }
+
+// unionOp merges two inputs in ROWTIME order: a row is released once the
+// other input has moved past its time (ties: the left input first).
+type unionOp struct {
+	out      emitter
+	queues   [2][]timedRow
+	bounds   [2]int64
+	outBound int64
+}
+
+func (u *unionOp) push(port int, time int64, vals []types.Value) {
+	u.queues[port] = append(u.queues[port], timedRow{time, append([]types.Value(nil), vals...)})
+	u.release()
+}
+
+func (u *unionOp) advance(port int, t int64) {
+	if t > u.bounds[port] {
+		u.bounds[port] = t
+	}
+	u.release()
+	if b := min(u.bounds[0], u.bounds[1]); b > u.outBound {
+		u.outBound = b
+		u.out.advance(b)
+	}
+}
+
+func (u *unionOp) release() {
+	for {
+		side := -1
+		for s := range 2 {
+			q := u.queues[s]
+			if len(q) == 0 {
+				continue
+			}
+			// A row may go once the other side cannot bring an earlier one.
+			if q[0].time >= u.bounds[1-s] && len(u.queues[1-s]) == 0 {
+				continue
+			}
+			if side < 0 || q[0].time < u.queues[side][0].time {
+				side = s
+			}
+		}
+		if side < 0 {
+			return
+		}
+		r := u.queues[side][0]
+		u.queues[side] = u.queues[side][1:]
+		u.out.push(r.time, r.vals)
+	}
+}
