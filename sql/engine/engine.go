@@ -45,6 +45,8 @@ type App struct {
 	streams map[string]*stream
 	errors  *stream
 	clock   int64
+	// stateful lists the operators with state, in build order (snapshots).
+	stateful []stateful
 }
 
 // New builds the operators of every pump.

@@ -44,9 +44,11 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 	case *plan.Aggregate:
 		if n.Stagger > 0 {
 			op := &staggerOp{app: a, pump: pump, node: n, out: em, open: map[string]*staggerWindow{}, outBound: math.MinInt64}
+			a.stateful = append(a.stateful, op)
 			return a.build(n.Input, op, 0, pump)
 		}
 		op := &aggregateOp{app: a, pump: pump, node: n, out: em, outBound: math.MinInt64}
+		a.stateful = append(a.stateful, op)
 		return a.build(n.Input, op, 0, pump)
 	case *plan.Analytic:
 		op := &analyticOp{app: a, pump: pump, node: n, out: em}
@@ -56,15 +58,18 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		for _, w := range n.Windows {
 			op.calls += len(w.Calls)
 		}
+		a.stateful = append(a.stateful, op)
 		return a.build(n.Input, op, 0, pump)
 	case *plan.Union:
 		op := &unionOp{out: em, bounds: [2]int64{math.MinInt64, math.MinInt64}, outBound: math.MinInt64}
+		a.stateful = append(a.stateful, op)
 		if err := a.build(n.Left, op, 0, pump); err != nil {
 			return err
 		}
 		return a.build(n.Right, op, 1, pump)
 	case *plan.Join:
 		op := &joinOp{app: a, pump: pump, cond: n.Cond, out: em, bounds: [2]int64{math.MinInt64, math.MinInt64}, outBound: math.MinInt64}
+		a.stateful = append(a.stateful, op)
 		if err := a.build(n.Left, op, 0, pump); err != nil {
 			return err
 		}
@@ -74,8 +79,9 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		if err != nil {
 			return err
 		}
-		return a.build(n.Input, &rcfOp{app: a, pump: pump, node: n, forest: forest, out: em,
-			point: make([]float64, len(n.Numeric))}, 0, pump)
+		op := &rcfOp{app: a, pump: pump, node: n, forest: forest, out: em, point: make([]float64, len(n.Numeric))}
+		a.stateful = append(a.stateful, op)
+		return a.build(n.Input, op, 0, pump)
 	}
 	return fmt.Errorf("no operator for %T", n)
 }

@@ -128,3 +128,37 @@ func (e *extreme) Result() types.Value {
 	}
 	return e.best
 }
+
+// Accumulators save and restore their state as values, for checkpoints.
+
+func (c *count) Snapshot() []types.Value { return []types.Value{types.Int(types.BigInt, c.n)} }
+func (c *count) Restore(s []types.Value) error {
+	if len(s) != 1 {
+		return errBadState
+	}
+	c.n = s[0].I
+	return nil
+}
+
+func (s *sum) Snapshot() []types.Value { return []types.Value{s.acc, types.Int(types.BigInt, s.n)} }
+func (s *sum) Restore(st []types.Value) error {
+	if len(st) != 2 {
+		return errBadState
+	}
+	s.acc, s.n = st[0], st[1].I
+	return nil
+}
+
+func (a *avg) Snapshot() []types.Value        { return a.sum.Snapshot() }
+func (a *avg) Restore(st []types.Value) error { return a.sum.Restore(st) }
+
+func (e *extreme) Snapshot() []types.Value { return []types.Value{e.best, types.Bool(e.set)} }
+func (e *extreme) Restore(st []types.Value) error {
+	if len(st) != 2 {
+		return errBadState
+	}
+	e.best, e.set = st[0], st[1].True()
+	return nil
+}
+
+var errBadState = fmt.Errorf("accumulator state of the wrong shape")

@@ -1,0 +1,160 @@
+package runner
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/riffle-sql/riffle/record"
+	"github.com/riffle-sql/riffle/replay"
+	"github.com/riffle-sql/riffle/sql/engine"
+)
+
+// TestSnapshotMidStreamContinuesExactly runs applications over a replay
+// without interruption, and again with a snapshot taken after record k
+// and restored into a new App that finishes the replay: the printed rows
+// must be the same, for every k tried (mid-window, mid-join, mid-forest).
+func TestSnapshotMidStreamContinuesExactly(t *testing.T) {
+	clickstream := benchSQLText(t)
+	var traffic bytes.Buffer
+	if err := WriteClickstream(&traffic, 3000, 3, benchStart); err != nil {
+		t.Fatal(err)
+	}
+	windows := `CREATE STREAM staggered (k VARCHAR(8), n BIGINT, total INTEGER);
+CREATE PUMP ps AS INSERT INTO staggered
+SELECT STREAM "k", COUNT(*), SUM("v") FROM SOURCE_SQL_STREAM_001
+WINDOWED BY STAGGER (PARTITION BY "k" RANGE INTERVAL '7' SECOND);
+CREATE STREAM sliding (k VARCHAR(8), v INTEGER, avg3 INTEGER, n10 BIGINT);
+CREATE PUMP pw AS INSERT INTO sliding
+SELECT STREAM "k", "v", AVG("v") OVER (PARTITION BY "k" ROWS 2 PRECEDING), COUNT(*) OVER (RANGE INTERVAL '10' SECOND PRECEDING)
+FROM SOURCE_SQL_STREAM_001;
+CREATE STREAM merged (k VARCHAR(8), v INTEGER);
+CREATE PUMP pm AS INSERT INTO merged
+SELECT STREAM "k", "v" FROM SOURCE_SQL_STREAM_001 WHERE "v" > 5
+UNION ALL SELECT STREAM "k", "v" * 10 FROM SOURCE_SQL_STREAM_001 WHERE "v" <= 5;`
+	joins := `CREATE STREAM a (x INTEGER);
+CREATE PUMP pa AS INSERT INTO a SELECT STREAM "v" FROM SOURCE_SQL_STREAM_001 WHERE "k" = 'a';
+CREATE STREAM b (y INTEGER);
+CREATE PUMP pb AS INSERT INTO b SELECT STREAM "v" FROM SOURCE_SQL_STREAM_001 WHERE "k" = 'b';
+CREATE STREAM pairs (x INTEGER, y INTEGER);
+CREATE PUMP pp AS INSERT INTO pairs SELECT STREAM a.x, b.y FROM a, b;
+CREATE STREAM both_ (v INTEGER);
+CREATE PUMP p1 AS INSERT INTO both_ SELECT STREAM x FROM a;
+CREATE PUMP p2 AS INSERT INTO both_ SELECT STREAM y FROM b;`
+	var varied strings.Builder
+	for i := 0; i < 400; i++ {
+		fmt.Fprintf(&varied, `{"arrival":"2026-11-01T00:%02d:%02d.%03dZ","data":{"k":"%c","v":%d}}`+"\n",
+			i*1300/60000, i*1300/1000%60, i*1300%1000, 'a'+rune(i%3), (i*7)%11)
+	}
+	for _, c := range []struct {
+		name, sql, replay string
+		streams           []string
+	}{
+		{"clickstream", clickstream, traffic.String(), []string{"CLICKSTREAM", "CTRSTREAM", "DESTINATION_SQL_STREAM"}},
+		{"windows", windows, varied.String(), []string{"STAGGERED", "SLIDING", "MERGED"}},
+		{"joins", joins, varied.String(), []string{"PAIRS", "BOTH_"}},
+	} {
+		recs := readAll(t, c.replay)
+		whole := runSplit(t, c.sql, recs, c.streams, -1)
+		for _, k := range []int{1, 37, len(recs) / 3, len(recs) / 2, len(recs) - 5} {
+			if got := runSplit(t, c.sql, recs, c.streams, k); got != whole {
+				t.Fatalf("%s: snapshot after record %d changed the output:\n%s", c.name, k, firstDiff(got, whole))
+			}
+		}
+		if strings.Count(whole, "\n") < 20 {
+			t.Fatalf("%s: only %d rows: the test exercises too little", c.name, strings.Count(whole, "\n"))
+		}
+	}
+}
+
+func benchSQLText(t *testing.T) string {
+	data, err := os.ReadFile("testdata/bench/clickstream.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func readAll(t *testing.T, text string) []replay.Record {
+	rd := replay.NewReader(strings.NewReader(text))
+	var recs []replay.Record
+	for {
+		r, err := rd.Next()
+		if err != nil {
+			return recs
+		}
+		recs = append(recs, r)
+	}
+}
+
+// runSplit runs the records, snapshotting and restoring into a new App
+// after record k (never when k < 0), and returns every printed row.
+func runSplit(t *testing.T, sql string, recs []replay.Record, streams []string, k int) string {
+	t.Helper()
+	schema, err := record.Discover([][]byte{recs[0].Data, recs[1].Data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Compile(sql, schema, "snapshot", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper, err := record.NewMapper(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	newApp := func() *engine.App {
+		app, err := engine.New(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range streams {
+			name := s
+			if err := app.Subscribe(name, func(r engine.Row) {
+				fmt.Fprintf(&out, "%s %d %v\n", name, r.Time, r.Values)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return app
+	}
+	app := newApp()
+	for i, rec := range recs {
+		if i == k {
+			snap, err := app.Snapshot()
+			if err != nil {
+				t.Fatal(err)
+			}
+			app = newApp()
+			if err := app.Restore(snap); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at := rec.Arrival.UnixMilli()
+		app.Advance(at)
+		rows, err := mapper.Map(rec.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, vals := range rows {
+			if err := app.Insert(InputStream, engine.Row{Time: at, Values: vals}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	app.Advance(engine.Forever)
+	return out.String()
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d:\n got %s\nwant %s", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("%d lines, want %d", len(al), len(bl))
+}
