@@ -33,7 +33,13 @@ FROM SOURCE_SQL_STREAM_001;
 CREATE STREAM merged (k VARCHAR(8), v INTEGER);
 CREATE PUMP pm AS INSERT INTO merged
 SELECT STREAM "k", "v" FROM SOURCE_SQL_STREAM_001 WHERE "v" > 5
-UNION ALL SELECT STREAM "k", "v" * 10 FROM SOURCE_SQL_STREAM_001 WHERE "v" <= 5;`
+UNION ALL SELECT STREAM "k", "v" * 10 FROM SOURCE_SQL_STREAM_001 WHERE "v" <= 5;
+CREATE STREAM sorted (k VARCHAR(8), v INTEGER);
+CREATE PUMP po AS INSERT INTO sorted
+SELECT STREAM "k", "v" FROM SOURCE_SQL_STREAM_001 AS s ORDER BY FLOOR(s.ROWTIME TO MINUTE), "v" DESC;
+CREATE STREAM uniq (m TIMESTAMP, k VARCHAR(8));
+CREATE PUMP pd AS INSERT INTO uniq
+SELECT STREAM DISTINCT FLOOR(ROWTIME TO MINUTE), "k" FROM SOURCE_SQL_STREAM_001;`
 	joins := `CREATE STREAM a (x INTEGER);
 CREATE PUMP pa AS INSERT INTO a SELECT STREAM "v" FROM SOURCE_SQL_STREAM_001 WHERE "k" = 'a';
 CREATE STREAM b (y INTEGER);
@@ -53,7 +59,7 @@ CREATE PUMP p2 AS INSERT INTO both_ SELECT STREAM y FROM b;`
 		streams           []string
 	}{
 		{"clickstream", clickstream, traffic.String(), []string{"CLICKSTREAM", "CTRSTREAM", "DESTINATION_SQL_STREAM"}},
-		{"windows", windows, varied.String(), []string{"STAGGERED", "SLIDING", "MERGED"}},
+		{"windows", windows, varied.String(), []string{"STAGGERED", "SLIDING", "MERGED", "SORTED", "UNIQ"}},
 		{"joins", joins, varied.String(), []string{"PAIRS", "BOTH_"}},
 	} {
 		recs := readAll(t, c.replay)

@@ -40,7 +40,15 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 	case *plan.Filter:
 		return a.build(n.Input, &filterOp{app: a, pump: pump, cond: n.Cond, out: em}, 0, pump)
 	case *plan.Project:
-		return a.build(n.Input, &projectOp{app: a, pump: pump, exprs: n.Exprs, out: em}, 0, pump)
+		return a.build(n.Input, &projectOp{app: a, pump: pump, exprs: n.Exprs, hidden: n.Hidden, out: em}, 0, pump)
+	case *plan.Sort:
+		op := &sortOp{node: n, out: em, outBound: math.MinInt64}
+		a.stateful = append(a.stateful, op)
+		return a.build(n.Input, op, 0, pump)
+	case *plan.Distinct:
+		op := &distinctOp{node: n, out: em, seen: map[string]bool{}}
+		a.stateful = append(a.stateful, op)
+		return a.build(n.Input, op, 0, pump)
 	case *plan.Aggregate:
 		if n.Stagger > 0 {
 			op := &staggerOp{app: a, pump: pump, node: n, out: em, open: map[string]*staggerWindow{}, outBound: math.MinInt64}
@@ -115,14 +123,16 @@ func (f *filterOp) push(_ int, time int64, vals []types.Value) {
 func (f *filterOp) advance(_ int, t int64) { f.out.advance(t) }
 
 type projectOp struct {
-	app   *App
-	pump  string
-	exprs []*plan.Expr
-	out   emitter
+	app    *App
+	pump   string
+	exprs  []*plan.Expr
+	hidden int // trailing exprs that go after the ROWTIME
+	out    emitter
 }
 
 func (p *projectOp) push(_ int, time int64, vals []types.Value) {
 	env := plan.Env{Time: time, Values: vals}
+	visible := len(p.exprs) - p.hidden
 	out := make([]types.Value, len(p.exprs)+1)
 	for i, e := range p.exprs {
 		v, err := e.Eval(&env)
@@ -130,9 +140,12 @@ func (p *projectOp) push(_ int, time int64, vals []types.Value) {
 			p.app.rowError(p.pump, &env, err)
 			return
 		}
+		if i >= visible {
+			i++ // past the ROWTIME
+		}
 		out[i] = v
 	}
-	out[len(p.exprs)] = rowtimeValue(time)
+	out[visible] = rowtimeValue(time)
 	p.out.push(time, out)
 }
 
@@ -310,7 +323,7 @@ func (g *aggregateOp) windowFor(time int64, key types.Value) *window {
 			return g.windows[i]
 		}
 	}
-	w := &window{end: g.windowEnd(time, key), key: key, index: map[string]*group{}}
+	w := &window{end: bucketEnd(&g.node.Bucket, time, key), key: key, index: map[string]*group{}}
 	// Keep windows ordered by end (they normally arrive in order).
 	i := len(g.windows)
 	for i > 0 && g.windows[i-1].end > w.end {
@@ -322,23 +335,17 @@ func (g *aggregateOp) windowFor(time int64, key types.Value) *window {
 	return w
 }
 
-// keyAt evaluates the time key as if ROWTIME were t.
-func (g *aggregateOp) keyAt(t int64) (types.Value, bool) {
-	vals := make([]types.Value, g.node.InputWidth)
-	for _, s := range g.node.RowtimeSlots {
-		vals[s] = types.TimestampMs(t)
-	}
-	v, err := g.node.Keys[g.node.TimeKey].Eval(&plan.Env{Time: t, Values: vals})
-	return v, err == nil
-}
-
-// windowEnd is the first time after t at which the time key differs from
-// key: an exponential then binary search, as the key is a step function
-// of ROWTIME.
-func (g *aggregateOp) windowEnd(t int64, key types.Value) int64 {
+// bucketEnd is the first time after t at which the bucket's time key
+// differs from key: an exponential then binary search, as the key is a
+// step function of ROWTIME. Forever if it never changes.
+func bucketEnd(b *plan.TimeBucket, t int64, key types.Value) int64 {
+	vals := make([]types.Value, b.InputWidth)
 	differs := func(at int64) bool {
-		v, ok := g.keyAt(at)
-		return !ok || !sameKey(v, key)
+		for _, s := range b.RowtimeSlots {
+			vals[s] = types.TimestampMs(at)
+		}
+		v, err := b.Key.Eval(&plan.Env{Time: at, Values: vals})
+		return err != nil || !sameKey(v, key)
 	}
 	lo, step := t, int64(1)
 	for !differs(t + step) {
@@ -360,6 +367,19 @@ func (g *aggregateOp) windowEnd(t int64, key types.Value) int64 {
 	return hi
 }
 
+// bucketEndAt is the end of the bucket holding time t.
+func bucketEndAt(b *plan.TimeBucket, t int64) (int64, bool) {
+	vals := make([]types.Value, b.InputWidth)
+	for _, s := range b.RowtimeSlots {
+		vals[s] = types.TimestampMs(t)
+	}
+	k, err := b.Key.Eval(&plan.Env{Time: t, Values: vals})
+	if err != nil {
+		return 0, false
+	}
+	return bucketEnd(b, t, k), true
+}
+
 func (g *aggregateOp) advance(_ int, t int64) {
 	for len(g.windows) > 0 && g.windows[0].end <= t {
 		w := g.windows[0]
@@ -370,8 +390,8 @@ func (g *aggregateOp) advance(_ int, t int64) {
 	if len(g.windows) > 0 {
 		next = g.windows[0].end
 	} else if t != Forever {
-		if k, ok := g.keyAt(t); ok {
-			next = g.windowEnd(t, k)
+		if end, ok := bucketEndAt(&g.node.Bucket, t); ok {
+			next = end
 		}
 	}
 	if next > g.outBound {

@@ -357,3 +357,61 @@ func (r *rcfOp) loadState(data []byte) error {
 	r.forest = f
 	return nil
 }
+
+type sortState struct {
+	OutBound int64
+	Batches  []batchState
+}
+
+type batchState struct {
+	Key  types.Value
+	End  int64
+	Last int64
+	Rows []savedRow
+}
+
+func (s *sortOp) saveState() ([]byte, error) {
+	st := sortState{OutBound: s.outBound}
+	for _, b := range s.batches {
+		st.Batches = append(st.Batches, batchState{Key: b.key, End: b.end, Last: b.last, Rows: saveRows(b.rows)})
+	}
+	return encodeState(st)
+}
+
+func (s *sortOp) loadState(data []byte) error {
+	var st sortState
+	if err := decodeState(data, &st); err != nil {
+		return err
+	}
+	s.outBound, s.batches = st.OutBound, nil
+	for _, b := range st.Batches {
+		s.batches = append(s.batches, &batch{key: b.Key, end: b.End, last: b.Last, rows: loadRows(b.Rows)})
+	}
+	return nil
+}
+
+type distinctState struct {
+	Key  types.Value
+	Seen []string
+}
+
+func (d *distinctOp) saveState() ([]byte, error) {
+	st := distinctState{Key: d.key}
+	for id := range d.seen {
+		st.Seen = append(st.Seen, id)
+	}
+	sort.Strings(st.Seen)
+	return encodeState(st)
+}
+
+func (d *distinctOp) loadState(data []byte) error {
+	var st distinctState
+	if err := decodeState(data, &st); err != nil {
+		return err
+	}
+	d.key, d.seen = st.Key, map[string]bool{}
+	for _, id := range st.Seen {
+		d.seen[id] = true
+	}
+	return nil
+}

@@ -382,7 +382,7 @@ func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
 			if err != nil || a.Null || b.Null {
 				return types.NullOf(types.Varchar), err
 			}
-			return types.Str(types.Varchar, strings.TrimRight(a.S, " ")+b.S), nil
+			return types.Str(types.Varchar, a.S+b.S), nil
 		}, l, r), nil
 	}
 	k, err := types.ArithmeticType(n.Op, l.Type.Kind, r.Type.Kind)

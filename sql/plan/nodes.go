@@ -24,11 +24,13 @@ type Filter struct {
 	Cond  *Expr
 }
 
-// Project computes the select list; the row keeps its ROWTIME.
+// Project computes the select list; the row keeps its ROWTIME. The last
+// Hidden expressions (sort keys) go after the ROWTIME, for a Sort above.
 type Project struct {
-	Input Node
-	Exprs []*Expr
-	Cols  []Column
+	Input  Node
+	Exprs  []*Expr
+	Cols   []Column
+	Hidden int
 }
 
 // Join combines two streams, each side contributing its current rows (the
@@ -50,21 +52,52 @@ type Aggregate struct {
 	// the monotonic one that defines the windows.
 	Keys    []*Expr
 	TimeKey int
-	Aggs    []AggCall
+	// Bucket probes the time key to find where a window ends.
+	Bucket TimeBucket
+	Aggs   []AggCall
 	// Having and Out are compiled over the group's values: Keys then Aggs.
 	Having *Expr
 	Out    []*Expr
 	Cols   []Column
-	// RowtimeSlots are the input values holding a ROWTIME, and InputWidth
-	// the number of input values: the engine probes the time key at other
-	// times to find where a window ends.
-	RowtimeSlots []int
-	InputWidth   int
 	// Stagger, when positive, makes this WINDOWED BY STAGGER: a window per
 	// key opened by its first row and closed Stagger ms later, emitting
 	// with ROWTIME = open + Stagger. Keys are then the partition keys and
 	// TimeKey is unused.
 	Stagger int64
+}
+
+// TimeBucket is a time key (a monotonic expression of ROWTIME alone) and
+// how to evaluate it at any time: the input values holding a ROWTIME and
+// the number of input values.
+type TimeBucket struct {
+	Key          *Expr
+	RowtimeSlots []int
+	InputWidth   int
+}
+
+// Sort is ORDER BY on a stream: rows are held until the leading time key's
+// bucket ends, then emitted sorted by the other keys, each stamped with the
+// latest ROWTIME of its batch so that ROWTIME still never goes back.
+type Sort struct {
+	Input  Node // a Project that appends the sort keys after ROWTIME
+	Bucket TimeBucket
+	Keys   []SortKey
+	Cols   []Column
+}
+
+// SortKey is one ORDER BY key: the index of its value in the input row.
+type SortKey struct {
+	Index int
+	Desc  bool
+}
+
+// Distinct passes a row only if no equal row (ignoring ROWTIME) passed
+// with the same value of the monotonic column Key; the memory of rows
+// seen is dropped when that value changes.
+type Distinct struct {
+	Input Node
+	Key   int
+	Cols  []Column
 }
 
 // Analytic computes windowed aggregates (f(x) OVER w) for each row over
@@ -134,3 +167,5 @@ func (n *Aggregate) Columns() []Column { return n.Cols }
 func (n *RCF) Columns() []Column       { return n.Cols }
 func (n *Analytic) Columns() []Column  { return n.Cols }
 func (n *Union) Columns() []Column     { return n.Cols }
+func (n *Sort) Columns() []Column      { return n.Cols }
+func (n *Distinct) Columns() []Column  { return n.Cols }

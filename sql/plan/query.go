@@ -36,8 +36,8 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 	if len(s.From) == 0 {
 		return nil, errAt(s, "a streaming query needs FROM")
 	}
-	if s.Distinct || len(s.OrderBy) > 0 || s.Within != nil {
-		return nil, errAt(s, "DISTINCT and ORDER BY are not supported yet")
+	if s.Within != nil {
+		return nil, errAt(s.Within, "ORDER BY ... WITHIN (T-sort) is not supported yet")
 	}
 	var node Node
 	sc := &scope{}
@@ -69,6 +69,9 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 		}
 	}
 	if len(s.GroupBy) > 0 || s.Stagger != nil || hasAggregate(s) {
+		if s.Distinct || len(s.OrderBy) > 0 {
+			return nil, errAt(s, "DISTINCT and ORDER BY over GROUP BY results are not supported yet")
+		}
 		return qp.aggregate(s, node, c)
 	}
 	if s.Having != nil {
@@ -104,7 +107,77 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 		p.Exprs = append(p.Exprs, e)
 		p.Cols = append(p.Cols, Column{Name: itemName(item, len(p.Cols)), Type: e.Type})
 	}
-	return p, nil
+	var out Node = p
+	if s.Distinct {
+		d, err := distinct(s, p)
+		if err != nil {
+			return nil, err
+		}
+		out = d
+	}
+	if len(s.OrderBy) > 0 {
+		if s.Distinct {
+			return nil, errAt(s, "DISTINCT with ORDER BY is not supported yet")
+		}
+		return orderBy(s, p, c)
+	}
+	return out, nil
+}
+
+// isTimeKey tells a monotonic expression of ROWTIME alone.
+func isTimeKey(e *Expr) bool { return e.usesRowtime && !e.usesColumns && e.monotonic }
+
+func distinct(s *ast.Select, p *Project) (Node, error) {
+	for i, e := range p.Exprs {
+		if isTimeKey(e) {
+			return &Distinct{Input: p, Key: i, Cols: p.Cols}, nil
+		}
+	}
+	return nil, errAt(s, "SELECT STREAM DISTINCT needs a time key in its select list, such as FLOOR(ROWTIME TO MINUTE), so that it can forget old rows")
+}
+
+// orderBy plans ORDER BY on a stream: the leading key must be a time key;
+// keys are select items (by ordinal or name) or expressions of the input,
+// computed by the projection after the row's ROWTIME.
+func orderBy(s *ast.Select, p *Project, c *compiler) (Node, error) {
+	visible := len(p.Exprs)
+	sort := &Sort{Input: p, Cols: p.Cols}
+	var lead *Expr
+	for i, item := range s.OrderBy {
+		idx, e := -1, (*Expr)(nil)
+		if lit, ok := item.Expr.(*ast.Literal); ok && lit.Kind == ast.NumberLit {
+			n, err := types.ParseNumber(lit.Text)
+			if err != nil || !n.Kind.IsInteger() || n.I < 1 || n.I > int64(visible) {
+				return nil, errAt(lit, "ORDER BY %s: no such select item", lit.Text)
+			}
+			idx, e = int(n.I-1), p.Exprs[n.I-1]
+		} else if ref, ok := item.Expr.(*ast.ColumnRef); ok && len(ref.Parts) == 1 {
+			for j, col := range p.Cols {
+				if col.Name == ref.Parts[0].Name && ref.Parts[0].Name != "ROWTIME" {
+					idx, e = j, p.Exprs[j]
+					break
+				}
+			}
+		}
+		if idx < 0 {
+			var err error
+			if e, err = c.compile(item.Expr); err != nil {
+				return nil, err
+			}
+			p.Exprs = append(p.Exprs, e)
+			p.Hidden++
+			idx = visible + p.Hidden // after the ROWTIME
+		}
+		if i == 0 {
+			if !isTimeKey(e) {
+				return nil, errAt(item.Expr, "ORDER BY on a stream must lead with a time key, such as ROWTIME or FLOOR(s.ROWTIME TO SECOND)")
+			}
+			lead = e
+		}
+		sort.Keys = append(sort.Keys, SortKey{Index: idx, Desc: item.Desc})
+	}
+	sort.Bucket = c.bucket(lead)
+	return sort, nil
 }
 
 // itemName is a select item's column name: its alias, the column it
@@ -355,10 +428,9 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 		agg.Having = h
 	}
 	agg.Keys, agg.Aggs = ac.keys, ac.aggs
-	for _, r := range in.scope.rels {
-		agg.RowtimeSlots = append(agg.RowtimeSlots, r.rowtimeIndex())
+	if agg.TimeKey >= 0 {
+		agg.Bucket = in.bucket(ac.keys[agg.TimeKey])
 	}
-	agg.InputWidth = in.scope.width()
 	return agg, nil
 }
 
@@ -620,4 +692,13 @@ func slidingWindow(in *compiler, spec *ast.WindowSpec) (*SlidingWindow, error) {
 		w.Range = r
 	}
 	return w, nil
+}
+
+// bucket describes a time key compiled in this compiler's scope.
+func (c *compiler) bucket(key *Expr) TimeBucket {
+	b := TimeBucket{Key: key, InputWidth: c.scope.width()}
+	for _, r := range c.scope.rels {
+		b.RowtimeSlots = append(b.RowtimeSlots, r.rowtimeIndex())
+	}
+	return b
 }
