@@ -3,10 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/riffle-sql/riffle/record"
+	"github.com/riffle-sql/riffle/replay"
+	"github.com/riffle-sql/riffle/runner"
 	"github.com/riffle-sql/riffle/sql/parser"
 )
 
@@ -14,29 +18,95 @@ import (
 var errReported = errors.New("errors reported")
 
 func newCheckCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "check APP.sql",
+	var schemaPath, replayPath string
+	cmd := &cobra.Command{
+		Use:   "check APP.sql [--schema SCHEMA.json | --replay FILE]",
 		Short: "Check an application's SQL and report every error with its position",
 		Long: `Reads an application's SQL and prints every error as FILE:LINE:COLUMN: message.
-Exits 0 when the SQL is sound, 1 otherwise. Today it checks the syntax of the
-whole dialect; checks of names and types come with the planner.`,
+Exits 0 when the SQL is sound, 1 otherwise. With the input's schema (--schema, or
+discovered from --replay) it also checks names, types, windows and pumps, as the
+service does when an application is saved; without one it checks the syntax.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := os.ReadFile(args[0])
 			if err != nil {
 				return err
 			}
-			script, err := parser.Parse(string(src))
-			var list parser.ErrorList
-			if errors.As(err, &list) {
-				fmt.Fprint(cmd.ErrOrStderr(), list.WithFile(args[0]))
+			schema, err := loadSchema(schemaPath, replayPath)
+			if err != nil {
+				return err
+			}
+			if schema == nil {
+				script, err := parser.Parse(string(src))
+				var list parser.ErrorList
+				if errors.As(err, &list) {
+					fmt.Fprint(cmd.ErrOrStderr(), list.WithFile(args[0]))
+					return errReported
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d statements, syntax OK (give --schema or --replay to check names and types too)\n", args[0], len(script.Statements))
+				return nil
+			}
+			g, err := runner.Compile(string(src), *schema, "check", 0)
+			var sqlErr *runner.SQLError
+			if errors.As(err, &sqlErr) {
+				for _, m := range sqlErr.Errs {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s:%s\n", args[0], m)
+				}
 				return errReported
 			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d statements, no errors\n", args[0], len(script.Statements))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d streams, %d pumps, no errors\n", args[0], len(g.Streams), len(g.Pumps))
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&schemaPath, "schema", "", "input schema (the service's SourceSchema JSON)")
+	cmd.Flags().StringVar(&replayPath, "replay", "", "replay file to discover the input schema from")
+	cmd.MarkFlagsMutuallyExclusive("schema", "replay")
+	return cmd
+}
+
+// loadSchema reads a schema file, or discovers one from a replay file's
+// first records; nil when neither is given.
+func loadSchema(schemaPath, replayPath string) (*record.Schema, error) {
+	switch {
+	case schemaPath != "":
+		data, err := os.ReadFile(schemaPath)
+		if err != nil {
+			return nil, err
+		}
+		s, err := record.ParseSchema(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", schemaPath, err)
+		}
+		return &s, nil
+	case replayPath != "":
+		f, err := os.Open(replayPath)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		rd := replay.NewReader(f)
+		var samples [][]byte
+		for len(samples) < runner.DiscoverySample {
+			rec, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", replayPath, err)
+			}
+			samples = append(samples, rec.Data)
+		}
+		s, err := record.Discover(samples)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", replayPath, err)
+		}
+		return &s, nil
+	}
+	return nil, nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/runner"
 )
 
@@ -37,16 +36,8 @@ discovered from the first records. The same file and seed print the same lines.`
 			}
 			opts := runner.Options{SQL: string(sql), Streams: streams, Seed: seed,
 				Application: strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0]))}
-			if schemaPath != "" {
-				data, err := os.ReadFile(schemaPath)
-				if err != nil {
-					return err
-				}
-				s, err := record.ParseSchema(data)
-				if err != nil {
-					return fmt.Errorf("%s: %w", schemaPath, err)
-				}
-				opts.Schema = &s
+			if opts.Schema, err = loadSchema(schemaPath, ""); err != nil {
+				return err
 			}
 			f, err := os.Open(replayPath)
 			if err != nil {
