@@ -69,25 +69,19 @@ func BenchmarkEngine(b *testing.B) {
 		return app
 	}
 	app := newApp()
-	offset := int64(0) // keeps time moving forward when the records wrap
-	span := recs[len(recs)-1].Arrival.UnixMilli() - recs[0].Arrival.UnixMilli() + 1000
+	feeder, err := NewFeeder(app, g, mapper)
+	if err != nil {
+		b.Fatal(err)
+	}
+	span := recs[len(recs)-1].Arrival.Sub(recs[0].Arrival) + time.Second
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		j := i % len(recs)
-		if j == 0 && i > 0 {
-			offset += span
-		}
-		at := recs[j].Arrival.UnixMilli() + offset
-		app.Advance(at)
-		rows, err := mapper.Map(recs[j].Data)
-		if err != nil {
+		rec := recs[i%len(recs)]
+		// Keep time moving forward when the records wrap around.
+		rec.Arrival = rec.Arrival.Add(time.Duration(i/len(recs)) * span)
+		if err := feeder.Feed(rec); err != nil {
 			b.Fatal(err)
-		}
-		for _, vals := range rows {
-			if err := app.Insert(InputStream, engine.Row{Time: at, Values: vals}); err != nil {
-				b.Fatal(err)
-			}
 		}
 	}
 	app.Advance(engine.Forever)

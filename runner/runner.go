@@ -24,6 +24,19 @@ const InputStream = "SOURCE_SQL_STREAM_001"
 // DefaultStream is printed when no stream is chosen.
 const DefaultStream = "DESTINATION_SQL_STREAM"
 
+// ArrivalColumn is the input stream's pseudo-column: when the record was
+// stored. In a replay that is its arrival time, which is also its ROWTIME.
+const ArrivalColumn = "APPROXIMATE_ARRIVAL_TIME"
+
+func columnIndex(cols []plan.Column, name string) int {
+	for i, c := range cols {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // DiscoverySample is how many leading records schema discovery reads.
 const DiscoverySample = 100
 
@@ -73,6 +86,9 @@ func Compile(sql string, schema record.Schema, application string, seed uint64) 
 	in := &plan.Stream{Name: InputStream}
 	for _, c := range cols {
 		in.Columns = append(in.Columns, plan.Column{Name: c.Name, Type: c.Type})
+	}
+	if columnIndex(in.Columns, ArrivalColumn) < 0 {
+		in.Columns = append(in.Columns, plan.Column{Name: ArrivalColumn, Type: types.Type{Kind: types.Timestamp}, Hidden: true})
 	}
 	g, err := plan.Plan(script, plan.Options{Inputs: []*plan.Stream{in}, Seed: seed, Application: application})
 	if err != nil {
@@ -154,21 +170,11 @@ func Run(opts Options, records io.Reader, out io.Writer) error {
 			return err
 		}
 	}
-	feed := func(rec replay.Record) error {
-		at := rec.Arrival.UnixMilli()
-		app.Advance(at)
-		rows, err := mapper.Map(rec.Data)
-		if err != nil {
-			app.ReportError(at, "RECORD_MAPPING_ERROR", err.Error(), at, rec.Data, "")
-			return nil
-		}
-		for _, vals := range rows {
-			if err := app.Insert(InputStream, engine.Row{Time: at, Values: vals}); err != nil {
-				return err
-			}
-		}
-		return nil
+	feeder, err := NewFeeder(app, g, mapper)
+	if err != nil {
+		return err
 	}
+	feed := feeder.Feed
 	for _, rec := range buffered {
 		if err := feed(rec); err != nil {
 			return err
@@ -189,6 +195,44 @@ func Run(opts Options, records io.Reader, out io.Writer) error {
 	// The clock runs on past the last record: every window closes at its end.
 	app.Advance(engine.Forever)
 	return w.Flush()
+}
+
+// A Feeder puts records into an application's input stream: it moves the
+// clock to each record's arrival, maps the record to rows (a record that
+// does not fit goes to error_stream) and fills APPROXIMATE_ARRIVAL_TIME.
+type Feeder struct {
+	app         *engine.App
+	mapper      *record.Mapper
+	withArrival bool
+}
+
+// NewFeeder prepares to feed app, planned as g, through mapper.
+func NewFeeder(app *engine.App, g *plan.Graph, mapper *record.Mapper) (*Feeder, error) {
+	in, ok := g.Stream(InputStream)
+	if !ok {
+		return nil, fmt.Errorf("the application has no %s", InputStream)
+	}
+	return &Feeder{app: app, mapper: mapper, withArrival: columnIndex(in.Columns, ArrivalColumn) == len(mapper.Columns())}, nil
+}
+
+// Feed delivers one record.
+func (f *Feeder) Feed(rec replay.Record) error {
+	at := rec.Arrival.UnixMilli()
+	f.app.Advance(at)
+	rows, err := f.mapper.Map(rec.Data)
+	if err != nil {
+		f.app.ReportError(at, "RECORD_MAPPING_ERROR", err.Error(), at, rec.Data, "")
+		return nil
+	}
+	for _, vals := range rows {
+		if f.withArrival {
+			vals = append(vals, types.TimestampMs(at))
+		}
+		if err := f.app.Insert(InputStream, engine.Row{Time: at, Values: vals}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // appendRow renders {"STREAM":..., "ROWTIME":"...Z", "COL": value, ...}.

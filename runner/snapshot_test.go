@@ -128,6 +128,10 @@ func runSplit(t *testing.T, sql string, recs []replay.Record, streams []string, 
 		return app
 	}
 	app := newApp()
+	feeder, err := NewFeeder(app, g, mapper)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, rec := range recs {
 		if i == k {
 			snap, err := app.Snapshot()
@@ -138,17 +142,12 @@ func runSplit(t *testing.T, sql string, recs []replay.Record, streams []string, 
 			if err := app.Restore(snap); err != nil {
 				t.Fatal(err)
 			}
-		}
-		at := rec.Arrival.UnixMilli()
-		app.Advance(at)
-		rows, err := mapper.Map(rec.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, vals := range rows {
-			if err := app.Insert(InputStream, engine.Row{Time: at, Values: vals}); err != nil {
+			if feeder, err = NewFeeder(app, g, mapper); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if err := feeder.Feed(rec); err != nil {
+			t.Fatal(err)
 		}
 	}
 	app.Advance(engine.Forever)

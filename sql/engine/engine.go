@@ -64,7 +64,7 @@ func New(g *plan.Graph) (*App, error) {
 	}
 	for _, p := range g.Pumps {
 		target := a.streams[p.Target.Name]
-		sink := &pumpSink{app: a, pump: p, target: target, producer: target.producers}
+		sink := &pumpSink{app: a, pump: p, target: target, producer: target.producers, data: dataIndices(p.Root)}
 		target.producers++
 		if err := a.build(p.Root, sink, 0, p.Name); err != nil {
 			return nil, fmt.Errorf("pump %s: %w", p.Name, err)
@@ -112,6 +112,9 @@ func (a *App) Insert(name string, r Row) error {
 	if r.Time < a.clock {
 		return ErrOutOfOrder
 	}
+	if len(r.Values) != len(s.columns) {
+		return fmt.Errorf("%s takes %d values, not %d", name, len(s.columns), len(r.Values))
+	}
 	s.insert(0, r)
 	return nil
 }
@@ -155,17 +158,47 @@ func (a *App) ReportError(at int64, name, message string, dataRowtime int64, dat
 }
 
 // rowError reports a row that an operator could not process.
-func (a *App) rowError(pump string, env *plan.Env, err error) {
+// DATA_ROW holds the values at the data indices (the row's columns,
+// without ROWTIMEs and pseudo-columns), or all values when data is nil.
+func (a *App) rowError(pump string, data []int, env *plan.Env, err error) {
 	name := "EXPRESSION_ERROR"
 	if errors.Is(err, types.ErrDivideByZero) {
 		name = "DIVISION_BY_ZERO"
 	}
 	var text []byte
-	for i, v := range env.Values {
+	add := func(i int, v types.Value) {
 		if i > 0 {
 			text = append(text, ',')
 		}
 		text = append(text, v.String()...)
 	}
+	if data == nil {
+		for i, v := range env.Values {
+			add(i, v)
+		}
+	}
+	for i, idx := range data {
+		add(i, env.Values[idx])
+	}
 	a.ReportError(env.Time, name, err.Error(), env.Time, text, pump)
+}
+
+// dataIndices are the positions of a node's data columns in its rows:
+// hidden columns and ROWTIMEs left out; both sides for a join.
+func dataIndices(n plan.Node) []int {
+	if j, ok := n.(*plan.Join); ok {
+		left := dataIndices(j.Left)
+		offset := len(j.Left.Columns()) + 1
+		for _, i := range dataIndices(j.Right) {
+			left = append(left, offset+i)
+		}
+		return left
+	}
+	idx := []int{}
+	for i, c := range n.Columns() {
+		if !c.Hidden {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }

@@ -38,9 +38,9 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		s.subs = append(s.subs, input{op: passThrough{em}, port: 0})
 		return nil
 	case *plan.Filter:
-		return a.build(n.Input, &filterOp{app: a, pump: pump, cond: n.Cond, out: em}, 0, pump)
+		return a.build(n.Input, &filterOp{app: a, pump: pump, cond: n.Cond, out: em, data: dataIndices(n.Input)}, 0, pump)
 	case *plan.Project:
-		return a.build(n.Input, &projectOp{app: a, pump: pump, exprs: n.Exprs, hidden: n.Hidden, out: em}, 0, pump)
+		return a.build(n.Input, &projectOp{app: a, pump: pump, exprs: n.Exprs, hidden: n.Hidden, out: em, data: dataIndices(n.Input)}, 0, pump)
 	case *plan.Sort:
 		op := &sortOp{node: n, out: em, outBound: math.MinInt64}
 		a.stateful = append(a.stateful, op)
@@ -51,15 +51,15 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		return a.build(n.Input, op, 0, pump)
 	case *plan.Aggregate:
 		if n.Stagger > 0 {
-			op := &staggerOp{app: a, pump: pump, node: n, out: em, open: map[string]*staggerWindow{}, outBound: math.MinInt64}
+			op := &staggerOp{app: a, pump: pump, node: n, out: em, open: map[string]*staggerWindow{}, outBound: math.MinInt64, data: dataIndices(n.Input)}
 			a.stateful = append(a.stateful, op)
 			return a.build(n.Input, op, 0, pump)
 		}
-		op := &aggregateOp{app: a, pump: pump, node: n, out: em, outBound: math.MinInt64}
+		op := &aggregateOp{app: a, pump: pump, node: n, out: em, outBound: math.MinInt64, data: dataIndices(n.Input)}
 		a.stateful = append(a.stateful, op)
 		return a.build(n.Input, op, 0, pump)
 	case *plan.Analytic:
-		op := &analyticOp{app: a, pump: pump, node: n, out: em}
+		op := &analyticOp{app: a, pump: pump, node: n, out: em, data: dataIndices(n.Input)}
 		for range n.Windows {
 			op.parts = append(op.parts, map[string]*partition{})
 		}
@@ -76,7 +76,7 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		}
 		return a.build(n.Right, op, 1, pump)
 	case *plan.Join:
-		op := &joinOp{app: a, pump: pump, cond: n.Cond, out: em, bounds: [2]int64{math.MinInt64, math.MinInt64}, outBound: math.MinInt64}
+		op := &joinOp{app: a, pump: pump, cond: n.Cond, out: em, bounds: [2]int64{math.MinInt64, math.MinInt64}, outBound: math.MinInt64, data: dataIndices(n)}
 		a.stateful = append(a.stateful, op)
 		if err := a.build(n.Left, op, 0, pump); err != nil {
 			return err
@@ -87,7 +87,7 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		if err != nil {
 			return err
 		}
-		op := &rcfOp{app: a, pump: pump, node: n, forest: forest, out: em, point: make([]float64, len(n.Numeric))}
+		op := &rcfOp{app: a, pump: pump, node: n, forest: forest, out: em, point: make([]float64, len(n.Numeric)), data: dataIndices(n.Input)}
 		a.stateful = append(a.stateful, op)
 		return a.build(n.Input, op, 0, pump)
 	}
@@ -101,6 +101,7 @@ func (p passThrough) push(_ int, time int64, vals []types.Value) { p.out.push(ti
 func (p passThrough) advance(_ int, t int64)                     { p.out.advance(t) }
 
 type filterOp struct {
+	data []int // data columns, for error_stream
 	app  *App
 	pump string
 	cond *plan.Expr
@@ -112,7 +113,7 @@ func (f *filterOp) push(_ int, time int64, vals []types.Value) {
 	f.env = plan.Env{Time: time, Values: vals}
 	v, err := f.cond.Eval(&f.env)
 	if err != nil {
-		f.app.rowError(f.pump, &f.env, err)
+		f.app.rowError(f.pump, f.data, &f.env, err)
 		return
 	}
 	if v.True() {
@@ -123,6 +124,7 @@ func (f *filterOp) push(_ int, time int64, vals []types.Value) {
 func (f *filterOp) advance(_ int, t int64) { f.out.advance(t) }
 
 type projectOp struct {
+	data   []int // data columns, for error_stream
 	app    *App
 	pump   string
 	exprs  []*plan.Expr
@@ -137,7 +139,7 @@ func (p *projectOp) push(_ int, time int64, vals []types.Value) {
 	for i, e := range p.exprs {
 		v, err := e.Eval(&env)
 		if err != nil {
-			p.app.rowError(p.pump, &env, err)
+			p.app.rowError(p.pump, p.data, &env, err)
 			return
 		}
 		if i >= visible {
@@ -155,6 +157,7 @@ func (p *projectOp) advance(_ int, t int64) { p.out.advance(t) }
 // ANOMALY_EXPLANATION). A row with a NULL in a scored column passes with a
 // NULL score and is not learned.
 type rcfOp struct {
+	data   []int // data columns, for error_stream
 	app    *App
 	pump   string
 	node   *plan.RCF
@@ -189,12 +192,12 @@ func (r *rcfOp) push(_ int, time int64, vals []types.Value) {
 	case r.node.Explain:
 		e, err := r.forest.UpdateExplained(r.point)
 		if err != nil {
-			r.app.rowError(r.pump, &plan.Env{Time: time, Values: vals}, err)
+			r.app.rowError(r.pump, r.data, &plan.Env{Time: time, Values: vals}, err)
 			return
 		}
 		js, err := e.JSON(r.node.Names, r.node.Directionality)
 		if err != nil {
-			r.app.rowError(r.pump, &plan.Env{Time: time, Values: vals}, err)
+			r.app.rowError(r.pump, r.data, &plan.Env{Time: time, Values: vals}, err)
 			return
 		}
 		out[cols] = types.Float(types.Double, e.Score)
@@ -202,7 +205,7 @@ func (r *rcfOp) push(_ int, time int64, vals []types.Value) {
 	default:
 		s, err := r.forest.Update(r.point)
 		if err != nil {
-			r.app.rowError(r.pump, &plan.Env{Time: time, Values: vals}, err)
+			r.app.rowError(r.pump, r.data, &plan.Env{Time: time, Values: vals}, err)
 			return
 		}
 		out[cols] = types.Float(types.Double, s)
@@ -214,6 +217,7 @@ func (r *rcfOp) advance(_ int, t int64) { r.out.advance(t) }
 
 // pumpSink maps a pump's rows onto its target stream's columns.
 type pumpSink struct {
+	data     []int // data columns, for error_stream
 	app      *App
 	pump     *plan.Pump
 	target   *stream
@@ -230,7 +234,7 @@ func (p *pumpSink) push(_ int, time int64, vals []types.Value) {
 		}
 		v, err := types.Cast(vals[src], col.Type)
 		if err != nil {
-			p.app.rowError(p.pump.Name, &plan.Env{Time: time, Values: vals}, fmt.Errorf("column %s: %w", col.Name, err))
+			p.app.rowError(p.pump.Name, p.data, &plan.Env{Time: time, Values: vals}, fmt.Errorf("column %s: %w", col.Name, err))
 			return
 		}
 		row.Values[i] = v
@@ -245,6 +249,7 @@ func (p *pumpSink) advance(_ int, t int64) { p.target.advance(p.producer, t) }
 // probing the key, which depends on ROWTIME alone), and emits its groups,
 // in the order they appeared, once the clock passes its end.
 type aggregateOp struct {
+	data     []int // data columns, for error_stream
 	app      *App
 	pump     string
 	node     *plan.Aggregate
@@ -275,7 +280,7 @@ func (g *aggregateOp) push(_ int, time int64, vals []types.Value) {
 	for _, k := range g.node.Keys {
 		v, err := k.Eval(env)
 		if err != nil {
-			g.app.rowError(g.pump, env, err)
+			g.app.rowError(g.pump, g.data, env, err)
 			return
 		}
 		keys = append(keys, v)
@@ -418,7 +423,7 @@ func emitGroup(app *App, pump string, node *plan.Aggregate, grp *group, end int6
 	if node.Having != nil {
 		h, err := node.Having.Eval(&env)
 		if err != nil {
-			app.rowError(pump, &env, err)
+			app.rowError(pump, nil, &env, err)
 			return
 		}
 		if !h.True() {
@@ -429,7 +434,7 @@ func emitGroup(app *App, pump string, node *plan.Aggregate, grp *group, end int6
 	for i, e := range node.Out {
 		v, err := e.Eval(&env)
 		if err != nil {
-			app.rowError(pump, &env, err)
+			app.rowError(pump, nil, &env, err)
 			return
 		}
 		row[i] = v
@@ -442,6 +447,7 @@ func emitGroup(app *App, pump string, node *plan.Aggregate, grp *group, end int6
 // (those of its latest ROWTIME), processing both inputs in time order: a
 // time is processed once both inputs have moved past it.
 type joinOp struct {
+	data     []int // data columns, for error_stream
 	app      *App
 	pump     string
 	cond     *plan.Expr
@@ -516,7 +522,7 @@ func (j *joinOp) pairs(left, right []timedRow) {
 			if j.cond != nil {
 				v, err := j.cond.Eval(&env)
 				if err != nil {
-					j.app.rowError(j.pump, &env, err)
+					j.app.rowError(j.pump, j.data, &env, err)
 					continue
 				}
 				if !v.True() {

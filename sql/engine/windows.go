@@ -12,6 +12,7 @@ import (
 // the key's first row, closed Stagger ms later, emitted with ROWTIME = its
 // end. A row for the key after that opens a new window.
 type staggerOp struct {
+	data     []int // data columns, for error_stream
 	app      *App
 	pump     string
 	node     *plan.Aggregate
@@ -37,7 +38,7 @@ func (s *staggerOp) push(_ int, time int64, vals []types.Value) {
 	for _, k := range s.node.Keys {
 		v, err := k.Eval(env)
 		if err != nil {
-			s.app.rowError(s.pump, env, err)
+			s.app.rowError(s.pump, s.data, env, err)
 			return
 		}
 		keys = append(keys, v)
@@ -89,13 +90,13 @@ func addToGroup(app *App, pump string, aggs []plan.AggCall, grp *group, env *pla
 		if a.Arg != nil {
 			v, err := a.Arg.Eval(env)
 			if err != nil {
-				app.rowError(pump, env, err)
+				app.rowError(pump, nil, env, err)
 				return
 			}
 			arg = v
 		}
 		if err := grp.accs[i].Add(arg); err != nil {
-			app.rowError(pump, env, err)
+			app.rowError(pump, nil, env, err)
 			return
 		}
 	}
@@ -104,6 +105,7 @@ func addToGroup(app *App, pump string, aggs []plan.AggCall, grp *group, env *pla
 // analyticOp computes f(x) OVER w for every row: the row's partition keeps
 // the rows of the window ending at it, and each call is folded over them.
 type analyticOp struct {
+	data  []int // data columns, for error_stream
 	app   *App
 	pump  string
 	node  *plan.Analytic
@@ -133,7 +135,7 @@ func (a *analyticOp) push(_ int, time int64, vals []types.Value) {
 		for _, p := range w.Partition {
 			v, err := p.Eval(env)
 			if err != nil {
-				a.app.rowError(a.pump, env, err)
+				a.app.rowError(a.pump, a.data, env, err)
 				return
 			}
 			a.id = appendGroupID(a.id, []types.Value{v})
@@ -149,7 +151,7 @@ func (a *analyticOp) push(_ int, time int64, vals []types.Value) {
 			if c.Arg != nil {
 				v, err := c.Arg.Eval(env)
 				if err != nil {
-					a.app.rowError(a.pump, env, err)
+					a.app.rowError(a.pump, a.data, env, err)
 					return
 				}
 				row.args[ci] = v
@@ -161,7 +163,7 @@ func (a *analyticOp) push(_ int, time int64, vals []types.Value) {
 			acc := c.Func.New(c.Type)
 			for _, r := range part.rows {
 				if err := acc.Add(r.args[ci]); err != nil {
-					a.app.rowError(a.pump, env, err)
+					a.app.rowError(a.pump, a.data, env, err)
 					return
 				}
 			}

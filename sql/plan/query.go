@@ -92,6 +92,9 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 					continue
 				}
 				for i, col := range r.columns {
+					if col.Hidden {
+						continue
+					}
 					idx := r.offset + i
 					p.Exprs = append(p.Exprs, &Expr{Type: col.Type, Source: col.Name, usesColumns: true,
 						Eval: func(env *Env) (types.Value, error) { return env.Values[idx], nil }})

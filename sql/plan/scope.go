@@ -12,10 +12,13 @@ import (
 	"github.com/riffle-sql/riffle/sql/types"
 )
 
-// Column is a named, typed column of a stream or relation.
+// Column is a named, typed column of a stream or relation. Hidden columns
+// (APPROXIMATE_ARRIVAL_TIME on an input stream) are selected only by name,
+// never by *.
 type Column struct {
-	Name string
-	Type types.Type
+	Name   string
+	Type   types.Type
+	Hidden bool
 }
 
 // Env is what an expression is evaluated against: the values of the
