@@ -49,34 +49,11 @@ type Options struct {
 	Seed        uint64
 }
 
-// SQLError carries every parse or plan error; Error renders them one a
-// line.
-type SQLError struct{ Errs []string }
-
-func (e *SQLError) Error() string {
-	s := ""
-	for i, m := range e.Errs {
-		if i > 0 {
-			s += "\n"
-		}
-		s += m
-	}
-	return s
-}
-
 // Compile parses and plans SQL for an input stream with the schema's
-// columns. Errors are positioned line:column.
+// columns. SQL errors come as an ast.ErrorList, positioned line:column.
 func Compile(sql string, schema record.Schema, application string, seed uint64) (*plan.Graph, error) {
 	script, err := parser.Parse(sql)
 	if err != nil {
-		var list parser.ErrorList
-		if errors.As(err, &list) {
-			msgs := make([]string, len(list))
-			for i, e := range list {
-				msgs[i] = e.Error()
-			}
-			return nil, &SQLError{Errs: msgs}
-		}
 		return nil, err
 	}
 	cols, err := schema.Columns()
@@ -90,19 +67,7 @@ func Compile(sql string, schema record.Schema, application string, seed uint64) 
 	if columnIndex(in.Columns, ArrivalColumn) < 0 {
 		in.Columns = append(in.Columns, plan.Column{Name: ArrivalColumn, Type: types.Type{Kind: types.Timestamp}, Hidden: true})
 	}
-	g, err := plan.Plan(script, plan.Options{Inputs: []*plan.Stream{in}, Seed: seed, Application: application})
-	if err != nil {
-		var list plan.ErrorList
-		if errors.As(err, &list) {
-			msgs := make([]string, len(list))
-			for i, e := range list {
-				msgs[i] = e.Error()
-			}
-			return nil, &SQLError{Errs: msgs}
-		}
-		return nil, err
-	}
-	return g, nil
+	return plan.Plan(script, plan.Options{Inputs: []*plan.Stream{in}, Seed: seed, Application: application})
 }
 
 // Run replays records through the application and writes the chosen

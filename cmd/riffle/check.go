@@ -11,6 +11,7 @@ import (
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/replay"
 	"github.com/riffle-sql/riffle/runner"
+	"github.com/riffle-sql/riffle/sql/ast"
 	"github.com/riffle-sql/riffle/sql/parser"
 )
 
@@ -38,27 +39,15 @@ service does when an application is saved; without one it checks the syntax.`,
 			}
 			if schema == nil {
 				script, err := parser.Parse(string(src))
-				var list parser.ErrorList
-				if errors.As(err, &list) {
-					fmt.Fprint(cmd.ErrOrStderr(), list.WithFile(args[0]))
-					return errReported
-				}
 				if err != nil {
-					return err
+					return reportSQLErrors(cmd, args[0], err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d statements, syntax OK (give --schema or --replay to check names and types too)\n", args[0], len(script.Statements))
 				return nil
 			}
 			g, err := runner.Compile(string(src), *schema, "check", 0)
-			var sqlErr *runner.SQLError
-			if errors.As(err, &sqlErr) {
-				for _, m := range sqlErr.Errs {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s:%s\n", args[0], m)
-				}
-				return errReported
-			}
 			if err != nil {
-				return err
+				return reportSQLErrors(cmd, args[0], err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d streams, %d pumps, no errors\n", args[0], len(g.Streams), len(g.Pumps))
 			return nil
@@ -68,6 +57,17 @@ service does when an application is saved; without one it checks the syntax.`,
 	cmd.Flags().StringVar(&replayPath, "replay", "", "replay file to discover the input schema from")
 	cmd.MarkFlagsMutuallyExclusive("schema", "replay")
 	return cmd
+}
+
+// reportSQLErrors prints positioned SQL errors as FILE:LINE:COLUMN lines
+// (and then tells main they are reported); other errors pass through.
+func reportSQLErrors(cmd *cobra.Command, file string, err error) error {
+	var list ast.ErrorList
+	if !errors.As(err, &list) {
+		return err
+	}
+	fmt.Fprint(cmd.ErrOrStderr(), list.WithFile(file))
+	return errReported
 }
 
 // loadSchema reads a schema file, or discovers one from a replay file's

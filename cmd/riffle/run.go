@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,15 +43,10 @@ discovered from the first records. The same file and seed print the same lines.`
 				return err
 			}
 			defer f.Close()
-			err = runner.Run(opts, f, cmd.OutOrStdout())
-			var sqlErr *runner.SQLError
-			if errors.As(err, &sqlErr) {
-				for _, m := range sqlErr.Errs {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s:%s\n", args[0], m)
+			if err := runner.Run(opts, f, cmd.OutOrStdout()); err != nil {
+				if reported := reportSQLErrors(cmd, args[0], err); reported != err {
+					return reported
 				}
-				return errReported
-			}
-			if err != nil {
 				return fmt.Errorf("%s: %w", replayPath, err)
 			}
 			return nil

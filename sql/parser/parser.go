@@ -26,7 +26,7 @@ func Parse(src string) (*ast.Script, error) {
 		}
 	}
 	if len(p.errs.errs) > 0 {
-		return script, ErrorList(p.errs.errs).sorted()
+		return script, ErrorList(p.errs.errs).Sorted()
 	}
 	return script, nil
 }
@@ -43,7 +43,7 @@ func ParseType(src string) (ast.TypeName, error) {
 		}
 	})
 	if len(p.errs.errs) > 0 {
-		return t, ErrorList(p.errs.errs).sorted()
+		return t, ErrorList(p.errs.errs).Sorted()
 	}
 	return t, nil
 }
@@ -59,7 +59,7 @@ func ParseExpr(src string) (ast.Expr, error) {
 		}
 	})
 	if len(p.errs.errs) > 0 {
-		return e, ErrorList(p.errs.errs).sorted()
+		return e, ErrorList(p.errs.errs).Sorted()
 	}
 	return e, nil
 }

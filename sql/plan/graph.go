@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"sort"
 
 	"github.com/riffle-sql/riffle/sql/ast"
 	"github.com/riffle-sql/riffle/sql/types"
@@ -47,27 +46,11 @@ func (g *Graph) stream(name string) (*Stream, bool) {
 // Stream finds a stream by name.
 func (g *Graph) Stream(name string) (*Stream, bool) { return g.stream(name) }
 
-// Error is a planning error at a position.
-type Error struct {
-	Pos ast.Pos
-	Msg string
-}
-
-func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
-
-// ErrorList holds every planning error, in source order.
-type ErrorList []*Error
-
-func (l ErrorList) Error() string {
-	s := ""
-	for i, e := range l {
-		if i > 0 {
-			s += "\n"
-		}
-		s += e.Error()
-	}
-	return s
-}
+// Error and ErrorList are the syntax tree's positioned errors.
+type (
+	Error     = ast.Error
+	ErrorList = ast.ErrorList
+)
 
 // Options for planning.
 type Options struct {
@@ -114,11 +97,7 @@ func Plan(script *ast.Script, opts Options) (*Graph, error) {
 		}
 	}
 	if len(errs) > 0 {
-		sort.SliceStable(errs, func(i, j int) bool {
-			a, b := errs[i].Pos, errs[j].Pos
-			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
-		})
-		return g, errs
+		return g, errs.Sorted()
 	}
 	return g, nil
 }

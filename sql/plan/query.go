@@ -238,11 +238,12 @@ func (qp *queryPlanner) tableRef(t ast.TableRef) (Node, string, error) {
 	return nil, "", fmt.Errorf("unknown table reference %T", t)
 }
 
-func hasWindowed(s *ast.Select) bool {
+// anyCall tells whether a select list calls a function matching pred.
+func anyCall(s *ast.Select, pred func(*ast.FuncCall) bool) bool {
 	found := false
 	for _, item := range s.Items {
 		walkExpr(item.Expr, func(e ast.Expr) {
-			if f, ok := e.(*ast.FuncCall); ok && f.Over != nil {
+			if f, ok := e.(*ast.FuncCall); ok && pred(f) {
 				found = true
 			}
 		})
@@ -250,20 +251,15 @@ func hasWindowed(s *ast.Select) bool {
 	return found
 }
 
+func hasWindowed(s *ast.Select) bool {
+	return anyCall(s, func(f *ast.FuncCall) bool { return f.Over != nil })
+}
+
 func hasAggregate(s *ast.Select) bool {
-	found := false
-	for _, item := range s.Items {
-		if item.Expr != nil {
-			walkExpr(item.Expr, func(e ast.Expr) {
-				if f, ok := e.(*ast.FuncCall); ok && f.Over == nil {
-					if _, agg := functions.LookupAggregate(f.Name[len(f.Name)-1].Name); agg {
-						found = true
-					}
-				}
-			})
-		}
-	}
-	return found
+	return anyCall(s, func(f *ast.FuncCall) bool {
+		_, agg := functions.LookupAggregate(f.Name[len(f.Name)-1].Name)
+		return agg && f.Over == nil
+	})
 }
 
 // walkExpr visits an expression tree (not into subqueries).
