@@ -48,7 +48,10 @@ CREATE STREAM pairs (x INTEGER, y INTEGER);
 CREATE PUMP pp AS INSERT INTO pairs SELECT STREAM a.x, b.y FROM a, b;
 CREATE STREAM both_ (v INTEGER);
 CREATE PUMP p1 AS INSERT INTO both_ SELECT STREAM x FROM a;
-CREATE PUMP p2 AS INSERT INTO both_ SELECT STREAM y FROM b;`
+CREATE PUMP p2 AS INSERT INTO both_ SELECT STREAM y FROM b;
+CREATE STREAM outer_ (x INTEGER, y INTEGER);
+CREATE PUMP p3 AS INSERT INTO outer_ SELECT STREAM a.x, b.y
+FROM a OVER (RANGE INTERVAL '5' SECOND PRECEDING) FULL JOIN b OVER (ROWS 3 PRECEDING) ON a.x = b.y;`
 	var varied strings.Builder
 	for i := 0; i < 400; i++ {
 		fmt.Fprintf(&varied, `{"arrival":"2026-11-01T00:%02d:%02d.%03dZ","data":{"k":"%c","v":%d}}`+"\n",
@@ -60,7 +63,7 @@ CREATE PUMP p2 AS INSERT INTO both_ SELECT STREAM y FROM b;`
 	}{
 		{"clickstream", clickstream, traffic.String(), []string{"CLICKSTREAM", "CTRSTREAM", "DESTINATION_SQL_STREAM"}},
 		{"windows", windows, varied.String(), []string{"STAGGERED", "SLIDING", "MERGED", "SORTED", "UNIQ"}},
-		{"joins", joins, varied.String(), []string{"PAIRS", "BOTH_"}},
+		{"joins", joins, varied.String(), []string{"PAIRS", "BOTH_", "OUTER_"}},
 	} {
 		recs := readAll(t, c.replay)
 		whole := runSplit(t, c.sql, recs, c.streams, -1)

@@ -76,7 +76,7 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		}
 		return a.build(n.Right, op, 1, pump)
 	case *plan.Join:
-		op := &joinOp{app: a, pump: pump, cond: n.Cond, out: em, bounds: [2]int64{math.MinInt64, math.MinInt64}, outBound: math.MinInt64, data: dataIndices(n)}
+		op := newJoinOp(a, pump, n, em)
 		a.stateful = append(a.stateful, op)
 		if err := a.build(n.Left, op, 0, pump); err != nil {
 			return err
@@ -443,93 +443,8 @@ func emitGroup(app *App, pump string, node *plan.Aggregate, grp *group, end int6
 	out.push(end, row)
 }
 
-// joinOp joins each side's new rows with the other side's current rows
-// (those of its latest ROWTIME), processing both inputs in time order: a
-// time is processed once both inputs have moved past it.
-type joinOp struct {
-	data     []int // data columns, for error_stream
-	app      *App
-	pump     string
-	cond     *plan.Expr
-	out      emitter
-	pending  [2][]timedRow
-	current  [2][]timedRow
-	bounds   [2]int64
-	outBound int64
-}
-
+// timedRow is a row held by an operator, with its ROWTIME.
 type timedRow struct {
 	time int64
 	vals []types.Value
-}
-
-func (j *joinOp) push(port int, time int64, vals []types.Value) {
-	j.pending[port] = append(j.pending[port], timedRow{time, vals})
-}
-
-func (j *joinOp) advance(port int, t int64) {
-	if t > j.bounds[port] {
-		j.bounds[port] = t
-	}
-	limit := min(j.bounds[0], j.bounds[1])
-	for {
-		t, ok := j.nextTime(limit)
-		if !ok {
-			break
-		}
-		var fresh [2][]timedRow
-		for side := range 2 {
-			n := 0
-			for n < len(j.pending[side]) && j.pending[side][n].time == t {
-				n++
-			}
-			fresh[side] = j.pending[side][:n:n]
-			j.pending[side] = j.pending[side][n:]
-			if n > 0 {
-				j.current[side] = fresh[side]
-			}
-		}
-		if len(fresh[0]) > 0 {
-			j.pairs(fresh[0], j.current[1])
-		} else {
-			j.pairs(j.current[0], fresh[1])
-		}
-	}
-	if limit > j.outBound {
-		j.outBound = limit
-		j.out.advance(limit)
-	}
-}
-
-// nextTime is the earliest pending time before limit.
-func (j *joinOp) nextTime(limit int64) (int64, bool) {
-	t, ok := int64(math.MaxInt64), false
-	for side := range 2 {
-		if len(j.pending[side]) > 0 && j.pending[side][0].time < limit && j.pending[side][0].time <= t {
-			t, ok = j.pending[side][0].time, true
-		}
-	}
-	return t, ok
-}
-
-func (j *joinOp) pairs(left, right []timedRow) {
-	for _, l := range left {
-		for _, r := range right {
-			vals := make([]types.Value, 0, len(l.vals)+len(r.vals))
-			vals = append(append(vals, l.vals...), r.vals...)
-			time := max(l.time, r.time)
-			env := plan.Env{Time: time, Values: vals}
-			if j.cond != nil {
-				v, err := j.cond.Eval(&env)
-				if err != nil {
-					j.app.rowError(j.pump, j.data, &env, err)
-					continue
-				}
-				if !v.True() {
-					continue
-				}
-			}
-			j.out.push(time, vals)
-		}
-	}
 }

@@ -236,10 +236,16 @@ func (s *staggerOp) loadState(data []byte) error {
 }
 
 type joinState struct {
-	Pending  [2][]savedRow
-	Current  [2][]savedRow
+	Pending  [2][]savedJoinRow
+	Rows     [2][]savedJoinRow
 	Bounds   [2]int64
 	OutBound int64
+}
+
+type savedJoinRow struct {
+	Time    int64
+	Values  []types.Value
+	Matched bool
 }
 
 type savedRow struct {
@@ -266,7 +272,12 @@ func loadRows(rows []savedRow) []timedRow {
 func (j *joinOp) saveState() ([]byte, error) {
 	st := joinState{Bounds: j.bounds, OutBound: j.outBound}
 	for s := range 2 {
-		st.Pending[s], st.Current[s] = saveRows(j.pending[s]), saveRows(j.current[s])
+		for _, r := range j.sides[s].pending {
+			st.Pending[s] = append(st.Pending[s], savedJoinRow{r.time, r.vals, r.matched})
+		}
+		for _, r := range j.sides[s].rows {
+			st.Rows[s] = append(st.Rows[s], savedJoinRow{r.time, r.vals, r.matched})
+		}
 	}
 	return encodeState(st)
 }
@@ -278,7 +289,14 @@ func (j *joinOp) loadState(data []byte) error {
 	}
 	j.bounds, j.outBound = st.Bounds, st.OutBound
 	for s := range 2 {
-		j.pending[s], j.current[s] = loadRows(st.Pending[s]), loadRows(st.Current[s])
+		side := &j.sides[s]
+		side.pending, side.rows = nil, nil
+		for _, r := range st.Pending[s] {
+			side.pending = append(side.pending, joinRow{time: r.Time, vals: r.Values, matched: r.Matched})
+		}
+		for _, r := range st.Rows[s] {
+			side.rows = append(side.rows, &joinRow{time: r.Time, vals: r.Values, matched: r.Matched})
+		}
 	}
 	return nil
 }

@@ -40,7 +40,26 @@ type Project struct {
 // by the select above it.
 type Join struct {
 	Left, Right Node
-	Cond        *Expr // over the left row then the right row; nil: all pairs
+	Cond        *Expr  // over the left row then the right row; nil: all pairs
+	Kind        string // INNER, CROSS, LEFT, RIGHT or FULL
+	// A windowed side keeps its rows joinable for the window's span; a side
+	// without a window offers only its current rows. An unmatched row of a
+	// preserved (outer) side comes out padded with NULLs: at once from a
+	// side without a window, when it leaves its window from a windowed one.
+	LeftWindow, RightWindow *JoinWindow
+}
+
+// JoinWindow is OVER (RANGE ... PRECEDING | ROWS n PRECEDING) on a join side.
+type JoinWindow struct {
+	IsRows bool
+	Rows   int64
+	Range  int64
+}
+
+// Windowed marks a stream with a window in FROM, until the join takes it.
+type Windowed struct {
+	Input  Node
+	Window *JoinWindow
 }
 
 // Aggregate is a streaming GROUP BY: a tumbling window per value of the
@@ -168,4 +187,5 @@ func (n *RCF) Columns() []Column       { return n.Cols }
 func (n *Analytic) Columns() []Column  { return n.Cols }
 func (n *Union) Columns() []Column     { return n.Cols }
 func (n *Sort) Columns() []Column      { return n.Cols }
+func (n *Windowed) Columns() []Column  { return n.Input.Columns() }
 func (n *Distinct) Columns() []Column  { return n.Cols }

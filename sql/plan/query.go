@@ -42,15 +42,19 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 	var node Node
 	sc := &scope{}
 	for i, from := range s.From {
-		n, name, err := qp.tableRef(from)
+		n, err := qp.from(from, sc)
 		if err != nil {
 			return nil, err
 		}
-		sc.add(name, n.Columns())
 		if i == 0 {
 			node = n
 		} else {
-			node = &Join{Left: node, Right: n}
+			node = joinOf(node, n, "CROSS")
+		}
+	}
+	if j, ok := node.(*Join); !ok || j.Kind == "" {
+		if w := windowOf(node); w != nil {
+			return nil, errAt(s, "OVER in FROM windows one side of a join; a single stream takes its window in the select list")
 		}
 	}
 	c := &compiler{scope: sc}
@@ -62,8 +66,8 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 		if cond.Type.Kind != types.Boolean && cond.Type.Kind != types.Unknown {
 			return nil, errAt(s.Where, "WHERE needs a boolean condition, not %s", cond.Type)
 		}
-		if j, ok := node.(*Join); ok && j.Cond == nil {
-			j.Cond = cond
+		if j, ok := node.(*Join); ok && j.Cond == nil && j.Kind == "CROSS" {
+			j.Kind, j.Cond = "INNER", cond
 		} else {
 			node = &Filter{Input: node, Cond: cond}
 		}
@@ -195,47 +199,111 @@ func itemName(item ast.SelectItem, i int) string {
 	return fmt.Sprintf("EXPR$%d", i)
 }
 
-func (qp *queryPlanner) tableRef(t ast.TableRef) (Node, string, error) {
+// from plans one FROM item, adding its relations to the scope.
+func (qp *queryPlanner) from(t ast.TableRef, sc *scope) (Node, error) {
 	switch t := t.(type) {
 	case *ast.NamedTable:
 		if len(t.Name) != 1 {
-			return nil, "", errAt(t, "qualified stream names are not supported")
-		}
-		if t.Over != nil {
-			return nil, "", errAt(t.Over, "windowed joins (OVER in FROM) are not supported yet")
+			return nil, errAt(t, "qualified stream names are not supported")
 		}
 		st, ok := qp.g.stream(t.Name[0].Name)
 		if !ok {
-			return nil, "", errAt(t, "unknown stream %s", t.Name[0])
+			return nil, errAt(t, "unknown stream %s", t.Name[0])
 		}
 		name := st.Name
 		if t.Alias != nil {
 			name = t.Alias.Name
 		}
-		return &Scan{Stream: st}, name, nil
+		var n Node = &Scan{Stream: st}
+		if t.Over != nil {
+			w, err := joinWindow(t.Over)
+			if err != nil {
+				return nil, err
+			}
+			n = &Windowed{Input: n, Window: w}
+		}
+		sc.add(name, n.Columns())
+		return n, nil
 	case *ast.TableFunction:
 		n, err := qp.tableFunction(t)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		name := t.Call.Name[len(t.Call.Name)-1].Name
 		if t.Alias != nil {
 			name = t.Alias.Name
 		}
-		return n, name, nil
+		sc.add(name, n.Columns())
+		return n, nil
 	case *ast.Subquery:
 		n, err := qp.query(t.Query)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		if t.Alias == nil {
-			return nil, "", errAt(t, "a subquery in FROM needs an alias")
+			return nil, errAt(t, "a subquery in FROM needs an alias")
 		}
-		return n, t.Alias.Name, nil
+		sc.add(t.Alias.Name, n.Columns())
+		return n, nil
 	case *ast.Join:
-		return nil, "", errAt(t, "JOIN ... ON is not supported yet; join streams with a comma and WHERE")
+		if t.Natural || len(t.Using) > 0 {
+			return nil, errAt(t, "NATURAL JOIN and USING are not supported yet; write ON")
+		}
+		l, err := qp.from(t.Left, sc)
+		if err != nil {
+			return nil, err
+		}
+		r, err := qp.from(t.Right, sc)
+		if err != nil {
+			return nil, err
+		}
+		j := joinOf(l, r, t.Kind)
+		if t.On != nil {
+			cond, err := (&compiler{scope: sc}).compile(t.On)
+			if err != nil {
+				return nil, err
+			}
+			if cond.Type.Kind != types.Boolean {
+				return nil, errAt(t.On, "ON needs a boolean condition, not %s", cond.Type)
+			}
+			j.Cond = cond
+		}
+		return j, nil
 	}
-	return nil, "", fmt.Errorf("unknown table reference %T", t)
+	return nil, fmt.Errorf("unknown table reference %T", t)
+}
+
+// joinOf joins two FROM items; a windowed side keeps its window.
+func joinOf(l, r Node, kind string) *Join {
+	j := &Join{Left: l, Right: r, Kind: kind}
+	if w, ok := l.(*Windowed); ok {
+		j.Left, j.LeftWindow = w.Input, w.Window
+	}
+	if w, ok := r.(*Windowed); ok {
+		j.Right, j.RightWindow = w.Input, w.Window
+	}
+	return j
+}
+
+// windowOf is the window of a FROM item left outside any join.
+func windowOf(n Node) *JoinWindow {
+	if w, ok := n.(*Windowed); ok {
+		return w.Window
+	}
+	return nil
+}
+
+// joinWindow reads OVER (RANGE INTERVAL ... PRECEDING | ROWS n PRECEDING)
+// after a stream in FROM.
+func joinWindow(spec *ast.WindowSpec) (*JoinWindow, error) {
+	if spec.Ref != nil || len(spec.PartitionBy) > 0 || spec.Frame == nil {
+		return nil, errAt(spec, "a stream in a join takes OVER (RANGE INTERVAL ... PRECEDING) or OVER (ROWS n PRECEDING), without PARTITION BY")
+	}
+	w, err := slidingWindow(&compiler{scope: &scope{}}, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &JoinWindow{IsRows: w.IsRows, Rows: w.Rows, Range: w.Range}, nil
 }
 
 // anyCall tells whether a select list calls a function matching pred.
