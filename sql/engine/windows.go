@@ -160,6 +160,15 @@ func (a *analyticOp) push(_ int, time int64, vals []types.Value) {
 		part.rows = append(part.rows, row)
 		part.evict(w, time)
 		for ci, c := range w.Calls {
+			if c.Func == nil {
+				v, err := lag(part.rows, ci, &c, env)
+				if err != nil {
+					a.app.rowError(a.pump, a.data, env, err)
+					return
+				}
+				out[c.Slot] = v
+				continue
+			}
 			acc := c.Func.New(c.Type)
 			for _, r := range part.rows {
 				if err := acc.Add(r.args[ci]); err != nil {
@@ -171,6 +180,29 @@ func (a *analyticOp) push(_ int, time int64, vals []types.Value) {
 		}
 	}
 	a.out.push(time, out)
+}
+
+// lag is LAG over a window's rows, the current row last.
+func lag(rows []slidingRow, ci int, c *plan.AnalyticCall, env *plan.Env) (types.Value, error) {
+	n := c.Lag
+	for i := len(rows) - 1; i >= 0; i-- {
+		v := rows[i].args[ci]
+		if c.IgnoreNulls && v.Null && i < len(rows)-1 {
+			continue
+		}
+		if n == 0 {
+			return v, nil
+		}
+		n--
+	}
+	if c.Default != nil {
+		d, err := c.Default.Eval(env)
+		if err != nil {
+			return d, err
+		}
+		return types.Cast(d, c.Type)
+	}
+	return types.NullOf(c.Type.Kind), nil
 }
 
 // evict drops the rows that left the window ending at now: RANGE keeps

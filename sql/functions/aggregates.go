@@ -14,8 +14,12 @@ var aggregates = map[string]*Aggregate{
 	"SUM": {Result: numericAgg("SUM"), New: func(t types.Type) Accumulator { return &sum{t: t} }},
 	// AVG keeps its argument's type: an average of integers is truncated.
 	"AVG": {Result: numericAgg("AVG"), New: func(t types.Type) Accumulator { return &avg{sum: sum{t: t}} }},
-	"MIN": {Result: comparableAgg, New: func(t types.Type) Accumulator { return &extreme{t: t, want: -1} }},
-	"MAX": {Result: comparableAgg, New: func(t types.Type) Accumulator { return &extreme{t: t, want: 1} }},
+	// FIRST_VALUE and LAST_VALUE take the first and last row's value,
+	// NULL or not (RESPECT NULLS, the default).
+	"FIRST_VALUE": {Result: comparableAgg, New: func(t types.Type) Accumulator { return &firstLast{t: t, first: true} }},
+	"LAST_VALUE":  {Result: comparableAgg, New: func(t types.Type) Accumulator { return &firstLast{t: t} }},
+	"MIN":         {Result: comparableAgg, New: func(t types.Type) Accumulator { return &extreme{t: t, want: -1} }},
+	"MAX":         {Result: comparableAgg, New: func(t types.Type) Accumulator { return &extreme{t: t, want: 1} }},
 }
 
 func numericAgg(name string) func(types.Type) (types.Type, error) {
@@ -127,6 +131,36 @@ func (e *extreme) Result() types.Value {
 		return types.NullOf(e.t.Kind)
 	}
 	return e.best
+}
+
+type firstLast struct {
+	t     types.Type
+	first bool
+	v     types.Value
+	set   bool
+}
+
+func (f *firstLast) Add(v types.Value) error {
+	if !f.set || !f.first {
+		f.v, f.set = v, true
+	}
+	return nil
+}
+
+func (f *firstLast) Result() types.Value {
+	if !f.set {
+		return types.NullOf(f.t.Kind)
+	}
+	return f.v
+}
+
+func (f *firstLast) Snapshot() []types.Value { return []types.Value{f.v, types.Bool(f.set)} }
+func (f *firstLast) Restore(st []types.Value) error {
+	if len(st) != 2 {
+		return errBadState
+	}
+	f.v, f.set = st[0], st[1].True()
+	return nil
 }
 
 // Accumulators save and restore their state as values, for checkpoints.

@@ -144,10 +144,16 @@ type SlidingWindow struct {
 // AnalyticCall is one aggregate over a sliding window; Slot is where its
 // result goes in the row above.
 type AnalyticCall struct {
-	Func *functions.Aggregate
+	Func *functions.Aggregate // nil for LAG
 	Arg  *Expr
 	Type types.Type
 	Slot int
+	// LAG(Arg, Lag, Default): Arg's value Lag rows before the current one
+	// in the window, Default (or NULL) past its start; IgnoreNulls counts
+	// only rows where Arg is not NULL.
+	Lag         int64
+	Default     *Expr
+	IgnoreNulls bool
 }
 
 // Union merges two streams in ROWTIME order (UNION ALL).

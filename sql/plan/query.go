@@ -672,6 +672,18 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 			node.Windows = append(node.Windows, w)
 		}
 		name := f.Name[len(f.Name)-1].Name
+		if name == "LAG" {
+			call, err := lagCall(in, f)
+			if err != nil {
+				failure = err
+				return
+			}
+			call.Slot = base + len(slots)
+			w.Calls = append(w.Calls, call)
+			slot := call.Slot
+			slots[sql] = &Expr{Type: call.Type, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
+			return
+		}
 		agg, ok := functions.LookupAggregate(name)
 		if !ok {
 			failure = errAt(f, "%s is not supported OVER a window yet", name)
@@ -768,4 +780,38 @@ func (c *compiler) bucket(key *Expr) TimeBucket {
 		b.RowtimeSlots = append(b.RowtimeSlots, r.rowtimeIndex())
 	}
 	return b
+}
+
+// lagCall plans LAG(expr [, n [, default]]) [IGNORE NULLS | RESPECT NULLS].
+func lagCall(in *compiler, f *ast.FuncCall) (AnalyticCall, error) {
+	if len(f.Args) < 1 || len(f.Args) > 3 || f.Star || f.Distinct {
+		return AnalyticCall{}, errAt(f, "LAG takes (expression [, offset [, default]])")
+	}
+	arg, err := in.compile(f.Args[0])
+	if err != nil {
+		return AnalyticCall{}, err
+	}
+	call := AnalyticCall{Arg: arg, Type: arg.Type, Lag: 1, IgnoreNulls: f.NullTreatment == "IGNORE NULLS"}
+	if len(f.Args) >= 2 {
+		n, err := in.compile(f.Args[1])
+		if err != nil {
+			return call, err
+		}
+		v, err := n.Eval(&Env{})
+		if err != nil || n.usesColumns || n.usesRowtime || !v.Kind.IsInteger() || v.Null || v.I < 0 {
+			return call, errAt(f.Args[1], "LAG's offset must be a whole number, 0 or more")
+		}
+		call.Lag = v.I
+	}
+	if len(f.Args) == 3 {
+		d, err := in.compile(f.Args[2])
+		if err != nil {
+			return call, err
+		}
+		if !types.Assignable(d.Type.Kind, arg.Type.Kind) {
+			return call, errAt(f.Args[2], "LAG's default is %s, its expression %s", d.Type, arg.Type)
+		}
+		call.Default = d
+	}
+	return call, nil
 }
