@@ -48,13 +48,12 @@ func (m *Mapper) Map(data []byte) ([][]types.Value, error) {
 	// building a generic tree; several documents in one record take the
 	// slower standard decoder.
 	if doc, err := m.parser.ParseBytes(data); err == nil {
+		if m.flattens() {
+			return m.mapFlattened(doc)
+		}
 		row := m.row(len(m.columns))
 		for i, c := range m.columns {
-			v := doc
-			if len(c.Path) > 0 {
-				v = doc.Get(c.Path...)
-			}
-			val, err := coerce(fromFast(v), c.Type)
+			val, err := coerce(fromFast(get(doc, c.Path)), c.Type)
 			if err != nil {
 				return nil, fmt.Errorf("column %s: %v", c.Name, err)
 			}
@@ -64,6 +63,56 @@ func (m *Mapper) Map(data []byte) ([][]types.Value, error) {
 		return m.rows, nil
 	}
 	return m.mapDocuments(data)
+}
+
+func get(v *fastjson.Value, path []string) *fastjson.Value {
+	if len(path) == 0 {
+		return v
+	}
+	return v.Get(path...)
+}
+
+func (m *Mapper) flattens() bool {
+	for _, c := range m.columns {
+		if c.Flatten {
+			return true
+		}
+	}
+	return false
+}
+
+// mapFlattened makes one row per element of the flattened array (one row
+// of NULLs for an empty or missing array), repeating the other columns.
+func (m *Mapper) mapFlattened(doc *fastjson.Value) ([][]types.Value, error) {
+	var elems []*fastjson.Value
+	for _, c := range m.columns {
+		if c.Flatten {
+			if arr := get(doc, c.Path); arr != nil && arr.Type() == fastjson.TypeArray {
+				elems, _ = arr.Array()
+			}
+			break
+		}
+	}
+	n := max(1, len(elems))
+	rows := make([][]types.Value, n)
+	for r := range rows {
+		rows[r] = make([]types.Value, len(m.columns))
+		for i, c := range m.columns {
+			v := get(doc, c.Path)
+			if c.Flatten {
+				v = nil
+				if r < len(elems) {
+					v = get(elems[r], c.Element)
+				}
+			}
+			val, err := coerce(fromFast(v), c.Type)
+			if err != nil {
+				return nil, fmt.Errorf("column %s: %v", c.Name, err)
+			}
+			rows[r][i] = val
+		}
+	}
+	return rows, nil
 }
 
 // row hands out a reusable slice of n values.
@@ -86,6 +135,9 @@ func (m *Mapper) mapDocuments(data []byte) ([][]types.Value, error) {
 				return rows, nil
 			}
 			return nil, fmt.Errorf("record is not JSON: %v", err)
+		}
+		if m.flattens() {
+			return nil, errors.New("a record with several JSON documents cannot flatten an array")
 		}
 		row := make([]types.Value, len(m.columns))
 		for i, c := range m.columns {

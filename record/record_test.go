@@ -119,3 +119,52 @@ func TestSchemaErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestFlatteningAnArray(t *testing.T) {
+	s := Schema{
+		RecordFormat: RecordFormat{RecordFormatType: JSON},
+		RecordColumns: []RecordColumn{
+			{Name: "customer", SqlType: "VARCHAR(8)", Mapping: "$.customerName"},
+			{Name: "order_id", SqlType: "INTEGER", Mapping: "$.orders[0:].orderId"},
+			{Name: "all_orders", SqlType: "VARCHAR(64)", Mapping: "$.orders[0:]"},
+		},
+	}
+	m, err := NewMapper(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := func(rows [][]types.Value) string {
+		var out []string
+		for _, r := range rows {
+			var vals []string
+			for _, v := range r {
+				vals = append(vals, v.String())
+			}
+			out = append(out, strings.Join(vals, "|"))
+		}
+		return strings.Join(out, "\n")
+	}
+	rows, err := m.Map([]byte(`{"customerName": "Ann", "orders": [{"orderId": 1}, {"other": 2}, {"orderId": 3}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Ann|1|[{\"orderId\":1},{\"other\":2},{\"orderId\":3}]\nAnn|NULL|[{\"orderId\":1},{\"other\":2},{\"orderId\":3}]\nAnn|3|[{\"orderId\":1},{\"other\":2},{\"orderId\":3}]"
+	if got := render(rows); got != want {
+		t.Fatalf("flattened rows\n%s\nwant\n%s", got, want)
+	}
+	rows, err = m.Map([]byte(`{"customerName": "Bo", "orders": []}`))
+	if err != nil || render(rows) != "Bo|NULL|[]" {
+		t.Fatalf("empty array: %q, %v; want one row of NULLs", render(rows), err)
+	}
+	for _, bad := range []string{"$.a[0:].b[0:].c", "$.a[0:].b.c"} {
+		s.RecordColumns[1].Mapping = bad
+		if _, err := NewMapper(s); err == nil {
+			t.Errorf("mapping %s accepted", bad)
+		}
+	}
+	s.RecordColumns[1].Mapping = "$.orders[0:].orderId"
+	s.RecordColumns = append(s.RecordColumns, RecordColumn{Name: "x", SqlType: "INTEGER", Mapping: "$.other[0:].x"})
+	if _, err := NewMapper(s); err == nil || !strings.Contains(err.Error(), "only one array") {
+		t.Errorf("two flattened arrays: %v", err)
+	}
+}

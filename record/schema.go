@@ -73,6 +73,10 @@ type Column struct {
 	Name string
 	Type types.Type
 	Path []string // JSON object keys from the record root
+	// Element, for a flattened column ($.orders[0:].id), is the path inside
+	// each element of the array at Path: one row per element.
+	Element []string
+	Flatten bool
 }
 
 // Columns resolves and checks the schema's columns.
@@ -105,12 +109,46 @@ func (s Schema) Columns() ([]Column, error) {
 		}
 		cols[i] = Column{Name: rc.Name, Type: t}
 		if s.RecordFormat.RecordFormatType == JSON {
-			if cols[i].Path, err = parsePath(rc.Mapping); err != nil {
+			if cols[i].Path, cols[i].Element, cols[i].Flatten, err = parseMapping(rc.Mapping); err != nil {
 				return nil, fmt.Errorf("schema: column %s: %v", rc.Name, err)
 			}
 		}
 	}
+	// Only one array may be flattened: every flattened column names it.
+	var array []string
+	for _, c := range cols {
+		if !c.Flatten {
+			continue
+		}
+		if array != nil && strings.Join(array, "\x00") != strings.Join(c.Path, "\x00") {
+			return nil, fmt.Errorf("schema: column %s flattens a second array; only one array may be flattened", c.Name)
+		}
+		array = c.Path
+	}
 	return cols, nil
+}
+
+// parseMapping reads a column mapping: a path of keys, optionally through
+// one array: $.a.b, $.arr[0:] (the whole array, as text) or
+// $.arr[0:].field (one row per element).
+func parseMapping(p string) (path, element []string, flatten bool, err error) {
+	head, tail, found := strings.Cut(p, "[0:]")
+	if path, err = parsePath(head); err != nil {
+		return nil, nil, false, err
+	}
+	if !found || tail == "" {
+		return path, nil, false, nil
+	}
+	if strings.Contains(tail, "[0:]") {
+		return nil, nil, false, fmt.Errorf("mapping %q: only one dereference after the array is allowed", p)
+	}
+	if element, err = parsePath("$" + tail); err != nil {
+		return nil, nil, false, err
+	}
+	if len(element) != 1 {
+		return nil, nil, false, fmt.Errorf("mapping %q: only one dereference after the array is allowed", p)
+	}
+	return path, element, true, nil
 }
 
 // parsePath reads a JSONPath of object keys: $.a.b, or $['a b'].
@@ -140,8 +178,6 @@ func parsePath(p string) ([]string, error) {
 			}
 			keys = append(keys, rest[:end])
 			rest = rest[end:]
-		case strings.HasPrefix(rest, "[0:]"):
-			return nil, fmt.Errorf("mapping %q: array mappings are not supported yet", p)
 		default:
 			return nil, fmt.Errorf("mapping %q: unexpected %q", p, rest)
 		}
