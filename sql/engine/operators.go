@@ -37,6 +37,8 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		s := a.streams[n.Stream.Name]
 		s.subs = append(s.subs, input{op: passThrough{em}, port: 0})
 		return nil
+	case *plan.Renamed:
+		return a.build(n.Input, out, port, pump)
 	case *plan.Filter:
 		return a.build(n.Input, &filterOp{app: a, pump: pump, cond: n.Cond, out: em, data: dataIndices(n.Input)}, 0, pump)
 	case *plan.Project:

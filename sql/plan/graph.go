@@ -14,6 +14,8 @@ import (
 type Graph struct {
 	Streams []*Stream
 	Pumps   []*Pump
+	// views are named queries, planned where they are used.
+	views map[string]*ast.CreateView
 }
 
 // Stream is an in-application stream.
@@ -91,7 +93,9 @@ func Plan(script *ast.Script, opts Options) (*Graph, error) {
 				fail(err)
 			}
 		case *ast.CreateView:
-			fail(errAt(st, "CREATE VIEW is not supported yet"))
+			if err := g.createView(st); err != nil {
+				fail(err)
+			}
 		case *ast.Insert:
 			fail(errAt(st, "INSERT runs inside a pump: CREATE PUMP name AS INSERT INTO ..."))
 		}
@@ -127,6 +131,26 @@ func (g *Graph) createStream(st *ast.CreateStream) error {
 		return nil
 	}
 	g.Streams = append(g.Streams, s)
+	return nil
+}
+
+func (g *Graph) createView(st *ast.CreateView) error {
+	name := st.Name.Name
+	if _, ok := g.stream(name); ok {
+		return errAt(st.Name, "%s is already a stream", st.Name)
+	}
+	if _, ok := g.views[name]; ok && !st.OrReplace {
+		return errAt(st.Name, "view %s already exists (use CREATE OR REPLACE VIEW)", st.Name)
+	}
+	// Plan it once now, so that its errors show where it is defined.
+	qp := &queryPlanner{g: g, pump: name}
+	if _, err := qp.view(st); err != nil {
+		return err
+	}
+	if g.views == nil {
+		g.views = map[string]*ast.CreateView{}
+	}
+	g.views[name] = st
 	return nil
 }
 

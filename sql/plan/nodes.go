@@ -56,6 +56,12 @@ type JoinWindow struct {
 	Range  int64
 }
 
+// Renamed gives its input's rows other column names (a view's column list).
+type Renamed struct {
+	Input Node
+	Cols  []Column
+}
+
 // Windowed marks a stream with a window in FROM, until the join takes it.
 type Windowed struct {
 	Input  Node
@@ -194,4 +200,5 @@ func (n *Analytic) Columns() []Column  { return n.Cols }
 func (n *Union) Columns() []Column     { return n.Cols }
 func (n *Sort) Columns() []Column      { return n.Cols }
 func (n *Windowed) Columns() []Column  { return n.Input.Columns() }
+func (n *Renamed) Columns() []Column   { return n.Cols }
 func (n *Distinct) Columns() []Column  { return n.Cols }

@@ -206,15 +206,24 @@ func (qp *queryPlanner) from(t ast.TableRef, sc *scope) (Node, error) {
 		if len(t.Name) != 1 {
 			return nil, errAt(t, "qualified stream names are not supported")
 		}
-		st, ok := qp.g.stream(t.Name[0].Name)
-		if !ok {
-			return nil, errAt(t, "unknown stream %s", t.Name[0])
-		}
-		name := st.Name
+		name := t.Name[0].Name
 		if t.Alias != nil {
 			name = t.Alias.Name
 		}
-		var n Node = &Scan{Stream: st}
+		var n Node
+		if v, ok := qp.g.views[t.Name[0].Name]; ok {
+			vn, err := qp.view(v)
+			if err != nil {
+				return nil, err
+			}
+			n = vn
+		} else {
+			st, ok := qp.g.stream(t.Name[0].Name)
+			if !ok {
+				return nil, errAt(t, "unknown stream %s", t.Name[0])
+			}
+			n = &Scan{Stream: st}
+		}
 		if t.Over != nil {
 			w, err := joinWindow(t.Over)
 			if err != nil {
@@ -814,4 +823,24 @@ func lagCall(in *compiler, f *ast.FuncCall) (AnalyticCall, error) {
 		call.Default = d
 	}
 	return call, nil
+}
+
+// view plans a view's query, renaming its columns when the view lists them.
+func (qp *queryPlanner) view(v *ast.CreateView) (Node, error) {
+	n, err := qp.query(v.Query)
+	if err != nil {
+		return nil, err
+	}
+	if len(v.Columns) == 0 {
+		return n, nil
+	}
+	cols := n.Columns()
+	if len(cols) != len(v.Columns) {
+		return nil, errAt(v, "view %s names %d columns, its query gives %d", v.Name, len(v.Columns), len(cols))
+	}
+	renamed := make([]Column, len(cols))
+	for i, c := range cols {
+		renamed[i] = Column{Name: v.Columns[i].Name, Type: c.Type, Hidden: c.Hidden}
+	}
+	return &Renamed{Input: n, Cols: renamed}, nil
 }
