@@ -71,11 +71,19 @@ func New(g *plan.Graph) (*App, error) {
 		}
 	}
 	for _, s := range a.streams {
+		s.app = a
 		s.bounds = make([]int64, s.producers)
 		for i := range s.bounds {
 			s.bounds[i] = math.MinInt64
 		}
 		s.queues = make([][]Row, s.producers)
+	}
+	// A stream nothing fills will never have a row: its readers need not
+	// wait for it.
+	for _, st := range g.Streams {
+		if s := a.streams[st.Name]; !st.Input && s.producers == 0 {
+			s.advance(0, Forever)
+		}
 	}
 	return a, nil
 }
@@ -143,8 +151,13 @@ func (a *App) Advance(t int64) {
 }
 
 // ReportError puts a row into error_stream: a record that could not be
-// mapped, or a row an expression failed on.
+// mapped, or a row an expression failed on. Its ROWTIME and ERROR_TIME are
+// when the error happened (the clock), never before an earlier error's.
 func (a *App) ReportError(at int64, name, message string, dataRowtime int64, dataRow []byte, pump string) {
+	at = max(at, a.errors.last)
+	if a.clock != Forever {
+		at = max(at, a.clock)
+	}
 	hex := fmt.Sprintf("%x", dataRow)
 	a.errors.direct(Row{Time: at, Values: []types.Value{
 		types.TimestampMs(at),

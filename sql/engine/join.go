@@ -171,13 +171,24 @@ func (j *joinOp) batch(t int64) {
 		j.trim(s, t)
 	}
 	// A side without a window offers its new rows to the other side's
-	// joinable rows only now: a preserved side's unmatched ones go out at once.
+	// joinable rows only now: a preserved side's unmatched ones go out at
+	// once, and are done with (they will not match later).
 	for s := range 2 {
-		if j.sides[s].window == nil {
-			for _, r := range fresh[s] {
+		side := &j.sides[s]
+		if side.window != nil || !side.preserved {
+			continue
+		}
+		kept := side.rows[:0]
+		for _, r := range side.rows {
+			if r.matched {
+				kept = append(kept, r)
+			} else if isFresh(r, fresh[s]) {
 				j.unmatched(s, r, t)
+			} else {
+				kept = append(kept, r)
 			}
 		}
+		side.rows = kept
 	}
 }
 
@@ -224,4 +235,13 @@ func (j *joinOp) pairs(left, right []*joinRow) {
 			j.out.push(time, vals)
 		}
 	}
+}
+
+func isFresh(r *joinRow, fresh []*joinRow) bool {
+	for _, f := range fresh {
+		if f == r {
+			return true
+		}
+	}
+	return false
 }

@@ -260,12 +260,13 @@ type aggregateOp struct {
 	outBound int64
 	env      plan.Env
 	keys     []types.Value // scratch
+	args     []types.Value // scratch
 	id       []byte        // scratch
 }
 
 type window struct {
 	end    int64
-	key    types.Value
+	keys   []types.Value // the time keys' values
 	groups []*group
 	index  map[string]*group
 }
@@ -288,7 +289,13 @@ func (g *aggregateOp) push(_ int, time int64, vals []types.Value) {
 		keys = append(keys, v)
 	}
 	g.keys = keys
-	w := g.windowFor(time, keys[g.node.TimeKey])
+	args, err := aggregateArgs(g.node.Aggs, env, g.args)
+	g.args = args
+	if err != nil {
+		g.app.rowError(g.pump, g.data, env, err)
+		return
+	}
+	w := g.windowFor(time, keys)
 	g.id = appendGroupID(g.id[:0], keys)
 	grp := w.index[string(g.id)]
 	if grp == nil {
@@ -296,7 +303,7 @@ func (g *aggregateOp) push(_ int, time int64, vals []types.Value) {
 		w.index[string(g.id)] = grp
 		w.groups = append(w.groups, grp)
 	}
-	addToGroup(g.app, g.pump, g.node.Aggs, grp, env)
+	addToGroup(g.app, g.pump, g.data, grp, args, env)
 }
 
 // appendGroupID encodes key values so that equal keys, and only they, give
@@ -324,13 +331,25 @@ func sameKey(a, b types.Value) bool {
 	return err == nil && c == 0
 }
 
-func (g *aggregateOp) windowFor(time int64, key types.Value) *window {
+func (g *aggregateOp) windowFor(time int64, keys []types.Value) *window {
+	same := func(w *window) bool {
+		for i, k := range g.node.TimeKeys {
+			if !sameKey(w.keys[i], keys[k]) {
+				return false
+			}
+		}
+		return true
+	}
 	for i := len(g.windows) - 1; i >= 0; i-- {
-		if sameKey(g.windows[i].key, key) {
+		if same(g.windows[i]) {
 			return g.windows[i]
 		}
 	}
-	w := &window{end: bucketEnd(&g.node.Bucket, time, key), key: key, index: map[string]*group{}}
+	w := &window{end: Forever, index: map[string]*group{}}
+	for i, k := range g.node.TimeKeys {
+		w.keys = append(w.keys, keys[k])
+		w.end = min(w.end, bucketEnd(&g.node.Buckets[i], time, keys[k]))
+	}
 	// Keep windows ordered by end (they normally arrive in order).
 	i := len(g.windows)
 	for i > 0 && g.windows[i-1].end > w.end {
@@ -397,8 +416,12 @@ func (g *aggregateOp) advance(_ int, t int64) {
 	if len(g.windows) > 0 {
 		next = g.windows[0].end
 	} else if t != Forever {
-		if end, ok := bucketEndAt(&g.node.Bucket, t); ok {
-			next = end
+		for i := range g.node.Buckets {
+			end, ok := bucketEndAt(&g.node.Buckets[i], t)
+			if !ok {
+				end = t // the key cannot say: promise no more than the clock
+			}
+			next = min(next, end)
 		}
 	}
 	if next > g.outBound {

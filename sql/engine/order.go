@@ -112,7 +112,10 @@ func (d *distinctOp) push(_ int, time int64, vals []types.Value) {
 		d.key = k
 		clear(d.seen)
 	}
-	d.id = appendGroupID(d.id[:0], vals[:len(d.node.Cols)])
+	d.id = d.id[:0]
+	for _, i := range d.node.Compared {
+		d.id = appendGroupID(d.id, vals[i:i+1])
+	}
 	if d.seen[string(d.id)] {
 		return
 	}

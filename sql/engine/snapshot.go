@@ -154,14 +154,14 @@ type tumblingState struct {
 
 type windowState struct {
 	End    int64
-	Key    types.Value
+	Keys   []types.Value
 	Groups []groupState
 }
 
 func (g *aggregateOp) saveState() ([]byte, error) {
 	st := tumblingState{OutBound: g.outBound}
 	for _, w := range g.windows {
-		ws := windowState{End: w.end, Key: w.key}
+		ws := windowState{End: w.end, Keys: w.keys}
 		for _, grp := range w.groups {
 			gs, err := saveGroup(grp)
 			if err != nil {
@@ -181,7 +181,7 @@ func (g *aggregateOp) loadState(data []byte) error {
 	}
 	g.outBound, g.windows = st.OutBound, nil
 	for _, ws := range st.Windows {
-		w := &window{end: ws.End, key: ws.Key, index: map[string]*group{}}
+		w := &window{end: ws.End, keys: ws.Keys, index: map[string]*group{}}
 		for _, gs := range ws.Groups {
 			grp, err := loadGroup(gs, g.node.Aggs)
 			if err != nil {

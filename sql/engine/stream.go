@@ -14,6 +14,7 @@ func rowtimeValue(ms int64) types.Value { return types.TimestampMs(ms) }
 // released once every producer has moved past its time. A stream with a
 // single producer passes rows straight through.
 type stream struct {
+	app       *App
 	name      string
 	columns   []plan.Column
 	producers int
@@ -50,9 +51,12 @@ func (s *stream) insert(producer int, r Row) {
 func (s *stream) direct(r Row) { s.deliver(r) }
 
 func (s *stream) deliver(r Row) {
-	if r.Time > s.last {
-		s.last = r.Time
+	if r.Time < s.last && s.app != nil && s != s.app.errors {
+		// A stream's rows never go back in time; the service drops such rows.
+		s.app.ReportError(r.Time, "ROWS_OUT_OF_ORDER", "row is older than the stream's last row", r.Time, nil, s.name)
+		return
 	}
+	s.last = r.Time
 	for _, in := range s.subs {
 		in.op.push(in.port, r.Time, s.layout(r))
 	}

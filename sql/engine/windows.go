@@ -22,6 +22,7 @@ type staggerOp struct {
 	outBound int64
 	env      plan.Env
 	keys     []types.Value
+	args     []types.Value
 	id       []byte
 }
 
@@ -44,6 +45,15 @@ func (s *staggerOp) push(_ int, time int64, vals []types.Value) {
 		keys = append(keys, v)
 	}
 	s.keys = keys
+	args, err := aggregateArgs(s.node.Aggs, env, s.args)
+	s.args = args
+	if err != nil {
+		s.app.rowError(s.pump, s.data, env, err)
+		return
+	}
+	// Rows can come in a burst before the clock moves: windows that ended
+	// by this row's time close first.
+	s.close(time)
 	s.id = appendGroupID(s.id[:0], keys)
 	w := s.open[string(s.id)]
 	if w == nil {
@@ -52,16 +62,21 @@ func (s *staggerOp) push(_ int, time int64, vals []types.Value) {
 		s.open[w.id] = w
 		s.byEnd = append(s.byEnd, w)
 	}
-	addToGroup(s.app, s.pump, s.node.Aggs, w.grp, env)
+	addToGroup(s.app, s.pump, s.data, w.grp, args, env)
 }
 
-func (s *staggerOp) advance(_ int, t int64) {
+// close emits the windows that end by t.
+func (s *staggerOp) close(t int64) {
 	for len(s.byEnd) > 0 && s.byEnd[0].end <= t {
 		w := s.byEnd[0]
 		s.byEnd = s.byEnd[1:]
 		delete(s.open, w.id)
 		emitGroup(s.app, s.pump, s.node, w.grp, w.end, s.out)
 	}
+}
+
+func (s *staggerOp) advance(_ int, t int64) {
+	s.close(t)
 	next := int64(Forever)
 	if t < Forever-s.node.Stagger {
 		next = t + s.node.Stagger
@@ -83,20 +98,28 @@ func newAccumulators(aggs []plan.AggCall) []functions.Accumulator {
 	return accs
 }
 
-// addToGroup folds one row into a group's accumulators.
-func addToGroup(app *App, pump string, aggs []plan.AggCall, grp *group, env *plan.Env) {
-	for i, a := range aggs {
-		arg := types.Bool(true) // COUNT(*) counts every row
+// aggregateArgs evaluates a row's aggregate arguments, all before any
+// group changes, so that a row that fails counts nowhere.
+func aggregateArgs(aggs []plan.AggCall, env *plan.Env, args []types.Value) ([]types.Value, error) {
+	args = args[:0]
+	for _, a := range aggs {
+		v := types.Bool(true) // COUNT(*) counts every row
 		if a.Arg != nil {
-			v, err := a.Arg.Eval(env)
-			if err != nil {
-				app.rowError(pump, nil, env, err)
-				return
+			var err error
+			if v, err = a.Arg.Eval(env); err != nil {
+				return args, err
 			}
-			arg = v
 		}
+		args = append(args, v)
+	}
+	return args, nil
+}
+
+// addToGroup folds a row's evaluated arguments into a group.
+func addToGroup(app *App, pump string, data []int, grp *group, args []types.Value, env *plan.Env) {
+	for i, arg := range args {
 		if err := grp.accs[i].Add(arg); err != nil {
-			app.rowError(pump, nil, env, err)
+			app.rowError(pump, data, env, err)
 			return
 		}
 	}
@@ -128,8 +151,10 @@ type slidingRow struct {
 func (a *analyticOp) push(_ int, time int64, vals []types.Value) {
 	a.env = plan.Env{Time: time, Values: vals}
 	env := &a.env
-	out := make([]types.Value, len(vals)+a.calls)
-	copy(out, vals)
+	// Evaluate every window's partition and arguments first, so that a row
+	// that fails joins no window.
+	ids := make([]string, len(a.node.Windows))
+	rows := make([]slidingRow, len(a.node.Windows))
 	for wi, w := range a.node.Windows {
 		a.id = a.id[:0]
 		for _, p := range w.Partition {
@@ -140,24 +165,29 @@ func (a *analyticOp) push(_ int, time int64, vals []types.Value) {
 			}
 			a.id = appendGroupID(a.id, []types.Value{v})
 		}
-		part := a.parts[wi][string(a.id)]
-		if part == nil {
-			part = &partition{}
-			a.parts[wi][string(a.id)] = part
-		}
-		row := slidingRow{time: time, args: make([]types.Value, len(w.Calls))}
+		ids[wi] = string(a.id)
+		rows[wi] = slidingRow{time: time, args: make([]types.Value, len(w.Calls))}
 		for ci, c := range w.Calls {
-			row.args[ci] = types.Bool(true) // COUNT(*)
+			rows[wi].args[ci] = types.Bool(true) // COUNT(*)
 			if c.Arg != nil {
 				v, err := c.Arg.Eval(env)
 				if err != nil {
 					a.app.rowError(a.pump, a.data, env, err)
 					return
 				}
-				row.args[ci] = v
+				rows[wi].args[ci] = v
 			}
 		}
-		part.rows = append(part.rows, row)
+	}
+	out := make([]types.Value, len(vals)+a.calls)
+	copy(out, vals)
+	for wi, w := range a.node.Windows {
+		part := a.parts[wi][ids[wi]]
+		if part == nil {
+			part = &partition{}
+			a.parts[wi][ids[wi]] = part
+		}
+		part.rows = append(part.rows, rows[wi])
 		part.evict(w, time)
 		for ci, c := range w.Calls {
 			if c.Func == nil {

@@ -111,14 +111,7 @@ var scalars = map[string]*Scalar{
 		Result: func(a []types.Type) (types.Type, error) { return a[0], nil },
 		Eval:   func(a []types.Value) (types.Value, error) { return a[0], nil }},
 	"COALESCE": {MinArgs: 1, MaxArgs: 64,
-		Result: func(a []types.Type) (types.Type, error) {
-			for _, t := range a {
-				if t.Kind != types.Unknown {
-					return t, nil
-				}
-			}
-			return a[0], nil
-		},
+		Result: func(a []types.Type) (types.Type, error) { return types.Unify(a...) },
 		Eval: func(a []types.Value) (types.Value, error) {
 			for _, v := range a {
 				if !v.Null {

@@ -85,7 +85,10 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 				Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Time), nil }}, nil
 		}
 		i := r.index
-		return &Expr{Type: r.typ, usesRowtime: r.rowtime, usesColumns: !r.rowtime, monotonic: r.rowtime,
+		// A relation's own ROWTIME grows with the output only when it is the
+		// only relation: after a join, the output's time is the later one.
+		mono := r.rowtime && len(c.scope.rels) == 1
+		return &Expr{Type: r.typ, usesRowtime: r.rowtime, usesColumns: !r.rowtime, monotonic: mono,
 			Eval: func(env *Env) (types.Value, error) { return env.Values[i], nil }}, nil
 	case *ast.Unary:
 		return c.unary(n)
@@ -539,16 +542,25 @@ func (c *compiler) caseExpr(n *ast.Case) (*Expr, error) {
 			return nil, err
 		}
 	}
-	t := results[0].Type
-	for _, r := range append(results, elseExpr) {
-		if r != nil && r.Type.Kind != types.Unknown {
-			t = r.Type
-			break
-		}
-	}
-	parts := append(append([]*Expr{}, conds...), results...)
+	branches := append([]*Expr{}, results...)
 	if elseExpr != nil {
-		parts = append(parts, elseExpr)
+		branches = append(branches, elseExpr)
+	}
+	var bt []types.Type
+	for _, b := range branches {
+		bt = append(bt, b.Type)
+	}
+	t, err := types.Unify(bt...)
+	if err != nil {
+		return nil, errAt(n, "CASE results: %v", err)
+	}
+	parts := append(append([]*Expr{}, conds...), branches...)
+	result := func(e *Expr, env *Env) (types.Value, error) {
+		v, err := e.Eval(env)
+		if err != nil || v.Null || v.Kind == t.Kind && v.Scale == int8(t.Scale) {
+			return v, err
+		}
+		return types.Cast(v, t)
 	}
 	return derived(t, false, func(env *Env) (types.Value, error) {
 		for i, cond := range conds {
@@ -557,11 +569,11 @@ func (c *compiler) caseExpr(n *ast.Case) (*Expr, error) {
 				return v, err
 			}
 			if v.True() {
-				return results[i].Eval(env)
+				return result(results[i], env)
 			}
 		}
 		if elseExpr != nil {
-			return elseExpr.Eval(env)
+			return result(elseExpr, env)
 		}
 		return types.NullOf(t.Kind), nil
 	}, parts...), nil
@@ -624,7 +636,11 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 			}
 			vals[i] = v
 		}
-		return f.Eval(vals)
+		v, err := f.Eval(vals)
+		if err != nil || v.Null || v.Kind == t.Kind || t.Kind == types.Unknown {
+			return v, err
+		}
+		return types.Cast(v, t) // hold the declared type (COALESCE of INTEGER and DECIMAL)
 	}, args...), nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 
 	"github.com/riffle-sql/riffle/sql/ast"
 	"github.com/riffle-sql/riffle/sql/types"
@@ -127,6 +128,11 @@ func (g *Graph) createStream(st *ast.CreateStream) error {
 		if !st.OrReplace {
 			return errAt(st.Name, "stream %s already exists (use CREATE OR REPLACE STREAM)", st.Name)
 		}
+		for _, p := range g.Pumps {
+			if p.Target == old || slices.Contains(reads(p.Root), old) {
+				return errAt(st.Name, "stream %s cannot be replaced: pump %s uses it (replace the pump after the stream)", st.Name, p.Name)
+			}
+		}
 		*old = *s
 		return nil
 	}
@@ -172,6 +178,11 @@ func (g *Graph) createPump(st *ast.CreatePump, opts Options) error {
 	root, err := qp.query(ins.Query)
 	if err != nil {
 		return err
+	}
+	for _, src := range reads(root) {
+		if src == target || g.feeds(target, src) {
+			return errAt(ins.Target, "pump %s would feed stream %s from itself (through %s)", st.Name, ins.Target, src.Name)
+		}
 	}
 	p := &Pump{Name: st.Name.Name, Root: root, Target: target}
 	cols := root.Columns()
@@ -234,4 +245,56 @@ func defaultSeed(opts Options, pump string) uint64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s/%s", opts.Application, pump)
 	return h.Sum64() ^ opts.Seed
+}
+
+// reads lists the streams a query reads.
+func reads(n Node) []*Stream {
+	switch n := n.(type) {
+	case *Scan:
+		return []*Stream{n.Stream}
+	case *Filter:
+		return reads(n.Input)
+	case *Project:
+		return reads(n.Input)
+	case *Aggregate:
+		return reads(n.Input)
+	case *Analytic:
+		return reads(n.Input)
+	case *RCF:
+		return reads(n.Input)
+	case *Sort:
+		return reads(n.Input)
+	case *Distinct:
+		return reads(n.Input)
+	case *Renamed:
+		return reads(n.Input)
+	case *Windowed:
+		return reads(n.Input)
+	case *Join:
+		return append(reads(n.Left), reads(n.Right)...)
+	case *Union:
+		return append(reads(n.Left), reads(n.Right)...)
+	}
+	return nil
+}
+
+// feeds tells whether rows of stream from reach stream to through pumps.
+func (g *Graph) feeds(from, to *Stream) bool {
+	seen := map[*Stream]bool{from: true}
+	queue := []*Stream{from}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		for _, p := range g.Pumps {
+			if !slices.Contains(reads(p.Root), s) || seen[p.Target] {
+				continue
+			}
+			if p.Target == to {
+				return true
+			}
+			seen[p.Target] = true
+			queue = append(queue, p.Target)
+		}
+	}
+	return false
 }

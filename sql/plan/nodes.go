@@ -73,13 +73,14 @@ type Windowed struct {
 // with ROWTIME = that end.
 type Aggregate struct {
 	Input Node
-	// Keys are the grouping expressions over the input; Keys[TimeKey] is
-	// the monotonic one that defines the windows.
-	Keys    []*Expr
-	TimeKey int
-	// Bucket probes the time key to find where a window ends.
-	Bucket TimeBucket
-	Aggs   []AggCall
+	// Keys are the grouping expressions over the input; those at TimeKeys
+	// are monotonic in ROWTIME and define the windows: a window ends when
+	// any of them changes.
+	Keys     []*Expr
+	TimeKeys []int
+	// Buckets probe each time key to find where a window ends.
+	Buckets []TimeBucket
+	Aggs    []AggCall
 	// Having and Out are compiled over the group's values: Keys then Aggs.
 	Having *Expr
 	Out    []*Expr
@@ -87,7 +88,7 @@ type Aggregate struct {
 	// Stagger, when positive, makes this WINDOWED BY STAGGER: a window per
 	// key opened by its first row and closed Stagger ms later, emitting
 	// with ROWTIME = open + Stagger. Keys are then the partition keys and
-	// TimeKey is unused.
+	// TimeKeys are unused.
 	Stagger int64
 }
 
@@ -123,6 +124,8 @@ type Distinct struct {
 	Input Node
 	Key   int
 	Cols  []Column
+	// Compared are the columns that decide equality (all but ROWTIMEs).
+	Compared []int
 }
 
 // Analytic computes windowed aggregates (f(x) OVER w) for each row over
@@ -138,13 +141,11 @@ type Analytic struct {
 type SlidingWindow struct {
 	Partition []*Expr
 	// Rows keeps the current row and Rows preceding ones; otherwise Range
-	// keeps rows no more than Range ms older than the current row
-	// (RangeExclusive: strictly less, for intervals with fractional seconds).
-	Rows           int64
-	Range          int64
-	IsRows         bool
-	RangeExclusive bool
-	Calls          []AnalyticCall
+	// keeps rows no more than Range ms older than the current row.
+	Rows   int64
+	Range  int64
+	IsRows bool
+	Calls  []AnalyticCall
 }
 
 // AnalyticCall is one aggregate over a sliding window; Slot is where its

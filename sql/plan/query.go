@@ -134,13 +134,36 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 // isTimeKey tells a monotonic expression of ROWTIME alone.
 func isTimeKey(e *Expr) bool { return e.usesRowtime && !e.usesColumns && e.monotonic }
 
+// distinct plans SELECT STREAM DISTINCT: rows compare on every select
+// item but ROWTIME itself; the first time key other than ROWTIME (or
+// ROWTIME, if it is the only one) says when to forget.
 func distinct(s *ast.Select, p *Project) (Node, error) {
-	for i, e := range p.Exprs {
-		if isTimeKey(e) {
-			return &Distinct{Input: p, Key: i, Cols: p.Cols}, nil
+	d := &Distinct{Input: p, Key: -1, Cols: p.Cols}
+	for i, item := range s.Items {
+		if isRowtimeRef(item.Expr) {
+			if d.Key < 0 {
+				d.Key = i
+			}
+			continue
+		}
+		d.Compared = append(d.Compared, i)
+	}
+	for _, i := range d.Compared {
+		if isTimeKey(p.Exprs[i]) {
+			d.Key = i
+			break
 		}
 	}
-	return nil, errAt(s, "SELECT STREAM DISTINCT needs a time key in its select list, such as FLOOR(ROWTIME TO MINUTE), so that it can forget old rows")
+	if d.Key < 0 {
+		return nil, errAt(s, "SELECT STREAM DISTINCT needs a time key in its select list, such as FLOOR(ROWTIME TO MINUTE), so that it can forget old rows")
+	}
+	return d, nil
+}
+
+// isRowtimeRef tells ROWTIME or rel.ROWTIME.
+func isRowtimeRef(e ast.Expr) bool {
+	ref, ok := e.(*ast.ColumnRef)
+	return ok && ref.Parts[len(ref.Parts)-1].Name == "ROWTIME"
 }
 
 // orderBy plans ORDER BY on a stream: the leading key must be a time key;
@@ -176,8 +199,8 @@ func orderBy(s *ast.Select, p *Project, c *compiler) (Node, error) {
 			idx = visible + p.Hidden // after the ROWTIME
 		}
 		if i == 0 {
-			if !isTimeKey(e) {
-				return nil, errAt(item.Expr, "ORDER BY on a stream must lead with a time key, such as ROWTIME or FLOOR(s.ROWTIME TO SECOND)")
+			if !isTimeKey(e) || item.Desc {
+				return nil, errAt(item.Expr, "ORDER BY on a stream must lead with an ascending time key, such as ROWTIME or FLOOR(s.ROWTIME TO SECOND)")
 			}
 			lead = e
 		}
@@ -452,7 +475,7 @@ func (a *aggContext) lookup(n ast.Expr) (*Expr, bool, error) {
 
 func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node, error) {
 	ac := &aggContext{input: in}
-	agg := &Aggregate{Input: input, TimeKey: -1}
+	agg := &Aggregate{Input: input}
 	groupBy := s.GroupBy
 	if s.Stagger != nil {
 		if len(s.GroupBy) > 0 {
@@ -472,16 +495,15 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 		}
 		if k.usesRowtime && !k.usesColumns {
 			if !k.monotonic {
-				return nil, errAt(g, "GROUP BY %s: the time key must grow with ROWTIME (use FLOOR, CEIL or STEP of ROWTIME)", g)
+				return nil, errAt(g, "GROUP BY %s: the time key must grow with ROWTIME (use FLOOR, CEIL or STEP of ROWTIME; after a join, of the unqualified ROWTIME, the later of the two)", g)
 			}
-			if agg.TimeKey < 0 {
-				agg.TimeKey = len(ac.keys)
-			}
+			agg.TimeKeys = append(agg.TimeKeys, len(ac.keys))
+			agg.Buckets = append(agg.Buckets, in.bucket(k))
 		}
 		ac.keys = append(ac.keys, k)
 		ac.keySQL = append(ac.keySQL, g.String())
 	}
-	if agg.TimeKey < 0 && agg.Stagger == 0 {
+	if len(agg.TimeKeys) == 0 && agg.Stagger == 0 {
 		return nil, errAt(s, "a streaming GROUP BY needs a key based on ROWTIME, such as FLOOR(s.ROWTIME TO MINUTE) or STEP(s.ROWTIME BY INTERVAL '10' SECOND): without one the groups never close")
 	}
 	out := &compiler{scope: &scope{}, lookup: ac.lookup}
@@ -504,9 +526,6 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 		agg.Having = h
 	}
 	agg.Keys, agg.Aggs = ac.keys, ac.aggs
-	if agg.TimeKey >= 0 {
-		agg.Bucket = in.bucket(ac.keys[agg.TimeKey])
-	}
 	return agg, nil
 }
 

@@ -184,3 +184,32 @@ func Assignable(from, to Kind) bool {
 	}
 	return false
 }
+
+// Unify is the type that values of all the given types fit, for CASE
+// branches and COALESCE arguments: numbers widen (integers to DECIMAL to
+// DOUBLE), strings become VARCHAR of the longest length; other kinds must
+// agree. Unknown (a bare NULL) fits anything.
+func Unify(ts ...Type) (Type, error) {
+	var out Type
+	for _, t := range ts {
+		switch {
+		case t.Kind == Unknown:
+		case out.Kind == Unknown:
+			out = t
+		case out.Kind.IsNumeric() && t.Kind.IsNumeric():
+			k, _ := ArithmeticType("+", out.Kind, t.Kind)
+			scale := max(out.Scale, t.Scale)
+			if out.Kind != t.Kind || out.Kind == Decimal {
+				out = Type{Kind: k}
+				if k == Decimal {
+					out.Precision, out.Scale = MaxDecimalDigits, scale
+				}
+			}
+		case out.Kind.IsString() && t.Kind.IsString():
+			out = Type{Kind: Varchar, Length: max(out.Length, t.Length)}
+		case out.Kind != t.Kind:
+			return out, fmt.Errorf("%s and %s do not mix", out, t)
+		}
+	}
+	return out, nil
+}

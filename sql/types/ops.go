@@ -275,7 +275,14 @@ func Compare(a, b Value) (int, error) {
 			return 1, nil
 		}
 		return 0, nil
-	case a.Kind.IsString() && b.Kind.IsString(), (a.Kind == Binary || a.Kind == Varbinary) && (b.Kind == Binary || b.Kind == Varbinary):
+	case a.Kind.IsString() && b.Kind.IsString():
+		x, y := a.S, b.S
+		if a.Kind == Char || b.Kind == Char {
+			// CHAR compares as if blank-padded (PAD SPACE): 'abc  ' = 'abc'.
+			x, y = strings.TrimRight(x, " "), strings.TrimRight(y, " ")
+		}
+		return strings.Compare(x, y), nil
+	case (a.Kind == Binary || a.Kind == Varbinary) && (b.Kind == Binary || b.Kind == Varbinary):
 		return strings.Compare(a.S, b.S), nil
 	case a.Kind == b.Kind && (a.Kind == Boolean || a.Kind.IsDatetime() || a.Kind.IsInterval()):
 		return cmp(a.I, b.I), nil
