@@ -169,6 +169,7 @@ type Feeder struct {
 	app         *engine.App
 	mapper      *record.Mapper
 	withArrival bool
+	row         []types.Value // scratch: a mapped row and its arrival
 }
 
 // NewFeeder prepares to feed app, planned as g, through mapper.
@@ -191,7 +192,8 @@ func (f *Feeder) Feed(rec replay.Record) error {
 	}
 	for _, vals := range rows {
 		if f.withArrival {
-			vals = append(vals, types.TimestampMs(at))
+			f.row = append(append(f.row[:0], vals...), types.TimestampMs(at))
+			vals = f.row
 		}
 		if err := f.app.Insert(InputStream, engine.Row{Time: at, Values: vals}); err != nil {
 			return err
