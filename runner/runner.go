@@ -5,6 +5,7 @@ package runner
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -47,11 +48,12 @@ type Options struct {
 	Schema      *record.Schema
 	Streams     []string // default: DESTINATION_SQL_STREAM
 	Seed        uint64
+	Tables      []*plan.Table // reference tables
 }
 
 // Compile parses and plans SQL for an input stream with the schema's
 // columns. SQL errors come as an ast.ErrorList, positioned line:column.
-func Compile(sql string, schema record.Schema, application string, seed uint64) (*plan.Graph, error) {
+func Compile(sql string, schema record.Schema, application string, seed uint64, tables ...*plan.Table) (*plan.Graph, error) {
 	script, err := parser.Parse(sql)
 	if err != nil {
 		return nil, err
@@ -67,7 +69,7 @@ func Compile(sql string, schema record.Schema, application string, seed uint64) 
 	if columnIndex(in.Columns, ArrivalColumn) < 0 {
 		in.Columns = append(in.Columns, plan.Column{Name: ArrivalColumn, Type: types.Type{Kind: types.Timestamp}, Hidden: true})
 	}
-	return plan.Plan(script, plan.Options{Inputs: []*plan.Stream{in}, Seed: seed, Application: application})
+	return plan.Plan(script, plan.Options{Inputs: []*plan.Stream{in}, Tables: tables, Seed: seed, Application: application})
 }
 
 // Run replays records through the application and writes the chosen
@@ -95,7 +97,7 @@ func Run(opts Options, records io.Reader, out io.Writer) error {
 		}
 		schema = &s
 	}
-	g, err := Compile(opts.SQL, *schema, opts.Application, opts.Seed)
+	g, err := Compile(opts.SQL, *schema, opts.Application, opts.Seed, opts.Tables...)
 	if err != nil {
 		return err
 	}
@@ -219,4 +221,43 @@ func appendRow(b []byte, stream string, cols []plan.Column, r engine.Row) []byte
 		b = r.Values[i].AppendJSON(b)
 	}
 	return append(b, '}', '\n')
+}
+
+// LoadTable reads a reference table from JSON records (one object a line),
+// with the schema discovered from them, as the service does for a
+// reference data source.
+func LoadTable(name string, r io.Reader) (*plan.Table, error) {
+	var records [][]byte
+	scan := bufio.NewScanner(r)
+	scan.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	for scan.Scan() {
+		if line := bytes.TrimSpace(scan.Bytes()); len(line) > 0 {
+			records = append(records, append([]byte(nil), line...))
+		}
+	}
+	if err := scan.Err(); err != nil {
+		return nil, fmt.Errorf("table %s: %w", name, err)
+	}
+	schema, err := record.Discover(records)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", name, err)
+	}
+	mapper, err := record.NewMapper(schema)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", name, err)
+	}
+	t := &plan.Table{Name: name}
+	for _, c := range mapper.Columns() {
+		t.Columns = append(t.Columns, plan.Column{Name: c.Name, Type: c.Type})
+	}
+	for i, rec := range records {
+		rows, err := mapper.Map(rec)
+		if err != nil {
+			return nil, fmt.Errorf("table %s, record %d: %w", name, i+1, err)
+		}
+		for _, row := range rows {
+			t.Rows = append(t.Rows, append([]types.Value(nil), row...))
+		}
+	}
+	return t, nil
 }

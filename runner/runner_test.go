@@ -19,6 +19,8 @@ import (
 //	<HH:MM:SS.mmm on 2026-11-01, or an RFC 3339 time> <record>
 //	[==== schema
 //	<SourceSchema JSON>]
+//	[==== table NAME
+//	<one JSON object a line: a reference table's rows>]...
 //	----
 //	<the JSON lines riffle run prints, or the errors>
 func TestGolden(t *testing.T) {
@@ -34,11 +36,31 @@ func TestGolden(t *testing.T) {
 				opts.Streams = append(opts.Streams, v)
 			case "seed":
 				fmt.Sscan(v, &opts.Seed)
+			case "table":
+				// table=NAME: the case's "==== table NAME" section holds its rows.
 			default:
 				t.Fatalf("%s: unknown argument %q", c.Pos, arg)
 			}
 		}
-		sql, rest, _ := strings.Cut(c.Input, "==== records\n")
+		input := c.Input
+		for {
+			before, after, ok := strings.Cut(input, "==== table ")
+			if !ok {
+				break
+			}
+			name, rest, _ := strings.Cut(after, "\n")
+			rows, remaining, _ := strings.Cut(rest, "==== ")
+			tb, err := LoadTable(name, strings.NewReader(rows))
+			if err != nil {
+				t.Fatalf("%s: %v", c.Pos, err)
+			}
+			opts.Tables = append(opts.Tables, tb)
+			if remaining != "" {
+				remaining = "==== " + remaining
+			}
+			input = before + remaining
+		}
+		sql, rest, _ := strings.Cut(input, "==== records\n")
 		records, schemaText, hasSchema := strings.Cut(rest, "==== schema\n")
 		opts.SQL = sql
 		if hasSchema {

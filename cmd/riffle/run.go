@@ -14,11 +14,11 @@ import (
 func newRunCommand() *cobra.Command {
 	var (
 		replayPath, schemaPath string
-		streams                []string
+		streams, references    []string
 		seed                   uint64
 	)
 	cmd := &cobra.Command{
-		Use:   "run APP.sql --replay FILE",
+		Use:   "run APP.sql --replay FILE [--reference NAME=FILE]...",
 		Short: "Run an application over a replay file on a simulated clock",
 		Long: `Runs an application's SQL over a replay file (one {"arrival": ..., "data": ...}
 object a line), with ROWTIME taken from the arrival times, and prints the rows of
@@ -38,6 +38,22 @@ discovered from the first records. The same file and seed print the same lines.`
 			if opts.Schema, err = loadSchema(schemaPath, ""); err != nil {
 				return err
 			}
+			for _, ref := range references {
+				name, path, ok := strings.Cut(ref, "=")
+				if !ok || name == "" {
+					return fmt.Errorf("--reference %q: want NAME=FILE", ref)
+				}
+				tf, err := os.Open(path)
+				if err != nil {
+					return err
+				}
+				t, err := runner.LoadTable(name, tf)
+				tf.Close()
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				opts.Tables = append(opts.Tables, t)
+			}
 			f, err := os.Open(replayPath)
 			if err != nil {
 				return err
@@ -56,6 +72,7 @@ discovered from the first records. The same file and seed print the same lines.`
 	cmd.Flags().StringVar(&schemaPath, "schema", "", "input schema (the service's SourceSchema JSON); default: discovered")
 	cmd.Flags().StringArrayVar(&streams, "stream", nil, "in-application stream to print, repeatable (default DESTINATION_SQL_STREAM)")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "mixed into every RANDOM_CUT_FOREST seed")
+	cmd.Flags().StringArrayVar(&references, "reference", nil, "reference table NAME=FILE (JSON objects, one a line), repeatable")
 	_ = cmd.MarkFlagRequired("replay")
 	return cmd
 }

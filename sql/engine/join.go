@@ -52,6 +52,14 @@ func newJoinOp(a *App, pump string, n *plan.Join, out emitter) *joinOp {
 		for _, k := range layoutKinds(side) {
 			j.nulls[s] = append(j.nulls[s], types.NullOf(k))
 		}
+		// A reference table's rows are always current, and it never moves.
+		if ts, ok := side.(*plan.TableScan); ok {
+			for _, row := range ts.Table.Rows {
+				vals := append(append([]types.Value(nil), row...), types.NullOf(types.Timestamp))
+				j.sides[s].rows = append(j.sides[s].rows, &joinRow{time: math.MinInt64, vals: vals})
+			}
+			j.bounds[s] = Forever
+		}
 	}
 	return j
 }

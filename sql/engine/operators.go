@@ -84,6 +84,8 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 			return err
 		}
 		return a.build(n.Right, op, 1, pump)
+	case *plan.TableScan:
+		return nil // the join holds the table's rows
 	case *plan.RCF:
 		forest, err := rcf.New(n.Config)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 type Graph struct {
 	Streams []*Stream
 	Pumps   []*Pump
+	Tables  []*Table
 	// views are named queries, planned where they are used.
 	views map[string]*ast.CreateView
 }
@@ -25,6 +26,14 @@ type Stream struct {
 	Columns []Column
 	// Input streams are filled from outside (SOURCE_SQL_STREAM_001).
 	Input bool
+}
+
+// Table is an in-application reference table: finite rows (from a
+// reference data source), joined to streams.
+type Table struct {
+	Name    string
+	Columns []Column
+	Rows    [][]types.Value
 }
 
 // Pump moves the rows of its query into its target stream.
@@ -59,6 +68,8 @@ type (
 type Options struct {
 	// Inputs are the application's input streams and their columns.
 	Inputs []*Stream
+	// Tables are the application's reference tables.
+	Tables []*Table
 	// Seed is mixed into every RANDOM_CUT_FOREST's seed, which otherwise
 	// derives from the application and pump names.
 	Seed uint64
@@ -74,6 +85,7 @@ func Plan(script *ast.Script, opts Options) (*Graph, error) {
 		s.Input = true
 		g.Streams = append(g.Streams, &s)
 	}
+	g.Tables = opts.Tables
 	var errs ErrorList
 	fail := func(err error) {
 		var pe *posError
@@ -167,6 +179,9 @@ func (g *Graph) createPump(st *ast.CreatePump, opts Options) error {
 		}
 	}
 	ins := st.Insert
+	if _, ok := g.table(ins.Target.Name); ok {
+		return errAt(ins.Target, "%s is a reference table; pumps insert into streams", ins.Target)
+	}
 	target, ok := g.stream(ins.Target.Name)
 	if !ok {
 		return errAt(ins.Target, "unknown stream %s: create it before the pump that fills it", ins.Target)
@@ -272,6 +287,8 @@ func reads(n Node) []*Stream {
 		return reads(n.Input)
 	case *Join:
 		return append(reads(n.Left), reads(n.Right)...)
+	case *TableScan:
+		return nil
 	case *Union:
 		return append(reads(n.Left), reads(n.Right)...)
 	}
@@ -297,4 +314,13 @@ func (g *Graph) feeds(from, to *Stream) bool {
 		}
 	}
 	return false
+}
+
+func (g *Graph) table(name string) (*Table, bool) {
+	for _, t := range g.Tables {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return nil, false
 }

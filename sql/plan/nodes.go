@@ -62,6 +62,11 @@ type Renamed struct {
 	Cols  []Column
 }
 
+// TableScan reads a reference table; it appears only as a side of a Join.
+type TableScan struct {
+	Table *Table
+}
+
 // Windowed marks a stream with a window in FROM, until the join takes it.
 type Windowed struct {
 	Input  Node
@@ -202,4 +207,5 @@ func (n *Union) Columns() []Column     { return n.Cols }
 func (n *Sort) Columns() []Column      { return n.Cols }
 func (n *Windowed) Columns() []Column  { return n.Input.Columns() }
 func (n *Renamed) Columns() []Column   { return n.Cols }
+func (n *TableScan) Columns() []Column { return n.Table.Columns }
 func (n *Distinct) Columns() []Column  { return n.Cols }

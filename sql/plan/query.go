@@ -56,6 +56,12 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 		if w := windowOf(node); w != nil {
 			return nil, errAt(s, "OVER in FROM windows one side of a join; a single stream takes its window in the select list")
 		}
+		if _, ok := node.(*TableScan); ok {
+			return nil, errAt(s, "a reference table is only read joined to a stream")
+		}
+	}
+	if err := checkTableJoins(node); err != nil {
+		return nil, errAt(s, "%v", err)
 	}
 	c := &compiler{scope: sc}
 	if s.Where != nil {
@@ -234,7 +240,12 @@ func (qp *queryPlanner) from(t ast.TableRef, sc *scope) (Node, error) {
 			name = t.Alias.Name
 		}
 		var n Node
-		if v, ok := qp.g.views[t.Name[0].Name]; ok {
+		if tb, ok := qp.g.table(t.Name[0].Name); ok {
+			if t.Over != nil {
+				return nil, errAt(t.Over, "a table takes no window")
+			}
+			n = &TableScan{Table: tb}
+		} else if v, ok := qp.g.views[t.Name[0].Name]; ok {
 			vn, err := qp.view(v)
 			if err != nil {
 				return nil, err
@@ -862,4 +873,27 @@ func (qp *queryPlanner) view(v *ast.CreateView) (Node, error) {
 		renamed[i] = Column{Name: v.Columns[i].Name, Type: c.Type, Hidden: c.Hidden}
 	}
 	return &Renamed{Input: n, Cols: renamed}, nil
+}
+
+// checkTableJoins allows a table only as one side of a join with a stream,
+// and only as the side an outer join does not preserve.
+func checkTableJoins(n Node) error {
+	j, ok := n.(*Join)
+	if !ok {
+		return nil
+	}
+	_, lt := j.Left.(*TableScan)
+	_, rt := j.Right.(*TableScan)
+	switch {
+	case lt && rt:
+		return fmt.Errorf("two tables cannot be joined: one side must be a stream")
+	case lt && (j.Kind == "LEFT" || j.Kind == "FULL") || rt && (j.Kind == "RIGHT" || j.Kind == "FULL"):
+		return fmt.Errorf("an outer join keeps the stream's rows, not the table's: use %s JOIN with the stream first", map[bool]string{true: "LEFT", false: "RIGHT"}[rt])
+	case (lt || rt) && (j.LeftWindow != nil || j.RightWindow != nil):
+		return fmt.Errorf("a join with a table takes no window")
+	}
+	if err := checkTableJoins(j.Left); err != nil {
+		return err
+	}
+	return checkTableJoins(j.Right)
 }
