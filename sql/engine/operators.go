@@ -281,18 +281,8 @@ type group struct {
 func (g *aggregateOp) push(_ int, time int64, vals []types.Value) {
 	g.env = plan.Env{Time: time, Values: vals}
 	env := &g.env
-	keys := g.keys[:0]
-	for _, k := range g.node.Keys {
-		v, err := k.Eval(env)
-		if err != nil {
-			g.app.rowError(g.pump, g.data, env, err)
-			return
-		}
-		keys = append(keys, v)
-	}
-	g.keys = keys
-	args, err := aggregateArgs(g.node.Aggs, env, g.args)
-	g.args = args
+	keys, args, err := groupInput(g.node, env, g.keys, g.args)
+	g.keys, g.args = keys, args
 	if err != nil {
 		g.app.rowError(g.pump, g.data, env, err)
 		return

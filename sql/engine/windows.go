@@ -35,18 +35,8 @@ type staggerWindow struct {
 func (s *staggerOp) push(_ int, time int64, vals []types.Value) {
 	s.env = plan.Env{Time: time, Values: vals}
 	env := &s.env
-	keys := s.keys[:0]
-	for _, k := range s.node.Keys {
-		v, err := k.Eval(env)
-		if err != nil {
-			s.app.rowError(s.pump, s.data, env, err)
-			return
-		}
-		keys = append(keys, v)
-	}
-	s.keys = keys
-	args, err := aggregateArgs(s.node.Aggs, env, s.args)
-	s.args = args
+	keys, args, err := groupInput(s.node, env, s.keys, s.args)
+	s.keys, s.args = keys, args
 	if err != nil {
 		s.app.rowError(s.pump, s.data, env, err)
 		return
@@ -98,21 +88,29 @@ func newAccumulators(aggs []plan.AggCall) []functions.Accumulator {
 	return accs
 }
 
-// aggregateArgs evaluates a row's aggregate arguments, all before any
-// group changes, so that a row that fails counts nowhere.
-func aggregateArgs(aggs []plan.AggCall, env *plan.Env, args []types.Value) ([]types.Value, error) {
-	args = args[:0]
-	for _, a := range aggs {
+// groupInput evaluates a row's grouping keys and aggregate arguments, all
+// before any group changes, so that a row that fails counts nowhere. It
+// reuses the keys and args buffers.
+func groupInput(node *plan.Aggregate, env *plan.Env, keys, args []types.Value) ([]types.Value, []types.Value, error) {
+	keys, args = keys[:0], args[:0]
+	for _, k := range node.Keys {
+		v, err := k.Eval(env)
+		if err != nil {
+			return keys, args, err
+		}
+		keys = append(keys, v)
+	}
+	for _, a := range node.Aggs {
 		v := types.Bool(true) // COUNT(*) counts every row
 		if a.Arg != nil {
 			var err error
 			if v, err = a.Arg.Eval(env); err != nil {
-				return args, err
+				return keys, args, err
 			}
 		}
 		args = append(args, v)
 	}
-	return args, nil
+	return keys, args, nil
 }
 
 // addToGroup folds a row's evaluated arguments into a group.
