@@ -10,6 +10,7 @@ import (
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/replay"
 	"github.com/riffle-sql/riffle/sql/engine"
+	"github.com/riffle-sql/riffle/sql/plan"
 )
 
 // TestSnapshotMidStreamContinuesExactly runs applications over a replay
@@ -98,9 +99,9 @@ func readAll(t *testing.T, text string) []replay.Record {
 	}
 }
 
-// runSplit runs the records, snapshotting and restoring into a new App
-// after record k (never when k < 0), and returns every printed row.
-func runSplit(t *testing.T, sql string, recs []replay.Record, streams []string, k int) string {
+type replayRecord = replay.Record
+
+func compileFor(t *testing.T, sql string, recs []replay.Record) (*plan.Graph, *record.Mapper) {
 	t.Helper()
 	schema, err := record.Discover([][]byte{recs[0].Data, recs[1].Data})
 	if err != nil {
@@ -114,12 +115,26 @@ func runSplit(t *testing.T, sql string, recs []replay.Record, streams []string, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return g, mapper
+}
+
+func newAppFor(t *testing.T, g *plan.Graph) *engine.App {
+	t.Helper()
+	app, err := engine.New(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+// runSplit runs the records, snapshotting and restoring into a new App
+// after record k (never when k < 0), and returns every printed row.
+func runSplit(t *testing.T, sql string, recs []replay.Record, streams []string, k int) string {
+	t.Helper()
+	g, mapper := compileFor(t, sql, recs)
 	var out strings.Builder
 	newApp := func() *engine.App {
-		app, err := engine.New(g)
-		if err != nil {
-			t.Fatal(err)
-		}
+		app := newAppFor(t, g)
 		for _, s := range streams {
 			name := s
 			if err := app.Subscribe(name, func(r engine.Row) {

@@ -126,15 +126,16 @@ func addToGroup(app *App, pump string, data []int, grp *group, args []types.Valu
 // analyticOp computes f(x) OVER w for every row: the row's partition keeps
 // the rows of the window ending at it, and each call is folded over them.
 type analyticOp struct {
-	data  []int // data columns, for error_stream
-	app   *App
-	pump  string
-	node  *plan.Analytic
-	out   emitter
-	parts []map[string]*partition // per window
-	calls int
-	env   plan.Env
-	id    []byte
+	data   []int // data columns, for error_stream
+	app    *App
+	pump   string
+	node   *plan.Analytic
+	out    emitter
+	parts  []map[string]*partition // per window
+	calls  int
+	pruned int64 // clock at the last pruning
+	env    plan.Env
+	id     []byte
 }
 
 type partition struct {
@@ -251,7 +252,37 @@ func (p *partition) evict(w *plan.SlidingWindow, now int64) {
 	}
 }
 
-func (a *analyticOp) advance(_ int, t int64) { a.out.advance(t) }
+// advance forwards the clock and, once per window length, drops the rows
+// of RANGE windows that have left them, and partitions left empty, so that
+// keys that stop arriving cost no memory.
+func (a *analyticOp) advance(_ int, t int64) {
+	for wi, w := range a.node.Windows {
+		if w.IsRows || w.Range == math.MaxInt64 || t == Forever || t-a.pruned < w.Range {
+			continue
+		}
+		for id, p := range a.parts[wi] {
+			p.evict(w, t)
+			if len(p.rows) == 0 {
+				delete(a.parts[wi], id)
+			}
+		}
+	}
+	if t != Forever && t-a.pruned >= a.minRange() {
+		a.pruned = t
+	}
+	a.out.advance(t)
+}
+
+// minRange is the shortest RANGE window (MaxInt64 if none).
+func (a *analyticOp) minRange() int64 {
+	r := int64(math.MaxInt64)
+	for _, w := range a.node.Windows {
+		if !w.IsRows {
+			r = min(r, w.Range)
+		}
+	}
+	return r
+}
 
 // unionOp merges two inputs in ROWTIME order: a row is released once the
 // other input has moved past its time (ties: the left input first).
