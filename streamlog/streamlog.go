@@ -1,0 +1,347 @@
+// Package streamlog stores streams of records durably on NATS JetStream:
+// an embedded server with file storage under a data directory by default,
+// or an existing NATS server or cluster. It knows nothing of HTTP or SQL.
+//
+// Each stream is one JetStream stream with a subject per shard. A batch of
+// records appended together is one JetStream message (few messages, high
+// throughput), acknowledged only once JetStream has stored it; each record
+// still has its own sequence number (the message's sequence and its place
+// in the batch), arrival time and partition key.
+package streamlog
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Errors a caller can tell apart with errors.Is.
+var (
+	ErrNotFound = errors.New("stream not found")
+	ErrExists   = errors.New("stream already exists")
+)
+
+// DefaultRetention keeps records for 24 hours, as Kinesis does by default.
+const DefaultRetention = 24 * time.Hour
+
+// Config says where the log lives.
+type Config struct {
+	// Dir holds the embedded server's files. Ignored with URL.
+	Dir string
+	// URL of an existing NATS server or cluster; empty runs one in process.
+	URL string
+	// Retention is how long records are kept (default 24 hours).
+	Retention time.Duration
+}
+
+// Log is an open stream log.
+type Log struct {
+	server    *server.Server // nil with an external server
+	conn      *nats.Conn
+	js        jetstream.JetStream
+	retention time.Duration
+}
+
+// Open starts the embedded server (or connects to Config.URL).
+func Open(ctx context.Context, cfg Config) (*Log, error) {
+	l := &Log{retention: cfg.Retention}
+	if l.retention <= 0 {
+		l.retention = DefaultRetention
+	}
+	var opts []nats.Option
+	url := cfg.URL
+	if url == "" {
+		if cfg.Dir == "" {
+			return nil, errors.New("streamlog: a data directory or a NATS URL is needed")
+		}
+		ns, err := server.NewServer(&server.Options{
+			JetStream:  true,
+			StoreDir:   cfg.Dir,
+			DontListen: true, // reached in process only
+			NoSigs:     true,
+			NoLog:      true,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("streamlog: start the embedded NATS server: %w", err)
+		}
+		ns.Start()
+		if !ns.ReadyForConnections(30 * time.Second) {
+			ns.Shutdown()
+			return nil, errors.New("streamlog: the embedded NATS server did not start")
+		}
+		l.server = ns
+		url = ns.ClientURL()
+		opts = append(opts, nats.InProcessServer(ns))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		l.shutdown()
+		return nil, fmt.Errorf("streamlog: connect to NATS: %w", err)
+	}
+	l.conn = nc
+	if l.js, err = jetstream.New(nc); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("streamlog: JetStream: %w", err)
+	}
+	return l, nil
+}
+
+// Close disconnects and stops the embedded server.
+func (l *Log) Close() error {
+	if l.conn != nil {
+		l.conn.Close()
+	}
+	l.shutdown()
+	return nil
+}
+
+func (l *Log) shutdown() {
+	if l.server != nil {
+		l.server.Shutdown()
+		l.server.WaitForShutdown()
+	}
+}
+
+// Info describes a stream.
+type Info struct {
+	Name    string
+	Shards  int
+	Created time.Time
+	// Kind tells what created it ("firehose" or "kinesis"), for the APIs.
+	Kind string
+}
+
+// JetStream stream names and subject tokens cannot hold '.', so names are
+// encoded; the original name is kept in the stream's metadata.
+var nameChars = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
+
+func jsName(name string) string { return "rf_" + strings.ReplaceAll(name, ".", "~") }
+
+func subject(name string, shard int) string {
+	return "rf." + strings.ReplaceAll(name, ".", "~") + "." + strconv.Itoa(shard)
+}
+
+// Create makes a stream with the given number of shards.
+func (l *Log) Create(ctx context.Context, name, kind string, shards int) error {
+	if !nameChars.MatchString(name) {
+		return fmt.Errorf("streamlog: stream name %q: use 1 to 128 letters, digits, _ . -", name)
+	}
+	if shards < 1 {
+		return fmt.Errorf("streamlog: a stream needs at least one shard")
+	}
+	cfg := jetstream.StreamConfig{
+		Name:      jsName(name),
+		Subjects:  []string{"rf." + strings.ReplaceAll(name, ".", "~") + ".*"},
+		Storage:   jetstream.FileStorage,
+		MaxAge:    l.retention,
+		Retention: jetstream.LimitsPolicy,
+		Metadata: map[string]string{
+			"riffle.name":    name,
+			"riffle.kind":    kind,
+			"riffle.shards":  strconv.Itoa(shards),
+			"riffle.created": strconv.FormatInt(time.Now().UnixMilli(), 10),
+		},
+	}
+	if _, err := l.js.CreateStream(ctx, cfg); err != nil {
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return fmt.Errorf("%w: %s", ErrExists, name)
+		}
+		return fmt.Errorf("streamlog: create %s: %w", name, err)
+	}
+	return nil
+}
+
+// Delete removes a stream and its records.
+func (l *Log) Delete(ctx context.Context, name string) error {
+	if err := l.js.DeleteStream(ctx, jsName(name)); err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("%w: %s", ErrNotFound, name)
+		}
+		return fmt.Errorf("streamlog: delete %s: %w", name, err)
+	}
+	return nil
+}
+
+// Describe tells a stream's shards and creation time.
+func (l *Log) Describe(ctx context.Context, name string) (Info, error) {
+	s, err := l.js.Stream(ctx, jsName(name))
+	if err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return Info{}, fmt.Errorf("%w: %s", ErrNotFound, name)
+		}
+		return Info{}, fmt.Errorf("streamlog: describe %s: %w", name, err)
+	}
+	return infoOf(s.CachedInfo().Config), nil
+}
+
+func infoOf(cfg jetstream.StreamConfig) Info {
+	shards, _ := strconv.Atoi(cfg.Metadata["riffle.shards"])
+	created, _ := strconv.ParseInt(cfg.Metadata["riffle.created"], 10, 64)
+	return Info{Name: cfg.Metadata["riffle.name"], Kind: cfg.Metadata["riffle.kind"], Shards: shards, Created: time.UnixMilli(created)}
+}
+
+// List returns the streams of a kind ("" for all), by name.
+func (l *Log) List(ctx context.Context, kind string) ([]Info, error) {
+	var out []Info
+	lister := l.js.ListStreams(ctx)
+	for si := range lister.Info() {
+		info := infoOf(si.Config)
+		if info.Name != "" && (kind == "" || info.Kind == kind) {
+			out = append(out, info)
+		}
+	}
+	if err := lister.Err(); err != nil {
+		return nil, fmt.Errorf("streamlog: list streams: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Record is one stored record.
+type Record struct {
+	Data         []byte
+	PartitionKey string
+	Arrival      time.Time
+	Seq          Seq
+}
+
+// Seq orders the records of a shard: the JetStream message and the
+// record's place in it.
+type Seq struct {
+	Msg   uint64
+	Index uint32
+}
+
+// String renders a sequence number as decimal digits that sort as the
+// sequence does (the form Kinesis clients pass around).
+func (s Seq) String() string { return fmt.Sprintf("%020d%06d", s.Msg, s.Index) }
+
+// ParseSeq reads what String wrote.
+func ParseSeq(text string) (Seq, error) {
+	if len(text) != 26 {
+		return Seq{}, fmt.Errorf("sequence number %q is not one of this log's", text)
+	}
+	msg, err1 := strconv.ParseUint(text[:20], 10, 64)
+	idx, err2 := strconv.ParseUint(text[20:], 10, 32)
+	if err1 != nil || err2 != nil {
+		return Seq{}, fmt.Errorf("sequence number %q is not one of this log's", text)
+	}
+	return Seq{Msg: msg, Index: uint32(idx)}, nil
+}
+
+// Append stores records in a shard as one batch and returns their
+// sequence numbers once JetStream has stored them.
+func (l *Log) Append(ctx context.Context, name string, shard int, recs []Record) ([]Seq, error) {
+	ack, err := l.js.Publish(ctx, subject(name, shard), encodeBatch(recs))
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+		}
+		return nil, fmt.Errorf("streamlog: append to %s: %w", name, err)
+	}
+	seqs := make([]Seq, len(recs))
+	for i := range recs {
+		seqs[i] = Seq{Msg: ack.Sequence, Index: uint32(i)}
+	}
+	return seqs, nil
+}
+
+// Read returns up to max records of a shard from position from onwards
+// (Seq{} reads from the start), and the position after the last one.
+func (l *Log) Read(ctx context.Context, name string, shard int, from Seq, max int) ([]Record, Seq, error) {
+	s, err := l.js.Stream(ctx, jsName(name))
+	if err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, from, fmt.Errorf("%w: %s", ErrNotFound, name)
+		}
+		return nil, from, fmt.Errorf("streamlog: read %s: %w", name, err)
+	}
+	var out []Record
+	next := from
+	if next.Msg == 0 {
+		next.Msg = 1
+	}
+	for len(out) < max {
+		msg, err := s.GetMsg(ctx, next.Msg, jetstream.WithGetMsgSubject(subject(name, shard)))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			break
+		}
+		if err != nil {
+			return out, next, fmt.Errorf("streamlog: read %s: %w", name, err)
+		}
+		recs, err := decodeBatch(msg.Data, msg.Sequence)
+		if err != nil {
+			return out, next, fmt.Errorf("streamlog: read %s message %d: %w", name, msg.Sequence, err)
+		}
+		if msg.Sequence > next.Msg {
+			next = Seq{Msg: msg.Sequence}
+		}
+		for _, r := range recs[min(int(next.Index), len(recs)):] {
+			if len(out) == max {
+				return out, r.Seq, nil
+			}
+			out = append(out, r)
+		}
+		next = Seq{Msg: msg.Sequence + 1}
+	}
+	return out, next, nil
+}
+
+// A batch is: record count, then per record arrival (unix ms), partition
+// key and data, each length-prefixed, as uvarints.
+func encodeBatch(recs []Record) []byte {
+	size := 10
+	for _, r := range recs {
+		size += 30 + len(r.PartitionKey) + len(r.Data)
+	}
+	b := make([]byte, 0, size)
+	b = binary.AppendUvarint(b, uint64(len(recs)))
+	for _, r := range recs {
+		b = binary.AppendVarint(b, r.Arrival.UnixMilli())
+		b = binary.AppendUvarint(b, uint64(len(r.PartitionKey)))
+		b = append(b, r.PartitionKey...)
+		b = binary.AppendUvarint(b, uint64(len(r.Data)))
+		b = append(b, r.Data...)
+	}
+	return b
+}
+
+var errCorrupt = errors.New("corrupt batch")
+
+func decodeBatch(b []byte, msgSeq uint64) ([]Record, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return nil, errCorrupt
+	}
+	b = b[k:]
+	recs := make([]Record, 0, n)
+	for i := uint64(0); i < n; i++ {
+		ms, k := binary.Varint(b)
+		if k <= 0 {
+			return nil, errCorrupt
+		}
+		b = b[k:]
+		var fields [2][]byte
+		for f := range fields {
+			l, k := binary.Uvarint(b)
+			if k <= 0 || l > uint64(len(b)-k) {
+				return nil, errCorrupt
+			}
+			fields[f] = b[k : k+int(l)]
+			b = b[k+int(l):]
+		}
+		recs = append(recs, Record{Arrival: time.UnixMilli(ms), PartitionKey: string(fields[0]),
+			Data: append([]byte(nil), fields[1]...), Seq: Seq{Msg: msgSeq, Index: uint32(i)}})
+	}
+	return recs, nil
+}
