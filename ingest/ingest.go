@@ -1,6 +1,7 @@
 // Package ingest serves the AWS JSON 1.1 ingestion APIs over the stream
-// log: Kinesis Data Firehose (Firehose_20150804) now, Kinesis Data Streams
-// to come. A request is acknowledged only after the log has stored it.
+// log: Kinesis Data Firehose (Firehose_20150804) and Kinesis Data Streams
+// (Kinesis_20131202). A request is acknowledged only after the log has
+// stored it.
 package ingest
 
 import (
@@ -32,6 +33,7 @@ type Server struct {
 	log      *streamlog.Log
 	opts     Options
 	firehose map[string]func(context.Context, []byte) (any, error)
+	kinesis  map[string]func(context.Context, []byte) (any, error)
 }
 
 // New serves the APIs over a stream log.
@@ -54,6 +56,7 @@ func New(l *streamlog.Log, opts Options) *Server {
 		"PutRecord":              s.putRecord,
 		"PutRecordBatch":         s.putRecordBatch,
 	}
+	s.kinesis = s.kinesisOps()
 	return s
 }
 
@@ -118,6 +121,8 @@ func (s *Server) handle(r *http.Request) (any, error) {
 	switch service {
 	case "Firehose_20150804":
 		fn = s.firehose[op]
+	case "Kinesis_20131202":
+		fn = s.kinesis[op]
 	}
 	if fn == nil {
 		return nil, errorf(http.StatusBadRequest, "UnknownOperationException", "unknown operation %q", r.Header.Get("X-Amz-Target"))

@@ -345,3 +345,43 @@ func decodeBatch(b []byte, msgSeq uint64) ([]Record, error) {
 	}
 	return recs, nil
 }
+
+// Retention is how long records are kept.
+func (l *Log) Retention() time.Duration { return l.retention }
+
+// Last is the sequence of the stream's last message (0 when empty).
+func (l *Log) Last(ctx context.Context, name string) (uint64, error) {
+	s, err := l.js.Stream(ctx, jsName(name))
+	if err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return 0, fmt.Errorf("%w: %s", ErrNotFound, name)
+		}
+		return 0, fmt.Errorf("streamlog: %s: %w", name, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("streamlog: %s: %w", name, err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// SeqAt is the position of a shard's first record that arrived at or
+// after t (the position after the last record when there is none).
+func (l *Log) SeqAt(ctx context.Context, name string, shard int, t time.Time) (Seq, error) {
+	from := Seq{}
+	for {
+		recs, next, err := l.Read(ctx, name, shard, from, 1000)
+		if err != nil {
+			return from, err
+		}
+		for _, r := range recs {
+			if !r.Arrival.Before(t) {
+				return r.Seq, nil
+			}
+		}
+		if len(recs) == 0 {
+			return next, nil
+		}
+		from = next
+	}
+}

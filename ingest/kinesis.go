@@ -1,0 +1,486 @@
+package ingest
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riffle-sql/riffle/streamlog"
+)
+
+// Kinesis Data Streams (Kinesis_20131202): a stream has shards; a record's
+// partition key, hashed with MD5 to a 128-bit number, picks the shard whose
+// hash-key range holds it, the ranges splitting 0..2^128-1 evenly.
+
+const (
+	kinesisKind      = "kinesis"
+	maxShards        = 500
+	maxPartitionKey  = 256
+	maxKinesisRecord = 1 << 20 // data plus partition key
+	maxGetRecords    = 10000
+	iteratorLifetime = 5 * time.Minute
+)
+
+var (
+	streamName = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
+	hashSpace  = new(big.Int).Lsh(big.NewInt(1), 128)
+)
+
+func (s *Server) kinesisOps() map[string]func(context.Context, []byte) (any, error) {
+	return map[string]func(context.Context, []byte) (any, error){
+		"CreateStream":          s.createStream,
+		"DeleteStream":          s.deleteStream,
+		"DescribeStream":        s.describeStream,
+		"DescribeStreamSummary": s.describeStreamSummary,
+		"ListStreams":           s.listStreams,
+		"ListShards":            s.listShards,
+		"PutRecord":             s.kinesisPutRecord,
+		"PutRecords":            s.kinesisPutRecords,
+		"GetShardIterator":      s.getShardIterator,
+		"GetRecords":            s.getRecords,
+	}
+}
+
+func checkStreamName(name string) error {
+	switch {
+	case len(name) < 1 || len(name) > 128:
+		return validation("streamName", name, "Member must have length between 1 and 128")
+	case !streamName.MatchString(name):
+		return validation("streamName", name, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+	}
+	return nil
+}
+
+func (s *Server) streamARN(name string) string {
+	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", s.opts.Region, s.opts.Account, name)
+}
+
+func (s *Server) kinesisNotFound(name string) error {
+	return errorf(http.StatusBadRequest, "ResourceNotFoundException", "Stream %s under account %s not found.", name, s.opts.Account)
+}
+
+// dataStream checks that a Kinesis stream exists.
+func (s *Server) dataStream(ctx context.Context, name string) (streamlog.Info, error) {
+	if err := checkStreamName(name); err != nil {
+		return streamlog.Info{}, err
+	}
+	info, err := s.log.Describe(ctx, name)
+	if errors.Is(err, streamlog.ErrNotFound) || err == nil && info.Kind != kinesisKind {
+		return info, s.kinesisNotFound(name)
+	}
+	return info, err
+}
+
+func shardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
+
+func parseShardID(id string, shards int) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimPrefix(id, "shardId-"))
+	return n, err == nil && strings.HasPrefix(id, "shardId-") && n >= 0 && n < shards
+}
+
+// hashRange is shard i's hash keys, [start, end].
+func hashRange(i, shards int) (*big.Int, *big.Int) {
+	width := new(big.Int).Div(hashSpace, big.NewInt(int64(shards)))
+	start := new(big.Int).Mul(width, big.NewInt(int64(i)))
+	end := new(big.Int).Add(start, width)
+	if i == shards-1 {
+		end = new(big.Int).Set(hashSpace)
+	}
+	return start, end.Sub(end, big.NewInt(1))
+}
+
+// shardFor maps a partition key (or an explicit hash key) to its shard.
+func shardFor(partitionKey, explicitHashKey string, shards int) (int, error) {
+	h := new(big.Int)
+	if explicitHashKey != "" {
+		if _, ok := h.SetString(explicitHashKey, 10); !ok || h.Sign() < 0 || h.Cmp(hashSpace) >= 0 {
+			return 0, validation("explicitHashKey", explicitHashKey, "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})")
+		}
+	} else {
+		sum := md5.Sum([]byte(partitionKey))
+		h.SetBytes(sum[:])
+	}
+	width := new(big.Int).Div(hashSpace, big.NewInt(int64(shards)))
+	i := int(new(big.Int).Div(h, width).Int64())
+	return min(i, shards-1), nil
+}
+
+func (s *Server) createStream(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		StreamName string
+		ShardCount *int
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkStreamName(req.StreamName); err != nil {
+		return nil, err
+	}
+	shards := 1
+	if req.ShardCount != nil {
+		shards = *req.ShardCount
+	}
+	if shards < 1 || shards > maxShards {
+		return nil, validation("shardCount", strconv.Itoa(shards), fmt.Sprintf("Member must have value between 1 and %d", maxShards))
+	}
+	if err := s.log.Create(ctx, req.StreamName, kinesisKind, shards); err != nil {
+		if errors.Is(err, streamlog.ErrExists) {
+			return nil, errorf(http.StatusBadRequest, "ResourceInUseException", "Stream %s under account %s already exists.", req.StreamName, s.opts.Account)
+		}
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+func (s *Server) deleteStream(ctx context.Context, body []byte) (any, error) {
+	var req struct{ StreamName string }
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if _, err := s.dataStream(ctx, req.StreamName); err != nil {
+		return nil, err
+	}
+	return struct{}{}, s.log.Delete(ctx, req.StreamName)
+}
+
+func (s *Server) shardList(info streamlog.Info) []map[string]any {
+	shards := make([]map[string]any, info.Shards)
+	for i := range shards {
+		start, end := hashRange(i, info.Shards)
+		shards[i] = map[string]any{
+			"ShardId":             shardID(i),
+			"HashKeyRange":        map[string]string{"StartingHashKey": start.String(), "EndingHashKey": end.String()},
+			"SequenceNumberRange": map[string]string{"StartingSequenceNumber": streamlog.Seq{}.String()},
+		}
+	}
+	return shards
+}
+
+func (s *Server) describeStream(ctx context.Context, body []byte) (any, error) {
+	var req struct{ StreamName string }
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	info, err := s.dataStream(ctx, req.StreamName)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"StreamDescription": map[string]any{
+		"StreamName":              info.Name,
+		"StreamARN":               s.streamARN(info.Name),
+		"StreamStatus":            "ACTIVE",
+		"Shards":                  s.shardList(info),
+		"HasMoreShards":           false,
+		"RetentionPeriodHours":    int(s.log.Retention().Hours()),
+		"StreamCreationTimestamp": float64(info.Created.UnixMilli()) / 1000,
+		"EnhancedMonitoring":      []any{},
+		"EncryptionType":          "NONE",
+	}}, nil
+}
+
+func (s *Server) describeStreamSummary(ctx context.Context, body []byte) (any, error) {
+	var req struct{ StreamName string }
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	info, err := s.dataStream(ctx, req.StreamName)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"StreamDescriptionSummary": map[string]any{
+		"StreamName":              info.Name,
+		"StreamARN":               s.streamARN(info.Name),
+		"StreamStatus":            "ACTIVE",
+		"OpenShardCount":          info.Shards,
+		"RetentionPeriodHours":    int(s.log.Retention().Hours()),
+		"StreamCreationTimestamp": float64(info.Created.UnixMilli()) / 1000,
+		"EnhancedMonitoring":      []any{},
+		"EncryptionType":          "NONE",
+		"ConsumerCount":           0,
+	}}, nil
+}
+
+func (s *Server) listStreams(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		Limit                    int
+		ExclusiveStartStreamName string
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if req.Limit == 0 {
+		req.Limit = 100
+	}
+	if req.Limit < 1 || req.Limit > 10000 {
+		return nil, validation("limit", strconv.Itoa(req.Limit), "Member must have value between 1 and 10000")
+	}
+	infos, err := s.log.List(ctx, kinesisKind)
+	if err != nil {
+		return nil, err
+	}
+	names := []string{}
+	more := false
+	for _, info := range infos {
+		if info.Name <= req.ExclusiveStartStreamName {
+			continue
+		}
+		if len(names) == req.Limit {
+			more = true
+			break
+		}
+		names = append(names, info.Name)
+	}
+	return map[string]any{"StreamNames": names, "HasMoreStreams": more}, nil
+}
+
+func (s *Server) listShards(ctx context.Context, body []byte) (any, error) {
+	var req struct{ StreamName string }
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	info, err := s.dataStream(ctx, req.StreamName)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Shards": s.shardList(info)}, nil
+}
+
+type kinesisRecord struct {
+	Data            *string
+	PartitionKey    string
+	ExplicitHashKey string
+}
+
+// kinesisRecords decodes records and groups them by shard.
+func kinesisRecords(in []kinesisRecord, shards int) ([]streamlog.Record, []int, error) {
+	now := time.Now()
+	recs := make([]streamlog.Record, len(in))
+	shardOf := make([]int, len(in))
+	for i, r := range in {
+		field := fmt.Sprintf("records.%d.member", i+1)
+		if len(in) == 1 {
+			field = ""
+		}
+		if r.Data == nil {
+			return nil, nil, validation(field+"data", "null", "Member must not be null")
+		}
+		if len(r.PartitionKey) < 1 || len(r.PartitionKey) > maxPartitionKey {
+			return nil, nil, validation(field+"partitionKey", r.PartitionKey, "Member must have length between 1 and 256")
+		}
+		data, err := base64.StdEncoding.DecodeString(*r.Data)
+		if err != nil {
+			return nil, nil, errorf(http.StatusBadRequest, "SerializationException", "record %d: Data is not base64: %v", i+1, err)
+		}
+		if len(data)+len(r.PartitionKey) > maxKinesisRecord {
+			return nil, nil, validation(field+"data", "...", "Member must have length less than or equal to 1048576")
+		}
+		shard, err := shardFor(r.PartitionKey, r.ExplicitHashKey, shards)
+		if err != nil {
+			return nil, nil, err
+		}
+		recs[i] = streamlog.Record{Data: data, PartitionKey: r.PartitionKey, Arrival: now}
+		shardOf[i] = shard
+	}
+	return recs, shardOf, nil
+}
+
+func (s *Server) kinesisPutRecord(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		StreamName string
+		kinesisRecord
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	info, err := s.dataStream(ctx, req.StreamName)
+	if err != nil {
+		return nil, err
+	}
+	recs, shardOf, err := kinesisRecords([]kinesisRecord{req.kinesisRecord}, info.Shards)
+	if err != nil {
+		return nil, err
+	}
+	seqs, err := s.log.Append(ctx, req.StreamName, shardOf[0], recs)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"ShardId": shardID(shardOf[0]), "SequenceNumber": seqs[0].String(), "EncryptionType": "NONE"}, nil
+}
+
+func (s *Server) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		StreamName string
+		Records    []kinesisRecord
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if n := len(req.Records); n < 1 || n > maxBatchCount {
+		return nil, validation("records", fmt.Sprintf("%d records", n), "Member must have length between 1 and 500")
+	}
+	info, err := s.dataStream(ctx, req.StreamName)
+	if err != nil {
+		return nil, err
+	}
+	recs, shardOf, err := kinesisRecords(req.Records, info.Shards)
+	if err != nil {
+		return nil, err
+	}
+	total := 0
+	for _, r := range recs {
+		total += len(r.Data) + len(r.PartitionKey)
+	}
+	if total > 5<<20 {
+		return nil, errorf(http.StatusBadRequest, "InvalidArgumentException", "Records size exceeds 5 MiB limit")
+	}
+	// One stored batch per shard; the answer keeps the request's order.
+	results := make([]map[string]string, len(recs))
+	byShard := map[int][]int{}
+	for i, sh := range shardOf {
+		byShard[sh] = append(byShard[sh], i)
+	}
+	for sh := range info.Shards {
+		idx := byShard[sh]
+		if len(idx) == 0 {
+			continue
+		}
+		batch := make([]streamlog.Record, len(idx))
+		for j, i := range idx {
+			batch[j] = recs[i]
+		}
+		seqs, err := s.log.Append(ctx, req.StreamName, sh, batch)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range idx {
+			results[i] = map[string]string{"ShardId": shardID(sh), "SequenceNumber": seqs[j].String()}
+		}
+	}
+	return map[string]any{"FailedRecordCount": 0, "Records": results, "EncryptionType": "NONE"}, nil
+}
+
+// An iterator is an opaque token: where to read next in which shard.
+type iterator struct {
+	Stream  string `json:"s"`
+	Shard   int    `json:"h"`
+	Msg     uint64 `json:"m"`
+	Index   uint32 `json:"i"`
+	Expires int64  `json:"e"`
+}
+
+func (it iterator) token() string {
+	b, _ := json.Marshal(it)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func parseIterator(token string) (iterator, error) {
+	var it iterator
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || json.Unmarshal(b, &it) != nil || it.Stream == "" {
+		return it, errorf(http.StatusBadRequest, "InvalidArgumentException", "Invalid ShardIterator.")
+	}
+	if time.Now().UnixMilli() > it.Expires {
+		return it, errorf(http.StatusBadRequest, "ExpiredIteratorException", "Iterator expired. The iterator was created at a time more than 5 minutes ago.")
+	}
+	return it, nil
+}
+
+func (s *Server) getShardIterator(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		StreamName             string
+		ShardId                string
+		ShardIteratorType      string
+		StartingSequenceNumber string
+		Timestamp              *float64
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	info, err := s.dataStream(ctx, req.StreamName)
+	if err != nil {
+		return nil, err
+	}
+	shard, ok := parseShardID(req.ShardId, info.Shards)
+	if !ok {
+		return nil, errorf(http.StatusBadRequest, "ResourceNotFoundException", "Shard %s in stream %s under account %s does not exist", req.ShardId, req.StreamName, s.opts.Account)
+	}
+	it := iterator{Stream: req.StreamName, Shard: shard, Expires: time.Now().Add(iteratorLifetime).UnixMilli()}
+	switch req.ShardIteratorType {
+	case "TRIM_HORIZON":
+	case "LATEST":
+		last, err := s.log.Last(ctx, req.StreamName)
+		if err != nil {
+			return nil, err
+		}
+		it.Msg = last + 1
+	case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
+		seq, err := streamlog.ParseSeq(req.StartingSequenceNumber)
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, "InvalidArgumentException", "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", req.StartingSequenceNumber, req.ShardId, req.StreamName, s.opts.Account)
+		}
+		it.Msg, it.Index = seq.Msg, seq.Index
+		if req.ShardIteratorType == "AFTER_SEQUENCE_NUMBER" {
+			it.Index++
+		}
+	case "AT_TIMESTAMP":
+		if req.Timestamp == nil {
+			return nil, errorf(http.StatusBadRequest, "InvalidArgumentException", "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP.")
+		}
+		seq, err := s.log.SeqAt(ctx, req.StreamName, shard, time.UnixMilli(int64(*req.Timestamp*1000)))
+		if err != nil {
+			return nil, err
+		}
+		it.Msg, it.Index = seq.Msg, seq.Index
+	default:
+		return nil, validation("shardIteratorType", req.ShardIteratorType, "Member must satisfy enum value set: [AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]")
+	}
+	return map[string]string{"ShardIterator": it.token()}, nil
+}
+
+func (s *Server) getRecords(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		ShardIterator string
+		Limit         int
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if req.Limit == 0 {
+		req.Limit = maxGetRecords
+	}
+	if req.Limit < 1 || req.Limit > maxGetRecords {
+		return nil, validation("limit", strconv.Itoa(req.Limit), "Member must have value between 1 and 10000")
+	}
+	it, err := parseIterator(req.ShardIterator)
+	if err != nil {
+		return nil, err
+	}
+	recs, next, err := s.log.Read(ctx, it.Stream, it.Shard, streamlog.Seq{Msg: it.Msg, Index: it.Index}, req.Limit)
+	if errors.Is(err, streamlog.ErrNotFound) {
+		return nil, s.kinesisNotFound(it.Stream)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, len(recs))
+	for i, r := range recs {
+		out[i] = map[string]any{
+			"Data":                        base64.StdEncoding.EncodeToString(r.Data),
+			"PartitionKey":                r.PartitionKey,
+			"SequenceNumber":              r.Seq.String(),
+			"ApproximateArrivalTimestamp": float64(r.Arrival.UnixMilli()) / 1000,
+		}
+	}
+	it.Msg, it.Index = next.Msg, next.Index
+	it.Expires = time.Now().Add(iteratorLifetime).UnixMilli()
+	return map[string]any{"Records": out, "NextShardIterator": it.token(), "MillisBehindLatest": 0}, nil
+}
