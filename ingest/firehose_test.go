@@ -20,7 +20,12 @@ import (
 
 func newServer(t *testing.T) (*httptest.Server, *streamlog.Log) {
 	t.Helper()
-	l, err := streamlog.Open(context.Background(), streamlog.Config{Dir: t.TempDir()})
+	return newServerOn(t, streamlog.Config{Dir: t.TempDir()})
+}
+
+func newServerOn(t *testing.T, cfg streamlog.Config) (*httptest.Server, *streamlog.Log) {
+	t.Helper()
+	l, err := streamlog.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +50,10 @@ var labRecords = []string{
 
 func TestFirehoseWithTheAWSSDK(t *testing.T) {
 	srv, l := newServer(t)
+	firehoseSuite(t, srv, l)
+}
+
+func firehoseSuite(t *testing.T, srv *httptest.Server, l *streamlog.Log) {
 	ctx := context.Background()
 	fh := firehoseClient(srv.URL)
 	out, err := fh.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("clickstream")})

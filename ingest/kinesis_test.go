@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -25,6 +26,10 @@ func kinesisClient(url string) *kinesis.Client {
 
 func TestKinesisWithTheAWSSDK(t *testing.T) {
 	srv, _ := newServer(t)
+	kinesisSuite(t, srv)
+}
+
+func kinesisSuite(t *testing.T, srv *httptest.Server) {
 	ctx := context.Background()
 	kc := kinesisClient(srv.URL)
 	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("clicks"), ShardCount: aws.Int32(2)}); err != nil {
