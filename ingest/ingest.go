@@ -26,6 +26,10 @@ type Options struct {
 	Region  string // default us-east-1
 	Account string // default 000000000000
 	Logger  *slog.Logger
+	// Credentials, access key ID to secret, turn on Signature Version 4
+	// checking. Without them any well-formed signature is accepted (as
+	// local emulators do), which is only safe on loopback.
+	Credentials map[string]string
 }
 
 // Server is the ingestion API's HTTP handler.
@@ -133,6 +137,11 @@ func (s *Server) handle(r *http.Request) (any, error) {
 	}
 	if len(body) > maxBody {
 		return nil, errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the request is larger than %d bytes", maxBody)
+	}
+	if s.opts.Credentials != nil {
+		if err := s.verify(r.Context(), r, body); err != nil {
+			return nil, err
+		}
 	}
 	return fn(r.Context(), body)
 }

@@ -37,16 +37,13 @@ func newAWSCLI(t *testing.T, url string) *awsCLI {
 
 func (a *awsCLI) run(args ...string) map[string]any {
 	a.t.Helper()
-	args = append(append(args, "--endpoint-url", a.url, "--output", "json"), a.rawBlob...)
-	cmd := exec.Command("aws", args...)
-	cmd.Env = a.env
-	out, err := cmd.CombinedOutput()
+	out, err := a.try(args...)
 	if err != nil {
 		a.t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	var v map[string]any
-	if len(strings.TrimSpace(string(out))) > 0 {
-		if err := json.Unmarshal(out, &v); err != nil {
+	if len(strings.TrimSpace(out)) > 0 {
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
 			a.t.Fatalf("aws %s printed %q", strings.Join(args, " "), out)
 		}
 	}
@@ -107,5 +104,27 @@ func TestTheAWSCLIAgainstRiffleServe(t *testing.T) {
 	}
 	if len(want) != 2 {
 		t.Fatalf("the records used %d shards, want both", len(want))
+	}
+}
+
+// try runs the CLI and returns what it printed.
+func (a *awsCLI) try(args ...string) (string, error) {
+	args = append(append(args, "--endpoint-url", a.url, "--output", "json"), a.rawBlob...)
+	cmd := exec.Command("aws", args...)
+	cmd.Env = a.env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestTheAWSCLIWithSignatureChecking(t *testing.T) {
+	auth := filepath.Join(t.TempDir(), "auth.json")
+	os.WriteFile(auth, []byte(`{"AKIDEXAMPLE": "secret"}`), 0o600)
+	srv := startServer(t, t.TempDir(), "--auth", auth)
+	aws := newAWSCLI(t, srv.url) // signs with AKIDEXAMPLE / secret
+	aws.run("firehose", "create-delivery-stream", "--delivery-stream-name", "signed")
+	aws.env = append(aws.env, "AWS_SECRET_ACCESS_KEY=wrong")
+	out, err := aws.try("firehose", "create-delivery-stream", "--delivery-stream-name", "forged")
+	if err == nil || !strings.Contains(out, "InvalidSignatureException") {
+		t.Fatalf("a wrong secret: %v\n%s", err, out)
 	}
 }

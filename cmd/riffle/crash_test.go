@@ -35,14 +35,14 @@ type serverProcess struct {
 
 // startServer runs `riffle serve` on a data directory and waits for the
 // line that gives its address.
-func startServer(t *testing.T, dir string) *serverProcess {
+func startServer(t *testing.T, dir string, extra ...string) *serverProcess {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), "RIFFLE_TEST_MAIN=serve --data "+dir+" --listen 127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "RIFFLE_TEST_MAIN=serve --data "+dir+" --listen 127.0.0.1:0 "+strings.Join(extra, " "))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

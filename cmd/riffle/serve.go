@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,27 +24,38 @@ const DefaultListen = "127.0.0.1:4573"
 
 func newServeCommand() *cobra.Command {
 	var (
-		dataDir, listen, natsURL string
-		retention                time.Duration
-		insecure                 bool
+		dataDir, listen, natsURL, authFile string
+		retention                          time.Duration
+		insecure                           bool
 	)
 	cmd := &cobra.Command{
-		Use:   "serve [--data DIR] [--listen 127.0.0.1:4573] [--nats URL]",
+		Use:   "serve [--data DIR] [--listen 127.0.0.1:4573] [--nats URL] [--auth FILE]",
 		Short: "Run the Riffle server: the Firehose-compatible ingestion API over a durable log",
 		Long: `Serves the AWS JSON 1.1 APIs on one HTTP port (the AWS CLI and SDKs work with
 --endpoint-url): Kinesis Data Firehose (Firehose_20150804) so far. Records are stored
 in NATS JetStream, embedded with its files under --data, or an existing NATS server
 or cluster with --nats; a request is answered only once its records are stored.
-The server listens on loopback unless told otherwise; another address needs
---insecure until request signatures are checked (--auth, to come).`,
+The server listens on loopback unless told otherwise. With --auth it checks every
+request's Signature Version 4 against the keys in the file; without it, any
+well-formed signature passes, so another address needs --auth (or --insecure).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(listen)
 			if err != nil {
 				return fmt.Errorf("--listen %q: %w", listen, err)
 			}
-			if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) && !insecure {
-				return fmt.Errorf("--listen %s is not a loopback address: without credentials anyone could write to it; add --insecure to do it anyway", listen)
+			var creds map[string]string
+			if authFile != "" {
+				data, err := os.ReadFile(authFile)
+				if err != nil {
+					return err
+				}
+				if err := json.Unmarshal(data, &creds); err != nil || len(creds) == 0 {
+					return fmt.Errorf("--auth %s: want a JSON object of access key IDs to secrets: %v", authFile, err)
+				}
+			}
+			if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) && creds == nil && !insecure {
+				return fmt.Errorf("--listen %s is not a loopback address: without --auth anyone could write to it; add --insecure to do it anyway", listen)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -57,7 +69,7 @@ The server listens on loopback unless told otherwise; another address needs
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Handler: ingest.New(l, ingest.Options{Logger: logger}), ReadHeaderTimeout: 10 * time.Second}
+			srv := &http.Server{Handler: ingest.New(l, ingest.Options{Logger: logger, Credentials: creds}), ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(cmd.OutOrStdout(), "riffle serving on http://%s (data in %s)\n", ln.Addr(), storage(dataDir, natsURL))
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()
@@ -78,7 +90,8 @@ The server listens on loopback unless told otherwise; another address needs
 	cmd.Flags().StringVar(&listen, "listen", DefaultListen, "address to serve on")
 	cmd.Flags().StringVar(&natsURL, "nats", "", "use this NATS server or cluster instead of the embedded one")
 	cmd.Flags().DurationVar(&retention, "retention", streamlog.DefaultRetention, "how long records are kept")
-	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without credentials")
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --auth")
+	cmd.Flags().StringVar(&authFile, "auth", "", `check request signatures (SigV4) against a JSON file {"ACCESS_KEY_ID": "SECRET", ...}`)
 	return cmd
 }
 
