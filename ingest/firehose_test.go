@@ -18,12 +18,12 @@ import (
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
-func newServer(t *testing.T) (*httptest.Server, *streamlog.Log) {
+func newServer(t testing.TB) (*httptest.Server, *streamlog.Log) {
 	t.Helper()
 	return newServerOn(t, streamlog.Config{Dir: t.TempDir()})
 }
 
-func newServerOn(t *testing.T, cfg streamlog.Config) (*httptest.Server, *streamlog.Log) {
+func newServerOn(t testing.TB, cfg streamlog.Config) (*httptest.Server, *streamlog.Log) {
 	t.Helper()
 	l, err := streamlog.Open(context.Background(), cfg)
 	if err != nil {
