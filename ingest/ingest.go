@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
@@ -30,12 +32,46 @@ type Options struct {
 	// checking. Without them any well-formed signature is accepted (as
 	// local emulators do), which is only safe on loopback.
 	Credentials map[string]string
+	// Metrics, when set, receives the API's Prometheus metrics.
+	Metrics prometheus.Registerer
+}
+
+// metrics counts what the API takes in.
+type metrics struct {
+	records, bytes *prometheus.CounterVec
+	errors         *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		records: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "riffle_ingest_records_total", Help: "Records stored, by API."}, []string{"api"}),
+		bytes:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "riffle_ingest_bytes_total", Help: "Record bytes stored, by API."}, []string{"api"}),
+		errors:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "riffle_ingest_errors_total", Help: "Requests answered with an error, by error code."}, []string{"code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "riffle_ingest_request_seconds", Help: "Time to answer a request (puts: until stored), by operation.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}, []string{"operation"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.records, m.bytes, m.errors, m.latency)
+	}
+	return m
+}
+
+// stored counts records an operation stored.
+func (m *metrics) stored(api string, recs []streamlog.Record) {
+	n := 0
+	for _, r := range recs {
+		n += len(r.Data)
+	}
+	m.records.WithLabelValues(api).Add(float64(len(recs)))
+	m.bytes.WithLabelValues(api).Add(float64(n))
 }
 
 // Server is the ingestion API's HTTP handler.
 type Server struct {
 	log      *streamlog.Log
 	opts     Options
+	metrics  *metrics
 	firehose map[string]func(context.Context, []byte) (any, error)
 	kinesis  map[string]func(context.Context, []byte) (any, error)
 }
@@ -51,7 +87,7 @@ func New(l *streamlog.Log, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{log: l, opts: opts}
+	s := &Server{log: l, opts: opts, metrics: newMetrics(opts.Metrics)}
 	s.firehose = map[string]func(context.Context, []byte) (any, error){
 		"CreateDeliveryStream":   s.createDeliveryStream,
 		"DeleteDeliveryStream":   s.deleteDeliveryStream,
@@ -93,13 +129,20 @@ func validation(field, value, constraint string) error {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := newID()
 	w.Header().Set("x-amzn-RequestId", requestID)
+	start := time.Now()
 	result, err := s.handle(r)
+	_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	if s.firehose[op] == nil && s.kinesis[op] == nil {
+		op = "unknown"
+	}
+	s.metrics.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	if err != nil {
 		var ae *apiError
 		if !errors.As(err, &ae) {
 			s.opts.Logger.Error("request failed", "target", r.Header.Get("X-Amz-Target"), "err", err)
 			ae = &apiError{status: http.StatusInternalServerError, kind: "InternalFailure", msg: "internal error; see the server's log, request " + requestID}
 		}
+		s.metrics.errors.WithLabelValues(ae.kind).Inc()
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.Header().Set("X-Amzn-ErrorType", ae.kind)
 		w.WriteHeader(ae.status)
@@ -338,6 +381,7 @@ func (s *Server) putRecord(ctx context.Context, body []byte) (any, error) {
 		}
 		return nil, err
 	}
+	s.metrics.stored("firehose", recs)
 	return map[string]any{"RecordId": seqs[0].String(), "Encrypted": false}, nil
 }
 
@@ -366,6 +410,7 @@ func (s *Server) putRecordBatch(ctx context.Context, body []byte) (any, error) {
 		}
 		return nil, err
 	}
+	s.metrics.stored("firehose", recs)
 	responses := make([]map[string]string, len(seqs))
 	for i, seq := range seqs {
 		responses[i] = map[string]string{"RecordId": seq.String()}

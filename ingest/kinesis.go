@@ -313,6 +313,7 @@ func (s *Server) kinesisPutRecord(ctx context.Context, body []byte) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	s.metrics.stored("kinesis", recs)
 	return map[string]any{"ShardId": shardID(shardOf[0]), "SequenceNumber": seqs[0].String(), "EncryptionType": "NONE"}, nil
 }
 
@@ -364,6 +365,7 @@ func (s *Server) kinesisPutRecords(ctx context.Context, body []byte) (any, error
 		for j, i := range idx {
 			results[i] = map[string]string{"ShardId": shardID(sh), "SequenceNumber": seqs[j].String()}
 		}
+		s.metrics.stored("kinesis", batch)
 	}
 	return map[string]any{"FailedRecordCount": 0, "Records": results, "EncryptionType": "NONE"}, nil
 }

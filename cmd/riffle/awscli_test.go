@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,6 +106,18 @@ func TestTheAWSCLIAgainstRiffleServe(t *testing.T) {
 	}
 	if len(want) != 2 {
 		t.Fatalf("the records used %d shards, want both", len(want))
+	}
+	// The same port serves Prometheus metrics.
+	resp, err := http.Get(srv.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, line := range []string{`riffle_ingest_records_total{api="firehose"} 2`, `riffle_ingest_records_total{api="kinesis"} 20`} {
+		if !strings.Contains(string(metrics), line) {
+			t.Fatalf("/metrics lacks %s", line)
+		}
 	}
 }
 

@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/riffle-sql/riffle/ingest"
@@ -69,7 +72,12 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Handler: ingest.New(l, ingest.Options{Logger: logger, Credentials: creds}), ReadHeaderTimeout: 10 * time.Second}
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			mux := http.NewServeMux()
+			mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+			mux.Handle("/", ingest.New(l, ingest.Options{Logger: logger, Credentials: creds, Metrics: reg}))
+			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(cmd.OutOrStdout(), "riffle serving on http://%s (data in %s)\n", ln.Addr(), storage(dataDir, natsURL))
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()
