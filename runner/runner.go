@@ -54,6 +54,12 @@ type Options struct {
 // Compile parses and plans SQL for an input stream with the schema's
 // columns. SQL errors come as an ast.ErrorList, positioned line:column.
 func Compile(sql string, schema record.Schema, application string, seed uint64, tables ...*plan.Table) (*plan.Graph, error) {
+	return CompileInput(sql, InputStream, schema, application, seed, tables...)
+}
+
+// CompileInput is Compile with another name for the input stream (an
+// application's NamePrefix_001).
+func CompileInput(sql, input string, schema record.Schema, application string, seed uint64, tables ...*plan.Table) (*plan.Graph, error) {
 	script, err := parser.Parse(sql)
 	if err != nil {
 		return nil, err
@@ -62,7 +68,7 @@ func Compile(sql string, schema record.Schema, application string, seed uint64, 
 	if err != nil {
 		return nil, err
 	}
-	in := &plan.Stream{Name: InputStream}
+	in := &plan.Stream{Name: input}
 	for _, c := range cols {
 		in.Columns = append(in.Columns, plan.Column{Name: c.Name, Type: c.Type})
 	}
@@ -168,6 +174,7 @@ func Run(opts Options, records io.Reader, out io.Writer) error {
 // clock to each record's arrival, maps the record to rows (a record that
 // does not fit goes to error_stream) and fills APPROXIMATE_ARRIVAL_TIME.
 type Feeder struct {
+	input       string
 	app         *engine.App
 	mapper      *record.Mapper
 	withArrival bool
@@ -176,16 +183,28 @@ type Feeder struct {
 
 // NewFeeder prepares to feed app, planned as g, through mapper.
 func NewFeeder(app *engine.App, g *plan.Graph, mapper *record.Mapper) (*Feeder, error) {
-	in, ok := g.Stream(InputStream)
-	if !ok {
-		return nil, fmt.Errorf("the application has no %s", InputStream)
-	}
-	return &Feeder{app: app, mapper: mapper, withArrival: columnIndex(in.Columns, ArrivalColumn) == len(mapper.Columns())}, nil
+	return NewFeederFor(InputStream, app, g, mapper)
 }
 
-// Feed delivers one record.
+// NewFeederFor feeds the named input stream.
+func NewFeederFor(input string, app *engine.App, g *plan.Graph, mapper *record.Mapper) (*Feeder, error) {
+	in, ok := g.Stream(input)
+	if !ok {
+		return nil, fmt.Errorf("the application has no %s", input)
+	}
+	return &Feeder{input: input, app: app, mapper: mapper, withArrival: columnIndex(in.Columns, ArrivalColumn) == len(mapper.Columns())}, nil
+}
+
+// Feed delivers one record, arriving at its Arrival.
 func (f *Feeder) Feed(rec replay.Record) error {
-	at := rec.Arrival.UnixMilli()
+	return f.FeedAt(rec.Data, rec.Arrival.UnixMilli(), rec.Arrival.UnixMilli())
+}
+
+// FeedAt delivers one record with its ROWTIME (when it reached the
+// application) and its APPROXIMATE_ARRIVAL_TIME (when it was stored).
+func (f *Feeder) FeedAt(data []byte, rowtime, stored int64) error {
+	at := rowtime
+	rec := struct{ Data []byte }{data}
 	f.app.Advance(at)
 	rows, err := f.mapper.Map(rec.Data)
 	if err != nil {
@@ -194,10 +213,10 @@ func (f *Feeder) Feed(rec replay.Record) error {
 	}
 	for _, vals := range rows {
 		if f.withArrival {
-			f.row = append(append(f.row[:0], vals...), types.TimestampMs(at))
+			f.row = append(append(f.row[:0], vals...), types.TimestampMs(stored))
 			vals = f.row
 		}
-		if err := f.app.Insert(InputStream, engine.Row{Time: at, Values: vals}); err != nil {
+		if err := f.app.Insert(f.input, engine.Row{Time: at, Values: vals}); err != nil {
 			return err
 		}
 	}

@@ -70,6 +70,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 			DontListen: true, // reached in process only
 			NoSigs:     true,
 			NoLog:      true,
+			MaxPayload: 32 << 20, // application checkpoints hold whole forests
 		})
 		if err != nil {
 			return nil, fmt.Errorf("streamlog: start the embedded NATS server: %w", err)
@@ -384,4 +385,58 @@ func (l *Log) SeqAt(ctx context.Context, name string, shard int, t time.Time) (S
 		}
 		from = next
 	}
+}
+
+// KV is a durable key-value bucket in the same JetStream (application
+// definitions, checkpoints), so it works embedded and clustered alike.
+type KV struct{ kv jetstream.KeyValue }
+
+// Bucket opens (creating if needed) a key-value bucket.
+func (l *Log) Bucket(ctx context.Context, name string) (*KV, error) {
+	kv, err := l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage})
+	if err != nil {
+		return nil, fmt.Errorf("streamlog: bucket %s: %w", name, err)
+	}
+	return &KV{kv: kv}, nil
+}
+
+// Put stores a value.
+func (b *KV) Put(ctx context.Context, key string, value []byte) error {
+	if _, err := b.kv.Put(ctx, key, value); err != nil {
+		return fmt.Errorf("streamlog: put %s: %w", key, err)
+	}
+	return nil
+}
+
+// Get reads a value; ErrNotFound when there is none.
+func (b *KV) Get(ctx context.Context, key string) ([]byte, error) {
+	e, err := b.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("streamlog: get %s: %w", key, err)
+	}
+	return e.Value(), nil
+}
+
+// Delete removes a key (no error if it is absent).
+func (b *KV) Delete(ctx context.Context, key string) error {
+	if err := b.kv.Delete(ctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("streamlog: delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// Keys lists the keys, sorted.
+func (b *KV) Keys(ctx context.Context) ([]string, error) {
+	keys, err := b.kv.Keys(ctx)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("streamlog: keys: %w", err)
+	}
+	sort.Strings(keys)
+	return keys, nil
 }

@@ -88,6 +88,9 @@ func New(g *plan.Graph) (*App, error) {
 	return a, nil
 }
 
+// Clock is the application's clock: no input row before it will come.
+func (a *App) Clock() int64 { return a.clock }
+
 // Subscribe calls fn with every row the stream receives, in order.
 func (a *App) Subscribe(name string, fn func(Row)) error {
 	s, ok := a.streams[name]

@@ -1,0 +1,384 @@
+// Package app runs Kinesis Data Analytics applications as a service: their
+// definitions (stored in a JetStream key-value bucket beside the data), the
+// status machine, the live runtime that reads an input stream from the log
+// into the engine, checkpoints of input positions with the engine's whole
+// state, and taps on every in-application stream.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/riffle-sql/riffle/record"
+	"github.com/riffle-sql/riffle/runner"
+	"github.com/riffle-sql/riffle/streamlog"
+)
+
+// Statuses, as the service names them.
+const (
+	Ready    = "READY"
+	Starting = "STARTING"
+	Running  = "RUNNING"
+	Updating = "UPDATING"
+	Stopping = "STOPPING"
+	Deleting = "DELETING"
+)
+
+// Start positions.
+const (
+	Now              = "NOW"
+	TrimHorizon      = "TRIM_HORIZON"
+	LastStoppedPoint = "LAST_STOPPED_POINT"
+)
+
+// Application is an application's definition and state.
+type Application struct {
+	Name        string
+	Description string
+	Code        string
+	Status      string
+	Version     int64
+	Created     time.Time
+	Updated     time.Time
+	Inputs      []Input
+	Outputs     []Output
+}
+
+// Input is the application's streaming source.
+type Input struct {
+	ID          string
+	NamePrefix  string
+	Source      string // the delivery stream or data stream
+	Kind        string // "firehose" or "kinesis"
+	Schema      record.Schema
+	Parallelism int
+	// StartingPosition is the position of the last start ("" before one).
+	StartingPosition string
+}
+
+// Output is stored for the destinations to deliver.
+type Output struct {
+	ID          string
+	Name        string
+	Destination json.RawMessage
+}
+
+// StreamName is the in-application stream the input fills.
+func (in Input) StreamName() string { return in.NamePrefix + "_001" }
+
+// Errors the API maps to the service's exceptions.
+var (
+	ErrNotFound = errors.New("application not found")
+	ErrInUse    = errors.New("application is in use")
+	ErrVersion  = errors.New("application version mismatch")
+	ErrInvalid  = errors.New("invalid argument")
+)
+
+// Options tune the service.
+type Options struct {
+	// TimeScale makes application time run this many times faster than the
+	// wall clock (demos and tests); 1 by default.
+	TimeScale float64
+	// Checkpoint is how often a running application saves its state.
+	Checkpoint time.Duration
+	// Poll is how often the runtime looks for new records and moves the
+	// clock.
+	Poll time.Duration
+	// RowsPerStream is how many recent rows each stream's tap keeps.
+	RowsPerStream int
+}
+
+func (o Options) withDefaults() Options {
+	if o.TimeScale <= 0 {
+		o.TimeScale = 1
+	}
+	if o.Checkpoint <= 0 {
+		o.Checkpoint = 5 * time.Second
+	}
+	if o.Poll <= 0 {
+		o.Poll = 50 * time.Millisecond
+	}
+	if o.RowsPerStream <= 0 {
+		o.RowsPerStream = 1000
+	}
+	return o
+}
+
+// Manager keeps the applications and runs the started ones.
+type Manager struct {
+	log     *streamlog.Log
+	defs    *streamlog.KV
+	ckpts   *streamlog.KV
+	opts    Options
+	ctx     context.Context // owns every runner
+	mu      sync.Mutex
+	running map[string]*runtime
+}
+
+// NewManager opens the application store and resumes the applications
+// that were running (from their last checkpoint).
+func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, error) {
+	defs, err := l.Bucket(ctx, "riffle_applications")
+	if err != nil {
+		return nil, err
+	}
+	ckpts, err := l.Bucket(ctx, "riffle_checkpoints")
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{log: l, defs: defs, ckpts: ckpts, opts: opts.withDefaults(), ctx: ctx, running: map[string]*runtime{}}
+	apps, err := m.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range apps {
+		if a.Status == Running || a.Status == Starting {
+			if err := m.launch(a, LastStoppedPoint); err != nil {
+				return nil, fmt.Errorf("resume %s: %w", a.Name, err)
+			}
+		}
+	}
+	return m, nil
+}
+
+var appName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
+
+func (m *Manager) load(ctx context.Context, name string) (Application, error) {
+	data, err := m.defs.Get(ctx, name)
+	if errors.Is(err, streamlog.ErrNotFound) {
+		return Application{}, fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
+	if err != nil {
+		return Application{}, err
+	}
+	var a Application
+	if err := json.Unmarshal(data, &a); err != nil {
+		return a, fmt.Errorf("application %s: %w", name, err)
+	}
+	return a, nil
+}
+
+func (m *Manager) save(ctx context.Context, a Application) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return m.defs.Put(ctx, a.Name, data)
+}
+
+// Get returns an application.
+func (m *Manager) Get(ctx context.Context, name string) (Application, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.load(ctx, name)
+}
+
+// List returns every application, by name.
+func (m *Manager) List(ctx context.Context) ([]Application, error) {
+	keys, err := m.defs.Keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Application
+	for _, k := range keys {
+		a, err := m.load(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Create stores a new application (READY, version 1). Its SQL is checked
+// against its input's schema when it has both.
+func (m *Manager) Create(ctx context.Context, a Application) (Application, error) {
+	if !appName.MatchString(a.Name) {
+		return a, fmt.Errorf("%w: application name %q: 1 to 128 letters, digits, _ . -", ErrInvalid, a.Name)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, err := m.load(ctx, a.Name); err == nil {
+		return a, fmt.Errorf("%w: application %s already exists", ErrInUse, a.Name)
+	}
+	if err := m.check(ctx, a); err != nil {
+		return a, err
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	a.Status, a.Version, a.Created, a.Updated = Ready, 1, now, now
+	for i := range a.Inputs {
+		a.Inputs[i].ID = fmt.Sprintf("1.%d", i+1)
+	}
+	for i := range a.Outputs {
+		a.Outputs[i].ID = fmt.Sprintf("1.%d", i+1)
+	}
+	return a, m.save(ctx, a)
+}
+
+// check validates inputs and, with an input, the SQL.
+func (m *Manager) check(ctx context.Context, a Application) error {
+	if len(a.Inputs) > 1 {
+		return fmt.Errorf("%w: an application has at most one input", ErrInvalid)
+	}
+	for _, in := range a.Inputs {
+		info, err := m.log.Describe(ctx, in.Source)
+		if err != nil || info.Kind != in.Kind {
+			return fmt.Errorf("%w: input %s does not exist", ErrInvalid, in.Source)
+		}
+		if _, err := in.Schema.Columns(); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		if a.Code != "" {
+			if _, err := runner.CompileInput(a.Code, in.StreamName(), in.Schema, a.Name, 0); err != nil {
+				return err // positioned SQL errors
+			}
+		}
+	}
+	return nil
+}
+
+// UpdateCode replaces an application's SQL; a running application
+// restarts on the new code from where it stands (its engine state starts
+// afresh, its input position is kept).
+func (m *Manager) UpdateCode(ctx context.Context, name string, version int64, code string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, err := m.load(ctx, name)
+	if err != nil {
+		return err
+	}
+	if a.Version != version {
+		return fmt.Errorf("%w: version %d is not the current %d", ErrVersion, version, a.Version)
+	}
+	a.Code = code
+	if err := m.check(ctx, a); err != nil {
+		return err
+	}
+	a.Version++
+	a.Updated = time.Now().UTC().Truncate(time.Millisecond)
+	if err := m.save(ctx, a); err != nil {
+		return err
+	}
+	if rt := m.running[name]; rt != nil {
+		rt.stop(true)
+		delete(m.running, name)
+	}
+	// Keep the input position, not the old code's state.
+	if c, ok, err := m.loadCheckpoint(name); err == nil && ok {
+		c.Engine = nil
+		if data, err := json.Marshal(c); err == nil {
+			m.ckpts.Put(ctx, name, data)
+		}
+	}
+	if a.Status == Running {
+		return m.launchLocked(a, LastStoppedPoint)
+	}
+	return nil
+}
+
+// Delete removes a stopped application; createTimestamp must match.
+func (m *Manager) Delete(ctx context.Context, name string, created time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, err := m.load(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !created.IsZero() && !created.Equal(a.Created) {
+		return fmt.Errorf("%w: CreateTimestamp does not match the application's", ErrInvalid)
+	}
+	if rt := m.running[name]; rt != nil {
+		rt.stop(false)
+		delete(m.running, name)
+	}
+	m.ckpts.Delete(ctx, name)
+	return m.defs.Delete(ctx, name)
+}
+
+// Start runs an application from a start position.
+func (m *Manager) Start(ctx context.Context, name, position string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, err := m.load(ctx, name)
+	if err != nil {
+		return err
+	}
+	if a.Status != Ready {
+		return fmt.Errorf("%w: application %s is %s", ErrInUse, name, a.Status)
+	}
+	if len(a.Inputs) == 0 || a.Code == "" {
+		return fmt.Errorf("%w: application %s needs an input and code to start", ErrInvalid, name)
+	}
+	switch position {
+	case "":
+		position = Now
+	case Now, LastStoppedPoint:
+	case TrimHorizon:
+		if a.Inputs[0].Kind == "firehose" {
+			return fmt.Errorf("%w: TRIM_HORIZON is not valid for a Firehose input", ErrInvalid)
+		}
+	default:
+		return fmt.Errorf("%w: start position %q", ErrInvalid, position)
+	}
+	a.Status = Running
+	a.Inputs[0].StartingPosition = position
+	if err := m.save(ctx, a); err != nil {
+		return err
+	}
+	return m.launchLocked(a, position)
+}
+
+// Stop stops a running application, saving a last checkpoint.
+func (m *Manager) Stop(ctx context.Context, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, err := m.load(ctx, name)
+	if err != nil {
+		return err
+	}
+	if a.Status != Running {
+		return fmt.Errorf("%w: application %s is %s", ErrInUse, name, a.Status)
+	}
+	if rt := m.running[name]; rt != nil {
+		rt.stop(true)
+		delete(m.running, name)
+	}
+	a.Status = Ready
+	return m.save(ctx, a)
+}
+
+// Close stops every runner after a last checkpoint; the applications stay
+// RUNNING in the store and resume when the server starts again.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for name, rt := range m.running {
+		rt.stop(true)
+		delete(m.running, name)
+	}
+}
+
+func (m *Manager) launch(a Application, position string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.launchLocked(a, position)
+}
+
+// Tap returns the recent rows of an application's stream and a channel of
+// new ones (closed when the application stops or cancel is called).
+func (m *Manager) Tap(name, stream string) (recent [][]byte, rows <-chan []byte, cancel func(), err error) {
+	m.mu.Lock()
+	rt := m.running[name]
+	m.mu.Unlock()
+	if rt == nil {
+		return nil, nil, nil, fmt.Errorf("%w: application %s is not running", ErrInUse, name)
+	}
+	return rt.tap(stream)
+}

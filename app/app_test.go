@@ -1,0 +1,186 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/riffle-sql/riffle/record"
+	"github.com/riffle-sql/riffle/sql/ast"
+	"github.com/riffle-sql/riffle/streamlog"
+)
+
+const countsSQL = `CREATE STREAM "DESTINATION_SQL_STREAM" (action VARCHAR(16), n BIGINT);
+CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM "browseraction", COUNT(*) FROM "SOURCE_SQL_STREAM_001"
+GROUP BY "browseraction", FLOOR(ROWTIME TO SECOND);`
+
+var labSchema = record.Schema{
+	RecordFormat: record.RecordFormat{RecordFormatType: record.JSON},
+	RecordColumns: []record.RecordColumn{
+		{Name: "browseraction", SqlType: "VARCHAR(16)", Mapping: "$.browseraction"},
+		{Name: "site", SqlType: "VARCHAR(64)", Mapping: "$.site"},
+	},
+}
+
+func setup(t *testing.T) (*streamlog.Log, context.Context) {
+	t.Helper()
+	ctx := context.Background()
+	l, err := streamlog.Open(ctx, streamlog.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	if err := l.Create(ctx, "clicks", "firehose", 1); err != nil {
+		t.Fatal(err)
+	}
+	return l, ctx
+}
+
+func send(t *testing.T, l *streamlog.Log, n int) {
+	t.Helper()
+	var recs []streamlog.Record
+	for i := range n {
+		action := []string{"Click", "Impression"}[i%2]
+		recs = append(recs, streamlog.Record{Data: []byte(`{"browseraction":"` + action + `","site":"x"}`), Arrival: time.Now()})
+	}
+	if _, err := l.Append(context.Background(), "clicks", 0, recs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// counted follows DESTINATION_SQL_STREAM and returns the total of N once
+// it reaches want (or fails after a generous deadline).
+func counted(t *testing.T, m *Manager, want int, seen map[string]int) {
+	t.Helper()
+	recent, rows, cancel, err := m.Tap("lab", "DESTINATION_SQL_STREAM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	total := 0
+	add := func(row []byte) {
+		var r struct {
+			ROWTIME, ACTION string
+			N               int
+		}
+		json.Unmarshal(row, &r)
+		key := r.ROWTIME + "/" + r.ACTION
+		if _, dup := seen[key]; !dup {
+			seen[key] = r.N
+		}
+	}
+	for _, row := range recent {
+		add(row)
+	}
+	deadline := time.After(20 * time.Second)
+	for {
+		total = 0
+		for _, n := range seen {
+			total += n
+		}
+		if total >= want {
+			if total > want {
+				t.Fatalf("counted %d records, sent %d: some counted twice", total, want)
+			}
+			return
+		}
+		select {
+		case row, ok := <-rows:
+			if !ok {
+				t.Fatalf("the tap closed at %d of %d", total, want)
+			}
+			add(row)
+		case <-deadline:
+			t.Fatalf("counted %d of %d records", total, want)
+		}
+	}
+}
+
+func TestRunCheckpointAndResume(t *testing.T) {
+	l, ctx := setup(t)
+	opts := Options{TimeScale: 10, Checkpoint: 20 * time.Millisecond, Poll: 10 * time.Millisecond}
+	m, err := NewManager(ctx, l, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
+	if _, err := m.Create(ctx, Application{Name: "lab", Code: countsSQL, Inputs: []Input{in}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ctx, "lab", Now); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ctx, "lab", Now); !errors.Is(err, ErrInUse) {
+		t.Fatalf("second start: %v, want ErrInUse", err)
+	}
+	seen := map[string]int{}
+	send(t, l, 40)
+	counted(t, m, 40, seen)
+	// The server stops (the applications stay RUNNING) and comes back: the
+	// application resumes from its checkpoint and counts only new records.
+	m.Close()
+	send(t, l, 30)
+	m2, err := NewManager(ctx, l, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	send(t, l, 30)
+	counted(t, m2, 100, seen)
+	a, err := m2.Get(ctx, "lab")
+	if err != nil || a.Status != Running || a.Inputs[0].StartingPosition != Now {
+		t.Fatalf("after resume: %+v %v", a, err)
+	}
+	if err := m2.Stop(ctx, "lab"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.Delete(ctx, "lab", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m2.Get(ctx, "lab"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after delete: %v", err)
+	}
+}
+
+func TestBadApplicationsAreRefused(t *testing.T) {
+	l, ctx := setup(t)
+	m, err := NewManager(ctx, l, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema}
+	_, err = m.Create(ctx, Application{Name: "bad", Code: "CREATE STREAM s (a INT);\nCREATE PUMP p AS INSERT INTO s SELECT STREAM \"nope\" FROM \"SOURCE_SQL_STREAM_001\";", Inputs: []Input{in}})
+	var sqlErr ast.ErrorList
+	if !errors.As(err, &sqlErr) || sqlErr[0].Pos.Line != 2 {
+		t.Fatalf("bad SQL: %v, want positioned errors", err)
+	}
+	missing := in
+	missing.Source = "nowhere"
+	if _, err := m.Create(ctx, Application{Name: "m", Code: countsSQL, Inputs: []Input{missing}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("missing input: %v", err)
+	}
+	if _, err := m.Create(ctx, Application{Name: "ok", Code: countsSQL, Inputs: []Input{in}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.UpdateCode(ctx, "ok", 7, countsSQL); !errors.Is(err, ErrVersion) {
+		t.Fatalf("wrong version: %v", err)
+	}
+	if err := m.Stop(ctx, "ok"); !errors.Is(err, ErrInUse) {
+		t.Fatalf("stop while READY: %v", err)
+	}
+	if err := m.Start(ctx, "nope", Now); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("start unknown: %v", err)
+	}
+	if err := m.Start(ctx, "ok", TrimHorizon); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("TRIM_HORIZON on Firehose: %v", err)
+	}
+	apps, _ := m.List(ctx)
+	if fmt.Sprint(len(apps)) != "1" || apps[0].Status != Ready || apps[0].Version != 1 {
+		t.Fatalf("refused calls changed the applications: %+v", apps)
+	}
+}

@@ -1,0 +1,263 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riffle-sql/riffle/record"
+	"github.com/riffle-sql/riffle/runner"
+	"github.com/riffle-sql/riffle/sql/engine"
+	"github.com/riffle-sql/riffle/sql/plan"
+	"github.com/riffle-sql/riffle/sql/types"
+	"github.com/riffle-sql/riffle/streamlog"
+)
+
+// runtime is one running application: a goroutine that reads its input
+// from the log, moves its clock and checkpoints. The Manager owns it.
+type runtime struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	save   bool // checkpoint when stopping
+	mu     sync.Mutex
+	taps   map[string]*ring
+}
+
+// ring keeps a stream's recent rows and its followers.
+type ring struct {
+	rows      [][]byte
+	next      int
+	full      bool
+	followers map[chan []byte]bool
+}
+
+// positions are the next record to read, per shard.
+type positions []streamlog.Seq
+
+// checkpoint is what a running application saves, in one write so that
+// positions and state always agree: no record counted twice, none lost.
+type checkpoint struct {
+	Positions positions
+	Engine    []byte // the engine's snapshot; nil after a code change
+}
+
+func (m *Manager) loadCheckpoint(name string) (checkpoint, bool, error) {
+	var c checkpoint
+	data, err := m.ckpts.Get(m.ctx, name)
+	if errors.Is(err, streamlog.ErrNotFound) {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, false, err
+	}
+	return c, true, json.Unmarshal(data, &c)
+}
+
+func (m *Manager) launchLocked(a Application, position string) error {
+	in := a.Inputs[0]
+	g, err := runner.CompileInput(a.Code, in.StreamName(), in.Schema, a.Name, 0)
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(g)
+	if err != nil {
+		return err
+	}
+	mapper, err := record.NewMapper(in.Schema)
+	if err != nil {
+		return err
+	}
+	feeder, err := runner.NewFeederFor(in.StreamName(), eng, g, mapper)
+	if err != nil {
+		return err
+	}
+	info, err := m.log.Describe(m.ctx, in.Source)
+	if err != nil {
+		return err
+	}
+	pos := make(positions, info.Shards)
+	switch position {
+	case Now:
+		last, err := m.log.Last(m.ctx, in.Source)
+		if err != nil {
+			return err
+		}
+		for i := range pos {
+			pos[i] = streamlog.Seq{Msg: last + 1}
+		}
+	case LastStoppedPoint:
+		c, ok, err := m.loadCheckpoint(a.Name)
+		if err != nil {
+			return fmt.Errorf("checkpoint of %s: %w", a.Name, err)
+		}
+		if ok {
+			if len(c.Positions) != info.Shards {
+				return fmt.Errorf("checkpoint of %s does not fit its input", a.Name)
+			}
+			pos = c.Positions
+			if c.Engine != nil {
+				if err := eng.Restore(c.Engine); err != nil {
+					return fmt.Errorf("restore %s: %w", a.Name, err)
+				}
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	rt := &runtime{cancel: cancel, done: make(chan struct{}), taps: map[string]*ring{}}
+	for _, name := range eng.Streams() {
+		st, ok := g.Stream(name)
+		cols := engine.ErrorColumns
+		if ok {
+			cols = st.Columns
+		}
+		r := &ring{rows: make([][]byte, m.opts.RowsPerStream), followers: map[chan []byte]bool{}}
+		rt.taps[name] = r
+		if err := eng.Subscribe(name, func(row engine.Row) { rt.publish(r, rowJSON(cols, row)) }); err != nil {
+			cancel()
+			return err
+		}
+	}
+	m.running[a.Name] = rt
+	go func() {
+		defer close(rt.done)
+		m.loop(ctx, rt, a, eng, feeder, pos)
+	}()
+	return nil
+}
+
+// loop reads new records, feeds them with ROWTIME from the application's
+// clock, moves the clock, and checkpoints, until its context ends.
+func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *engine.App, feeder *runner.Feeder, pos positions) {
+	in := a.Inputs[0]
+	wallStart := time.Now()
+	appStart := max(wallStart.UnixMilli(), eng.Clock())
+	clock := func() int64 {
+		t := appStart + int64(float64(time.Since(wallStart).Milliseconds())*m.opts.TimeScale)
+		return max(t, eng.Clock())
+	}
+	save := func() {
+		snap, err := eng.Snapshot()
+		if err == nil {
+			var data []byte
+			if data, err = json.Marshal(checkpoint{Positions: pos, Engine: snap}); err == nil {
+				err = m.ckpts.Put(context.Background(), a.Name, data)
+			}
+		}
+		if err != nil {
+			slog.Error("checkpoint failed", "application", a.Name, "err", err)
+		}
+	}
+	poll := time.NewTicker(m.opts.Poll)
+	defer poll.Stop()
+	lastCheckpoint := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			if rt.save {
+				save()
+			}
+			rt.closeTaps()
+			return
+		case <-poll.C:
+		}
+		for shard := range pos {
+			for {
+				recs, next, err := m.log.Read(ctx, in.Source, shard, pos[shard], 1000)
+				if err != nil {
+					if !errors.Is(err, context.Canceled) {
+						slog.Error("read input", "application", a.Name, "err", err)
+					}
+					break
+				}
+				for _, r := range recs {
+					if err := feeder.FeedAt(r.Data, clock(), r.Arrival.UnixMilli()); err != nil {
+						slog.Error("feed", "application", a.Name, "err", err)
+					}
+				}
+				pos[shard] = next
+				if len(recs) < 1000 {
+					break
+				}
+			}
+		}
+		eng.Advance(clock())
+		if time.Since(lastCheckpoint) >= m.opts.Checkpoint {
+			save()
+			lastCheckpoint = time.Now()
+		}
+	}
+}
+
+// stop ends the runner and waits for it (save is read after the context
+// ends, which happens after this write).
+func (rt *runtime) stop(save bool) {
+	rt.save = save
+	rt.cancel()
+	<-rt.done
+}
+
+func rowJSON(cols []plan.Column, r engine.Row) []byte {
+	b := []byte(`{"ROWTIME":`)
+	b = types.AppendJSONString(b, types.FormatISO(r.Time))
+	for i, c := range cols {
+		b = append(b, ',')
+		b = types.AppendJSONString(b, c.Name)
+		b = append(b, ':')
+		b = r.Values[i].AppendJSON(b)
+	}
+	return append(b, '}')
+}
+
+func (rt *runtime) publish(r *ring, row []byte) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	r.rows[r.next] = row
+	r.next = (r.next + 1) % len(r.rows)
+	r.full = r.full || r.next == 0
+	for ch := range r.followers {
+		select {
+		case ch <- row:
+		default: // a slow follower misses rows rather than stalling the application
+		}
+	}
+}
+
+func (rt *runtime) tap(stream string) ([][]byte, <-chan []byte, func(), error) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	r := rt.taps[stream]
+	if r == nil {
+		return nil, nil, nil, fmt.Errorf("%w: no stream %s", ErrInvalid, stream)
+	}
+	var recent [][]byte
+	if r.full {
+		recent = append(recent, r.rows[r.next:]...)
+	}
+	recent = append(recent, r.rows[:r.next]...)
+	ch := make(chan []byte, 256)
+	r.followers[ch] = true
+	cancel := func() {
+		rt.mu.Lock()
+		defer rt.mu.Unlock()
+		if r.followers[ch] {
+			delete(r.followers, ch)
+			close(ch)
+		}
+	}
+	return recent, ch, cancel, nil
+}
+
+func (rt *runtime) closeTaps() {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	for _, r := range rt.taps {
+		for ch := range r.followers {
+			delete(r.followers, ch)
+			close(ch)
+		}
+	}
+}
