@@ -72,8 +72,7 @@ type Server struct {
 	log      *streamlog.Log
 	opts     Options
 	metrics  *metrics
-	firehose map[string]func(context.Context, []byte) (any, error)
-	kinesis  map[string]func(context.Context, []byte) (any, error)
+	services map[string]map[string]Operation
 }
 
 // New serves the APIs over a stream log.
@@ -88,7 +87,8 @@ func New(l *streamlog.Log, opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{log: l, opts: opts, metrics: newMetrics(opts.Metrics)}
-	s.firehose = map[string]func(context.Context, []byte) (any, error){
+	s.services = map[string]map[string]Operation{}
+	s.services["Firehose_20150804"] = map[string]Operation{
 		"CreateDeliveryStream":   s.createDeliveryStream,
 		"DeleteDeliveryStream":   s.deleteDeliveryStream,
 		"DescribeDeliveryStream": s.describeDeliveryStream,
@@ -96,7 +96,7 @@ func New(l *streamlog.Log, opts Options) *Server {
 		"PutRecord":              s.putRecord,
 		"PutRecordBatch":         s.putRecordBatch,
 	}
-	s.kinesis = s.kinesisOps()
+	s.services["Kinesis_20131202"] = s.kinesisOps()
 	return s
 }
 
@@ -121,6 +121,23 @@ func errorf(status int, kind, format string, args ...any) error {
 	return &apiError{status: status, kind: kind, msg: fmt.Sprintf(format, args...)}
 }
 
+// Errorf makes an error the API answers in the AWS shape, for the other
+// services that register operations on this server.
+func Errorf(status int, kind, format string, args ...any) error {
+	return errorf(status, kind, format, args...)
+}
+
+// Operation handles one X-Amz-Target operation: the request body in, the
+// response (to encode as JSON) or an error out.
+type Operation func(ctx context.Context, body []byte) (any, error)
+
+// Register serves another service's operations (by target prefix, such
+// as KinesisAnalytics_20150814) with the same authentication, errors and
+// metrics.
+func (s *Server) Register(prefix string, ops map[string]Operation) {
+	s.services[prefix] = ops
+}
+
 func validation(field, value, constraint string) error {
 	return errorf(http.StatusBadRequest, "ValidationException",
 		"1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, field, constraint)
@@ -131,8 +148,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", requestID)
 	start := time.Now()
 	result, err := s.handle(r)
-	_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
-	if s.firehose[op] == nil && s.kinesis[op] == nil {
+	service, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	if s.services[service][op] == nil {
 		op = "unknown"
 	}
 	s.metrics.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
@@ -164,13 +181,7 @@ func (s *Server) handle(r *http.Request) (any, error) {
 		return nil, errorf(http.StatusBadRequest, "SerializationException", "CBOR is not supported: turn it off in the client (AWS_CBOR_DISABLE=1 for the Java SDK and KPL)")
 	}
 	service, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
-	var fn func(context.Context, []byte) (any, error)
-	switch service {
-	case "Firehose_20150804":
-		fn = s.firehose[op]
-	case "Kinesis_20131202":
-		fn = s.kinesis[op]
-	}
+	fn := s.services[service][op]
 	if fn == nil {
 		return nil, errorf(http.StatusBadRequest, "UnknownOperationException", "unknown operation %q", r.Header.Get("X-Amz-Target"))
 	}

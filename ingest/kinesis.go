@@ -35,8 +35,8 @@ var (
 	hashSpace  = new(big.Int).Lsh(big.NewInt(1), 128)
 )
 
-func (s *Server) kinesisOps() map[string]func(context.Context, []byte) (any, error) {
-	return map[string]func(context.Context, []byte) (any, error){
+func (s *Server) kinesisOps() map[string]Operation {
+	return map[string]Operation{
 		"CreateStream":          s.createStream,
 		"DeleteStream":          s.deleteStream,
 		"DescribeStream":        s.describeStream,

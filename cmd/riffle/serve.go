@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/riffle-sql/riffle/api"
+	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/ingest"
 	"github.com/riffle-sql/riffle/streamlog"
 )
@@ -28,14 +30,17 @@ const DefaultListen = "127.0.0.1:4573"
 func newServeCommand() *cobra.Command {
 	var (
 		dataDir, listen, natsURL, authFile string
-		retention                          time.Duration
+		retention, checkpoint              time.Duration
+		timeScale                          float64
 		insecure                           bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--data DIR] [--listen 127.0.0.1:4573] [--nats URL] [--auth FILE]",
 		Short: "Run the Riffle server: the Firehose-compatible ingestion API over a durable log",
 		Long: `Serves the AWS JSON 1.1 APIs on one HTTP port (the AWS CLI and SDKs work with
---endpoint-url): Kinesis Data Firehose (Firehose_20150804) so far. Records are stored
+--endpoint-url): Kinesis Data Firehose, Kinesis Data Streams and the Kinesis Data
+Analytics management API, which runs applications over the stored streams; plus
+/metrics and a tap on every application's streams (riffle tail). Records are stored
 in NATS JetStream, embedded with its files under --data, or an existing NATS server
 or cluster with --nats; a request is answered only once its records are stored.
 The server listens on loopback unless told otherwise. With --auth it checks every
@@ -74,9 +79,18 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			apps, err := app.NewManager(ctx, l, app.Options{TimeScale: timeScale, Checkpoint: checkpoint})
+			if err != nil {
+				return err
+			}
+			defer apps.Close()
+			management := api.New(apps, l, "", "")
+			front := ingest.New(l, ingest.Options{Logger: logger, Credentials: creds, Metrics: reg})
+			front.Register(api.Target, management.Operations())
 			mux := http.NewServeMux()
 			mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-			mux.Handle("/", ingest.New(l, ingest.Options{Logger: logger, Credentials: creds, Metrics: reg}))
+			mux.HandleFunc(api.TapPath, management.Tap)
+			mux.Handle("/", front)
 			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(cmd.OutOrStdout(), "riffle serving on http://%s (data in %s)\n", ln.Addr(), storage(dataDir, natsURL))
 			errc := make(chan error, 1)
@@ -99,6 +113,8 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 	cmd.Flags().StringVar(&natsURL, "nats", "", "use this NATS server or cluster instead of the embedded one")
 	cmd.Flags().DurationVar(&retention, "retention", streamlog.DefaultRetention, "how long records are kept")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --auth")
+	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "application time runs this many times faster than the wall clock (demos, tests)")
+	cmd.Flags().DurationVar(&checkpoint, "checkpoint", 5*time.Second, "how often running applications save their state")
 	cmd.Flags().StringVar(&authFile, "auth", "", `check request signatures (SigV4) against a JSON file {"ACCESS_KEY_ID": "SECRET", ...}`)
 	return cmd
 }

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func newTailCommand() *cobra.Command {
+	var server string
+	var follow bool
+	cmd := &cobra.Command{
+		Use:   "tail APP STREAM",
+		Short: "Print an application's in-application stream as it runs",
+		Long: `Prints the recent rows of a running application's in-application stream (any
+stream, error_stream included) as JSON lines, then every new row until interrupted
+(--follow=false stops after the recent rows).`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			u := strings.TrimSuffix(server, "/") + "/riffle/v1/applications/" + url.PathEscape(args[0]) + "/streams/" + url.PathEscape(args[1])
+			if !follow {
+				u += "?follow=false"
+			}
+			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, u, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				body, _ := bufio.NewReader(resp.Body).ReadString('\n')
+				return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(body))
+			}
+			scan := bufio.NewScanner(resp.Body)
+			scan.Buffer(make([]byte, 64*1024), 16*1024*1024)
+			out := cmd.OutOrStdout()
+			for scan.Scan() {
+				line := scan.Text()
+				if follow {
+					data, ok := strings.CutPrefix(line, "data: ")
+					if !ok {
+						continue
+					}
+					line = data
+				}
+				if line != "" {
+					fmt.Fprintln(out, line)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&server, "server", "http://"+DefaultListen, "riffle serve's address")
+	cmd.Flags().BoolVar(&follow, "follow", true, "keep printing new rows")
+	return cmd
+}
