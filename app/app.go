@@ -236,10 +236,19 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 			return fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 		if a.Code != "" {
-			if _, err := runner.CompileInput(a.Code, in.StreamName(), in.Schema, a.Name, 0); err != nil {
+			g, err := runner.CompileInput(a.Code, in.StreamName(), in.Schema, a.Name, 0)
+			if err != nil {
 				return err // positioned SQL errors
 			}
+			for _, out := range a.Outputs {
+				if _, ok := g.Stream(out.Name); !ok && out.Name != "error_stream" {
+					return fmt.Errorf("%w: output %s names no in-application stream of the code", ErrInvalid, out.Name)
+				}
+			}
 		}
+	}
+	if len(a.Outputs) > 3 {
+		return fmt.Errorf("%w: an application has at most three outputs", ErrInvalid)
 	}
 	return nil
 }
@@ -291,7 +300,9 @@ func (m *Manager) Delete(ctx context.Context, name string, created time.Time) er
 	if err != nil {
 		return err
 	}
-	if !created.IsZero() && !created.Equal(a.Created) {
+	// Clients send the timestamp back as seconds, some (the AWS CLI)
+	// without the fraction: whole seconds must match.
+	if !created.IsZero() && created.Unix() != a.Created.Unix() {
 		return fmt.Errorf("%w: CreateTimestamp does not match the application's", ErrInvalid)
 	}
 	if rt := m.running[name]; rt != nil {

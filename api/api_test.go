@@ -1,0 +1,99 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/ingest"
+	"github.com/riffle-sql/riffle/streamlog"
+)
+
+func server(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	l, err := streamlog.Open(ctx, streamlog.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	m, err := app.NewManager(ctx, l, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	front := ingest.New(l, ingest.Options{})
+	front.Register(Target, New(m, l, "", "").Operations())
+	srv := httptest.NewServer(front)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func call(t *testing.T, url, op, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewBufferString(body))
+	target := Target + "." + op
+	if strings.HasPrefix(op, "Firehose") {
+		target = op
+	}
+	req.Header.Set("X-Amz-Target", target)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/kinesisanalytics/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+const input = `"Inputs":[{"NamePrefix":"SOURCE_SQL_STREAM","KinesisFirehoseInput":{"ResourceARN":"arn:aws:firehose:us-east-1:000000000000:deliverystream/in"},
+"InputSchema":{"RecordFormat":{"RecordFormatType":"JSON"},"RecordColumns":[{"Name":"v","SqlType":"INTEGER","Mapping":"$.v"}]}}]`
+
+const code = `CREATE STREAM \"OUT\" (v INTEGER); CREATE PUMP p AS INSERT INTO \"OUT\" SELECT STREAM \"v\" FROM \"SOURCE_SQL_STREAM_001\";`
+
+func TestBadRequestsGetTheServicesErrorsAndChangeNothing(t *testing.T) {
+	url := server(t)
+	if status, out := call(t, url, "Firehose_20150804.CreateDeliveryStream", `{"DeliveryStreamName":"in"}`); status != 200 {
+		t.Fatalf("create stream: %v", out)
+	}
+	if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`",`+input+`}`); status != 200 {
+		t.Fatalf("create: %v", out)
+	}
+	for _, c := range []struct{ name, op, body, kind string }{
+		{"unknown application", "DescribeApplication", `{"ApplicationName":"nope"}`, "ResourceNotFoundException"},
+		{"bad SQL", "CreateApplication", `{"ApplicationName":"b","ApplicationCode":"CREATE STREAM x (a WIDGET);",` + input + `}`, "CodeValidationException"},
+		{"output to a missing stream", "CreateApplication", `{"ApplicationName":"c","ApplicationCode":"` + code + `",` + input + `,"Outputs":[{"Name":"NOWHERE","DestinationSchema":{"RecordFormatType":"JSON"}}]}`, "InvalidArgumentException"},
+		{"stop while ready", "StopApplication", `{"ApplicationName":"a"}`, "ResourceInUseException"},
+		{"wrong version", "UpdateApplication", `{"ApplicationName":"a","CurrentApplicationVersionId":9,"ApplicationUpdate":{"ApplicationCodeUpdate":"` + code + `"}}`, "ConcurrentModificationException"},
+		{"same name", "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"` + code + `",` + input + `}`, "ResourceInUseException"},
+		{"malformed", "CreateApplication", `{`, "SerializationException"},
+	} {
+		status, out := call(t, url, c.op, c.body)
+		if status != 400 || out["__type"] != c.kind {
+			t.Errorf("%s: %d %v, want %s", c.name, status, out, c.kind)
+		}
+	}
+	if _, out := call(t, url, "StartApplication", `{"ApplicationName":"a","InputConfigurations":[{"Id":"1.1","InputStartingPositionConfiguration":{"InputStartingPosition":"NOW"}}]}`); out["__type"] != nil {
+		t.Fatalf("start: %v", out)
+	}
+	if status, out := call(t, url, "StartApplication", `{"ApplicationName":"a"}`); status != 400 || out["__type"] != "ResourceInUseException" {
+		t.Errorf("start while running: %d %v", status, out)
+	}
+	_, list := call(t, url, "ListApplications", `{}`)
+	apps := list["ApplicationSummaries"].([]any)
+	if len(apps) != 1 || apps[0].(map[string]any)["ApplicationStatus"] != "RUNNING" {
+		t.Fatalf("applications: %v", apps)
+	}
+	_, desc := call(t, url, "DescribeApplication", `{"ApplicationName":"a"}`)
+	if v := desc["ApplicationDetail"].(map[string]any)["ApplicationVersionId"]; v != float64(1) {
+		t.Fatalf("refused calls changed the version to %v", v)
+	}
+}
