@@ -48,6 +48,10 @@ type Application struct {
 	Updated     time.Time
 	Inputs      []Input
 	Outputs     []Output
+	// Origin ties application time to the wall clock since the last start:
+	// ROWTIME = App + (arrival - Wall) * time scale, in ms. Kept across
+	// restarts, so a resumed application gives the rows it would have.
+	Origin struct{ Wall, App int64 }
 }
 
 // Input is the application's streaming source.
@@ -340,6 +344,12 @@ func (m *Manager) Start(ctx context.Context, name, position string) error {
 	}
 	a.Status = Running
 	a.Inputs[0].StartingPosition = position
+	now := time.Now().UnixMilli()
+	appNow := now
+	if a.Origin.Wall != 0 { // application time never goes back across starts
+		appNow = max(now, a.Origin.App+int64(float64(now-a.Origin.Wall)*m.opts.TimeScale))
+	}
+	a.Origin.Wall, a.Origin.App = now, appNow
 	if err := m.save(ctx, a); err != nil {
 		return err
 	}

@@ -129,15 +129,19 @@ func (m *Manager) launchLocked(a Application, position string) error {
 	return nil
 }
 
-// loop reads new records, feeds them with ROWTIME from the application's
-// clock, moves the clock, and checkpoints, until its context ends.
+// settle is how long after a record's arrival the clock waits before
+// moving past it: a request is stored a little after its arrival time, and
+// its records must still find their windows open.
+const settle = 500 * time.Millisecond
+
+// loop reads new records, feeds them with ROWTIME from their arrival on
+// the application's clock, moves the clock, and checkpoints, until its
+// context ends. ROWTIME follows the stored arrival (not the moment of
+// reading), so a resumed application gives the rows it would have given.
 func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *engine.App, feeder *runner.Feeder, pos positions) {
 	in := a.Inputs[0]
-	wallStart := time.Now()
-	appStart := max(wallStart.UnixMilli(), eng.Clock())
-	clock := func() int64 {
-		t := appStart + int64(float64(time.Since(wallStart).Milliseconds())*m.opts.TimeScale)
-		return max(t, eng.Clock())
+	toApp := func(wall int64) int64 {
+		return a.Origin.App + int64(float64(wall-a.Origin.Wall)*m.opts.TimeScale)
 	}
 	save := func() {
 		snap, err := eng.Snapshot()
@@ -174,7 +178,8 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 					break
 				}
 				for _, r := range recs {
-					if err := feeder.FeedAt(r.Data, clock(), r.Arrival.UnixMilli()); err != nil {
+					rowtime := max(toApp(r.Arrival.UnixMilli()), eng.Clock())
+					if err := feeder.FeedAt(r.Data, rowtime, r.Arrival.UnixMilli()); err != nil {
 						slog.Error("feed", "application", a.Name, "err", err)
 					}
 				}
@@ -184,7 +189,7 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 				}
 			}
 		}
-		eng.Advance(clock())
+		eng.Advance(toApp(time.Now().Add(-settle).UnixMilli()))
 		if time.Since(lastCheckpoint) >= m.opts.Checkpoint {
 			save()
 			lastCheckpoint = time.Now()
