@@ -392,6 +392,18 @@ func (m *Manager) launch(a Application, position string) error {
 	return m.launchLocked(a, position)
 }
 
+// RecordsRead says how many input records a running application has read
+// (and fed to its engine) since it started.
+func (m *Manager) RecordsRead(name string) (int64, error) {
+	m.mu.Lock()
+	rt := m.running[name]
+	m.mu.Unlock()
+	if rt == nil {
+		return 0, fmt.Errorf("%w: application %s is not running", ErrInUse, name)
+	}
+	return rt.read.Load(), nil
+}
+
 // Tap returns the recent rows of an application's stream and a channel of
 // new ones (closed when the application stops or cancel is called).
 func (m *Manager) Tap(name, stream string) (recent [][]byte, rows <-chan []byte, cancel func(), err error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riffle-sql/riffle/record"
@@ -22,16 +23,18 @@ import (
 type runtime struct {
 	cancel context.CancelFunc
 	done   chan struct{}
-	save   bool // checkpoint when stopping
+	save   bool         // checkpoint when stopping
+	read   atomic.Int64 // input records read since the start
 	mu     sync.Mutex
 	taps   map[string]*ring
 }
 
-// ring keeps a stream's recent rows and its followers.
+// ring keeps a stream's recent rows (up to limit, growing as rows come, so
+// an idle application holds little) and its followers.
 type ring struct {
 	rows      [][]byte
-	next      int
-	full      bool
+	limit     int
+	next      int // where the next row goes once the ring is full
 	followers map[chan []byte]bool
 }
 
@@ -114,7 +117,7 @@ func (m *Manager) launchLocked(a Application, position string) error {
 		if ok {
 			cols = st.Columns
 		}
-		r := &ring{rows: make([][]byte, m.opts.RowsPerStream), followers: map[chan []byte]bool{}}
+		r := &ring{limit: m.opts.RowsPerStream, followers: map[chan []byte]bool{}}
 		rt.taps[name] = r
 		if err := eng.Subscribe(name, func(row engine.Row) { rt.publish(r, rowJSON(cols, row)) }); err != nil {
 			cancel()
@@ -184,6 +187,7 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 					}
 				}
 				pos[shard] = next
+				rt.read.Add(int64(len(recs)))
 				if len(recs) < 1000 {
 					break
 				}
@@ -220,9 +224,12 @@ func rowJSON(cols []plan.Column, r engine.Row) []byte {
 func (rt *runtime) publish(r *ring, row []byte) {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	r.rows[r.next] = row
-	r.next = (r.next + 1) % len(r.rows)
-	r.full = r.full || r.next == 0
+	if len(r.rows) < r.limit {
+		r.rows = append(r.rows, row)
+	} else {
+		r.rows[r.next] = row
+		r.next = (r.next + 1) % r.limit
+	}
 	for ch := range r.followers {
 		select {
 		case ch <- row:
@@ -238,11 +245,7 @@ func (rt *runtime) tap(stream string) ([][]byte, <-chan []byte, func(), error) {
 	if r == nil {
 		return nil, nil, nil, fmt.Errorf("%w: no stream %s", ErrInvalid, stream)
 	}
-	var recent [][]byte
-	if r.full {
-		recent = append(recent, r.rows[r.next:]...)
-	}
-	recent = append(recent, r.rows[:r.next]...)
+	recent := append(append([][]byte(nil), r.rows[r.next:]...), r.rows[:r.next]...)
 	ch := make(chan []byte, 256)
 	r.followers[ch] = true
 	cancel := func() {
