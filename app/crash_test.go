@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"sort"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/runner"
-	"github.com/riffle-sql/riffle/streamlog"
 )
 
 // collector follows a stream's tap and keeps the distinct rows seen.
@@ -112,20 +110,8 @@ func TestCrashAndResumeGiveTheRowsOfAnUninterruptedRun(t *testing.T) {
 	}
 	expected := func(stream string) []string {
 		var replay bytes.Buffer
-		from := streamlog.Seq{}
-		for {
-			recs, next, err := l.Read(ctx, "clicks", 0, from, 1000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(recs) == 0 {
-				break
-			}
-			for _, r := range recs {
-				at := def.Origin.App + int64(float64(r.Arrival.UnixMilli()-def.Origin.Wall)*opts.TimeScale)
-				fmt.Fprintf(&replay, `{"arrival":%q,"data":%s}`+"\n", time.UnixMilli(at).UTC().Format(time.RFC3339Nano), r.Data)
-			}
-			from = next
+		if err := WriteReplay(ctx, l, def, opts.TimeScale, &replay); err != nil {
+			t.Fatal(err)
 		}
 		var out bytes.Buffer
 		if err := runner.Run(runner.Options{SQL: string(sql), Application: "lab", Schema: &labSchema, Streams: []string{stream}}, &replay, &out); err != nil {
