@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -15,7 +16,8 @@ import (
 // TestTheLabWithTheAWSCLI drives the lab's steps with the real AWS CLI:
 // a delivery stream, the discovery payload, schema discovery, the
 // application (created, started), live traffic, its CTR rows read with
-// riffle tail, then stop and delete. Application time runs 20 times faster.
+// riffle tail, the burst's anomaly in DESTINATION_SQL_STREAM, then stop and
+// delete. Application time runs 20 times faster.
 func TestTheLabWithTheAWSCLI(t *testing.T) {
 	srv := startServer(t, t.TempDir(), "--time-scale", "20", "--checkpoint", "200ms")
 	aws := newAWSCLI(t, srv.url)
@@ -59,45 +61,67 @@ func TestTheLabWithTheAWSCLI(t *testing.T) {
 		t.Fatalf("after start: %v", desc["ApplicationStatus"])
 	}
 
-	// Traffic: an impression and a click each application second (50 ms).
+	// The lab's traffic: an impression and a click each application second
+	// (50 ms); during a burst, three more clicks each second for 20 seconds.
 	stop := make(chan struct{})
 	defer close(stop)
+	var burst atomic.Int32 // application seconds of burst left
 	go func() {
 		for {
 			select {
 			case <-stop:
 				return
-			case <-time.After(50 * time.Millisecond):
+			case <-time.After(50 * time.Millisecond): // pacing the sender
 			}
-			var recs []string
-			for _, action := range []string{"Impression", "Click"} {
+			actions := []string{"Impression", "Click"}
+			if burst.Load() > 0 {
+				actions = append(actions, "Click", "Click", "Click")
+				burst.Add(-1)
+			}
+			var recs []any
+			for _, action := range actions {
 				payload := fmt.Sprintf(`{"browseraction":%q, "site": "yourwebsiteurl.domain.com"}`+"\n", action)
-				recs = append(recs, `{"Data":"`+base64.StdEncoding.EncodeToString([]byte(payload))+`"}`)
+				recs = append(recs, raw(`{"Data":"`+base64.StdEncoding.EncodeToString([]byte(payload))+`"}`))
 			}
-			call(srv.url, "Firehose_20150804.PutRecordBatch", map[string]any{"DeliveryStreamName": "lab", "Records": []any{raw(recs[0]), raw(recs[1])}})
+			call(srv.url, "Firehose_20150804.PutRecordBatch", map[string]any{"DeliveryStreamName": "lab", "Records": recs})
 		}
 	}()
-	// CTR rows come out as windows close: wait for three, 100 each.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		out, _, err := runRiffle(t, "tail", "lab", "CTRSTREAM", "--server", srv.url, "--follow=false")
-		if err != nil {
+	// tail returns a stream's rows once there are at least n of them.
+	tail := func(stream string, n int) []string {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			out, _, err := runRiffle(t, "tail", "lab", stream, "--server", srv.url, "--follow=false")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lines := strings.Fields(out); len(lines) >= n {
+				return lines
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s rows so far: %q", stream, out)
+			}
+			time.Sleep(100 * time.Millisecond) // polling a condition, bounded by the deadline
+		}
+	}
+	// The forest scores 0 for its first 12 rows (subSampleSize): let it warm up.
+	for _, l := range tail("CTRSTREAM", 14)[1:] { // the first window may have started mid-way
+		if !strings.Contains(l, `"CTR":100}`) {
+			t.Fatalf("steady CTR row %s, want 100", l)
+		}
+	}
+	burst.Store(20)
+	anomalies := tail("DESTINATION_SQL_STREAM", 1)
+	for _, l := range anomalies {
+		var row struct{ CTRPERCENT, ANOMALY_SCORE float64 }
+		if err := json.Unmarshal([]byte(l), &row); err != nil {
 			t.Fatal(err)
 		}
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if len(lines) >= 3 && lines[0] != "" {
-			for _, l := range lines[1:] { // the first window may have started mid-way
-				if !strings.Contains(l, `"CTR":100}`) {
-					t.Fatalf("CTR row %s, want 100", l)
-				}
-			}
-			break
+		if row.CTRPERCENT < 200 || row.ANOMALY_SCORE <= 2 {
+			t.Fatalf("anomaly %s: want the burst's CTR (about 400) scoring above 2", l)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("CTR rows so far: %q", out)
-		}
-		time.Sleep(100 * time.Millisecond) // polling a condition, bounded by the deadline
 	}
+	t.Logf("anomalies: %v", anomalies)
 	aws.run("kinesisanalytics", "stop-application", "--application-name", "lab")
 	desc = aws.run("kinesisanalytics", "describe-application", "--application-name", "lab")["ApplicationDetail"].(map[string]any)
 	aws.run("kinesisanalytics", "delete-application", "--application-name", "lab", "--create-timestamp", strconv.FormatFloat(desc["CreateTimestamp"].(float64), 'f', -1, 64))
