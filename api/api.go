@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -45,14 +46,20 @@ func New(m *app.Manager, l *streamlog.Log, region, account string) *API {
 // Operations are the handlers to register on the ingestion server.
 func (a *API) Operations() map[string]ingest.Operation {
 	return map[string]ingest.Operation{
-		"CreateApplication":   a.create,
-		"DescribeApplication": a.describe,
-		"ListApplications":    a.list,
-		"UpdateApplication":   a.update,
-		"DeleteApplication":   a.delete,
-		"StartApplication":    a.start,
-		"StopApplication":     a.stop,
-		"DiscoverInputSchema": a.discover,
+		"CreateApplication":       a.create,
+		"DescribeApplication":     a.describe,
+		"ListApplications":        a.list,
+		"UpdateApplication":       a.update,
+		"DeleteApplication":       a.delete,
+		"StartApplication":        a.start,
+		"StopApplication":         a.stop,
+		"DiscoverInputSchema":     a.discover,
+		"AddApplicationInput":     a.addInput,
+		"AddApplicationOutput":    a.addOutput,
+		"DeleteApplicationOutput": a.deleteOutput,
+		"TagResource":             a.tag,
+		"UntagResource":           a.untag,
+		"ListTagsForResource":     a.listTags,
 	}
 }
 
@@ -68,6 +75,8 @@ func fail(err error) error {
 		return ingest.Errorf(http.StatusBadRequest, "ResourceInUseException", "%v", err)
 	case errors.Is(err, app.ErrVersion):
 		return ingest.Errorf(http.StatusBadRequest, "ConcurrentModificationException", "%v", err)
+	case errors.Is(err, app.ErrTooManyTags):
+		return ingest.Errorf(http.StatusBadRequest, "TooManyTagsException", "%v", err)
 	case errors.Is(err, app.ErrInvalid):
 		return ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "%v", err)
 	}
@@ -121,38 +130,27 @@ func (a *API) create(ctx context.Context, body []byte) (any, error) {
 		ApplicationCode        string
 		Inputs                 []inputShape
 		Outputs                []json.RawMessage
+		Tags                   []tagShape
 	}
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
 	def := app.Application{Name: req.ApplicationName, Description: req.ApplicationDescription, Code: req.ApplicationCode}
 	for _, in := range req.Inputs {
-		var src *streamInput
-		switch {
-		case in.KinesisFirehoseInput != nil:
-			src = in.KinesisFirehoseInput
-		case in.KinesisStreamsInput != nil:
-			src = in.KinesisStreamsInput
-		default:
-			return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "an input needs KinesisFirehoseInput or KinesisStreamsInput")
-		}
-		name, kind, err := source(src.ResourceARN)
+		input, err := toInput(in)
 		if err != nil {
 			return nil, err
 		}
-		if in.InputSchema == nil {
-			return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "an input needs InputSchema")
-		}
-		parallelism := 1
-		if in.InputParallelism != nil {
-			parallelism = in.InputParallelism.Count
-		}
-		def.Inputs = append(def.Inputs, app.Input{NamePrefix: in.NamePrefix, Source: name, Kind: kind, Schema: *in.InputSchema, Parallelism: parallelism})
+		def.Inputs = append(def.Inputs, input)
 	}
 	for _, out := range req.Outputs {
-		var o struct{ Name string }
-		json.Unmarshal(out, &o)
-		def.Outputs = append(def.Outputs, app.Output{Name: o.Name, Destination: out})
+		def.Outputs = append(def.Outputs, toOutput(out))
+	}
+	if len(req.Tags) > 0 {
+		def.Tags = map[string]string{}
+		for _, tag := range req.Tags {
+			def.Tags[tag.Key] = tag.Value
+		}
 	}
 	created, err := a.apps.Create(ctx, def)
 	if err != nil {
@@ -378,4 +376,148 @@ func (a *API) discover(ctx context.Context, body []byte) (any, error) {
 		}
 	}
 	return map[string]any{"InputSchema": schema, "RawInputRecords": raw, "ParsedInputRecords": parsed}, nil
+}
+
+// toInput reads an input of CreateApplication or AddApplicationInput.
+func toInput(in inputShape) (app.Input, error) {
+	var src *streamInput
+	switch {
+	case in.KinesisFirehoseInput != nil:
+		src = in.KinesisFirehoseInput
+	case in.KinesisStreamsInput != nil:
+		src = in.KinesisStreamsInput
+	default:
+		return app.Input{}, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "an input needs KinesisFirehoseInput or KinesisStreamsInput")
+	}
+	name, kind, err := source(src.ResourceARN)
+	if err != nil {
+		return app.Input{}, err
+	}
+	if in.InputSchema == nil {
+		return app.Input{}, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "an input needs InputSchema")
+	}
+	parallelism := 1
+	if in.InputParallelism != nil {
+		parallelism = in.InputParallelism.Count
+	}
+	return app.Input{NamePrefix: in.NamePrefix, Source: name, Kind: kind, Schema: *in.InputSchema, Parallelism: parallelism}, nil
+}
+
+// toOutput keeps an output as the service took it, for the destinations.
+func toOutput(out json.RawMessage) app.Output {
+	var o struct{ Name string }
+	json.Unmarshal(out, &o)
+	return app.Output{Name: o.Name, Destination: out}
+}
+
+func (a *API) addInput(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		ApplicationName             string
+		CurrentApplicationVersionId int64
+		Input                       inputShape
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	in, err := toInput(req.Input)
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, fail(a.apps.AddInput(ctx, req.ApplicationName, req.CurrentApplicationVersionId, in))
+}
+
+func (a *API) addOutput(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		ApplicationName             string
+		CurrentApplicationVersionId int64
+		Output                      json.RawMessage
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if len(req.Output) == 0 {
+		return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "Output is required")
+	}
+	return struct{}{}, fail(a.apps.AddOutput(ctx, req.ApplicationName, req.CurrentApplicationVersionId, toOutput(req.Output)))
+}
+
+func (a *API) deleteOutput(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		ApplicationName             string
+		CurrentApplicationVersionId int64
+		OutputId                    string
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	return struct{}{}, fail(a.apps.DeleteOutput(ctx, req.ApplicationName, req.CurrentApplicationVersionId, req.OutputId))
+}
+
+type tagShape struct{ Key, Value string }
+
+// appOf reads an application ARN of this server.
+func (a *API) appOf(arn string) (string, error) {
+	name, ok := strings.CutPrefix(arn, a.arn(""))
+	if !ok || name == "" {
+		return "", ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "ResourceARN %q is not an application of %s in %s", arn, a.account, a.region)
+	}
+	return name, nil
+}
+
+func (a *API) tag(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		ResourceARN string
+		Tags        []tagShape
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	name, err := a.appOf(req.ResourceARN)
+	if err != nil {
+		return nil, err
+	}
+	tags := map[string]string{}
+	for _, t := range req.Tags {
+		if t.Key == "" || len(t.Key) > 128 || len(t.Value) > 256 {
+			return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "a tag key has 1 to 128 characters and its value at most 256")
+		}
+		tags[t.Key] = t.Value
+	}
+	return struct{}{}, fail(a.apps.Tag(ctx, name, tags))
+}
+
+func (a *API) untag(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		ResourceARN string
+		TagKeys     []string
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	name, err := a.appOf(req.ResourceARN)
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, fail(a.apps.Untag(ctx, name, req.TagKeys))
+}
+
+func (a *API) listTags(ctx context.Context, body []byte) (any, error) {
+	var req struct{ ResourceARN string }
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	name, err := a.appOf(req.ResourceARN)
+	if err != nil {
+		return nil, err
+	}
+	def, err := a.apps.Get(ctx, name)
+	if err != nil {
+		return nil, fail(err)
+	}
+	tags := []tagShape{}
+	for k, v := range def.Tags {
+		tags = append(tags, tagShape{k, v})
+	}
+	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
+	return map[string]any{"Tags": tags}, nil
 }

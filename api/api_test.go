@@ -97,3 +97,64 @@ func TestBadRequestsGetTheServicesErrorsAndChangeNothing(t *testing.T) {
 		t.Fatalf("refused calls changed the version to %v", v)
 	}
 }
+
+// TestOutputsInputsAndTags: outputs are added and deleted by version and
+// id, an application created without input gets one, and tags are set,
+// listed and removed without changing the version.
+func TestOutputsInputsAndTags(t *testing.T) {
+	url := server(t)
+	call(t, url, "Firehose_20150804.CreateDeliveryStream", `{"DeliveryStreamName":"in"}`)
+	ok := func(op, body string) map[string]any {
+		t.Helper()
+		status, out := call(t, url, op, body)
+		if status != 200 {
+			t.Fatalf("%s: %d %v", op, status, out)
+		}
+		return out
+	}
+	refused := func(op, body, kind string) {
+		t.Helper()
+		if status, out := call(t, url, op, body); status != 400 || out["__type"] != kind {
+			t.Fatalf("%s: %d %v, want %s", op, status, out, kind)
+		}
+	}
+	detail := func() map[string]any {
+		return ok("DescribeApplication", `{"ApplicationName":"a"}`)["ApplicationDetail"].(map[string]any)
+	}
+	ok("CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`","Tags":[{"Key":"team","Value":"web"}]}`)
+	in := strings.TrimSuffix(strings.TrimPrefix(input, `"Inputs":[`), `]`)
+	refused("AddApplicationInput", `{"ApplicationName":"a","CurrentApplicationVersionId":2,"Input":`+in+`}`, "ConcurrentModificationException")
+	ok("AddApplicationInput", `{"ApplicationName":"a","CurrentApplicationVersionId":1,"Input":`+in+`}`)
+	refused("AddApplicationInput", `{"ApplicationName":"a","CurrentApplicationVersionId":2,"Input":`+in+`}`, "InvalidArgumentException")
+	if d := detail(); d["ApplicationVersionId"] != float64(2) || len(d["InputDescriptions"].([]any)) != 1 {
+		t.Fatalf("after AddApplicationInput: %v", d)
+	}
+	refused("AddApplicationOutput", `{"ApplicationName":"a","CurrentApplicationVersionId":2,"Output":{"Name":"NOWHERE","LambdaOutput":{"ResourceARN":"arn:aws:lambda:us-east-1:000000000000:function:f"},"DestinationSchema":{"RecordFormatType":"JSON"}}}`, "InvalidArgumentException")
+	ok("AddApplicationOutput", `{"ApplicationName":"a","CurrentApplicationVersionId":2,"Output":{"Name":"OUT","LambdaOutput":{"ResourceARN":"arn:aws:lambda:us-east-1:000000000000:function:f"},"DestinationSchema":{"RecordFormatType":"JSON"}}}`)
+	outs := detail()["OutputDescriptions"].([]any)
+	if len(outs) != 1 || outs[0].(map[string]any)["Name"] != "OUT" || outs[0].(map[string]any)["OutputId"] != "3.1" {
+		t.Fatalf("outputs: %v", outs)
+	}
+	refused("DeleteApplicationOutput", `{"ApplicationName":"a","CurrentApplicationVersionId":3,"OutputId":"9.9"}`, "ResourceNotFoundException")
+	ok("DeleteApplicationOutput", `{"ApplicationName":"a","CurrentApplicationVersionId":3,"OutputId":"3.1"}`)
+	if d := detail(); d["ApplicationVersionId"] != float64(4) || len(d["OutputDescriptions"].([]any)) != 0 {
+		t.Fatalf("after DeleteApplicationOutput: %v", d)
+	}
+
+	arn := `"arn:aws:kinesisanalytics:us-east-1:000000000000:application/a"`
+	ok("TagResource", `{"ResourceARN":`+arn+`,"Tags":[{"Key":"env","Value":"lab"}]}`)
+	ok("UntagResource", `{"ResourceARN":`+arn+`,"TagKeys":["team"]}`)
+	tags, _ := json.Marshal(ok("ListTagsForResource", `{"ResourceARN":`+arn+`}`)["Tags"])
+	if string(tags) != `[{"Key":"env","Value":"lab"}]` {
+		t.Fatalf("tags: %s", tags)
+	}
+	var many []string
+	for i := range 50 {
+		many = append(many, `{"Key":"k`+strings.Repeat("x", i)+`","Value":""}`)
+	}
+	refused("TagResource", `{"ResourceARN":`+arn+`,"Tags":[`+strings.Join(many, ",")+`]}`, "TooManyTagsException")
+	refused("ListTagsForResource", `{"ResourceARN":"arn:aws:kinesisanalytics:us-east-1:000000000000:application/nope"}`, "ResourceNotFoundException")
+	if v := detail()["ApplicationVersionId"]; v != float64(4) {
+		t.Fatalf("tags changed the version to %v", v)
+	}
+}

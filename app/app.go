@@ -48,6 +48,7 @@ type Application struct {
 	Updated     time.Time
 	Inputs      []Input
 	Outputs     []Output
+	Tags        map[string]string
 	// Origin ties application time to the wall clock since the last start:
 	// ROWTIME = App + (arrival - Wall) * time scale, in ms. Kept across
 	// restarts, so a resumed application gives the rows it would have.
@@ -82,6 +83,8 @@ var (
 	ErrInUse    = errors.New("application is in use")
 	ErrVersion  = errors.New("application version mismatch")
 	ErrInvalid  = errors.New("invalid argument")
+	// ErrTooManyTags is the service's TooManyTagsException.
+	ErrTooManyTags = errors.New("too many tags")
 )
 
 // Options tune the service.
@@ -254,7 +257,40 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 	if len(a.Outputs) > 3 {
 		return fmt.Errorf("%w: an application has at most three outputs", ErrInvalid)
 	}
+	if len(a.Tags) > maxTags {
+		return fmt.Errorf("%w: an application has at most %d tags", ErrTooManyTags, maxTags)
+	}
 	return nil
+}
+
+// Update changes an application's stored configuration at the given
+// version: change edits it, the result is checked, the version goes up.
+// Outputs and tags take effect without a restart (the destinations read
+// them); use UpdateCode for the SQL.
+func (m *Manager) Update(ctx context.Context, name string, version int64, change func(*Application) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, err := m.updateLocked(ctx, name, version, change)
+	return err
+}
+
+func (m *Manager) updateLocked(ctx context.Context, name string, version int64, change func(*Application) error) (Application, error) {
+	a, err := m.load(ctx, name)
+	if err != nil {
+		return a, err
+	}
+	if a.Version != version {
+		return a, fmt.Errorf("%w: version %d is not the current %d", ErrVersion, version, a.Version)
+	}
+	if err := change(&a); err != nil {
+		return a, err
+	}
+	if err := m.check(ctx, a); err != nil {
+		return a, err
+	}
+	a.Version++
+	a.Updated = time.Now().UTC().Truncate(time.Millisecond)
+	return a, m.save(ctx, a)
 }
 
 // UpdateCode replaces an application's SQL; a running application
@@ -263,20 +299,11 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 func (m *Manager) UpdateCode(ctx context.Context, name string, version int64, code string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	a, err := m.load(ctx, name)
+	a, err := m.updateLocked(ctx, name, version, func(a *Application) error {
+		a.Code = code
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	if a.Version != version {
-		return fmt.Errorf("%w: version %d is not the current %d", ErrVersion, version, a.Version)
-	}
-	a.Code = code
-	if err := m.check(ctx, a); err != nil {
-		return err
-	}
-	a.Version++
-	a.Updated = time.Now().UTC().Truncate(time.Millisecond)
-	if err := m.save(ctx, a); err != nil {
 		return err
 	}
 	if rt := m.running[name]; rt != nil {
@@ -286,14 +313,100 @@ func (m *Manager) UpdateCode(ctx context.Context, name string, version int64, co
 	// Keep the input position, not the old code's state.
 	if c, ok, err := m.loadCheckpoint(name); err == nil && ok {
 		c.Engine = nil
-		if data, err := json.Marshal(c); err == nil {
-			m.ckpts.Put(ctx, name, data)
+		data, err := json.Marshal(c)
+		if err == nil {
+			err = m.ckpts.Put(ctx, name, data)
+		}
+		if err != nil {
+			return fmt.Errorf("checkpoint of %s: %w", name, err)
 		}
 	}
 	if a.Status == Running {
 		return m.launchLocked(a, LastStoppedPoint)
 	}
 	return nil
+}
+
+// AddOutput adds a destination at the given version.
+func (m *Manager) AddOutput(ctx context.Context, name string, version int64, out Output) error {
+	return m.Update(ctx, name, version, func(a *Application) error {
+		for _, o := range a.Outputs {
+			if o.Name == out.Name {
+				return fmt.Errorf("%w: stream %s already has an output", ErrInvalid, out.Name)
+			}
+		}
+		out.ID = nextID(a.Version, len(a.Outputs))
+		a.Outputs = append(a.Outputs, out)
+		return nil
+	})
+}
+
+// DeleteOutput removes a destination by its id.
+func (m *Manager) DeleteOutput(ctx context.Context, name string, version int64, id string) error {
+	return m.Update(ctx, name, version, func(a *Application) error {
+		for i, o := range a.Outputs {
+			if o.ID == id {
+				a.Outputs = append(a.Outputs[:i], a.Outputs[i+1:]...)
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: application %s has no output %s", ErrNotFound, a.Name, id)
+	})
+}
+
+// AddInput gives an application without one its streaming input.
+func (m *Manager) AddInput(ctx context.Context, name string, version int64, in Input) error {
+	return m.Update(ctx, name, version, func(a *Application) error {
+		if len(a.Inputs) > 0 {
+			return fmt.Errorf("%w: application %s already has an input", ErrInvalid, a.Name)
+		}
+		in.ID = nextID(a.Version, 0)
+		a.Inputs = append(a.Inputs, in)
+		return nil
+	})
+}
+
+// nextID numbers a new input or output the way the service does: the
+// version it was added at, then its position.
+func nextID(version int64, count int) string {
+	return fmt.Sprintf("%d.%d", version+1, count+1)
+}
+
+// maxTags is the service's limit of tags per application.
+const maxTags = 50
+
+// Tag sets tags (without changing the version, as the service does).
+func (m *Manager) Tag(ctx context.Context, name string, tags map[string]string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, err := m.load(ctx, name)
+	if err != nil {
+		return err
+	}
+	if a.Tags == nil {
+		a.Tags = map[string]string{}
+	}
+	for k, v := range tags {
+		a.Tags[k] = v
+	}
+	if len(a.Tags) > maxTags {
+		return fmt.Errorf("%w: an application has at most %d tags", ErrTooManyTags, maxTags)
+	}
+	return m.save(ctx, a)
+}
+
+// Untag removes tags by key.
+func (m *Manager) Untag(ctx context.Context, name string, keys []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, err := m.load(ctx, name)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		delete(a.Tags, k)
+	}
+	return m.save(ctx, a)
 }
 
 // Delete removes a stopped application; createTimestamp must match.
