@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -138,4 +139,70 @@ func (r raw) MarshalJSON() ([]byte, error) { return []byte(r), nil }
 func jsonText(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// TestAppsCommands manages an application with riffle apps: create (the
+// schema discovered from the stream), list, start, a refused update with
+// the SQL error's position, describe, stop and delete.
+func TestAppsCommands(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	if _, err := call(srv.url, "Firehose_20150804.CreateDeliveryStream", map[string]any{"DeliveryStreamName": "lab"}); err != nil {
+		t.Fatal(err)
+	}
+	payload := base64.StdEncoding.EncodeToString([]byte(`{"browseraction":"DiscoveryKinesisTest", "site": "yourwebsiteurl.domain.com"}` + "\n"))
+	if _, err := call(srv.url, "Firehose_20150804.PutRecord", map[string]any{"DeliveryStreamName": "lab", "Record": map[string]string{"Data": payload}}); err != nil {
+		t.Fatal(err)
+	}
+	apps := func(args ...string) (string, error) {
+		t.Helper()
+		out, _, err := runRiffle(t, append(append([]string{"apps"}, args...), "--server", srv.url)...)
+		return out, err
+	}
+	must := func(args ...string) string {
+		t.Helper()
+		out, err := apps(args...)
+		if err != nil {
+			t.Fatalf("riffle apps %v: %v", args, err)
+		}
+		return out
+	}
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "app.sql"), filepath.Join(dir, "bad.sql")
+	os.WriteFile(good, []byte(`CREATE STREAM "DESTINATION_SQL_STREAM" (action VARCHAR(32));
+CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseraction" FROM "SOURCE_SQL_STREAM_001";`), 0o644)
+	os.WriteFile(bad, []byte("CREATE STREAM s (a INTEGER);\nCREATE PUMP p AS INSERT INTO s SELECT STREAM nope FROM \"SOURCE_SQL_STREAM_001\";"), 0o644)
+
+	if out := must("create", "lab", "--code", good, "--firehose", "lab"); !strings.Contains(out, "application/lab READY") {
+		t.Fatalf("create: %q", out)
+	}
+	must("start", "lab")
+	if out := must("list"); !regexp.MustCompile(`(?m)^lab\s+RUNNING\s+arn:aws:kinesisanalytics:`).MatchString(out) {
+		t.Fatalf("list: %q", out)
+	}
+	if _, err := apps("update", "lab", "--code", bad); err == nil || !strings.Contains(err.Error(), "CodeValidationException") || !strings.Contains(err.Error(), "2:") {
+		t.Fatalf("update with bad SQL: %v", err)
+	}
+	var desc struct{ ApplicationDetail map[string]any }
+	if err := json.Unmarshal([]byte(must("describe", "lab")), &desc); err != nil {
+		t.Fatal(err)
+	}
+	d := desc.ApplicationDetail
+	if d["ApplicationVersionId"] != float64(1) || d["ApplicationStatus"] != "RUNNING" {
+		t.Fatalf("describe after a refused update: %v", d)
+	}
+	cols := d["InputDescriptions"].([]any)[0].(map[string]any)["InputSchema"].(map[string]any)["RecordColumns"].([]any)
+	if len(cols) != 2 || cols[0].(map[string]any)["Name"] != "browseraction" {
+		t.Fatalf("discovered columns: %v", cols)
+	}
+	if _, err := apps("start", "lab"); err == nil || !strings.Contains(err.Error(), "ResourceInUseException") {
+		t.Fatalf("start while running: %v", err)
+	}
+	must("stop", "lab")
+	must("delete", "lab")
+	if out := must("list"); strings.Contains(out, "lab") {
+		t.Fatalf("list after delete: %q", out)
+	}
+	if _, err := apps("describe", "lab"); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		t.Fatalf("describe after delete: %v", err)
+	}
 }
