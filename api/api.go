@@ -46,20 +46,22 @@ func New(m *app.Manager, l *streamlog.Log, region, account string) *API {
 // Operations are the handlers to register on the ingestion server.
 func (a *API) Operations() map[string]ingest.Operation {
 	return map[string]ingest.Operation{
-		"CreateApplication":       a.create,
-		"DescribeApplication":     a.describe,
-		"ListApplications":        a.list,
-		"UpdateApplication":       a.update,
-		"DeleteApplication":       a.delete,
-		"StartApplication":        a.start,
-		"StopApplication":         a.stop,
-		"DiscoverInputSchema":     a.discover,
-		"AddApplicationInput":     a.addInput,
-		"AddApplicationOutput":    a.addOutput,
-		"DeleteApplicationOutput": a.deleteOutput,
-		"TagResource":             a.tag,
-		"UntagResource":           a.untag,
-		"ListTagsForResource":     a.listTags,
+		"CreateApplication":                    a.create,
+		"DescribeApplication":                  a.describe,
+		"ListApplications":                     a.list,
+		"UpdateApplication":                    a.update,
+		"DeleteApplication":                    a.delete,
+		"StartApplication":                     a.start,
+		"StopApplication":                      a.stop,
+		"DiscoverInputSchema":                  a.discover,
+		"AddApplicationInput":                  a.addInput,
+		"AddApplicationOutput":                 a.addOutput,
+		"DeleteApplicationOutput":              a.deleteOutput,
+		"AddApplicationReferenceDataSource":    a.addReference,
+		"DeleteApplicationReferenceDataSource": a.deleteReference,
+		"TagResource":                          a.tag,
+		"UntagResource":                        a.untag,
+		"ListTagsForResource":                  a.listTags,
 	}
 }
 
@@ -210,7 +212,7 @@ func (a *API) describe(ctx context.Context, body []byte) (any, error) {
 		"ApplicationCode":                 def.Code,
 		"InputDescriptions":               inputs,
 		"OutputDescriptions":              outputs,
-		"ReferenceDataSourceDescriptions": []any{},
+		"ReferenceDataSourceDescriptions": a.references(def),
 	}}, nil
 }
 
@@ -520,4 +522,59 @@ func (a *API) listTags(ctx context.Context, body []byte) (any, error) {
 	}
 	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
 	return map[string]any{"Tags": tags}, nil
+}
+
+type s3Reference struct {
+	BucketARN        string
+	FileKey          string
+	ReferenceRoleARN string `json:",omitempty"`
+}
+
+func (a *API) references(def app.Application) []any {
+	out := []any{}
+	for _, r := range def.References {
+		schema := r.Schema
+		out = append(out, map[string]any{
+			"ReferenceId": r.ID, "TableName": r.TableName, "ReferenceSchema": &schema,
+			"S3ReferenceDataSourceDescription": s3Reference{BucketARN: "arn:aws:s3:::" + r.Bucket, FileKey: r.Key},
+		})
+	}
+	return out
+}
+
+func (a *API) addReference(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		ApplicationName             string
+		CurrentApplicationVersionId int64
+		ReferenceDataSource         struct {
+			TableName             string
+			S3ReferenceDataSource *s3Reference
+			ReferenceSchema       *record.Schema
+		}
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	src := req.ReferenceDataSource
+	if src.TableName == "" || src.S3ReferenceDataSource == nil || src.ReferenceSchema == nil {
+		return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "a reference data source needs TableName, S3ReferenceDataSource and ReferenceSchema")
+	}
+	bucket, ok := strings.CutPrefix(src.S3ReferenceDataSource.BucketARN, "arn:aws:s3:::")
+	if !ok || bucket == "" {
+		return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "BucketARN %q is not an S3 bucket ARN", src.S3ReferenceDataSource.BucketARN)
+	}
+	ref := app.Reference{TableName: src.TableName, Bucket: bucket, Key: src.S3ReferenceDataSource.FileKey, Schema: *src.ReferenceSchema}
+	return struct{}{}, fail(a.apps.AddReference(ctx, req.ApplicationName, req.CurrentApplicationVersionId, ref))
+}
+
+func (a *API) deleteReference(ctx context.Context, body []byte) (any, error) {
+	var req struct {
+		ApplicationName             string
+		CurrentApplicationVersionId int64
+		ReferenceId                 string
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	return struct{}{}, fail(a.apps.DeleteReference(ctx, req.ApplicationName, req.CurrentApplicationVersionId, req.ReferenceId))
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,13 +18,18 @@ import (
 
 func server(t *testing.T) string {
 	t.Helper()
+	return serverWith(t, app.Options{})
+}
+
+func serverWith(t *testing.T, opts app.Options) string {
+	t.Helper()
 	ctx := context.Background()
 	l, err := streamlog.Open(ctx, streamlog.Config{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	m, err := app.NewManager(ctx, l, app.Options{})
+	m, err := app.NewManager(ctx, l, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,5 +163,40 @@ func TestOutputsInputsAndTags(t *testing.T) {
 	refused("ListTagsForResource", `{"ResourceARN":"arn:aws:kinesisanalytics:us-east-1:000000000000:application/nope"}`, "ResourceNotFoundException")
 	if v := detail()["ApplicationVersionId"]; v != float64(4) {
 		t.Fatalf("tags changed the version to %v", v)
+	}
+}
+
+// TestReferenceDataSourceAPI: an S3 location maps to the buckets
+// directory; the source shows in the description and is deleted by id.
+func TestReferenceDataSourceAPI(t *testing.T) {
+	buckets := t.TempDir()
+	os.MkdirAll(filepath.Join(buckets, "b"), 0o755)
+	os.WriteFile(filepath.Join(buckets, "b", "t.json"), []byte(`{"k":"x","v":1}`+"\n"), 0o644)
+	url := serverWith(t, app.Options{Buckets: buckets})
+	call(t, url, "Firehose_20150804.CreateDeliveryStream", `{"DeliveryStreamName":"in"}`)
+	if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`",`+input+`}`); status != 200 {
+		t.Fatalf("create: %v", out)
+	}
+	src := func(key string) string {
+		return `{"ApplicationName":"a","CurrentApplicationVersionId":1,"ReferenceDataSource":{"TableName":"T","S3ReferenceDataSource":{"BucketARN":"arn:aws:s3:::b","FileKey":"` + key + `","ReferenceRoleARN":"arn:aws:iam::000000000000:role/r"},
+"ReferenceSchema":{"RecordFormat":{"RecordFormatType":"JSON","MappingParameters":{"JSONMappingParameters":{"RecordRowPath":"$"}}},"RecordColumns":[{"Name":"k","SqlType":"VARCHAR(8)","Mapping":"$.k"},{"Name":"v","SqlType":"INTEGER","Mapping":"$.v"}]}}}`
+	}
+	if status, out := call(t, url, "AddApplicationReferenceDataSource", src("missing.json")); status != 400 || out["__type"] != "InvalidArgumentException" {
+		t.Fatalf("missing file: %d %v", status, out)
+	}
+	if status, out := call(t, url, "AddApplicationReferenceDataSource", src("t.json")); status != 200 {
+		t.Fatalf("add: %v", out)
+	}
+	_, desc := call(t, url, "DescribeApplication", `{"ApplicationName":"a"}`)
+	refs := desc["ApplicationDetail"].(map[string]any)["ReferenceDataSourceDescriptions"].([]any)
+	if len(refs) != 1 {
+		t.Fatalf("references: %v", refs)
+	}
+	ref := refs[0].(map[string]any)
+	if ref["TableName"] != "T" || ref["ReferenceId"] != "2.1" || ref["S3ReferenceDataSourceDescription"].(map[string]any)["FileKey"] != "t.json" {
+		t.Fatalf("reference: %v", ref)
+	}
+	if status, out := call(t, url, "DeleteApplicationReferenceDataSource", `{"ApplicationName":"a","CurrentApplicationVersionId":2,"ReferenceId":"2.1"}`); status != 200 {
+		t.Fatalf("delete: %v", out)
 	}
 }

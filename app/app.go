@@ -17,6 +17,7 @@ import (
 
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/runner"
+	"github.com/riffle-sql/riffle/sql/plan"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
@@ -48,6 +49,7 @@ type Application struct {
 	Updated     time.Time
 	Inputs      []Input
 	Outputs     []Output
+	References  []Reference
 	Tags        map[string]string
 	// Origin ties application time to the wall clock since the last start:
 	// ROWTIME = App + (arrival - Wall) * time scale, in ms. Kept across
@@ -72,6 +74,17 @@ type Output struct {
 	ID          string
 	Name        string
 	Destination json.RawMessage
+}
+
+// Reference is a reference data source: a file loaded as a table when the
+// application starts (or the source changes). The service's S3 location
+// maps to a directory of the server: Bucket/Key under Options.Buckets.
+type Reference struct {
+	ID        string
+	TableName string
+	Bucket    string
+	Key       string
+	Schema    record.Schema
 }
 
 // StreamName is the in-application stream the input fills.
@@ -99,6 +112,9 @@ type Options struct {
 	Poll time.Duration
 	// RowsPerStream is how many recent rows each stream's tap keeps.
 	RowsPerStream int
+	// Buckets is the directory that stands for S3: reference data source
+	// BUCKET/KEY is the file Buckets/BUCKET/KEY.
+	Buckets string
 }
 
 func (o Options) withDefaults() Options {
@@ -243,7 +259,15 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 			return fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 		if a.Code != "" {
-			g, err := runner.CompileInput(a.Code, in.StreamName(), in.Schema, a.Name, 0)
+			var tables []*plan.Table
+			for _, ref := range a.References {
+				t, err := runner.TableColumns(ref.TableName, ref.Schema)
+				if err != nil {
+					return fmt.Errorf("%w: %v", ErrInvalid, err)
+				}
+				tables = append(tables, t)
+			}
+			g, err := runner.CompileInput(a.Code, in.StreamName(), in.Schema, a.Name, 0, tables...)
 			if err != nil {
 				return err // positioned SQL errors
 			}
@@ -259,6 +283,9 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 	}
 	if len(a.Tags) > maxTags {
 		return fmt.Errorf("%w: an application has at most %d tags", ErrTooManyTags, maxTags)
+	}
+	if len(a.References) > 1 {
+		return fmt.Errorf("%w: an application has at most one reference data source", ErrInvalid)
 	}
 	return nil
 }
@@ -366,6 +393,50 @@ func (m *Manager) AddInput(ctx context.Context, name string, version int64, in I
 	})
 }
 
+// AddReference adds a reference data source; a running application
+// reloads its tables and goes on from where it stands, state kept.
+func (m *Manager) AddReference(ctx context.Context, name string, version int64, ref Reference) error {
+	return m.changeReferences(ctx, name, version, func(a *Application) error {
+		ref.ID = nextID(a.Version, len(a.References))
+		a.References = append(a.References, ref)
+		return nil
+	})
+}
+
+// DeleteReference removes a reference data source by its id.
+func (m *Manager) DeleteReference(ctx context.Context, name string, version int64, id string) error {
+	return m.changeReferences(ctx, name, version, func(a *Application) error {
+		for i, r := range a.References {
+			if r.ID == id {
+				a.References = append(a.References[:i], a.References[i+1:]...)
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: application %s has no reference data source %s", ErrNotFound, a.Name, id)
+	})
+}
+
+func (m *Manager) changeReferences(ctx context.Context, name string, version int64, change func(*Application) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, err := m.updateLocked(ctx, name, version, func(a *Application) error {
+		if err := change(a); err != nil {
+			return err
+		}
+		_, err := m.loadReferences(*a) // the files must be there and fit their schemas
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if rt := m.running[name]; rt != nil {
+		rt.stop(true)
+		delete(m.running, name)
+		return m.launchLocked(a, LastStoppedPoint)
+	}
+	return nil
+}
+
 // nextID numbers a new input or output the way the service does: the
 // version it was added at, then its position.
 func nextID(version int64, count int) string {
@@ -391,6 +462,9 @@ func (m *Manager) Tag(ctx context.Context, name string, tags map[string]string) 
 	}
 	if len(a.Tags) > maxTags {
 		return fmt.Errorf("%w: an application has at most %d tags", ErrTooManyTags, maxTags)
+	}
+	if len(a.References) > 1 {
+		return fmt.Errorf("%w: an application has at most one reference data source", ErrInvalid)
 	}
 	return m.save(ctx, a)
 }

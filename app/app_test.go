@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,5 +206,89 @@ func TestTapKeepsTheLastRowsInOrder(t *testing.T) {
 		if got := recentOf(); got != want {
 			t.Fatalf("after row %d: recent %q, want %q", i, got, want)
 		}
+	}
+}
+
+// TestReferenceDataSource: a CSV file under the buckets directory becomes a
+// table the running application joins; a missing file or a key leaving the
+// directory is refused; replacing the source reloads the table.
+func TestReferenceDataSource(t *testing.T) {
+	l, ctx := setup(t)
+	buckets := t.TempDir()
+	os.MkdirAll(filepath.Join(buckets, "lab"), 0o755)
+	os.WriteFile(filepath.Join(buckets, "lab", "labels.csv"), []byte("Click,clicked\nImpression,seen\n"), 0o644)
+	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond, Buckets: buckets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	const sql = `CREATE STREAM "DESTINATION_SQL_STREAM" (action VARCHAR(16), label VARCHAR(16));
+CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM s."browseraction", r."label" FROM "SOURCE_SQL_STREAM_001" AS s JOIN "labels" AS r ON s."browseraction" = r."action";`
+	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
+	// Without the table, the SQL does not compile.
+	if _, err := m.Create(ctx, Application{Name: "lab", Code: sql, Inputs: []Input{in}}); err == nil {
+		t.Fatal("created an application joining a table it does not have")
+	}
+	if _, err := m.Create(ctx, Application{Name: "lab", Inputs: []Input{in}}); err != nil {
+		t.Fatal(err)
+	}
+	ref := Reference{TableName: "labels", Bucket: "lab", Key: "labels.csv", Schema: record.Schema{
+		RecordFormat:  record.RecordFormat{RecordFormatType: record.CSV, MappingParameters: &record.MappingParameters{CSVMappingParameters: &record.CSVMappingParameters{RecordRowDelimiter: "\n", RecordColumnDelimiter: ","}}},
+		RecordColumns: []record.RecordColumn{{Name: "action", SqlType: "VARCHAR(16)"}, {Name: "label", SqlType: "VARCHAR(16)"}},
+	}}
+	for _, bad := range []Reference{{TableName: "labels", Bucket: "lab", Key: "nope.csv", Schema: ref.Schema}, {TableName: "labels", Bucket: "lab", Key: "../lab/labels.csv", Schema: ref.Schema}} {
+		if err := m.AddReference(ctx, "lab", 1, bad); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("reference %s/%s: %v", bad.Bucket, bad.Key, err)
+		}
+	}
+	if err := m.AddReference(ctx, "lab", 1, ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.UpdateCode(ctx, "lab", 2, sql); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ctx, "lab", Now); err != nil {
+		t.Fatal(err)
+	}
+	labels := func() map[string]bool {
+		t.Helper()
+		recent, rows, cancel, err := m.Tap("lab", "DESTINATION_SQL_STREAM")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cancel()
+		send(t, l, 2)
+		got := map[string]bool{}
+		for _, r := range recent {
+			got[string(r[strings.Index(string(r), `"ACTION"`):])] = true
+		}
+		for len(got) < 2+len(recent) {
+			select {
+			case r := <-rows:
+				got[string(r[strings.Index(string(r), `"ACTION"`):])] = true
+			case <-time.After(20 * time.Second):
+				t.Fatalf("rows so far: %v", got)
+			}
+		}
+		return got
+	}
+	if got := labels(); !got[`"ACTION":"Click","LABEL":"clicked"}`] || !got[`"ACTION":"Impression","LABEL":"seen"}`] {
+		t.Fatalf("joined rows: %v", got)
+	}
+	def, _ := m.Get(ctx, "lab")
+	if err := m.DeleteReference(ctx, "lab", def.Version, def.References[0].ID); err == nil {
+		t.Fatal("deleted the table the SQL joins")
+	}
+	// The table is loaded at each start: a changed file shows after a restart.
+	os.WriteFile(filepath.Join(buckets, "lab", "labels.csv"), []byte("Click,CLICKED\nImpression,SEEN\n"), 0o644)
+	if err := m.Stop(ctx, "lab"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ctx, "lab", Now); err != nil {
+		t.Fatal(err)
+	}
+	if got := labels(); !got[`"ACTION":"Click","LABEL":"CLICKED"}`] {
+		t.Fatalf("joined rows after the file changed: %v", got)
 	}
 }

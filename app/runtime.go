@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,7 +65,11 @@ func (m *Manager) loadCheckpoint(name string) (checkpoint, bool, error) {
 
 func (m *Manager) launchLocked(a Application, position string) error {
 	in := a.Inputs[0]
-	g, err := runner.CompileInput(a.Code, in.StreamName(), in.Schema, a.Name, 0)
+	tables, err := m.loadReferences(a)
+	if err != nil {
+		return err
+	}
+	g, err := runner.CompileInput(a.Code, in.StreamName(), in.Schema, a.Name, 0, tables...)
 	if err != nil {
 		return err
 	}
@@ -130,6 +137,41 @@ func (m *Manager) launchLocked(a Application, position string) error {
 		m.loop(ctx, rt, a, eng, feeder, pos)
 	}()
 	return nil
+}
+
+// loadReferences reads an application's reference tables from the
+// buckets directory.
+func (m *Manager) loadReferences(a Application) ([]*plan.Table, error) {
+	var tables []*plan.Table
+	for _, ref := range a.References {
+		path, err := m.bucketPath(ref.Bucket, ref.Key)
+		if err != nil {
+			return nil, err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("%w: reference data source %s: %v", ErrInvalid, ref.TableName, err)
+		}
+		t, err := runner.LoadTableWithSchema(ref.TableName, ref.Schema, f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w: reference data source: %v", ErrInvalid, err)
+		}
+		tables = append(tables, t)
+	}
+	return tables, nil
+}
+
+// bucketPath is where bucket/key lives, refusing names that would leave
+// the buckets directory.
+func (m *Manager) bucketPath(bucket, key string) (string, error) {
+	if m.opts.Buckets == "" {
+		return "", fmt.Errorf("%w: this server has no buckets directory for reference data", ErrInvalid)
+	}
+	if bucket == "" || strings.ContainsAny(bucket, `/\`) || bucket == ".." || key == "" || !filepath.IsLocal(key) {
+		return "", fmt.Errorf("%w: reference data source %s/%s is not a file under the buckets directory", ErrInvalid, bucket, key)
+	}
+	return filepath.Join(m.opts.Buckets, bucket, key), nil
 }
 
 // settle is how long after a record's arrival the clock waits before

@@ -246,6 +246,34 @@ func appendRow(b []byte, stream string, cols []plan.Column, r engine.Row) []byte
 // with the schema discovered from them, as the service does for a
 // reference data source.
 func LoadTable(name string, r io.Reader) (*plan.Table, error) {
+	records, err := readRecords(name, r)
+	if err != nil {
+		return nil, err
+	}
+	schema, err := record.Discover(records)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", name, err)
+	}
+	return tableOf(name, schema, records)
+}
+
+// LoadTableWithSchema reads a reference table with its ReferenceSchema:
+// one record a line (JSON or CSV).
+func LoadTableWithSchema(name string, schema record.Schema, r io.Reader) (*plan.Table, error) {
+	records, err := readRecords(name, r)
+	if err != nil {
+		return nil, err
+	}
+	return tableOf(name, schema, records)
+}
+
+// TableColumns gives the columns a reference schema makes (to check SQL
+// before the data is loaded).
+func TableColumns(name string, schema record.Schema) (*plan.Table, error) {
+	return tableOf(name, schema, nil)
+}
+
+func readRecords(name string, r io.Reader) ([][]byte, error) {
 	var records [][]byte
 	scan := bufio.NewScanner(r)
 	scan.Buffer(make([]byte, 64*1024), 16*1024*1024)
@@ -257,10 +285,10 @@ func LoadTable(name string, r io.Reader) (*plan.Table, error) {
 	if err := scan.Err(); err != nil {
 		return nil, fmt.Errorf("table %s: %w", name, err)
 	}
-	schema, err := record.Discover(records)
-	if err != nil {
-		return nil, fmt.Errorf("table %s: %w", name, err)
-	}
+	return records, nil
+}
+
+func tableOf(name string, schema record.Schema, records [][]byte) (*plan.Table, error) {
 	mapper, err := record.NewMapper(schema)
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", name, err)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -32,6 +33,7 @@ func newServeCommand() *cobra.Command {
 		dataDir, listen, natsURL, authFile string
 		retention, checkpoint              time.Duration
 		timeScale                          float64
+		buckets                            string
 		insecure                           bool
 	)
 	cmd := &cobra.Command{
@@ -68,6 +70,9 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			if buckets == "" {
+				buckets = filepath.Join(dataDir, "buckets")
+			}
 			l, err := streamlog.Open(ctx, streamlog.Config{Dir: dataDir, URL: natsURL, Retention: retention})
 			if err != nil {
 				return err
@@ -79,7 +84,7 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			apps, err := app.NewManager(ctx, l, app.Options{TimeScale: timeScale, Checkpoint: checkpoint})
+			apps, err := app.NewManager(ctx, l, app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets})
 			if err != nil {
 				return err
 			}
@@ -114,6 +119,7 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 	cmd.Flags().DurationVar(&retention, "retention", streamlog.DefaultRetention, "how long records are kept")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --auth")
 	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "application time runs this many times faster than the wall clock (demos, tests)")
+	cmd.Flags().StringVar(&buckets, "buckets", "", "the directory standing for S3 in reference data sources: BUCKET/KEY (default DATA/buckets)")
 	cmd.Flags().DurationVar(&checkpoint, "checkpoint", 5*time.Second, "how often running applications save their state")
 	cmd.Flags().StringVar(&authFile, "auth", "", `check request signatures (SigV4) against a JSON file {"ACCESS_KEY_ID": "SECRET", ...}`)
 	return cmd
