@@ -117,6 +117,14 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.kind + ": " + e.msg }
 
+// write answers the error in the AWS JSON shape.
+func (e *apiError) write(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", e.kind)
+	w.WriteHeader(e.status)
+	json.NewEncoder(w).Encode(map[string]string{"__type": e.kind, "message": e.msg})
+}
+
 func errorf(status int, kind, format string, args ...any) error {
 	return &apiError{status: status, kind: kind, msg: fmt.Sprintf(format, args...)}
 }
@@ -160,10 +168,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ae = &apiError{status: http.StatusInternalServerError, kind: "InternalFailure", msg: "internal error; see the server's log, request " + requestID}
 		}
 		s.metrics.errors.WithLabelValues(ae.kind).Inc()
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.Header().Set("X-Amzn-ErrorType", ae.kind)
-		w.WriteHeader(ae.status)
-		json.NewEncoder(w).Encode(map[string]string{"__type": ae.kind, "message": ae.msg})
+		ae.write(w)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -85,4 +86,23 @@ func (s *Server) verify(ctx context.Context, r *http.Request, body []byte) error
 		return errorf(http.StatusForbidden, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
 	return nil
+}
+
+// Authenticate guards a plain HTTP handler (such as the stream tap, a GET
+// without a body) with the same signature check as the API when the server
+// has credentials, so a server bound beyond loopback leaks nothing.
+func (s *Server) Authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Credentials != nil {
+			if err := s.verify(r.Context(), r, nil); err != nil {
+				var ae *apiError
+				if !errors.As(err, &ae) {
+					ae = &apiError{status: http.StatusInternalServerError, kind: "InternalFailure", msg: err.Error()}
+				}
+				ae.write(w)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -39,8 +39,7 @@ func (c *managementClient) call(ctx context.Context, op string, in, out any) err
 	}
 	req.Header.Set("X-Amz-Target", "KinesisAnalytics_20150814."+op)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), "kinesisanalytics", c.region, time.Now()); err != nil {
+	if err := sign(ctx, req, body, c.creds, c.region); err != nil {
 		return fmt.Errorf("sign %s: %w", op, err)
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -63,6 +62,21 @@ func (c *managementClient) call(ctx context.Context, op string, in, out any) err
 		return fmt.Errorf("%s: the answer: %w", op, err)
 	}
 	return nil
+}
+
+// sign signs a request to riffle serve with SigV4, as the AWS CLI would.
+func sign(ctx context.Context, req *http.Request, body []byte, creds aws.Credentials, region string) error {
+	sum := sha256.Sum256(body)
+	return v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "kinesisanalytics", region, time.Now())
+}
+
+// credentialsFromEnv are the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of
+// the environment, or a placeholder that a server without --auth accepts.
+func credentialsFromEnv() aws.Credentials {
+	if id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
+		return aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: os.Getenv("AWS_SESSION_TOKEN")}
+	}
+	return aws.Credentials{AccessKeyID: "riffle", SecretAccessKey: "riffle"}
 }
 
 // detail is the part of DescribeApplication the commands use.
@@ -90,10 +104,7 @@ riffle serve's Kinesis Analytics API. Requests are signed with AWS_ACCESS_KEY_ID
 AWS_SECRET_ACCESS_KEY when they are set (needed when the server runs with --auth),
 otherwise with a placeholder key that a server without --auth accepts.`,
 		PersistentPreRun: func(cmd *cobra.Command, args []string) {
-			c.creds = aws.Credentials{AccessKeyID: "riffle", SecretAccessKey: "riffle"}
-			if id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
-				c.creds = aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: os.Getenv("AWS_SESSION_TOKEN")}
-			}
+			c.creds = credentialsFromEnv()
 		},
 	}
 	cmd.PersistentFlags().StringVar(&c.server, "server", "http://"+DefaultListen, "riffle serve's address")

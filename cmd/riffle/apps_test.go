@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -204,5 +205,45 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseracti
 	}
 	if _, err := apps("describe", "lab"); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
 		t.Fatalf("describe after delete: %v", err)
+	}
+}
+
+// TestWithAuthTheTapAndRiffleAppsNeedTheKey: under --auth, riffle apps and
+// riffle tail sign with the environment's key; a wrong secret or an
+// unsigned request to the tap is refused.
+func TestWithAuthTheTapAndRiffleAppsNeedTheKey(t *testing.T) {
+	auth := filepath.Join(t.TempDir(), "auth.json")
+	os.WriteFile(auth, []byte(`{"AKIDEXAMPLE": "secret"}`), 0o600)
+	srv := startServer(t, t.TempDir(), "--auth", auth)
+	newAWSCLI(t, srv.url).run("firehose", "create-delivery-stream", "--delivery-stream-name", "lab")
+	dir := t.TempDir()
+	sql, schema := filepath.Join(dir, "app.sql"), filepath.Join(dir, "schema.json")
+	os.WriteFile(sql, []byte(`CREATE STREAM "DESTINATION_SQL_STREAM" (a VARCHAR(16));
+CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseraction" FROM "SOURCE_SQL_STREAM_001";`), 0o644)
+	os.WriteFile(schema, []byte(`{"RecordFormat":{"RecordFormatType":"JSON"},"RecordColumns":[{"Name":"browseraction","SqlType":"VARCHAR(16)","Mapping":"$.browseraction"}]}`), 0o644)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	for _, args := range [][]string{
+		{"apps", "create", "lab", "--code", sql, "--schema", schema, "--firehose", "lab"},
+		{"apps", "start", "lab"},
+		{"tail", "lab", "DESTINATION_SQL_STREAM", "--follow=false"},
+	} {
+		if _, _, err := runRiffle(t, append(args, "--server", srv.url)...); err != nil {
+			t.Fatalf("riffle %v with the key: %v", args, err)
+		}
+	}
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+	for _, args := range [][]string{{"apps", "list"}, {"tail", "lab", "DESTINATION_SQL_STREAM", "--follow=false"}} {
+		if _, _, err := runRiffle(t, append(args, "--server", srv.url)...); err == nil || !strings.Contains(err.Error(), "InvalidSignatureException") {
+			t.Fatalf("riffle %v with a wrong secret: %v", args, err)
+		}
+	}
+	resp, err := http.Get(srv.url + "/riffle/v1/applications/lab/streams/DESTINATION_SQL_STREAM?follow=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("X-Amzn-ErrorType") != "IncompleteSignatureException" {
+		t.Fatalf("unsigned tap request: %s %s", resp.Status, resp.Header.Get("X-Amzn-ErrorType"))
 	}
 }

@@ -94,7 +94,7 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 			front.Register(api.Target, management.Operations())
 			mux := http.NewServeMux()
 			mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-			mux.HandleFunc(api.TapPath, management.Tap)
+			mux.Handle(api.TapPath, front.Authenticate(http.HandlerFunc(management.Tap)))
 			mux.Handle("/", front)
 			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(cmd.OutOrStdout(), "riffle serving on http://%s (data in %s)\n", ln.Addr(), storage(dataDir, natsURL))

@@ -13,12 +13,14 @@ import (
 func newTailCommand() *cobra.Command {
 	var server string
 	var follow bool
+	var region string
 	cmd := &cobra.Command{
 		Use:   "tail APP STREAM",
 		Short: "Print an application's in-application stream as it runs",
 		Long: `Prints the recent rows of a running application's in-application stream (any
 stream, error_stream included) as JSON lines, then every new row until interrupted
-(--follow=false stops after the recent rows).`,
+(--follow=false stops after the recent rows). Requests are signed as riffle apps
+signs them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, needed with --auth).`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u := strings.TrimSuffix(server, "/") + "/riffle/v1/applications/" + url.PathEscape(args[0]) + "/streams/" + url.PathEscape(args[1])
@@ -28,6 +30,9 @@ stream, error_stream included) as JSON lines, then every new row until interrupt
 			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, u, nil)
 			if err != nil {
 				return err
+			}
+			if err := sign(cmd.Context(), req, nil, credentialsFromEnv(), region); err != nil {
+				return fmt.Errorf("sign: %w", err)
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -59,5 +64,6 @@ stream, error_stream included) as JSON lines, then every new row until interrupt
 	}
 	cmd.Flags().StringVar(&server, "server", "http://"+DefaultListen, "riffle serve's address")
 	cmd.Flags().BoolVar(&follow, "follow", true, "keep printing new rows")
+	cmd.Flags().StringVar(&region, "region", "us-east-1", "the region requests are signed for")
 	return cmd
 }
