@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -251,24 +252,160 @@ func (a *API) list(ctx context.Context, body []byte) (any, error) {
 	return map[string]any{"ApplicationSummaries": out, "HasMoreApplications": more}, nil
 }
 
+// arnUpdate is the shape of the service's *InputUpdate and *OutputUpdate.
+type arnUpdate struct{ ResourceARNUpdate, RoleARNUpdate string }
+
+type applicationUpdate struct {
+	ApplicationCodeUpdate *string
+	InputUpdates          []struct {
+		InputId           string
+		NamePrefixUpdate  *string
+		InputSchemaUpdate *struct {
+			RecordFormatUpdate   *record.RecordFormat
+			RecordEncodingUpdate *string
+			RecordColumnUpdates  []record.RecordColumn
+		}
+		InputParallelismUpdate     *struct{ CountUpdate int }
+		KinesisFirehoseInputUpdate *arnUpdate
+		KinesisStreamsInputUpdate  *arnUpdate
+	}
+	OutputUpdates []struct {
+		OutputId                    string
+		NameUpdate                  *string
+		DestinationSchemaUpdate     json.RawMessage
+		KinesisStreamsOutputUpdate  *arnUpdate
+		KinesisFirehoseOutputUpdate *arnUpdate
+		LambdaOutputUpdate          *arnUpdate
+	}
+	ReferenceDataSourceUpdates []struct {
+		ReferenceId                 string
+		TableNameUpdate             *string
+		S3ReferenceDataSourceUpdate *struct{ BucketARNUpdate, FileKeyUpdate string }
+		ReferenceSchemaUpdate       *record.Schema
+	}
+}
+
 func (a *API) update(ctx context.Context, body []byte) (any, error) {
 	var req struct {
 		ApplicationName             string
 		CurrentApplicationVersionId int64
-		ApplicationUpdate           struct {
-			ApplicationCodeUpdate *string
-		}
+		ApplicationUpdate           applicationUpdate
 	}
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	if req.ApplicationUpdate.ApplicationCodeUpdate == nil {
-		return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "only ApplicationCodeUpdate is supported so far")
+	u := req.ApplicationUpdate
+	if u.ApplicationCodeUpdate == nil && len(u.InputUpdates)+len(u.OutputUpdates)+len(u.ReferenceDataSourceUpdates) == 0 {
+		return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "ApplicationUpdate changes nothing")
 	}
-	if err := a.apps.UpdateCode(ctx, req.ApplicationName, req.CurrentApplicationVersionId, *req.ApplicationUpdate.ApplicationCodeUpdate); err != nil {
+	err := a.apps.Reconfigure(ctx, req.ApplicationName, req.CurrentApplicationVersionId, func(def *app.Application) error {
+		return applyUpdate(def, u)
+	})
+	if err != nil {
 		return nil, fail(err)
 	}
 	return struct{}{}, nil
+}
+
+// applyUpdate applies an ApplicationUpdate to a definition.
+func applyUpdate(def *app.Application, u applicationUpdate) error {
+	missing := func(what, id string) error {
+		return ingest.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "application %s has no %s %s", def.Name, what, id)
+	}
+	if u.ApplicationCodeUpdate != nil {
+		def.Code = *u.ApplicationCodeUpdate
+	}
+	for _, iu := range u.InputUpdates {
+		i := slices.IndexFunc(def.Inputs, func(in app.Input) bool { return in.ID == iu.InputId })
+		if i < 0 {
+			return missing("input", iu.InputId)
+		}
+		in := &def.Inputs[i]
+		if iu.NamePrefixUpdate != nil {
+			in.NamePrefix = *iu.NamePrefixUpdate
+		}
+		if su := iu.InputSchemaUpdate; su != nil {
+			if su.RecordFormatUpdate != nil {
+				in.Schema.RecordFormat = *su.RecordFormatUpdate
+			}
+			if su.RecordEncodingUpdate != nil {
+				in.Schema.RecordEncoding = *su.RecordEncodingUpdate
+			}
+			if su.RecordColumnUpdates != nil {
+				in.Schema.RecordColumns = su.RecordColumnUpdates
+			}
+		}
+		if iu.InputParallelismUpdate != nil {
+			in.Parallelism = iu.InputParallelismUpdate.CountUpdate
+		}
+		for _, src := range []*arnUpdate{iu.KinesisFirehoseInputUpdate, iu.KinesisStreamsInputUpdate} {
+			if src != nil {
+				name, kind, err := source(src.ResourceARNUpdate)
+				if err != nil {
+					return err
+				}
+				in.Source, in.Kind = name, kind
+			}
+		}
+	}
+	for _, ou := range u.OutputUpdates {
+		i := slices.IndexFunc(def.Outputs, func(o app.Output) bool { return o.ID == ou.OutputId })
+		if i < 0 {
+			return missing("output", ou.OutputId)
+		}
+		out := &def.Outputs[i]
+		var dest map[string]any
+		json.Unmarshal(out.Destination, &dest)
+		if dest == nil {
+			dest = map[string]any{}
+		}
+		if ou.NameUpdate != nil {
+			out.Name = *ou.NameUpdate
+			dest["Name"] = out.Name
+		}
+		if ou.DestinationSchemaUpdate != nil {
+			dest["DestinationSchema"] = ou.DestinationSchemaUpdate
+		}
+		for kind, up := range map[string]*arnUpdate{"KinesisStreamsOutput": ou.KinesisStreamsOutputUpdate, "KinesisFirehoseOutput": ou.KinesisFirehoseOutputUpdate, "LambdaOutput": ou.LambdaOutputUpdate} {
+			if up != nil {
+				delete(dest, "KinesisStreamsOutput")
+				delete(dest, "KinesisFirehoseOutput")
+				delete(dest, "LambdaOutput")
+				dest[kind] = map[string]string{"ResourceARN": up.ResourceARNUpdate, "RoleARN": up.RoleARNUpdate}
+			}
+		}
+		raw, err := json.Marshal(dest)
+		if err != nil {
+			return err
+		}
+		out.Destination = raw
+	}
+	for _, ru := range u.ReferenceDataSourceUpdates {
+		i := slices.IndexFunc(def.References, func(r app.Reference) bool { return r.ID == ru.ReferenceId })
+		if i < 0 {
+			return missing("reference data source", ru.ReferenceId)
+		}
+		ref := &def.References[i]
+		if ru.TableNameUpdate != nil {
+			ref.TableName = *ru.TableNameUpdate
+		}
+		if s3 := ru.S3ReferenceDataSourceUpdate; s3 != nil {
+			if s3.BucketARNUpdate != "" {
+				bucket, ok := strings.CutPrefix(s3.BucketARNUpdate, "arn:aws:s3:::")
+				if !ok || bucket == "" {
+					return ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "BucketARN %q is not an S3 bucket ARN", s3.BucketARNUpdate)
+				}
+				ref.Bucket = bucket
+			}
+			if s3.FileKeyUpdate != "" {
+				ref.Key = s3.FileKeyUpdate
+			}
+		}
+		if ru.ReferenceSchemaUpdate != nil {
+			ref.Schema = *ru.ReferenceSchemaUpdate
+		}
+	}
+	return nil
 }
 
 func (a *API) delete(ctx context.Context, body []byte) (any, error) {

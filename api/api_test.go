@@ -200,3 +200,55 @@ func TestReferenceDataSourceAPI(t *testing.T) {
 		t.Fatalf("delete: %v", out)
 	}
 }
+
+// TestUpdateApplicationChangesInputsOutputsAndReferencesTogether: one
+// UpdateApplication renames the input stream and changes the code that
+// reads it, retargets an output and points the reference at another file;
+// a rename without the code, or an unknown id, is refused and changes
+// nothing.
+func TestUpdateApplicationChangesInputsOutputsAndReferencesTogether(t *testing.T) {
+	buckets := t.TempDir()
+	os.MkdirAll(filepath.Join(buckets, "b"), 0o755)
+	for _, f := range []string{"t.json", "t2.json"} {
+		os.WriteFile(filepath.Join(buckets, "b", f), []byte(`{"k":"x","v":1}`+"\n"), 0o644)
+	}
+	url := serverWith(t, app.Options{Buckets: buckets})
+	ok := func(op, body string) map[string]any {
+		t.Helper()
+		status, out := call(t, url, op, body)
+		if status != 200 {
+			t.Fatalf("%s: %d %v", op, status, out)
+		}
+		return out
+	}
+	ok("Firehose_20150804.CreateDeliveryStream", `{"DeliveryStreamName":"in"}`)
+	ok("CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`",`+input+`}`)
+	ok("AddApplicationOutput", `{"ApplicationName":"a","CurrentApplicationVersionId":1,"Output":{"Name":"OUT","LambdaOutput":{"ResourceARN":"arn:aws:lambda:us-east-1:000000000000:function:old"},"DestinationSchema":{"RecordFormatType":"JSON"}}}`)
+	ok("AddApplicationReferenceDataSource", `{"ApplicationName":"a","CurrentApplicationVersionId":2,"ReferenceDataSource":{"TableName":"T","S3ReferenceDataSource":{"BucketARN":"arn:aws:s3:::b","FileKey":"t.json"},
+"ReferenceSchema":{"RecordFormat":{"RecordFormatType":"JSON"},"RecordColumns":[{"Name":"k","SqlType":"VARCHAR(8)","Mapping":"$.k"}]}}}`)
+	renamed := strings.ReplaceAll(code, "SOURCE_SQL_STREAM_001", "SRC_001")
+	for _, c := range []struct{ name, update, kind string }{
+		{"rename without the code", `{"InputUpdates":[{"InputId":"1.1","NamePrefixUpdate":"SRC"}]}`, "CodeValidationException"},
+		{"unknown output", `{"OutputUpdates":[{"OutputId":"9.9","NameUpdate":"OUT"}]}`, "ResourceNotFoundException"},
+		{"missing file", `{"ReferenceDataSourceUpdates":[{"ReferenceId":"3.1","S3ReferenceDataSourceUpdate":{"FileKeyUpdate":"nope.json"}}]}`, "InvalidArgumentException"},
+		{"nothing", `{}`, "InvalidArgumentException"},
+	} {
+		status, out := call(t, url, "UpdateApplication", `{"ApplicationName":"a","CurrentApplicationVersionId":3,"ApplicationUpdate":`+c.update+`}`)
+		if status != 400 || out["__type"] != c.kind {
+			t.Fatalf("%s: %d %v, want %s", c.name, status, out, c.kind)
+		}
+	}
+	ok("UpdateApplication", `{"ApplicationName":"a","CurrentApplicationVersionId":3,"ApplicationUpdate":{"ApplicationCodeUpdate":"`+renamed+`",
+"InputUpdates":[{"InputId":"1.1","NamePrefixUpdate":"SRC"}],
+"OutputUpdates":[{"OutputId":"2.1","LambdaOutputUpdate":{"ResourceARNUpdate":"arn:aws:lambda:us-east-1:000000000000:function:new"}}],
+"ReferenceDataSourceUpdates":[{"ReferenceId":"3.1","S3ReferenceDataSourceUpdate":{"FileKeyUpdate":"t2.json"}}]}}`)
+	d := ok("DescribeApplication", `{"ApplicationName":"a"}`)["ApplicationDetail"].(map[string]any)
+	in := d["InputDescriptions"].([]any)[0].(map[string]any)
+	out := d["OutputDescriptions"].([]any)[0].(map[string]any)
+	ref := d["ReferenceDataSourceDescriptions"].([]any)[0].(map[string]any)
+	if d["ApplicationVersionId"] != float64(4) || in["NamePrefix"] != "SRC" ||
+		out["LambdaOutput"].(map[string]any)["ResourceARN"] != "arn:aws:lambda:us-east-1:000000000000:function:new" ||
+		ref["S3ReferenceDataSourceDescription"].(map[string]any)["FileKey"] != "t2.json" {
+		t.Fatalf("after the update: %v", d)
+	}
+}

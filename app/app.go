@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"sync"
@@ -320,38 +321,63 @@ func (m *Manager) updateLocked(ctx context.Context, name string, version int64, 
 	return a, m.save(ctx, a)
 }
 
-// UpdateCode replaces an application's SQL; a running application
-// restarts on the new code from where it stands (its engine state starts
-// afresh, its input position is kept).
-func (m *Manager) UpdateCode(ctx context.Context, name string, version int64, code string) error {
+// Reconfigure changes an application at the given version as
+// UpdateApplication does: change edits it, the result is checked (reference
+// files must load), saved, and takes effect. A running application changed
+// in its code or input restarts from where it stands with fresh state (the
+// old state does not fit the new graph); changed in its reference data, it
+// reloads the tables and keeps its state; outputs and tags need no restart.
+func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, change func(*Application) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	old, err := m.load(ctx, name)
+	if err != nil {
+		return err
+	}
 	a, err := m.updateLocked(ctx, name, version, func(a *Application) error {
-		a.Code = code
-		return nil
+		if err := change(a); err != nil {
+			return err
+		}
+		_, err := m.loadReferences(*a)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	if rt := m.running[name]; rt != nil {
+	newGraph := a.Code != old.Code || !reflect.DeepEqual(a.Inputs, old.Inputs)
+	newTables := !reflect.DeepEqual(a.References, old.References)
+	if !newGraph && !newTables {
+		return nil
+	}
+	rt := m.running[name]
+	if rt != nil {
 		rt.stop(true)
 		delete(m.running, name)
 	}
-	// Keep the input position, not the old code's state.
-	if c, ok, err := m.loadCheckpoint(name); err == nil && ok {
-		c.Engine = nil
-		data, err := json.Marshal(c)
-		if err == nil {
-			err = m.ckpts.Put(ctx, name, data)
-		}
-		if err != nil {
-			return fmt.Errorf("checkpoint of %s: %w", name, err)
+	if newGraph { // keep the input position, not the old graph's state
+		if c, ok, err := m.loadCheckpoint(name); err == nil && ok {
+			c.Engine = nil
+			data, err := json.Marshal(c)
+			if err == nil {
+				err = m.ckpts.Put(ctx, name, data)
+			}
+			if err != nil {
+				return fmt.Errorf("checkpoint of %s: %w", name, err)
+			}
 		}
 	}
-	if a.Status == Running {
+	if rt != nil {
 		return m.launchLocked(a, LastStoppedPoint)
 	}
 	return nil
+}
+
+// UpdateCode replaces an application's SQL (see Reconfigure).
+func (m *Manager) UpdateCode(ctx context.Context, name string, version int64, code string) error {
+	return m.Reconfigure(ctx, name, version, func(a *Application) error {
+		a.Code = code
+		return nil
+	})
 }
 
 // AddOutput adds a destination at the given version.
@@ -383,7 +409,7 @@ func (m *Manager) DeleteOutput(ctx context.Context, name string, version int64, 
 
 // AddInput gives an application without one its streaming input.
 func (m *Manager) AddInput(ctx context.Context, name string, version int64, in Input) error {
-	return m.Update(ctx, name, version, func(a *Application) error {
+	return m.Reconfigure(ctx, name, version, func(a *Application) error {
 		if len(a.Inputs) > 0 {
 			return fmt.Errorf("%w: application %s already has an input", ErrInvalid, a.Name)
 		}
@@ -396,7 +422,7 @@ func (m *Manager) AddInput(ctx context.Context, name string, version int64, in I
 // AddReference adds a reference data source; a running application
 // reloads its tables and goes on from where it stands, state kept.
 func (m *Manager) AddReference(ctx context.Context, name string, version int64, ref Reference) error {
-	return m.changeReferences(ctx, name, version, func(a *Application) error {
+	return m.Reconfigure(ctx, name, version, func(a *Application) error {
 		ref.ID = nextID(a.Version, len(a.References))
 		a.References = append(a.References, ref)
 		return nil
@@ -405,7 +431,7 @@ func (m *Manager) AddReference(ctx context.Context, name string, version int64, 
 
 // DeleteReference removes a reference data source by its id.
 func (m *Manager) DeleteReference(ctx context.Context, name string, version int64, id string) error {
-	return m.changeReferences(ctx, name, version, func(a *Application) error {
+	return m.Reconfigure(ctx, name, version, func(a *Application) error {
 		for i, r := range a.References {
 			if r.ID == id {
 				a.References = append(a.References[:i], a.References[i+1:]...)
@@ -414,27 +440,6 @@ func (m *Manager) DeleteReference(ctx context.Context, name string, version int6
 		}
 		return fmt.Errorf("%w: application %s has no reference data source %s", ErrNotFound, a.Name, id)
 	})
-}
-
-func (m *Manager) changeReferences(ctx context.Context, name string, version int64, change func(*Application) error) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	a, err := m.updateLocked(ctx, name, version, func(a *Application) error {
-		if err := change(a); err != nil {
-			return err
-		}
-		_, err := m.loadReferences(*a) // the files must be there and fit their schemas
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if rt := m.running[name]; rt != nil {
-		rt.stop(true)
-		delete(m.running, name)
-		return m.launchLocked(a, LastStoppedPoint)
-	}
-	return nil
 }
 
 // nextID numbers a new input or output the way the service does: the
