@@ -538,6 +538,9 @@ func toInput(in inputShape) (app.Input, error) {
 	parallelism := 1
 	if in.InputParallelism != nil {
 		parallelism = in.InputParallelism.Count
+		if parallelism < 1 || parallelism > 64 {
+			return app.Input{}, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "InputParallelism Count is 1 to 64, not %d", parallelism)
+		}
 	}
 	return app.Input{NamePrefix: in.NamePrefix, Source: name, Kind: kind, Schema: *in.InputSchema, Parallelism: parallelism}, nil
 }

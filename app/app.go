@@ -65,7 +65,7 @@ type Input struct {
 	Source      string // the delivery stream or data stream
 	Kind        string // "firehose" or "kinesis"
 	Schema      record.Schema
-	Parallelism int
+	Parallelism int // 0 means 1
 	// StartingPosition is the position of the last start ("" before one).
 	StartingPosition string
 }
@@ -252,6 +252,12 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 		return fmt.Errorf("%w: an application has at most one input", ErrInvalid)
 	}
 	for _, in := range a.Inputs {
+		if in.Parallelism < 0 || in.Parallelism > 64 {
+			return fmt.Errorf("%w: InputParallelism Count is 1 to 64, not %d", ErrInvalid, in.Parallelism)
+		}
+		if in.Parallelism > 1 {
+			return fmt.Errorf("%w: InputParallelism above 1 is not supported yet: the shards of the input are merged by arrival into %s", ErrInvalid, in.StreamName())
+		}
 		info, err := m.log.Describe(ctx, in.Source)
 		if err != nil || info.Kind != in.Kind {
 			return fmt.Errorf("%w: input %s does not exist", ErrInvalid, in.Source)

@@ -292,3 +292,55 @@ SELECT STREAM s."browseraction", r."label" FROM "SOURCE_SQL_STREAM_001" AS s JOI
 		t.Fatalf("joined rows after the file changed: %v", got)
 	}
 }
+
+// TestShardsAreMergedByArrival: a two-shard data stream feeds
+// SOURCE_SQL_STREAM_001 in arrival order across its shards, whatever order
+// the shards were written and read in.
+func TestShardsAreMergedByArrival(t *testing.T) {
+	l, ctx := setup(t)
+	if err := l.Create(ctx, "multi", "kinesis", 2); err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	schema := record.Schema{RecordFormat: record.RecordFormat{RecordFormatType: record.JSON},
+		RecordColumns: []record.RecordColumn{{Name: "n", SqlType: "INTEGER", Mapping: "$.n"}}}
+	const sql = `CREATE STREAM "DESTINATION_SQL_STREAM" (n INTEGER);
+CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "n" FROM "SOURCE_SQL_STREAM_001";`
+	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "multi", Kind: "kinesis", Schema: schema, Parallelism: 1}
+	if _, err := m.Create(ctx, Application{Name: "m", Code: sql, Inputs: []Input{in}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ctx, "m", Now); err != nil {
+		t.Fatal(err)
+	}
+	_, rows, cancel, err := m.Tap("m", "DESTINATION_SQL_STREAM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	const n = 40
+	base := time.Now()
+	byShard := [2][]streamlog.Record{}
+	for i := range n {
+		byShard[i%2] = append(byShard[i%2], streamlog.Record{Data: []byte(fmt.Sprintf(`{"n":%d}`, i)), Arrival: base.Add(time.Duration(i) * time.Millisecond)})
+	}
+	for _, shard := range []int{1, 0} { // the later shard first
+		if _, err := l.Append(ctx, "multi", shard, byShard[shard]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		select {
+		case row := <-rows:
+			if want := fmt.Sprintf(`"N":%d}`, i); !strings.HasSuffix(string(row), want) {
+				t.Fatalf("row %d: %s, want N %d", i, row, i)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("only %d of %d rows", i, n)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -203,6 +204,10 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 	poll := time.NewTicker(m.opts.Poll)
 	defer poll.Stop()
 	lastCheckpoint := time.Now()
+	// Records read but not yet fed, per shard; pos (what a checkpoint
+	// saves) is each shard's first record not fed.
+	pending := make([][]streamlog.Record, len(pos))
+	next := slices.Clone(pos)
 	for {
 		select {
 		case <-ctx.Done():
@@ -213,35 +218,60 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 			return
 		case <-poll.C:
 		}
-		for shard := range pos {
-			for {
-				recs, next, err := m.log.Read(ctx, in.Source, shard, pos[shard], 1000)
+		for shard := range next {
+			for len(pending[shard]) < maxPending {
+				recs, after, err := m.log.Read(ctx, in.Source, shard, next[shard], 1000)
 				if err != nil {
 					if !errors.Is(err, context.Canceled) {
 						slog.Error("read input", "application", a.Name, "err", err)
 					}
 					break
 				}
-				for _, r := range recs {
-					rowtime := max(toApp(r.Arrival.UnixMilli()), eng.Clock())
-					if err := feeder.FeedAt(r.Data, rowtime, r.Arrival.UnixMilli()); err != nil {
-						slog.Error("feed", "application", a.Name, "err", err)
-					}
-				}
-				pos[shard] = next
-				rt.read.Add(int64(len(recs)))
+				pending[shard] = append(pending[shard], recs...)
+				next[shard] = after
 				if len(recs) < 1000 {
 					break
 				}
 			}
 		}
-		eng.Advance(toApp(time.Now().Add(-settle).UnixMilli()))
+		// Feed the records that arrived before the watermark, merged across
+		// shards by arrival (then shard), so the order, and so every row, is
+		// the same however the reads fell.
+		watermark := time.Now().Add(-settle).UnixMilli()
+		for {
+			from := -1
+			for shard, p := range pending {
+				if len(p) > 0 && p[0].Arrival.UnixMilli() <= watermark && (from < 0 || p[0].Arrival.Before(pending[from][0].Arrival)) {
+					from = shard
+				}
+			}
+			if from < 0 {
+				break
+			}
+			r := pending[from][0]
+			pending[from] = pending[from][1:]
+			rowtime := max(toApp(r.Arrival.UnixMilli()), eng.Clock())
+			if err := feeder.FeedAt(r.Data, rowtime, r.Arrival.UnixMilli()); err != nil {
+				slog.Error("feed", "application", a.Name, "err", err)
+			}
+			rt.read.Add(1)
+		}
+		for shard := range pos {
+			pos[shard] = next[shard]
+			if len(pending[shard]) > 0 {
+				pos[shard] = pending[shard][0].Seq
+			}
+		}
+		eng.Advance(toApp(watermark))
 		if time.Since(lastCheckpoint) >= m.opts.Checkpoint {
 			save()
 			lastCheckpoint = time.Now()
 		}
 	}
 }
+
+// maxPending bounds the records a runner holds per shard before feeding.
+const maxPending = 10000
 
 // stop ends the runner and waits for it (save is read after the context
 // ends, which happens after this write).
