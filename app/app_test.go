@@ -291,6 +291,18 @@ SELECT STREAM s."browseraction", r."label" FROM "SOURCE_SQL_STREAM_001" AS s JOI
 	if got := labels(); !got[`"ACTION":"Click","LABEL":"CLICKED"}`] {
 		t.Fatalf("joined rows after the file changed: %v", got)
 	}
+	// Pointing the source at another file reloads it in the running application.
+	os.WriteFile(filepath.Join(buckets, "lab", "other.csv"), []byte("Click,other\nImpression,other\n"), 0o644)
+	def, _ = m.Get(ctx, "lab")
+	if err := m.Reconfigure(ctx, "lab", def.Version, func(a *Application) error {
+		a.References[0].Key = "other.csv"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := labels(); !got[`"ACTION":"Click","LABEL":"other"}`] {
+		t.Fatalf("joined rows after the source changed: %v", got)
+	}
 }
 
 // TestShardsAreMergedByArrival: a two-shard data stream feeds

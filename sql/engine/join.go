@@ -32,6 +32,7 @@ type joinOp struct {
 type joinSide struct {
 	window    *plan.JoinWindow
 	preserved bool       // an outer join keeps this side's unmatched rows
+	table     bool       // a reference table: its rows come from the table, not the state
 	pending   []joinRow  // arrived, not yet processed
 	rows      []*joinRow // joinable
 }
@@ -59,6 +60,7 @@ func newJoinOp(a *App, pump string, n *plan.Join, out emitter) *joinOp {
 				j.sides[s].rows = append(j.sides[s].rows, &joinRow{time: math.MinInt64, vals: vals})
 			}
 			j.bounds[s] = Forever
+			j.sides[s].table = true
 		}
 	}
 	return j

@@ -275,6 +275,9 @@ func (j *joinOp) saveState() ([]byte, error) {
 		for _, r := range j.sides[s].pending {
 			st.Pending[s] = append(st.Pending[s], savedJoinRow{r.time, r.vals, r.matched})
 		}
+		if j.sides[s].table {
+			continue // reloaded with the application, possibly changed
+		}
 		for _, r := range j.sides[s].rows {
 			st.Rows[s] = append(st.Rows[s], savedJoinRow{r.time, r.vals, r.matched})
 		}
@@ -290,10 +293,14 @@ func (j *joinOp) loadState(data []byte) error {
 	j.bounds, j.outBound = st.Bounds, st.OutBound
 	for s := range 2 {
 		side := &j.sides[s]
-		side.pending, side.rows = nil, nil
+		side.pending = nil
 		for _, r := range st.Pending[s] {
 			side.pending = append(side.pending, joinRow{time: r.Time, vals: r.Values, matched: r.Matched})
 		}
+		if side.table {
+			continue // the table loaded now
+		}
+		side.rows = nil
 		for _, r := range st.Rows[s] {
 			side.rows = append(side.rows, &joinRow{time: r.Time, vals: r.Values, matched: r.Matched})
 		}
