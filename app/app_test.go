@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -302,6 +305,31 @@ SELECT STREAM s."browseraction", r."label" FROM "SOURCE_SQL_STREAM_001" AS s JOI
 	}
 	if got := labels(); !got[`"ACTION":"Click","LABEL":"other"}`] {
 		t.Fatalf("joined rows after the source changed: %v", got)
+	}
+	// A key that is a URL is fetched.
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/labels.csv" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, "Click,from the web\nImpression,from the web\n")
+	}))
+	defer web.Close()
+	def, _ = m.Get(ctx, "lab")
+	if err := m.Reconfigure(ctx, "lab", def.Version, func(a *Application) error {
+		a.References[0].Key = web.URL + "/nope.csv"
+		return nil
+	}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("a URL that is not found: %v", err)
+	}
+	if err := m.Reconfigure(ctx, "lab", def.Version, func(a *Application) error {
+		a.References[0].Key = web.URL + "/labels.csv"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := labels(); !got[`"ACTION":"Click","LABEL":"from the web"}`] {
+		t.Fatalf("joined rows from the URL: %v", got)
 	}
 }
 

@@ -1,11 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -145,11 +148,7 @@ func (m *Manager) launchLocked(a Application, position string) error {
 func (m *Manager) loadReferences(a Application) ([]*plan.Table, error) {
 	var tables []*plan.Table
 	for _, ref := range a.References {
-		path, err := m.bucketPath(ref.Bucket, ref.Key)
-		if err != nil {
-			return nil, err
-		}
-		f, err := os.Open(path)
+		f, err := m.openReference(ref)
 		if err != nil {
 			return nil, fmt.Errorf("%w: reference data source %s: %v", ErrInvalid, ref.TableName, err)
 		}
@@ -163,14 +162,52 @@ func (m *Manager) loadReferences(a Application) ([]*plan.Table, error) {
 	return tables, nil
 }
 
+// maxReference bounds a reference file read from a URL.
+const maxReference = 256 << 20
+
+// openReference opens a reference source: a key that is an http(s) URL is
+// fetched (the bucket is then ignored); any other is a file under the
+// buckets directory.
+func (m *Manager) openReference(ref Reference) (io.ReadCloser, error) {
+	if strings.HasPrefix(ref.Key, "http://") || strings.HasPrefix(ref.Key, "https://") {
+		ctx, cancel := context.WithTimeout(m.ctx, 30*time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref.Key, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("GET %s: %s", ref.Key, resp.Status)
+		}
+		data, err := io.ReadAll(io.LimitReader(resp.Body, maxReference+1))
+		if err != nil {
+			return nil, fmt.Errorf("GET %s: %w", ref.Key, err)
+		}
+		if len(data) > maxReference {
+			return nil, fmt.Errorf("GET %s: larger than %d bytes", ref.Key, maxReference)
+		}
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}
+	path, err := m.bucketPath(ref.Bucket, ref.Key)
+	if err != nil {
+		return nil, err
+	}
+	return os.Open(path)
+}
+
 // bucketPath is where bucket/key lives, refusing names that would leave
 // the buckets directory.
 func (m *Manager) bucketPath(bucket, key string) (string, error) {
 	if m.opts.Buckets == "" {
-		return "", fmt.Errorf("%w: this server has no buckets directory for reference data", ErrInvalid)
+		return "", fmt.Errorf("this server has no buckets directory for reference data")
 	}
 	if bucket == "" || strings.ContainsAny(bucket, `/\`) || bucket == ".." || key == "" || !filepath.IsLocal(key) {
-		return "", fmt.Errorf("%w: reference data source %s/%s is not a file under the buckets directory", ErrInvalid, bucket, key)
+		return "", fmt.Errorf("%s/%s is not a file under the buckets directory", bucket, key)
 	}
 	return filepath.Join(m.opts.Buckets, bucket, key), nil
 }
