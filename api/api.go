@@ -178,7 +178,7 @@ func (a *API) describe(ctx context.Context, body []byte) (any, error) {
 	inputs := []inputShape{}
 	for _, in := range def.Inputs {
 		schema := in.Schema
-		desc := inputShape{InputId: in.ID, NamePrefix: in.NamePrefix, InAppStreamNames: []string{in.StreamName()},
+		desc := inputShape{InputId: in.ID, NamePrefix: in.NamePrefix, InAppStreamNames: in.StreamNames(),
 			InputSchema: &schema, InputParallelism: &struct{ Count int }{in.Parallelism}, InputStartingPositionConfiguration: map[string]string{}}
 		if in.StartingPosition != "" {
 			desc.InputStartingPositionConfiguration["InputStartingPosition"] = in.StartingPosition

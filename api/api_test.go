@@ -82,7 +82,7 @@ func TestBadRequestsGetTheServicesErrorsAndChangeNothing(t *testing.T) {
 		{"wrong version", "UpdateApplication", `{"ApplicationName":"a","CurrentApplicationVersionId":9,"ApplicationUpdate":{"ApplicationCodeUpdate":"` + code + `"}}`, "ConcurrentModificationException"},
 		{"same name", "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"` + code + `",` + input + `}`, "ResourceInUseException"},
 		{"malformed", "CreateApplication", `{`, "SerializationException"},
-		{"input parallelism 2", "CreateApplication", `{"ApplicationName":"p","ApplicationCode":"` + code + `",` + strings.Replace(input, `"NamePrefix"`, `"InputParallelism":{"Count":2},"NamePrefix"`, 1) + `}`, "InvalidArgumentException"},
+		{"input parallelism 65", "CreateApplication", `{"ApplicationName":"p","ApplicationCode":"` + code + `",` + strings.Replace(input, `"NamePrefix"`, `"InputParallelism":{"Count":65},"NamePrefix"`, 1) + `}`, "InvalidArgumentException"},
 	} {
 		status, out := call(t, url, c.op, c.body)
 		if status != 400 || out["__type"] != c.kind {

@@ -88,8 +88,18 @@ type Reference struct {
 	Schema    record.Schema
 }
 
-// StreamName is the in-application stream the input fills.
+// StreamName is the (first) in-application stream the input fills.
 func (in Input) StreamName() string { return in.NamePrefix + "_001" }
+
+// StreamNames are the in-application streams the input fills, one per
+// InputParallelism: NamePrefix_001, _002...; shard s feeds stream s mod N.
+func (in Input) StreamNames() []string {
+	var names []string
+	for i := range max(in.Parallelism, 1) {
+		names = append(names, fmt.Sprintf("%s_%03d", in.NamePrefix, i+1))
+	}
+	return names
+}
 
 // Errors the API maps to the service's exceptions.
 var (
@@ -255,9 +265,6 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 		if in.Parallelism < 0 || in.Parallelism > 64 {
 			return fmt.Errorf("%w: InputParallelism Count is 1 to 64, not %d", ErrInvalid, in.Parallelism)
 		}
-		if in.Parallelism > 1 {
-			return fmt.Errorf("%w: InputParallelism above 1 is not supported yet: the shards of the input are merged by arrival into %s", ErrInvalid, in.StreamName())
-		}
 		info, err := m.log.Describe(ctx, in.Source)
 		if err != nil || info.Kind != in.Kind {
 			return fmt.Errorf("%w: input %s does not exist", ErrInvalid, in.Source)
@@ -274,7 +281,7 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 				}
 				tables = append(tables, t)
 			}
-			g, err := runner.CompileInput(a.Code, in.StreamName(), in.Schema, a.Name, 0, tables...)
+			g, err := runner.CompileInputs(a.Code, in.StreamNames(), in.Schema, a.Name, 0, tables...)
 			if err != nil {
 				return err // positioned SQL errors
 			}

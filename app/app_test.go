@@ -384,3 +384,63 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "n" FROM "SO
 		}
 	}
 }
+
+// TestInputParallelismSplitsShardsAcrossStreams: with InputParallelism 2,
+// shard 0 fills SOURCE_SQL_STREAM_001 and shard 1 SOURCE_SQL_STREAM_002,
+// and the SQL reads both.
+func TestInputParallelismSplitsShardsAcrossStreams(t *testing.T) {
+	l, ctx := setup(t)
+	if err := l.Create(ctx, "multi", "kinesis", 2); err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	schema := record.Schema{RecordFormat: record.RecordFormat{RecordFormatType: record.JSON},
+		RecordColumns: []record.RecordColumn{{Name: "n", SqlType: "INTEGER", Mapping: "$.n"}}}
+	const sql = `CREATE STREAM "DESTINATION_SQL_STREAM" (src INTEGER, n INTEGER);
+CREATE PUMP p1 AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM 1, "n" FROM "SOURCE_SQL_STREAM_001";
+CREATE PUMP p2 AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM 2, "n" FROM "SOURCE_SQL_STREAM_002";`
+	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "multi", Kind: "kinesis", Schema: schema, Parallelism: 2}
+	if _, err := m.Create(ctx, Application{Name: "m", Code: sql, Inputs: []Input{in}}); err != nil {
+		t.Fatal(err)
+	}
+	one := in
+	one.Parallelism = 1
+	if _, err := m.Create(ctx, Application{Name: "one", Code: sql, Inputs: []Input{one}}); err == nil {
+		t.Fatal("parallelism 1 made a SOURCE_SQL_STREAM_002")
+	}
+	if err := m.Start(ctx, "m", Now); err != nil {
+		t.Fatal(err)
+	}
+	_, rows, cancel, err := m.Tap("m", "DESTINATION_SQL_STREAM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	base := time.Now()
+	for shard := range 2 {
+		var recs []streamlog.Record
+		for i := range 5 {
+			n := 10*shard + i
+			recs = append(recs, streamlog.Record{Data: []byte(fmt.Sprintf(`{"n":%d}`, n)), Arrival: base.Add(time.Duration(n) * time.Millisecond)})
+		}
+		if _, err := l.Append(ctx, "multi", shard, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 10 {
+		select {
+		case row := <-rows:
+			var r struct{ SRC, N int }
+			json.Unmarshal(row, &r)
+			if want := r.N/10 + 1; r.SRC != want {
+				t.Fatalf("row %s came through SOURCE_SQL_STREAM_00%d, want _00%d", row, r.SRC, want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("rows missing")
+		}
+	}
+}

@@ -73,7 +73,7 @@ func (m *Manager) launchLocked(a Application, position string) error {
 	if err != nil {
 		return err
 	}
-	g, err := runner.CompileInput(a.Code, in.StreamName(), in.Schema, a.Name, 0, tables...)
+	g, err := runner.CompileInputs(a.Code, in.StreamNames(), in.Schema, a.Name, 0, tables...)
 	if err != nil {
 		return err
 	}
@@ -85,9 +85,13 @@ func (m *Manager) launchLocked(a Application, position string) error {
 	if err != nil {
 		return err
 	}
-	feeder, err := runner.NewFeederFor(in.StreamName(), eng, g, mapper)
-	if err != nil {
-		return err
+	var feeders []*runner.Feeder // one per in-application input stream
+	for _, name := range in.StreamNames() {
+		f, err := runner.NewFeederFor(name, eng, g, mapper)
+		if err != nil {
+			return err
+		}
+		feeders = append(feeders, f)
 	}
 	info, err := m.log.Describe(m.ctx, in.Source)
 	if err != nil {
@@ -138,7 +142,7 @@ func (m *Manager) launchLocked(a Application, position string) error {
 	m.running[a.Name] = rt
 	go func() {
 		defer close(rt.done)
-		m.loop(ctx, rt, a, eng, feeder, pos)
+		m.loop(ctx, rt, a, eng, feeders, pos)
 	}()
 	return nil
 }
@@ -221,7 +225,7 @@ const settle = 500 * time.Millisecond
 // the application's clock, moves the clock, and checkpoints, until its
 // context ends. ROWTIME follows the stored arrival (not the moment of
 // reading), so a resumed application gives the rows it would have given.
-func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *engine.App, feeder *runner.Feeder, pos positions) {
+func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *engine.App, feeders []*runner.Feeder, pos positions) {
 	in := a.Inputs[0]
 	toApp := func(wall int64) int64 {
 		return a.Origin.App + int64(float64(wall-a.Origin.Wall)*m.opts.TimeScale)
@@ -288,7 +292,7 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 			r := pending[from][0]
 			pending[from] = pending[from][1:]
 			rowtime := max(toApp(r.Arrival.UnixMilli()), eng.Clock())
-			if err := feeder.FeedAt(r.Data, rowtime, r.Arrival.UnixMilli()); err != nil {
+			if err := feeders[from%len(feeders)].FeedAt(r.Data, rowtime, r.Arrival.UnixMilli()); err != nil {
 				slog.Error("feed", "application", a.Name, "err", err)
 			}
 			rt.read.Add(1)

@@ -60,6 +60,12 @@ func Compile(sql string, schema record.Schema, application string, seed uint64, 
 // CompileInput is Compile with another name for the input stream (an
 // application's NamePrefix_001).
 func CompileInput(sql, input string, schema record.Schema, application string, seed uint64, tables ...*plan.Table) (*plan.Graph, error) {
+	return CompileInputs(sql, []string{input}, schema, application, seed, tables...)
+}
+
+// CompileInputs is Compile with several input streams of the same schema
+// (an application's NamePrefix_001 to _00N under InputParallelism N).
+func CompileInputs(sql string, inputs []string, schema record.Schema, application string, seed uint64, tables ...*plan.Table) (*plan.Graph, error) {
 	script, err := parser.Parse(sql)
 	if err != nil {
 		return nil, err
@@ -68,14 +74,18 @@ func CompileInput(sql, input string, schema record.Schema, application string, s
 	if err != nil {
 		return nil, err
 	}
-	in := &plan.Stream{Name: input}
-	for _, c := range cols {
-		in.Columns = append(in.Columns, plan.Column{Name: c.Name, Type: c.Type})
+	var streams []*plan.Stream
+	for _, name := range inputs {
+		in := &plan.Stream{Name: name}
+		for _, c := range cols {
+			in.Columns = append(in.Columns, plan.Column{Name: c.Name, Type: c.Type})
+		}
+		if columnIndex(in.Columns, ArrivalColumn) < 0 {
+			in.Columns = append(in.Columns, plan.Column{Name: ArrivalColumn, Type: types.Type{Kind: types.Timestamp}, Hidden: true})
+		}
+		streams = append(streams, in)
 	}
-	if columnIndex(in.Columns, ArrivalColumn) < 0 {
-		in.Columns = append(in.Columns, plan.Column{Name: ArrivalColumn, Type: types.Type{Kind: types.Timestamp}, Hidden: true})
-	}
-	return plan.Plan(script, plan.Options{Inputs: []*plan.Stream{in}, Tables: tables, Seed: seed, Application: application})
+	return plan.Plan(script, plan.Options{Inputs: streams, Tables: tables, Seed: seed, Application: application})
 }
 
 // Run replays records through the application and writes the chosen
