@@ -146,6 +146,35 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 		}
 	}
 	waitRows(3)
+	// Kill in the middle of a window whose records are partly in a
+	// checkpoint: the source rows (fed as the watermark passes them) must
+	// reach 6 s into the next window, which takes longer than one
+	// checkpoint period (4 s of application time).
+	source := &rowSet{rows: map[string]bool{}}
+	source.follow(t, srv.url, "lab", "SOURCE_SQL_STREAM_001")
+	latest := func() time.Time {
+		var last time.Time
+		for _, r := range source.snapshot() {
+			var row struct{ ROWTIME time.Time }
+			if json.Unmarshal([]byte(r), &row) == nil && row.ROWTIME.After(last) {
+				last = row.ROWTIME
+			}
+		}
+		return last
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for latest().IsZero() {
+		if time.Now().After(deadline) {
+			t.Fatal("no source rows")
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition, bounded by the deadline
+	}
+	for mid := latest().Truncate(10 * time.Second).Add(16 * time.Second); latest().Before(mid); {
+		if time.Now().After(deadline) {
+			t.Fatalf("source rows stopped at %s", latest())
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition, bounded by the deadline
+	}
 	srv.cmd.Process.Signal(syscall.SIGKILL)
 	srv.cmd.Wait()
 	before := len(live["CTRSTREAM"].snapshot())
