@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"regexp"
 	"sort"
@@ -166,7 +167,9 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{log: l, defs: defs, ckpts: ckpts, opts: opts.withDefaults(), ctx: ctx, running: map[string]*runtime{}}
+	// The runners outlive a cancelled ctx (a SIGTERM): Close stops them,
+	// each with a last checkpoint.
+	m := &Manager{log: l, defs: defs, ckpts: ckpts, opts: opts.withDefaults(), ctx: context.WithoutCancel(ctx), running: map[string]*runtime{}}
 	apps, err := m.List(ctx)
 	if err != nil {
 		return nil, err
@@ -174,7 +177,13 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	for _, a := range apps {
 		if a.Status == Running || a.Status == Starting {
 			if err := m.launch(a, LastStoppedPoint); err != nil {
-				return nil, fmt.Errorf("resume %s: %w", a.Name, err)
+				// One application that cannot resume (its reference file is
+				// gone) must not keep the server and the others down.
+				slog.Error("resume failed; the application is READY again", "application", a.Name, "err", err)
+				a.Status = Ready
+				if err := m.save(ctx, a); err != nil {
+					return nil, fmt.Errorf("resume %s: %w", a.Name, err)
+				}
 			}
 		}
 	}
@@ -367,7 +376,12 @@ func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, c
 		rt.stop(true)
 		delete(m.running, name)
 	}
-	if newGraph { // keep the input position, not the old graph's state
+	newSource := len(a.Inputs) != len(old.Inputs) || len(a.Inputs) > 0 && (a.Inputs[0].Source != old.Inputs[0].Source || a.Inputs[0].Kind != old.Inputs[0].Kind)
+	if newSource { // the old positions mean nothing in another stream
+		if err := m.ckpts.Delete(ctx, name); err != nil && !errors.Is(err, streamlog.ErrNotFound) {
+			return fmt.Errorf("checkpoint of %s: %w", name, err)
+		}
+	} else if newGraph { // keep the input position, not the old graph's state
 		if c, ok, err := m.loadCheckpoint(name); err == nil && ok {
 			c.Engine = nil
 			data, err := json.Marshal(c)
@@ -380,7 +394,13 @@ func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, c
 		}
 	}
 	if rt != nil {
-		return m.launchLocked(a, LastStoppedPoint)
+		if err := m.launchLocked(a, LastStoppedPoint); err != nil {
+			a.Status = Ready // saved, but not running: say so
+			if serr := m.save(ctx, a); serr != nil {
+				return fmt.Errorf("%w (and saving READY: %v)", err, serr)
+			}
+			return err
+		}
 	}
 	return nil
 }
@@ -555,10 +575,15 @@ func (m *Manager) Start(ctx context.Context, name, position string) error {
 		appNow = max(now, a.Origin.App+int64(float64(now-a.Origin.Wall)*m.opts.TimeScale))
 	}
 	a.Origin.Wall, a.Origin.App = now, appNow
-	if err := m.save(ctx, a); err != nil {
+	if err := m.launchLocked(a, position); err != nil {
 		return err
 	}
-	return m.launchLocked(a, position)
+	if err := m.save(ctx, a); err != nil {
+		m.running[name].stop(false)
+		delete(m.running, name)
+		return err
+	}
+	return nil
 }
 
 // Stop stops a running application, saving a last checkpoint.

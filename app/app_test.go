@@ -444,3 +444,73 @@ CREATE PUMP p2 AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM 2, "n" FROM
 		}
 	}
 }
+
+// TestABacklogKeepsItsRowtimes: started at TRIM_HORIZON on 25,000 stored
+// records (more than a runner reads at once), every record keeps the
+// ROWTIME of its arrival: each one-second window counts exactly its 500
+// clicks and 500 impressions.
+func TestABacklogKeepsItsRowtimes(t *testing.T) {
+	l, ctx := setup(t)
+	if err := l.Create(ctx, "backlog", "kinesis", 1); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Truncate(time.Second).Add(-time.Minute)
+	const n = 25000
+	for b := 0; b < n; b += 500 {
+		var recs []streamlog.Record
+		for i := b; i < b+500; i++ {
+			action := []string{"Click", "Impression"}[i%2]
+			recs = append(recs, streamlog.Record{Data: []byte(`{"browseraction":"` + action + `"}`), Arrival: base.Add(time.Duration(i) * time.Millisecond)})
+		}
+		if _, err := l.Append(ctx, "backlog", 0, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "backlog", Kind: "kinesis", Schema: labSchema, Parallelism: 1}
+	if _, err := m.Create(ctx, Application{Name: "lab", Code: countsSQL, Inputs: []Input{in}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ctx, "lab", TrimHorizon); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	counted(t, m, n, seen)
+	for key, count := range seen {
+		if count != 500 {
+			t.Fatalf("window %s counted %d, want 500", key, count)
+		}
+	}
+	if len(seen) != 50 {
+		t.Fatalf("%d windows, want 50", len(seen))
+	}
+}
+
+// TestLastStoppedPointWithoutACheckpointStartsNow: an application never
+// started does not replay the stream's old records under
+// LAST_STOPPED_POINT.
+func TestLastStoppedPointWithoutACheckpointStartsNow(t *testing.T) {
+	l, ctx := setup(t)
+	send(t, l, 2) // before the start: not the application's
+	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
+	if _, err := m.Create(ctx, Application{Name: "lab", Code: countsSQL, Inputs: []Input{in}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ctx, "lab", LastStoppedPoint); err != nil {
+		t.Fatal(err)
+	}
+	send(t, l, 4)
+	counted(t, m, 4, map[string]int{})
+	if n, _ := m.RecordsRead("lab"); n != 4 {
+		t.Fatalf("read %d records, want the 4 sent after the start", n)
+	}
+}

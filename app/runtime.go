@@ -32,6 +32,7 @@ type runtime struct {
 	done   chan struct{}
 	save   bool         // checkpoint when stopping
 	read   atomic.Int64 // input records read since the start
+	closed bool         // the taps are closed (under mu): no new followers
 	mu     sync.Mutex
 	taps   map[string]*ring
 }
@@ -112,6 +113,18 @@ func (m *Manager) launchLocked(a Application, position string) error {
 		if err != nil {
 			return fmt.Errorf("checkpoint of %s: %w", a.Name, err)
 		}
+		if !ok { // never started, or its source changed: from now on
+			last, err := m.log.Last(m.ctx, in.Source)
+			if err != nil {
+				return err
+			}
+			for i := range pos {
+				pos[i] = streamlog.Seq{Msg: last + 1}
+			}
+			if err := m.saveStart(a.Name, pos); err != nil {
+				return err
+			}
+		}
 		if ok {
 			if len(c.Positions) != info.Shards {
 				return fmt.Errorf("checkpoint of %s does not fit its input", a.Name)
@@ -122,6 +135,13 @@ func (m *Manager) launchLocked(a Application, position string) error {
 					return fmt.Errorf("restore %s: %w", a.Name, err)
 				}
 			}
+		}
+	}
+	if position != LastStoppedPoint {
+		// A crash before the first periodic checkpoint resumes here, not
+		// at the start of the stream.
+		if err := m.saveStart(a.Name, pos); err != nil {
+			return err
 		}
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
@@ -144,6 +164,18 @@ func (m *Manager) launchLocked(a Application, position string) error {
 		defer close(rt.done)
 		m.loop(ctx, rt, a, eng, feeders, pos)
 	}()
+	return nil
+}
+
+// saveStart checkpoints where an application starts, with no state.
+func (m *Manager) saveStart(name string, pos positions) error {
+	data, err := json.Marshal(checkpoint{Positions: pos})
+	if err == nil {
+		err = m.ckpts.Put(m.ctx, name, data)
+	}
+	if err != nil {
+		return fmt.Errorf("checkpoint of %s: %w", name, err)
+	}
 	return nil
 }
 
@@ -249,17 +281,29 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 	// saves) is each shard's first record not fed.
 	pending := make([][]streamlog.Record, len(pos))
 	next := slices.Clone(pos)
-	for {
+	backlog := false      // a shard had more than one read's worth: go on at once
+	wait := func() bool { // false once the runner must end
+		if backlog {
+			return ctx.Err() == nil
+		}
 		select {
 		case <-ctx.Done():
+			return false
+		case <-poll.C:
+			return true
+		}
+	}
+	for {
+		if !wait() {
 			if rt.save {
 				save()
 			}
 			rt.closeTaps()
 			return
-		case <-poll.C:
 		}
+		more := make([]bool, len(next)) // the shard may hold more than was read
 		for shard := range next {
+			more[shard] = true
 			for len(pending[shard]) < maxPending {
 				recs, after, err := m.log.Read(ctx, in.Source, shard, next[shard], 1000)
 				if err != nil {
@@ -271,6 +315,7 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 				pending[shard] = append(pending[shard], recs...)
 				next[shard] = after
 				if len(recs) < 1000 {
+					more[shard] = false
 					break
 				}
 			}
@@ -279,6 +324,13 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 		// shards by arrival (then shard), so the order, and so every row, is
 		// the same however the reads fell.
 		watermark := time.Now().Add(-settle).UnixMilli()
+		// Catching up on a backlog: no further than what every shard has
+		// been read to, so unread records keep their own ROWTIME.
+		for shard, p := range pending {
+			if more[shard] && len(p) > 0 {
+				watermark = min(watermark, p[len(p)-1].Arrival.UnixMilli())
+			}
+		}
 		for {
 			from := -1
 			for shard, p := range pending {
@@ -304,6 +356,7 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 			}
 		}
 		eng.Advance(toApp(watermark))
+		backlog = slices.Contains(more, true)
 		if time.Since(lastCheckpoint) >= m.opts.Checkpoint {
 			save()
 			lastCheckpoint = time.Now()
@@ -354,6 +407,9 @@ func (rt *runtime) publish(r *ring, row []byte) {
 func (rt *runtime) tap(stream string) ([][]byte, <-chan []byte, func(), error) {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
+	if rt.closed {
+		return nil, nil, nil, fmt.Errorf("%w: the application stopped", ErrInUse)
+	}
 	r := rt.taps[stream]
 	if r == nil {
 		return nil, nil, nil, fmt.Errorf("%w: no stream %s", ErrInvalid, stream)
@@ -375,6 +431,7 @@ func (rt *runtime) tap(stream string) ([][]byte, <-chan []byte, func(), error) {
 func (rt *runtime) closeTaps() {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
+	rt.closed = true
 	for _, r := range rt.taps {
 		for ch := range r.followers {
 			delete(r.followers, ch)

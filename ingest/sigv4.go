@@ -48,6 +48,9 @@ func parseAuthorization(h string) (authorization, bool) {
 	return a, a.accessKey != "" && a.signature != "" && len(a.signedHeaders) > 0
 }
 
+// maxSkew is how far a request's signing time may be from the server's.
+const maxSkew = 15 * time.Minute
+
 // verify checks a request's signature against the known secrets.
 func (s *Server) verify(ctx context.Context, r *http.Request, body []byte) error {
 	a, ok := parseAuthorization(r.Header.Get("Authorization"))
@@ -61,6 +64,11 @@ func (s *Server) verify(ctx context.Context, r *http.Request, body []byte) error
 	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
 	if err != nil {
 		return errorf(http.StatusBadRequest, "IncompleteSignatureException", "X-Amz-Date is missing or not in the form 20060102T150405Z")
+	}
+	// A signature is good for 15 minutes either way, as AWS has it: a
+	// captured request cannot be replayed later.
+	if skew := time.Since(at); skew > maxSkew || skew < -maxSkew || a.date != at.Format("20060102") {
+		return errorf(http.StatusBadRequest, "InvalidSignatureException", "Signature expired: %s is not within 15 minutes of the server's time %s", at.Format("20060102T150405Z"), time.Now().UTC().Format("20060102T150405Z"))
 	}
 	again, err := http.NewRequestWithContext(ctx, r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
 	if err != nil {
