@@ -76,6 +76,7 @@ func TestBadRequestsGetTheServicesErrorsAndChangeNothing(t *testing.T) {
 	}
 	for _, c := range []struct{ name, op, body, kind string }{
 		{"unknown application", "DescribeApplication", `{"ApplicationName":"nope"}`, "ResourceNotFoundException"},
+		{"no name", "StartApplication", `{}`, "InvalidArgumentException"},
 		{"bad SQL", "CreateApplication", `{"ApplicationName":"b","ApplicationCode":"CREATE STREAM x (a WIDGET);",` + input + `}`, "CodeValidationException"},
 		{"output to a missing stream", "CreateApplication", `{"ApplicationName":"c","ApplicationCode":"` + code + `",` + input + `,"Outputs":[{"Name":"NOWHERE","DestinationSchema":{"RecordFormatType":"JSON"}}]}`, "InvalidArgumentException"},
 		{"stop while ready", "StopApplication", `{"ApplicationName":"a"}`, "ResourceInUseException"},

@@ -193,6 +193,9 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 var appName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
 
 func (m *Manager) load(ctx context.Context, name string) (Application, error) {
+	if !appName.MatchString(name) {
+		return Application{}, fmt.Errorf("%w: application name %q: 1 to 128 letters, digits, _ . -", ErrInvalid, name)
+	}
 	data, err := m.defs.Get(ctx, name)
 	if errors.Is(err, streamlog.ErrNotFound) {
 		return Application{}, fmt.Errorf("%w: %s", ErrNotFound, name)
