@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -57,6 +58,12 @@ type Application struct {
 	// ROWTIME = App + (arrival - Wall) * time scale, in ms. Kept across
 	// restarts, so a resumed application gives the rows it would have.
 	Origin struct{ Wall, App int64 }
+}
+
+// AppTime is the application time (ms) of a wall-clock time (ms), the one
+// formula live runs and offline replays must share.
+func (a Application) AppTime(wall int64, timeScale float64) int64 {
+	return a.Origin.App + int64(float64(wall-a.Origin.Wall)*timeScale)
 }
 
 // Input is the application's streaming source.
@@ -316,17 +323,6 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 	return nil
 }
 
-// Update changes an application's stored configuration at the given
-// version: change edits it, the result is checked, the version goes up.
-// Outputs and tags take effect without a restart (the destinations read
-// them); use UpdateCode for the SQL.
-func (m *Manager) Update(ctx context.Context, name string, version int64, change func(*Application) error) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_, err := m.updateLocked(ctx, name, version, change)
-	return err
-}
-
 func (m *Manager) updateLocked(ctx context.Context, name string, version int64, change func(*Application) error) (Application, error) {
 	a, err := m.load(ctx, name)
 	if err != nil {
@@ -347,11 +343,12 @@ func (m *Manager) updateLocked(ctx context.Context, name string, version int64, 
 }
 
 // Reconfigure changes an application at the given version as
-// UpdateApplication does: change edits it, the result is checked (reference
-// files must load), saved, and takes effect. A running application changed
-// in its code or input restarts from where it stands with fresh state (the
-// old state does not fit the new graph); changed in its reference data, it
-// reloads the tables and keeps its state; outputs and tags need no restart.
+// UpdateApplication does: change edits it, the result is checked (changed
+// reference sources must load), saved with the next version, and takes
+// effect. A running application changed in its code or input restarts from
+// where it stands with fresh state (the old state does not fit the new
+// graph); changed in its reference data, it reloads the tables and keeps
+// its state; changed outputs need no restart.
 func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, change func(*Application) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -363,7 +360,10 @@ func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, c
 		if err := change(a); err != nil {
 			return err
 		}
-		_, err := m.loadReferences(*a)
+		if reflect.DeepEqual(a.References, old.References) {
+			return nil
+		}
+		_, err := m.loadReferences(*a) // the new sources must load
 		return err
 	})
 	if err != nil {
@@ -418,7 +418,7 @@ func (m *Manager) UpdateCode(ctx context.Context, name string, version int64, co
 
 // AddOutput adds a destination at the given version.
 func (m *Manager) AddOutput(ctx context.Context, name string, version int64, out Output) error {
-	return m.Update(ctx, name, version, func(a *Application) error {
+	return m.Reconfigure(ctx, name, version, func(a *Application) error {
 		for _, o := range a.Outputs {
 			if o.Name == out.Name {
 				return fmt.Errorf("%w: stream %s already has an output", ErrInvalid, out.Name)
@@ -432,14 +432,12 @@ func (m *Manager) AddOutput(ctx context.Context, name string, version int64, out
 
 // DeleteOutput removes a destination by its id.
 func (m *Manager) DeleteOutput(ctx context.Context, name string, version int64, id string) error {
-	return m.Update(ctx, name, version, func(a *Application) error {
-		for i, o := range a.Outputs {
-			if o.ID == id {
-				a.Outputs = append(a.Outputs[:i], a.Outputs[i+1:]...)
-				return nil
-			}
+	return m.Reconfigure(ctx, name, version, func(a *Application) error {
+		n := len(a.Outputs)
+		if a.Outputs = slices.DeleteFunc(a.Outputs, func(o Output) bool { return o.ID == id }); len(a.Outputs) == n {
+			return fmt.Errorf("%w: application %s has no output %s", ErrNotFound, a.Name, id)
 		}
-		return fmt.Errorf("%w: application %s has no output %s", ErrNotFound, a.Name, id)
+		return nil
 	})
 }
 
@@ -468,13 +466,11 @@ func (m *Manager) AddReference(ctx context.Context, name string, version int64, 
 // DeleteReference removes a reference data source by its id.
 func (m *Manager) DeleteReference(ctx context.Context, name string, version int64, id string) error {
 	return m.Reconfigure(ctx, name, version, func(a *Application) error {
-		for i, r := range a.References {
-			if r.ID == id {
-				a.References = append(a.References[:i], a.References[i+1:]...)
-				return nil
-			}
+		n := len(a.References)
+		if a.References = slices.DeleteFunc(a.References, func(r Reference) bool { return r.ID == id }); len(a.References) == n {
+			return fmt.Errorf("%w: application %s has no reference data source %s", ErrNotFound, a.Name, id)
 		}
-		return fmt.Errorf("%w: application %s has no reference data source %s", ErrNotFound, a.Name, id)
+		return nil
 	})
 }
 
@@ -575,7 +571,7 @@ func (m *Manager) Start(ctx context.Context, name, position string) error {
 	now := time.Now().UnixMilli()
 	appNow := now
 	if a.Origin.Wall != 0 { // application time never goes back across starts
-		appNow = max(now, a.Origin.App+int64(float64(now-a.Origin.Wall)*m.opts.TimeScale))
+		appNow = max(now, a.AppTime(now, m.opts.TimeScale))
 	}
 	a.Origin.Wall, a.Origin.App = now, appNow
 	if err := m.launchLocked(a, position); err != nil {

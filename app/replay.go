@@ -36,7 +36,7 @@ func WriteReplay(ctx context.Context, l *streamlog.Log, a Application, timeScale
 			return nil
 		}
 		for _, r := range recs {
-			at := a.Origin.App + int64(float64(r.Arrival.UnixMilli()-a.Origin.Wall)*timeScale)
+			at := a.AppTime(r.Arrival.UnixMilli(), timeScale)
 			data, err := json.Marshal(string(r.Data)) // as text (bytes that are not UTF-8 become U+FFFD)
 			if err != nil {
 				return err

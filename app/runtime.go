@@ -260,7 +260,7 @@ const settle = 500 * time.Millisecond
 func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *engine.App, feeders []*runner.Feeder, pos positions) {
 	in := a.Inputs[0]
 	toApp := func(wall int64) int64 {
-		return a.Origin.App + int64(float64(wall-a.Origin.Wall)*m.opts.TimeScale)
+		return a.AppTime(wall, m.opts.TimeScale)
 	}
 	save := func() {
 		snap, err := eng.Snapshot()
@@ -331,6 +331,7 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 				watermark = min(watermark, p[len(p)-1].Arrival.UnixMilli())
 			}
 		}
+		var fed int64
 		for {
 			from := -1
 			for shard, p := range pending {
@@ -347,8 +348,9 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 			if err := feeders[from%len(feeders)].FeedAt(r.Data, rowtime, r.Arrival.UnixMilli()); err != nil {
 				slog.Error("feed", "application", a.Name, "err", err)
 			}
-			rt.read.Add(1)
+			fed++
 		}
+		rt.read.Add(fed)
 		for shard := range pos {
 			pos[shard] = next[shard]
 			if len(pending[shard]) > 0 {
