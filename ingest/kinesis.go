@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"crypto/md5"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -32,7 +31,7 @@ const (
 
 var (
 	streamName = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
-	hashSpace  = new(big.Int).Lsh(big.NewInt(1), 128)
+	hashSpace  = streamlog.HashSpace()
 )
 
 func (s *Server) kinesisOps() map[string]Operation {
@@ -100,18 +99,14 @@ func hashRange(i, shards int) (*big.Int, *big.Int) {
 
 // shardFor maps a partition key (or an explicit hash key) to its shard.
 func shardFor(partitionKey, explicitHashKey string, shards int) (int, error) {
-	h := new(big.Int)
-	if explicitHashKey != "" {
-		if _, ok := h.SetString(explicitHashKey, 10); !ok || h.Sign() < 0 || h.Cmp(hashSpace) >= 0 {
-			return 0, validation("explicitHashKey", explicitHashKey, "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})")
-		}
-	} else {
-		sum := md5.Sum([]byte(partitionKey))
-		h.SetBytes(sum[:])
+	if explicitHashKey == "" {
+		return streamlog.ShardForKey(partitionKey, shards), nil
 	}
-	width := new(big.Int).Div(hashSpace, big.NewInt(int64(shards)))
-	i := int(new(big.Int).Div(h, width).Int64())
-	return min(i, shards-1), nil
+	h := new(big.Int)
+	if _, ok := h.SetString(explicitHashKey, 10); !ok || h.Sign() < 0 || h.Cmp(hashSpace) >= 0 {
+		return 0, validation("explicitHashKey", explicitHashKey, "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})")
+	}
+	return streamlog.ShardForHash(h, shards), nil
 }
 
 func (s *Server) createStream(ctx context.Context, body []byte) (any, error) {

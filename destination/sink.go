@@ -1,0 +1,279 @@
+package destination
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/riffle-sql/riffle/streamlog"
+)
+
+// Record is one output row on its way to a destination.
+type Record struct {
+	Seq       uint64 // the output's row number, from 1
+	ID        string // stable across retries and restarts
+	RetryHint int    // failed attempts so far
+	Data      []byte
+}
+
+// Limits bound one batch.
+type Limits struct {
+	Records int
+	Bytes   int
+}
+
+// A Sink writes batches to one destination. Send reports, per record,
+// whether it was accepted; an error means none was.
+type Sink interface {
+	Send(ctx context.Context, batch []Record) ([]bool, error)
+	Limits() Limits
+	String() string // names the destination in logs and metrics
+}
+
+// lambdaPayload is the synchronous Lambda payload limit, which the service
+// splits larger batches to fit.
+const lambdaPayload = 6_000_000
+
+// recordOverhead is what a record adds to a batch beyond its data: in an
+// event, its id, metadata and punctuation.
+const recordOverhead = 96
+
+// LambdaSink delivers to a Lambda-compatible function.
+type LambdaSink struct {
+	Function       Function
+	Name           string // the function's name or URL, for logs
+	ApplicationARN string
+}
+
+func (s *LambdaSink) String() string { return "lambda:" + s.Name }
+
+// Limits keep an event under the payload limit once its data is base64
+// (4 bytes for every 3).
+func (s *LambdaSink) Limits() Limits {
+	return Limits{Records: 1 << 20, Bytes: lambdaPayload * 3 / 4}
+}
+
+// Send invokes the function once with the batch and reads its per-record
+// results: a record without an Ok is a failed one.
+func (s *LambdaSink) Send(ctx context.Context, batch []Record) ([]bool, error) {
+	e := Event{InvocationID: newUUID(), ApplicationARN: s.ApplicationARN, Records: make([]EventRecord, len(batch))}
+	for i, r := range batch {
+		e.Records[i] = EventRecord{RecordID: r.ID, Metadata: RecordMetadata{RetryHint: r.RetryHint}, Data: r.Data}
+	}
+	resp, err := s.Function.Invoke(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	results := make(map[string]string, len(resp.Records))
+	for _, r := range resp.Records {
+		results[r.RecordID] = r.Result
+	}
+	ok := make([]bool, len(batch))
+	for i, r := range batch {
+		ok[i] = results[r.ID] == Ok
+	}
+	return ok, nil
+}
+
+// HTTPFunction invokes a function served over HTTP: the event is POSTed as
+// JSON and the answer is the function's response. User information in the
+// URL becomes HTTP Basic authentication.
+type HTTPFunction struct {
+	url     string
+	user    *url.Userinfo
+	client  *http.Client
+	timeout time.Duration
+}
+
+// FunctionTimeout bounds one invocation of an HTTP function; a call that
+// takes longer fails and its records are retried.
+const FunctionTimeout = time.Minute
+
+// NewHTTPFunction checks the URL: absolute, http or https, with a host.
+func NewHTTPFunction(raw string, client *http.Client) (*HTTPFunction, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("function URL %q: %w", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("function URL %q: want an absolute http or https URL", raw)
+	}
+	if client == nil {
+		client = http.DefaultClient
+	}
+	f := &HTTPFunction{user: u.User, client: client, timeout: FunctionTimeout}
+	u.User = nil
+	f.url = u.String()
+	return f, nil
+}
+
+func (f *HTTPFunction) String() string { return f.url }
+
+// Invoke posts the event and decodes the response.
+func (f *HTTPFunction) Invoke(ctx context.Context, e Event) (Response, error) {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return Response{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.url, bytes.NewReader(body))
+	if err != nil {
+		return Response{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if f.user != nil {
+		password, _ := f.user.Password()
+		req.SetBasicAuth(f.user.Username(), password)
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return Response{}, fmt.Errorf("invoke %s: %w", f.url, err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, lambdaPayload+1))
+	if err != nil {
+		return Response{}, fmt.Errorf("invoke %s: %w", f.url, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return Response{}, fmt.Errorf("invoke %s: %s: %.200s", f.url, resp.Status, answer)
+	}
+	var out Response
+	if err := json.Unmarshal(answer, &out); err != nil {
+		return Response{}, fmt.Errorf("invoke %s: the response is not the records' results: %w", f.url, err)
+	}
+	return out, nil
+}
+
+// StreamSink appends rows to a Riffle delivery stream or data stream, so
+// one application can read another's output.
+type StreamSink struct {
+	Log  *streamlog.Log
+	Name string
+	Kind string // "firehose" or "kinesis"
+}
+
+func (s *StreamSink) String() string { return s.Kind + ":" + s.Name }
+
+// Limits are PutRecordBatch's (Firehose) and PutRecords' (Kinesis).
+func (s *StreamSink) Limits() Limits {
+	if s.Kind == "firehose" {
+		return Limits{Records: 500, Bytes: 4 << 20}
+	}
+	return Limits{Records: 500, Bytes: 5 << 20}
+}
+
+// Send stores the batch. A data stream's record goes to the shard of its
+// partition key, the record id; a delivery stream's record ends with a
+// newline, so objects stay apart in whatever reads the stream as text.
+func (s *StreamSink) Send(ctx context.Context, batch []Record) ([]bool, error) {
+	info, err := s.Log.Describe(ctx, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	byShard := map[int][]int{}
+	recs := make([]streamlog.Record, len(batch))
+	for i, r := range batch {
+		data := r.Data
+		shard := 0
+		if s.Kind == "firehose" {
+			if !bytes.HasSuffix(data, []byte("\n")) {
+				data = append(data[:len(data):len(data)], '\n')
+			}
+		} else {
+			shard = streamlog.ShardForKey(r.ID, info.Shards)
+		}
+		recs[i] = streamlog.Record{Data: data, PartitionKey: r.ID, Arrival: now}
+		byShard[shard] = append(byShard[shard], i)
+	}
+	ok := make([]bool, len(batch))
+	var errs []error
+	for shard, idx := range byShard {
+		part := make([]streamlog.Record, len(idx))
+		for j, i := range idx {
+			part[j] = recs[i]
+		}
+		if _, err := s.Log.Append(ctx, s.Name, shard, part); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, i := range idx {
+			ok[i] = true
+		}
+	}
+	if len(errs) == len(byShard) {
+		return nil, errors.Join(errs...)
+	}
+	return ok, nil
+}
+
+// FileSink appends rows to a file as JSON lines (or CSV lines), synced
+// before they count as delivered.
+type FileSink struct {
+	Path string
+	mu   sync.Mutex
+}
+
+func (s *FileSink) String() string { return "file:" + s.Path }
+
+// Limits keep one write of a batch moderate.
+func (s *FileSink) Limits() Limits { return Limits{Records: 10000, Bytes: 16 << 20} }
+
+// Send appends the batch, one row a line, and syncs the file.
+func (s *FileSink) Send(ctx context.Context, batch []Record) ([]bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(s.Path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(s.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	var b []byte
+	for _, r := range batch {
+		b = append(b, r.Data...)
+		if !bytes.HasSuffix(r.Data, []byte("\n")) {
+			b = append(b, '\n')
+		}
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", s.Path, err)
+	}
+	ok := make([]bool, len(batch))
+	for i := range ok {
+		ok[i] = true
+	}
+	return ok, nil
+}
+
+// newUUID is a random (version 4) UUID, as the service's invocation ids.
+func newUUID() string {
+	var u [16]byte
+	rand.Read(u[:])
+	return formatUUID(u, 4)
+}
+
+func formatUUID(u [16]byte, version byte) string {
+	u[6] = u[6]&0x0f | version<<4
+	u[8] = u[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
