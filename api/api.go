@@ -132,7 +132,7 @@ func (a *API) create(ctx context.Context, body []byte) (any, error) {
 		ApplicationDescription string
 		ApplicationCode        string
 		Inputs                 []inputShape
-		Outputs                []json.RawMessage
+		Outputs                []outputShape
 		Tags                   []tagShape
 	}
 	if err := decode(body, &req); err != nil {
@@ -146,8 +146,12 @@ func (a *API) create(ctx context.Context, body []byte) (any, error) {
 		}
 		def.Inputs = append(def.Inputs, input)
 	}
-	for _, out := range req.Outputs {
-		def.Outputs = append(def.Outputs, toOutput(out))
+	for _, o := range req.Outputs {
+		out, err := toOutput(o)
+		if err != nil {
+			return nil, err
+		}
+		def.Outputs = append(def.Outputs, out)
 	}
 	if len(req.Tags) > 0 {
 		def.Tags = map[string]string{}
@@ -192,15 +196,9 @@ func (a *API) describe(ctx context.Context, body []byte) (any, error) {
 		}
 		inputs = append(inputs, desc)
 	}
-	outputs := []map[string]any{}
+	outputs := []outputShape{}
 	for _, out := range def.Outputs {
-		var o map[string]any
-		json.Unmarshal(out.Destination, &o)
-		if o == nil {
-			o = map[string]any{}
-		}
-		o["OutputId"] = out.ID
-		outputs = append(outputs, o)
+		outputs = append(outputs, a.describeOutput(out))
 	}
 	return map[string]any{"ApplicationDetail": map[string]any{
 		"ApplicationName":                 def.Name,
@@ -269,14 +267,7 @@ type applicationUpdate struct {
 		KinesisFirehoseInputUpdate *arnUpdate
 		KinesisStreamsInputUpdate  *arnUpdate
 	}
-	OutputUpdates []struct {
-		OutputId                    string
-		NameUpdate                  *string
-		DestinationSchemaUpdate     json.RawMessage
-		KinesisStreamsOutputUpdate  *arnUpdate
-		KinesisFirehoseOutputUpdate *arnUpdate
-		LambdaOutputUpdate          *arnUpdate
-	}
+	OutputUpdates              []outputUpdate
 	ReferenceDataSourceUpdates []struct {
 		ReferenceId                 string
 		TableNameUpdate             *string
@@ -353,32 +344,9 @@ func applyUpdate(def *app.Application, u applicationUpdate) error {
 		if i < 0 {
 			return missing("output", ou.OutputId)
 		}
-		out := &def.Outputs[i]
-		var dest map[string]any
-		json.Unmarshal(out.Destination, &dest)
-		if dest == nil {
-			dest = map[string]any{}
-		}
-		if ou.NameUpdate != nil {
-			out.Name = *ou.NameUpdate
-			dest["Name"] = out.Name
-		}
-		if ou.DestinationSchemaUpdate != nil {
-			dest["DestinationSchema"] = ou.DestinationSchemaUpdate
-		}
-		for kind, up := range map[string]*arnUpdate{"KinesisStreamsOutput": ou.KinesisStreamsOutputUpdate, "KinesisFirehoseOutput": ou.KinesisFirehoseOutputUpdate, "LambdaOutput": ou.LambdaOutputUpdate} {
-			if up != nil {
-				delete(dest, "KinesisStreamsOutput")
-				delete(dest, "KinesisFirehoseOutput")
-				delete(dest, "LambdaOutput")
-				dest[kind] = map[string]string{"ResourceARN": up.ResourceARNUpdate, "RoleARN": up.RoleARNUpdate}
-			}
-		}
-		raw, err := json.Marshal(dest)
-		if err != nil {
+		if err := ou.apply(&def.Outputs[i]); err != nil {
 			return err
 		}
-		out.Destination = raw
 	}
 	for _, ru := range u.ReferenceDataSourceUpdates {
 		i := slices.IndexFunc(def.References, func(r app.Reference) bool { return r.ID == ru.ReferenceId })
@@ -545,13 +513,6 @@ func toInput(in inputShape) (app.Input, error) {
 	return app.Input{NamePrefix: in.NamePrefix, Source: name, Kind: kind, Schema: *in.InputSchema, Parallelism: parallelism}, nil
 }
 
-// toOutput keeps an output as the service took it, for the destinations.
-func toOutput(out json.RawMessage) app.Output {
-	var o struct{ Name string }
-	json.Unmarshal(out, &o)
-	return app.Output{Name: o.Name, Destination: out}
-}
-
 func (a *API) addInput(ctx context.Context, body []byte) (any, error) {
 	var req struct {
 		ApplicationName             string
@@ -572,15 +533,19 @@ func (a *API) addOutput(ctx context.Context, body []byte) (any, error) {
 	var req struct {
 		ApplicationName             string
 		CurrentApplicationVersionId int64
-		Output                      json.RawMessage
+		Output                      *outputShape
 	}
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	if len(req.Output) == 0 {
+	if req.Output == nil {
 		return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "Output is required")
 	}
-	return struct{}{}, fail(a.apps.AddOutput(ctx, req.ApplicationName, req.CurrentApplicationVersionId, toOutput(req.Output)))
+	out, err := toOutput(*req.Output)
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, fail(a.apps.AddOutput(ctx, req.ApplicationName, req.CurrentApplicationVersionId, out))
 }
 
 func (a *API) deleteOutput(ctx context.Context, body []byte) (any, error) {

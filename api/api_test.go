@@ -111,7 +111,7 @@ func TestBadRequestsGetTheServicesErrorsAndChangeNothing(t *testing.T) {
 // id, an application created without input gets one, and tags are set,
 // listed and removed without changing the version.
 func TestOutputsInputsAndTags(t *testing.T) {
-	url := server(t)
+	url := serverWith(t, app.Options{Functions: functions("f")})
 	call(t, url, "Firehose_20150804.CreateDeliveryStream", `{"DeliveryStreamName":"in"}`)
 	ok := func(op, body string) map[string]any {
 		t.Helper()
@@ -214,7 +214,7 @@ func TestUpdateApplicationChangesInputsOutputsAndReferencesTogether(t *testing.T
 	for _, f := range []string{"t.json", "t2.json"} {
 		os.WriteFile(filepath.Join(buckets, "b", f), []byte(`{"k":"x","v":1}`+"\n"), 0o644)
 	}
-	url := serverWith(t, app.Options{Buckets: buckets})
+	url := serverWith(t, app.Options{Buckets: buckets, Functions: functions("old", "new")})
 	ok := func(op, body string) map[string]any {
 		t.Helper()
 		status, out := call(t, url, op, body)
@@ -249,7 +249,7 @@ func TestUpdateApplicationChangesInputsOutputsAndReferencesTogether(t *testing.T
 	out := d["OutputDescriptions"].([]any)[0].(map[string]any)
 	ref := d["ReferenceDataSourceDescriptions"].([]any)[0].(map[string]any)
 	if d["ApplicationVersionId"] != float64(4) || in["NamePrefix"] != "SRC" ||
-		out["LambdaOutput"].(map[string]any)["ResourceARN"] != "arn:aws:lambda:us-east-1:000000000000:function:new" ||
+		out["LambdaOutputDescription"].(map[string]any)["ResourceARN"] != "arn:aws:lambda:us-east-1:000000000000:function:new" ||
 		ref["S3ReferenceDataSourceDescription"].(map[string]any)["FileKey"] != "t2.json" {
 		t.Fatalf("after the update: %v", d)
 	}

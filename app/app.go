@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/runner"
 	"github.com/riffle-sql/riffle/sql/plan"
@@ -78,12 +79,27 @@ type Input struct {
 	StartingPosition string
 }
 
-// Output is stored for the destinations to deliver.
+// Output sends an in-application stream's rows to a destination.
 type Output struct {
-	ID          string
-	Name        string
-	Destination json.RawMessage
+	ID     string
+	Name   string // the in-application stream
+	Format string // JSON or CSV
+	Kind   string // one of the Output kinds
+	// Target is the Lambda function (a name the server knows, or an http(s)
+	// URL), the delivery or data stream, or the file (under
+	// Options.OutputDir).
+	Target string
+	// ResourceARN and RoleARN are kept as given, for descriptions.
+	ResourceARN, RoleARN string
 }
+
+// Output kinds.
+const (
+	LambdaOutput   = "lambda"
+	FirehoseOutput = "firehose"
+	KinesisOutput  = "kinesis"
+	FileOutput     = "file"
+)
 
 // Reference is a reference data source: a file loaded as a table when the
 // application starts (or the source changes). The service's S3 location
@@ -134,6 +150,18 @@ type Options struct {
 	// Buckets is the directory that stands for S3: reference data source
 	// BUCKET/KEY is the file Buckets/BUCKET/KEY.
 	Buckets string
+	// Functions are the Lambda-compatible functions outputs may name.
+	Functions map[string]destination.Function
+	// OutputDir holds file outputs: an output's path is relative to it.
+	OutputDir string
+	// Region and Account make application ARNs.
+	Region, Account string
+	// Delivery tunes the outputs' deliveries (the fields Sink, State,
+	// IDKey, Acks and Labels are set per output).
+	Delivery destination.Config
+	// Drain is how long a stopping application waits for its outputs to
+	// deliver what they hold (the rest is checkpointed).
+	Drain time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -149,6 +177,15 @@ func (o Options) withDefaults() Options {
 	if o.RowsPerStream <= 0 {
 		o.RowsPerStream = 1000
 	}
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	if o.Account == "" {
+		o.Account = "000000000000"
+	}
+	if o.Drain <= 0 {
+		o.Drain = 2 * time.Second
+	}
 	return o
 }
 
@@ -157,6 +194,7 @@ type Manager struct {
 	log     *streamlog.Log
 	defs    *streamlog.KV
 	ckpts   *streamlog.KV
+	acks    *streamlog.KV // outputs' acknowledgements, apart from checkpoints
 	opts    Options
 	ctx     context.Context // owns every runner
 	mu      sync.Mutex
@@ -174,9 +212,13 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	if err != nil {
 		return nil, err
 	}
+	acks, err := l.Bucket(ctx, "riffle_deliveries")
+	if err != nil {
+		return nil, err
+	}
 	// The runners outlive a cancelled ctx (a SIGTERM): Close stops them,
 	// each with a last checkpoint.
-	m := &Manager{log: l, defs: defs, ckpts: ckpts, opts: opts.withDefaults(), ctx: context.WithoutCancel(ctx), running: map[string]*runtime{}}
+	m := &Manager{log: l, defs: defs, ckpts: ckpts, acks: acks, opts: opts.withDefaults(), ctx: context.WithoutCancel(ctx), running: map[string]*runtime{}}
 	apps, err := m.List(ctx)
 	if err != nil {
 		return nil, err
@@ -314,6 +356,11 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 	if len(a.Outputs) > 3 {
 		return fmt.Errorf("%w: an application has at most three outputs", ErrInvalid)
 	}
+	for _, out := range a.Outputs {
+		if _, _, err := m.sinkFor(ctx, a, out); err != nil {
+			return fmt.Errorf("%w: output %s: %v", ErrInvalid, out.Name, err)
+		}
+	}
 	if len(a.Tags) > maxTags {
 		return fmt.Errorf("%w: an application has at most %d tags", ErrTooManyTags, maxTags)
 	}
@@ -348,7 +395,7 @@ func (m *Manager) updateLocked(ctx context.Context, name string, version int64, 
 // effect. A running application changed in its code or input restarts from
 // where it stands with fresh state (the old state does not fit the new
 // graph); changed in its reference data, it reloads the tables and keeps
-// its state; changed outputs need no restart.
+// its state; changed in its outputs, it restarts with its state kept.
 func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, change func(*Application) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -371,7 +418,8 @@ func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, c
 	}
 	newGraph := a.Code != old.Code || !reflect.DeepEqual(a.Inputs, old.Inputs)
 	newTables := !reflect.DeepEqual(a.References, old.References)
-	if !newGraph && !newTables {
+	newOutputs := !reflect.DeepEqual(a.Outputs, old.Outputs)
+	if !newGraph && !newTables && !newOutputs {
 		return nil
 	}
 	rt := m.running[name]
@@ -380,19 +428,14 @@ func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, c
 		delete(m.running, name)
 	}
 	newSource := len(a.Inputs) != len(old.Inputs) || len(a.Inputs) > 0 && (a.Inputs[0].Source != old.Inputs[0].Source || a.Inputs[0].Kind != old.Inputs[0].Kind)
-	if newSource { // the old positions mean nothing in another stream
-		if err := m.ckpts.Delete(ctx, name); err != nil && !errors.Is(err, streamlog.ErrNotFound) {
-			return fmt.Errorf("checkpoint of %s: %w", name, err)
-		}
-	} else if newGraph { // keep the input position, not the old graph's state
+	if newGraph { // the old graph's state does not fit the new one
 		if c, ok, err := m.loadCheckpoint(name); err == nil && ok {
 			c.Engine = nil
-			data, err := json.Marshal(c)
-			if err == nil {
-				err = m.ckpts.Put(ctx, name, data)
+			if newSource { // nor do positions in another stream; outputs keep their rows
+				c.Positions = nil
 			}
-			if err != nil {
-				return fmt.Errorf("checkpoint of %s: %w", name, err)
+			if err := m.putCheckpoint(ctx, name, c); err != nil {
+				return err
 			}
 		}
 	}
@@ -430,15 +473,20 @@ func (m *Manager) AddOutput(ctx context.Context, name string, version int64, out
 	})
 }
 
-// DeleteOutput removes a destination by its id.
+// DeleteOutput removes a destination by its id; the rows it had not
+// delivered are dropped with it.
 func (m *Manager) DeleteOutput(ctx context.Context, name string, version int64, id string) error {
-	return m.Reconfigure(ctx, name, version, func(a *Application) error {
+	err := m.Reconfigure(ctx, name, version, func(a *Application) error {
 		n := len(a.Outputs)
 		if a.Outputs = slices.DeleteFunc(a.Outputs, func(o Output) bool { return o.ID == id }); len(a.Outputs) == n {
 			return fmt.Errorf("%w: application %s has no output %s", ErrNotFound, a.Name, id)
 		}
 		return nil
 	})
+	if err == nil {
+		m.acks.Delete(ctx, ackKey(name, id))
+	}
+	return err
 }
 
 // AddInput gives an application without one its streaming input.
@@ -538,6 +586,9 @@ func (m *Manager) Delete(ctx context.Context, name string, created time.Time) er
 		delete(m.running, name)
 	}
 	m.ckpts.Delete(ctx, name)
+	for _, out := range a.Outputs {
+		m.acks.Delete(ctx, ackKey(name, out.ID))
+	}
 	return m.defs.Delete(ctx, name)
 }
 

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/runner"
 	"github.com/riffle-sql/riffle/sql/engine"
@@ -28,13 +29,21 @@ import (
 // runtime is one running application: a goroutine that reads its input
 // from the log, moves its clock and checkpoints. The Manager owns it.
 type runtime struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	save   bool         // checkpoint when stopping
-	read   atomic.Int64 // input records read since the start
-	closed bool         // the taps are closed (under mu): no new followers
-	mu     sync.Mutex
-	taps   map[string]*ring
+	cancel  context.CancelFunc
+	done    chan struct{}
+	save    bool         // checkpoint when stopping
+	read    atomic.Int64 // input records read since the start
+	outputs []output
+	closed  bool // the taps are closed (under mu): no new followers
+	mu      sync.Mutex
+	taps    map[string]*ring
+}
+
+// output is one running output: its delivery, which a goroutine of its
+// own drives.
+type output struct {
+	id string
+	d  *destination.Delivery
 }
 
 // ring keeps a stream's recent rows (up to limit, growing as rows come, so
@@ -52,8 +61,21 @@ type positions []streamlog.Seq
 // checkpoint is what a running application saves, in one write so that
 // positions and state always agree: no record counted twice, none lost.
 type checkpoint struct {
-	Positions positions
-	Engine    []byte // the engine's snapshot; nil after a code change
+	Positions positions // nil when the input changed: start from now
+	Engine    []byte    // the engine's snapshot; nil after a code change
+	// Outputs are the outputs' rows not yet delivered, by output id.
+	Outputs map[string]destination.State `json:",omitempty"`
+}
+
+func (m *Manager) putCheckpoint(ctx context.Context, name string, c checkpoint) error {
+	data, err := json.Marshal(c)
+	if err == nil {
+		err = m.ckpts.Put(ctx, name, data)
+	}
+	if err != nil {
+		return fmt.Errorf("checkpoint of %s: %w", name, err)
+	}
+	return nil
 }
 
 func (m *Manager) loadCheckpoint(name string) (checkpoint, bool, error) {
@@ -98,22 +120,27 @@ func (m *Manager) launchLocked(a Application, position string) error {
 	if err != nil {
 		return err
 	}
-	pos := make(positions, info.Shards)
-	switch position {
-	case Now:
-		last, err := m.log.Last(m.ctx, in.Source)
-		if err != nil {
-			return err
+	// The checkpoint's outputs hold rows not yet delivered, whatever the
+	// start position: they are sent either way.
+	c, _, err := m.loadCheckpoint(a.Name)
+	if err != nil {
+		return fmt.Errorf("checkpoint of %s: %w", a.Name, err)
+	}
+	resume := position == LastStoppedPoint && c.Positions != nil
+	var pos positions
+	if resume {
+		if len(c.Positions) != info.Shards {
+			return fmt.Errorf("checkpoint of %s does not fit its input", a.Name)
 		}
-		for i := range pos {
-			pos[i] = streamlog.Seq{Msg: last + 1}
+		pos = c.Positions
+		if c.Engine != nil {
+			if err := eng.Restore(c.Engine); err != nil {
+				return fmt.Errorf("restore %s: %w", a.Name, err)
+			}
 		}
-	case LastStoppedPoint:
-		c, ok, err := m.loadCheckpoint(a.Name)
-		if err != nil {
-			return fmt.Errorf("checkpoint of %s: %w", a.Name, err)
-		}
-		if !ok { // never started, or its source changed: from now on
+	} else {
+		pos = make(positions, info.Shards)
+		if position != TrimHorizon { // NOW, or LAST_STOPPED_POINT never stopped
 			last, err := m.log.Last(m.ctx, in.Source)
 			if err != nil {
 				return err
@@ -121,31 +148,22 @@ func (m *Manager) launchLocked(a Application, position string) error {
 			for i := range pos {
 				pos[i] = streamlog.Seq{Msg: last + 1}
 			}
-			if err := m.saveStart(a.Name, pos); err != nil {
-				return err
-			}
-		}
-		if ok {
-			if len(c.Positions) != info.Shards {
-				return fmt.Errorf("checkpoint of %s does not fit its input", a.Name)
-			}
-			pos = c.Positions
-			if c.Engine != nil {
-				if err := eng.Restore(c.Engine); err != nil {
-					return fmt.Errorf("restore %s: %w", a.Name, err)
-				}
-			}
-		}
-	}
-	if position != LastStoppedPoint {
-		// A crash before the first periodic checkpoint resumes here, not
-		// at the start of the stream.
-		if err := m.saveStart(a.Name, pos); err != nil {
-			return err
 		}
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
 	rt := &runtime{cancel: cancel, done: make(chan struct{}), taps: map[string]*ring{}}
+	if err := m.openOutputs(ctx, rt, a, g, eng, c.Outputs); err != nil {
+		cancel()
+		return err
+	}
+	if !resume {
+		// A crash before the first periodic checkpoint resumes here, not
+		// at the start of the stream.
+		if err := m.putCheckpoint(m.ctx, a.Name, checkpoint{Positions: pos, Outputs: rt.outputStates()}); err != nil {
+			cancel()
+			return err
+		}
+	}
 	for _, name := range eng.Streams() {
 		st, ok := g.Stream(name)
 		cols := engine.ErrorColumns
@@ -159,24 +177,71 @@ func (m *Manager) launchLocked(a Application, position string) error {
 			return err
 		}
 	}
+	// The senders outlive the loop's context: a stopping application
+	// drains its outputs before its last checkpoint, then stops them.
+	var senders sync.WaitGroup
+	sendCtx, stopSending := context.WithCancel(m.ctx)
+	for _, o := range rt.outputs {
+		senders.Go(func() { o.d.Run(sendCtx) })
+	}
 	m.running[a.Name] = rt
 	go func() {
 		defer close(rt.done)
+		defer senders.Wait()
+		defer stopSending()
 		m.loop(ctx, rt, a, eng, feeders, pos)
 	}()
 	return nil
 }
 
-// saveStart checkpoints where an application starts, with no state.
-func (m *Manager) saveStart(name string, pos positions) error {
-	data, err := json.Marshal(checkpoint{Positions: pos})
-	if err == nil {
-		err = m.ckpts.Put(m.ctx, name, data)
-	}
-	if err != nil {
-		return fmt.Errorf("checkpoint of %s: %w", name, err)
+// openOutputs makes each output's delivery, restored from the checkpoint,
+// and subscribes it to its stream.
+func (m *Manager) openOutputs(ctx context.Context, rt *runtime, a Application, g *plan.Graph, eng *engine.App, states map[string]destination.State) error {
+	for _, out := range a.Outputs {
+		sink, format, err := m.sinkFor(ctx, a, out)
+		if err != nil {
+			return fmt.Errorf("output %s: %w", out.Name, err)
+		}
+		cols := engine.ErrorColumns
+		if st, ok := g.Stream(out.Name); ok {
+			cols = st.Columns
+		} else if out.Name != engine.ErrorStream {
+			return fmt.Errorf("output %s names no in-application stream", out.Name)
+		}
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = c.Name
+		}
+		cfg := m.opts.Delivery
+		cfg.Sink, cfg.State, cfg.IDKey = sink, states[out.ID], m.ARN(a.Name)+"/"+out.ID
+		cfg.Acks = kvAcks{kv: m.acks, key: ackKey(a.Name, out.ID)}
+		cfg.Labels = destination.Labels{Application: a.Name, Output: out.ID, Destination: sink.String()}
+		d, err := destination.New(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		if err := eng.Subscribe(out.Name, func(row engine.Row) { d.Add(format.Append(nil, names, row.Values)) }); err != nil {
+			return err
+		}
+		rt.outputs = append(rt.outputs, output{id: out.ID, d: d})
 	}
 	return nil
+}
+
+func (rt *runtime) outputStates() map[string]destination.State {
+	if len(rt.outputs) == 0 {
+		return nil
+	}
+	states := map[string]destination.State{}
+	for _, o := range rt.outputs {
+		states[o.id] = o.d.State()
+	}
+	return states
+}
+
+// busy says an output holds all it may: take no input for now.
+func (rt *runtime) busy() bool {
+	return slices.ContainsFunc(rt.outputs, func(o output) bool { return o.d.Busy() })
 }
 
 // loadReferences reads an application's reference tables from the
@@ -259,16 +324,10 @@ const settle = 500 * time.Millisecond
 // reading), so a resumed application gives the rows it would have given.
 func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *engine.App, feeders []*runner.Feeder, pos positions) {
 	in := a.Inputs[0]
-	toApp := func(wall int64) int64 {
-		return a.AppTime(wall, m.opts.TimeScale)
-	}
 	save := func() {
 		snap, err := eng.Snapshot()
 		if err == nil {
-			var data []byte
-			if data, err = json.Marshal(checkpoint{Positions: pos, Engine: snap}); err == nil {
-				err = m.ckpts.Put(context.Background(), a.Name, data)
-			}
+			err = m.putCheckpoint(context.Background(), a.Name, checkpoint{Positions: pos, Engine: snap, Outputs: rt.outputStates()})
 		}
 		if err != nil {
 			slog.Error("checkpoint failed", "application", a.Name, "err", err)
@@ -296,74 +355,99 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 	for {
 		if !wait() {
 			if rt.save {
+				// What the outputs deliver now need not wait for the next start.
+				drain, cancel := context.WithTimeout(context.Background(), m.opts.Drain)
+				for _, o := range rt.outputs {
+					o.d.Drain(drain)
+				}
+				cancel()
 				save()
 			}
 			rt.closeTaps()
 			return
 		}
-		more := make([]bool, len(next)) // the shard may hold more than was read
-		for shard := range next {
-			more[shard] = true
-			for len(pending[shard]) < maxPending {
-				recs, after, err := m.log.Read(ctx, in.Source, shard, next[shard], 1000)
-				if err != nil {
-					if !errors.Is(err, context.Canceled) {
-						slog.Error("read input", "application", a.Name, "err", err)
-					}
-					break
-				}
-				pending[shard] = append(pending[shard], recs...)
-				next[shard] = after
-				if len(recs) < 1000 {
-					more[shard] = false
-					break
-				}
-			}
+		// An output that is behind holds the input back (nothing is lost;
+		// the application falls behind, as the service's does).
+		if !rt.busy() {
+			backlog = m.step(ctx, rt, a, eng, feeders, in.Source, pos, next, pending)
+		} else {
+			backlog = false
 		}
-		// Feed the records that arrived before the watermark, merged across
-		// shards by arrival (then shard), so the order, and so every row, is
-		// the same however the reads fell.
-		watermark := time.Now().Add(-settle).UnixMilli()
-		// Catching up on a backlog: no further than what every shard has
-		// been read to, so unread records keep their own ROWTIME.
-		for shard, p := range pending {
-			if more[shard] && len(p) > 0 {
-				watermark = min(watermark, p[len(p)-1].Arrival.UnixMilli())
-			}
-		}
-		var fed int64
-		for {
-			from := -1
-			for shard, p := range pending {
-				if len(p) > 0 && p[0].Arrival.UnixMilli() <= watermark && (from < 0 || p[0].Arrival.Before(pending[from][0].Arrival)) {
-					from = shard
-				}
-			}
-			if from < 0 {
-				break
-			}
-			r := pending[from][0]
-			pending[from] = pending[from][1:]
-			rowtime := max(toApp(r.Arrival.UnixMilli()), eng.Clock())
-			if err := feeders[from%len(feeders)].FeedAt(r.Data, rowtime, r.Arrival.UnixMilli()); err != nil {
-				slog.Error("feed", "application", a.Name, "err", err)
-			}
-			fed++
-		}
-		rt.read.Add(fed)
-		for shard := range pos {
-			pos[shard] = next[shard]
-			if len(pending[shard]) > 0 {
-				pos[shard] = pending[shard][0].Seq
-			}
-		}
-		eng.Advance(toApp(watermark))
-		backlog = slices.Contains(more, true)
 		if time.Since(lastCheckpoint) >= m.opts.Checkpoint {
 			save()
 			lastCheckpoint = time.Now()
 		}
 	}
+}
+
+// step reads what the input holds, feeds the records that arrived before
+// the watermark, moves the clock and flushes the outputs. It says whether a
+// shard has more to read at once.
+func (m *Manager) step(ctx context.Context, rt *runtime, a Application, eng *engine.App, feeders []*runner.Feeder, source string, pos, next positions, pending [][]streamlog.Record) bool {
+	toApp := func(wall int64) int64 {
+		return a.AppTime(wall, m.opts.TimeScale)
+	}
+	more := make([]bool, len(next)) // the shard may hold more than was read
+	for shard := range next {
+		more[shard] = true
+		for len(pending[shard]) < maxPending {
+			recs, after, err := m.log.Read(ctx, source, shard, next[shard], 1000)
+			if err != nil {
+				if !errors.Is(err, context.Canceled) {
+					slog.Error("read input", "application", a.Name, "err", err)
+				}
+				break
+			}
+			pending[shard] = append(pending[shard], recs...)
+			next[shard] = after
+			if len(recs) < 1000 {
+				more[shard] = false
+				break
+			}
+		}
+	}
+	// Feed the records that arrived before the watermark, merged across
+	// shards by arrival (then shard), so the order, and so every row, is
+	// the same however the reads fell.
+	watermark := time.Now().Add(-settle).UnixMilli()
+	// Catching up on a backlog: no further than what every shard has
+	// been read to, so unread records keep their own ROWTIME.
+	for shard, p := range pending {
+		if more[shard] && len(p) > 0 {
+			watermark = min(watermark, p[len(p)-1].Arrival.UnixMilli())
+		}
+	}
+	var fed int64
+	for {
+		from := -1
+		for shard, p := range pending {
+			if len(p) > 0 && p[0].Arrival.UnixMilli() <= watermark && (from < 0 || p[0].Arrival.Before(pending[from][0].Arrival)) {
+				from = shard
+			}
+		}
+		if from < 0 {
+			break
+		}
+		r := pending[from][0]
+		pending[from] = pending[from][1:]
+		rowtime := max(toApp(r.Arrival.UnixMilli()), eng.Clock())
+		if err := feeders[from%len(feeders)].FeedAt(r.Data, rowtime, r.Arrival.UnixMilli()); err != nil {
+			slog.Error("feed", "application", a.Name, "err", err)
+		}
+		fed++
+	}
+	rt.read.Add(fed)
+	for shard := range pos {
+		pos[shard] = next[shard]
+		if len(pending[shard]) > 0 {
+			pos[shard] = pending[shard][0].Seq
+		}
+	}
+	eng.Advance(toApp(watermark))
+	for _, o := range rt.outputs {
+		o.d.Flush()
+	}
+	return slices.Contains(more, true)
 }
 
 // maxPending bounds the records a runner holds per shard before feeding.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"sort"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/internal/rowcheck"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/runner"
@@ -69,11 +71,15 @@ func (s *rowSet) snapshot() []string {
 // with live traffic, SIGKILLs the server in the middle, restarts it on the
 // same data directory and goes on sending. The CTRSTREAM rows seen across
 // the crash are those of an offline run over the stored records that never
-// crashed: none missing, none different, each window once.
+// crashed: none missing, none different, each window once. CLICKSTREAM
+// goes to a Lambda-compatible endpoint (CSV) that is down around the kill:
+// the rows it had not acknowledged arrive after the restart, and the rows
+// it got, one per record id, are exactly the offline run's.
 func TestARunningApplicationSurvivesAKill(t *testing.T) {
 	const scale = 20
 	dir := t.TempDir()
-	flags := []string{"--time-scale", fmt.Sprint(scale), "--checkpoint", "200ms"}
+	endpoint := newCountingFunction(t)
+	flags := []string{"--time-scale", fmt.Sprint(scale), "--checkpoint", "200ms", "--function", "counts=" + endpoint.url}
 	srv := startServer(t, dir, flags...)
 	var url atomic.Value
 	url.Store(srv.url)
@@ -97,6 +103,11 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 			"NamePrefix":           "SOURCE_SQL_STREAM",
 			"KinesisFirehoseInput": map[string]any{"ResourceARN": "arn:aws:firehose:us-east-1:000000000000:deliverystream/lab", "RoleARN": "arn:aws:iam::000000000000:role/lab"},
 			"InputSchema":          schema,
+		}},
+		"Outputs": []any{map[string]any{
+			"Name":              "CLICKSTREAM",
+			"LambdaOutput":      map[string]any{"ResourceARN": "arn:aws:lambda:us-east-1:000000000000:function:counts", "RoleARN": "arn:aws:iam::000000000000:role/lab"},
+			"DestinationSchema": map[string]any{"RecordFormatType": "CSV"},
 		}},
 	}); err != nil {
 		t.Fatal(err)
@@ -147,6 +158,7 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 		}
 	}
 	waitRows(3)
+	endpoint.down.Store(true) // rows from here wait for the endpoint
 	// Kill in the middle of a window whose records are partly in a
 	// checkpoint: the source rows (fed as the watermark passes them) must
 	// reach 6 s into the next window, which takes longer than one
@@ -186,8 +198,24 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 		live[s].follow(t, srv.url, "lab", s)
 	}
 	waitRows(before + 3)
+	endpoint.down.Store(false)
 	stopSending()
 	sender.Wait()
+	// Every CLICKSTREAM row seen live reaches the endpoint.
+	for deadline := time.Now().Add(60 * time.Second); len(endpoint.rows()) < len(live["CLICKSTREAM"].snapshot()); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the endpoint has %d rows, the stream %d", len(endpoint.rows()), len(live["CLICKSTREAM"].snapshot()))
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
+	}
+	// The restarted server counted its deliveries, and the refusals while
+	// the endpoint was still down.
+	metrics := scrape(t, srv.url)
+	for _, name := range []string{"riffle_destination_delivered_records_total", "riffle_destination_failed_records_total"} {
+		if v := metrics[name+`{application="lab",destination="lambda:counts",output="1.1"}`]; v <= 0 {
+			t.Errorf("%s is %v", name, v)
+		}
+	}
 	srv.cmd.Process.Signal(syscall.SIGKILL)
 	srv.cmd.Wait()
 
@@ -220,7 +248,92 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 		}
 		expected := strings.Split(strings.TrimSpace(out.String()), "\n")
 		compareAcrossTheCrash(t, stream, expected, live[stream].snapshot(), before)
+		if stream == "CLICKSTREAM" {
+			endpoint.compare(t, expected, before)
+		}
 	}
+}
+
+// countingFunction is a Lambda-compatible endpoint that can be down, and
+// keeps each record it acknowledged by id.
+type countingFunction struct {
+	url      string
+	down     atomic.Bool
+	mu       sync.Mutex
+	byID     map[string]string
+	received int
+	failed   int // records refused while down
+}
+
+func newCountingFunction(t *testing.T) *countingFunction {
+	f := &countingFunction{byID: map[string]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e destination.Event
+		if err := json.NewDecoder(r.Body).Decode(&e); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.down.Load() {
+			f.failed += len(e.Records)
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		var resp destination.Response
+		for _, rec := range e.Records {
+			f.received++
+			if old, ok := f.byID[rec.RecordID]; ok && old != string(rec.Data) {
+				t.Errorf("record id %s came with %q, then %q", rec.RecordID, old, rec.Data)
+			}
+			f.byID[rec.RecordID] = string(rec.Data)
+			resp.Records = append(resp.Records, destination.Result{RecordID: rec.RecordID, Result: destination.Ok})
+		}
+		json.NewEncoder(w).Encode(resp)
+	}))
+	t.Cleanup(srv.Close)
+	f.url = srv.URL
+	return f
+}
+
+func (f *countingFunction) rows() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, data := range f.byID {
+		out = append(out, data)
+	}
+	return out
+}
+
+// compare checks the rows delivered, one per record id, against the first
+// rows of the uninterrupted run (the same values, as many of each), and
+// that some were refused around the kill.
+func (f *countingFunction) compare(t *testing.T, expected []string, before int) {
+	t.Helper()
+	got := f.rows()
+	if len(got) > len(expected) {
+		t.Fatalf("the endpoint got %d rows, the uninterrupted run has %d", len(got), len(expected))
+	}
+	var want []string
+	for _, line := range expected[:len(got)] {
+		var row struct{ CLICKCOUNT float64 }
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fmt.Sprintf("%g\n", row.CLICKCOUNT))
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, "") != strings.Join(want, "") {
+		t.Errorf("delivered CSV rows %q\nwant (the uninterrupted run's first %d) %q", got, len(want), want)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failed == 0 {
+		t.Errorf("the endpoint refused nothing: the test did not cover the outage")
+	}
+	t.Logf("endpoint: %d rows delivered (%d deliveries, %d refused while down), %d windows before the kill", len(f.byID), f.received, f.failed, before)
 }
 
 // compareAcrossTheCrash checks a stream's live rows against the run that
@@ -241,4 +354,28 @@ func compareAcrossTheCrash(t *testing.T, stream string, expected, got []string, 
 		t.Logf("%s, uninterrupted run:\n%s\nlive:\n%s", stream, strings.Join(expected, "\n"), strings.Join(got, "\n"))
 	}
 	t.Logf("%s: %d windows before the kill, %d in all, %d rows offline", stream, before, covered, len(expected))
+}
+
+// scrape reads a server's /metrics: each series (name and labels) to its
+// value.
+func scrape(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	for sc := bufio.NewScanner(resp.Body); sc.Scan(); {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		if i := strings.LastIndexByte(line, ' '); i > 0 {
+			var v float64
+			fmt.Sscan(line[i+1:], &v)
+			out[line[:i]] = v
+		}
+	}
+	return out
 }

@@ -281,6 +281,79 @@ stream's recent records.`,
 			return c.call(cmd.Context(), "DeleteApplication", map[string]any{"ApplicationName": args[0], "CreateTimestamp": d.CreateTimestamp}, nil)
 		},
 	}
-	cmd.AddCommand(list, describe, create, update, start, stop, del)
+	cmd.AddCommand(list, describe, create, update, start, stop, del, newAddOutputCommand(c), newDeleteOutputCommand(c))
 	return cmd
+}
+
+func newAddOutputCommand(c *managementClient) *cobra.Command {
+	var stream, lambda, firehose, kinesis, file, format string
+	cmd := &cobra.Command{
+		Use:   "add-output APP --stream NAME (--lambda FUNCTION | --firehose NAME | --kinesis NAME | --file PATH) [--format JSON|CSV]",
+		Short: "Send an in-application stream's rows to a destination",
+		Long: `Adds an output to an application (AddApplicationOutput): the rows of --stream go,
+at least once, to a Lambda-compatible function (a name the server was started with,
+--function or --notifier, or an http(s) URL), a delivery stream, a data stream, or a
+file under the server's --outputs directory (one row a line).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := map[string]any{"Name": stream, "DestinationSchema": map[string]string{"RecordFormatType": strings.ToUpper(format)}}
+			given := 0
+			role := map[string]string{"RoleARN": "arn:aws:iam::000000000000:role/riffle"}
+			with := func(arn string) map[string]string {
+				given++
+				return map[string]string{"ResourceARN": arn, "RoleARN": role["RoleARN"]}
+			}
+			if lambda != "" {
+				arn := lambda
+				if !strings.HasPrefix(lambda, "http://") && !strings.HasPrefix(lambda, "https://") && !strings.HasPrefix(lambda, "arn:") {
+					arn = "arn:aws:lambda:" + c.region + ":000000000000:function:" + lambda
+				}
+				out["LambdaOutput"] = with(arn)
+			}
+			if firehose != "" {
+				out["KinesisFirehoseOutput"] = with("arn:aws:firehose:" + c.region + ":000000000000:deliverystream/" + firehose)
+			}
+			if kinesis != "" {
+				out["KinesisStreamsOutput"] = with("arn:aws:kinesis:" + c.region + ":000000000000:stream/" + kinesis)
+			}
+			if file != "" {
+				given++
+				out["FileOutput"] = map[string]string{"Path": file}
+			}
+			if given != 1 {
+				return fmt.Errorf("give one destination: --lambda, --firehose, --kinesis or --file")
+			}
+			d, err := c.describe(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return c.call(cmd.Context(), "AddApplicationOutput", map[string]any{
+				"ApplicationName": args[0], "CurrentApplicationVersionId": d.ApplicationVersionId, "Output": out,
+			}, nil)
+		},
+	}
+	cmd.Flags().StringVar(&stream, "stream", "DESTINATION_SQL_STREAM", "the in-application stream whose rows go out")
+	cmd.Flags().StringVar(&lambda, "lambda", "", "a function: its name on the server, its ARN, or an http(s) URL")
+	cmd.Flags().StringVar(&firehose, "firehose", "", "a delivery stream")
+	cmd.Flags().StringVar(&kinesis, "kinesis", "", "a data stream")
+	cmd.Flags().StringVar(&file, "file", "", "a file under the server's --outputs directory")
+	cmd.Flags().StringVar(&format, "format", "JSON", "how rows are written: JSON or CSV")
+	return cmd
+}
+
+func newDeleteOutputCommand(c *managementClient) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete-output APP OUTPUT_ID",
+		Short: "Remove an output (its id is in apps describe)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := c.describe(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return c.call(cmd.Context(), "DeleteApplicationOutput", map[string]any{
+				"ApplicationName": args[0], "CurrentApplicationVersionId": d.ApplicationVersionId, "OutputId": args[1],
+			}, nil)
+		},
+	}
 }

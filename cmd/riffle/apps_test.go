@@ -198,6 +198,38 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseracti
 	if _, err := apps("start", "lab"); err == nil || !strings.Contains(err.Error(), "ResourceInUseException") {
 		t.Fatalf("start while running: %v", err)
 	}
+
+	// An output to a file: a record sent now comes out in it, as JSON.
+	if _, err := apps("add-output", "lab", "--file", "rows.json", "--format", "XML"); err == nil || !strings.Contains(err.Error(), "ValidationException") {
+		t.Fatalf("add-output with format XML: %v", err)
+	}
+	if _, err := apps("add-output", "lab", "--lambda", "nowhere"); err == nil || !strings.Contains(err.Error(), `no function "nowhere"`) {
+		t.Fatalf("add-output to an unknown function: %v", err)
+	}
+	must("add-output", "lab", "--file", "out/rows.json")
+	click := base64.StdEncoding.EncodeToString([]byte(`{"browseraction":"Click", "site": "yourwebsiteurl.domain.com"}` + "\n"))
+	if _, err := call(srv.url, "Firehose_20150804.PutRecord", map[string]any{"DeliveryStreamName": "lab", "Record": map[string]string{"Data": click}}); err != nil {
+		t.Fatal(err)
+	}
+	rows := filepath.Join(srv.dir, "outputs", "out", "rows.json")
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		data, _ := os.ReadFile(rows)
+		if string(data) == `{"ACTION":"Click"}`+"\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s holds %q", rows, data)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
+	}
+	if err := json.Unmarshal([]byte(must("describe", "lab")), &desc); err != nil {
+		t.Fatal(err)
+	}
+	out := desc.ApplicationDetail["OutputDescriptions"].([]any)[0].(map[string]any)
+	if out["FileOutputDescription"].(map[string]any)["Path"] != "out/rows.json" || out["Name"] != "DESTINATION_SQL_STREAM" {
+		t.Fatalf("output description: %v", out)
+	}
+	must("delete-output", "lab", out["OutputId"].(string))
 	must("stop", "lab")
 	must("delete", "lab")
 	if out := must("list"); strings.Contains(out, "lab") {

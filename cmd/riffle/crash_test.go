@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 type serverProcess struct {
 	cmd *exec.Cmd
 	url string
+	dir string // its data directory
 }
 
 // startServer runs `riffle serve` on a data directory and waits for the
@@ -58,7 +59,7 @@ func startServer(t *testing.T, dir string, extra ...string) *serverProcess {
 	}
 	url := strings.Fields(line[strings.Index(line, "http://"):])[0]
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return &serverProcess{cmd: cmd, url: url}
+	return &serverProcess{cmd: cmd, url: url, dir: dir}
 }
 
 func call(url, target string, body any) (map[string]any, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,7 +22,9 @@ import (
 
 	"github.com/riffle-sql/riffle/api"
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/ingest"
+	"github.com/riffle-sql/riffle/notify"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
@@ -33,8 +36,9 @@ func newServeCommand() *cobra.Command {
 		dataDir, listen, natsURL, authFile string
 		retention, checkpoint              time.Duration
 		timeScale                          float64
-		buckets                            string
+		buckets, outputDir                 string
 		insecure                           bool
+		functions, notifiers               map[string]string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--data DIR] [--listen 127.0.0.1:4573] [--nats URL] [--auth FILE]",
@@ -73,6 +77,13 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 			if buckets == "" {
 				buckets = filepath.Join(dataDir, "buckets")
 			}
+			if outputDir == "" {
+				outputDir = filepath.Join(dataDir, "outputs")
+			}
+			fns, err := serverFunctions(ctx, functions, notifiers, cmd.OutOrStdout(), logger)
+			if err != nil {
+				return err
+			}
 			l, err := streamlog.Open(ctx, streamlog.Config{Dir: dataDir, URL: natsURL, Retention: retention})
 			if err != nil {
 				return err
@@ -84,7 +95,8 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			apps, err := app.NewManager(ctx, l, app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets})
+			apps, err := app.NewManager(ctx, l, app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets,
+				Functions: fns, OutputDir: outputDir, Delivery: destination.Config{Metrics: destination.NewMetrics(reg), Logger: logger}})
 			if err != nil {
 				return err
 			}
@@ -121,8 +133,40 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "application time runs this many times faster than the wall clock (demos, tests)")
 	cmd.Flags().StringVar(&buckets, "buckets", "", "the directory standing for S3 in reference data sources: BUCKET/KEY (default DATA/buckets)")
 	cmd.Flags().DurationVar(&checkpoint, "checkpoint", 5*time.Second, "how often running applications save their state")
+	cmd.Flags().StringVar(&outputDir, "outputs", "", "the directory of file outputs (default DATA/outputs)")
+	cmd.Flags().StringToStringVar(&functions, "function", nil, "a Lambda-compatible function outputs may name: NAME=URL (repeatable)")
+	cmd.Flags().StringToStringVar(&notifiers, "notifier", nil, "a built-in notification function outputs may name: NAME=CONFIG.yaml (repeatable; see docs/notify.md)")
 	cmd.Flags().StringVar(&authFile, "auth", "", `check request signatures (SigV4) against a JSON file {"ACCESS_KEY_ID": "SECRET", ...}`)
 	return cmd
+}
+
+// serverFunctions are the functions outputs may name: HTTP endpoints and
+// built-in notifiers, each checked now (a notifier reaches its SMTP
+// server) so a bad one stops the server from starting.
+func serverFunctions(ctx context.Context, urls, notifiers map[string]string, out io.Writer, logger *slog.Logger) (map[string]destination.Function, error) {
+	fns := map[string]destination.Function{}
+	for name, url := range urls {
+		f, err := destination.NewHTTPFunction(url, nil)
+		if err != nil {
+			return nil, fmt.Errorf("--function %s: %w", name, err)
+		}
+		fns[name] = f
+	}
+	for name, path := range notifiers {
+		if _, dup := fns[name]; dup {
+			return nil, fmt.Errorf("--notifier %s: a --function has that name", name)
+		}
+		cfg, err := notify.Load(path)
+		if err != nil {
+			return nil, fmt.Errorf("--notifier %s: %w", name, err)
+		}
+		n, err := notify.New(ctx, cfg, notify.Options{Log: out, Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("--notifier %s: %w", name, err)
+		}
+		fns[name] = n
+	}
+	return fns, nil
 }
 
 func storage(dir, url string) string {

@@ -1,0 +1,92 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/streamlog"
+)
+
+// ARN is an application's Amazon Resource Name on this server.
+func (m *Manager) ARN(name string) string {
+	return fmt.Sprintf("arn:aws:kinesisanalytics:%s:%s:application/%s", m.opts.Region, m.opts.Account, name)
+}
+
+// sinkFor checks an output and makes its sink: the format is JSON or CSV,
+// the function is known (or an http(s) URL), the stream exists and is of
+// its kind, the file stays under the output directory.
+func (m *Manager) sinkFor(ctx context.Context, a Application, out Output) (destination.Sink, destination.Format, error) {
+	if out.Name == "" || len(out.Name) > 32 {
+		return nil, "", fmt.Errorf("the in-application stream name %q must have 1 to 32 characters", out.Name)
+	}
+	format, err := destination.ParseFormat(out.Format)
+	if err != nil {
+		return nil, "", err
+	}
+	switch out.Kind {
+	case LambdaOutput:
+		if strings.HasPrefix(out.Target, "http://") || strings.HasPrefix(out.Target, "https://") {
+			f, err := destination.NewHTTPFunction(out.Target, nil)
+			if err != nil {
+				return nil, "", err
+			}
+			return &destination.LambdaSink{Function: f, Name: f.String(), ApplicationARN: m.ARN(a.Name)}, format, nil
+		}
+		f, ok := m.opts.Functions[out.Target]
+		if !ok {
+			return nil, "", fmt.Errorf("this server has no function %q (start riffle serve with --function %s=URL or --notifier %s=CONFIG, or give an http(s) URL)", out.Target, out.Target, out.Target)
+		}
+		return &destination.LambdaSink{Function: f, Name: out.Target, ApplicationARN: m.ARN(a.Name)}, format, nil
+	case FirehoseOutput, KinesisOutput:
+		info, err := m.log.Describe(ctx, out.Target)
+		if err != nil || info.Kind != out.Kind {
+			what := map[string]string{FirehoseOutput: "delivery stream", KinesisOutput: "data stream"}[out.Kind]
+			return nil, "", fmt.Errorf("%s %s does not exist", what, out.Target)
+		}
+		return &destination.StreamSink{Log: m.log, Name: out.Target, Kind: out.Kind}, format, nil
+	case FileOutput:
+		if m.opts.OutputDir == "" {
+			return nil, "", errors.New("this server has no directory for file outputs")
+		}
+		if !filepath.IsLocal(out.Target) {
+			return nil, "", fmt.Errorf("file %q is not a relative path inside the output directory", out.Target)
+		}
+		return &destination.FileSink{Path: filepath.Join(m.opts.OutputDir, out.Target)}, format, nil
+	}
+	return nil, "", fmt.Errorf("destination kind %q: want a Lambda function, a delivery stream, a data stream or a file", out.Kind)
+}
+
+// ackKey names an output's acknowledgements: "=" is in no application
+// name, so one application's keys are never another's.
+func ackKey(app, outputID string) string { return app + "=" + outputID }
+
+// kvAcks keeps one output's acknowledgements in the deliveries bucket.
+type kvAcks struct {
+	kv  *streamlog.KV
+	key string
+}
+
+func (k kvAcks) Load(ctx context.Context) (destination.Acked, bool, error) {
+	var a destination.Acked
+	data, err := k.kv.Get(ctx, k.key)
+	if errors.Is(err, streamlog.ErrNotFound) {
+		return a, false, nil
+	}
+	if err != nil {
+		return a, false, err
+	}
+	return a, true, json.Unmarshal(data, &a)
+}
+
+func (k kvAcks) Save(ctx context.Context, a destination.Acked) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return k.kv.Put(ctx, k.key, data)
+}
