@@ -198,7 +198,7 @@ func (a *API) describe(ctx context.Context, body []byte) (any, error) {
 	}
 	outputs := []outputShape{}
 	for _, out := range def.Outputs {
-		outputs = append(outputs, a.describeOutput(out))
+		outputs = append(outputs, describeOutput(out))
 	}
 	return map[string]any{"ApplicationDetail": map[string]any{
 		"ApplicationName":                 def.Name,

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -89,39 +88,8 @@ func functionName(arn string) string {
 	return parts[6]
 }
 
-// describeOutput is an output as DescribeApplication gives it.
-func (a *API) describeOutput(out app.Output) outputShape {
-	d := outputShape{OutputId: out.ID, Name: out.Name, DestinationSchema: &destinationSchema{RecordFormatType: out.Format}}
-	dest := &streamInput{ResourceARN: out.ResourceARN, RoleARN: out.RoleARN}
-	switch out.Kind {
-	case app.LambdaOutput:
-		if dest.ResourceARN == "" {
-			dest.ResourceARN = fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", a.region, a.account, out.Target)
-		}
-		d.LambdaOutputDescription = dest
-	case app.KinesisOutput:
-		d.KinesisStreamsOutputDescription = dest
-	case app.FirehoseOutput:
-		d.KinesisFirehoseOutputDescription = dest
-	case app.FileOutput:
-		d.FileOutputDescription = &fileOutput{Path: out.Target}
-	}
-	return d
-}
-
-// outputUpdate is the service's OutputUpdate.
-type outputUpdate struct {
-	OutputId                    string
-	NameUpdate                  *string
-	DestinationSchemaUpdate     *destinationSchema
-	KinesisStreamsOutputUpdate  *arnUpdate
-	KinesisFirehoseOutputUpdate *arnUpdate
-	LambdaOutputUpdate          *arnUpdate
-}
-
-// apply changes an output as the update says, checking the result as a
-// new output would be.
-func (u outputUpdate) apply(out *app.Output) error {
+// requestShape is an output as a request would give it.
+func requestShape(out app.Output) outputShape {
 	o := outputShape{Name: out.Name, DestinationSchema: &destinationSchema{RecordFormatType: out.Format}}
 	dest := &streamInput{ResourceARN: out.ResourceARN, RoleARN: out.RoleARN}
 	switch out.Kind {
@@ -137,6 +105,35 @@ func (u outputUpdate) apply(out *app.Output) error {
 	case app.FileOutput:
 		o.FileOutput = &fileOutput{Path: out.Target}
 	}
+	return o
+}
+
+// describeOutput is an output as DescribeApplication gives it: the
+// destination under its *Description member.
+func describeOutput(out app.Output) outputShape {
+	o := requestShape(out)
+	o.OutputId = out.ID
+	o.LambdaOutputDescription, o.LambdaOutput = o.LambdaOutput, nil
+	o.KinesisStreamsOutputDescription, o.KinesisStreamsOutput = o.KinesisStreamsOutput, nil
+	o.KinesisFirehoseOutputDescription, o.KinesisFirehoseOutput = o.KinesisFirehoseOutput, nil
+	o.FileOutputDescription, o.FileOutput = o.FileOutput, nil
+	return o
+}
+
+// outputUpdate is the service's OutputUpdate.
+type outputUpdate struct {
+	OutputId                    string
+	NameUpdate                  *string
+	DestinationSchemaUpdate     *destinationSchema
+	KinesisStreamsOutputUpdate  *arnUpdate
+	KinesisFirehoseOutputUpdate *arnUpdate
+	LambdaOutputUpdate          *arnUpdate
+}
+
+// apply changes an output as the update says, checking the result as a
+// new output would be.
+func (u outputUpdate) apply(out *app.Output) error {
+	o := requestShape(*out)
 	if u.NameUpdate != nil {
 		o.Name = *u.NameUpdate
 	}

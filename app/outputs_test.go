@@ -4,71 +4,28 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/lambdatest"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
-// function is a Lambda-compatible endpoint that can be taken down, and
-// keeps every record it acknowledged by id.
-type function struct {
-	down atomic.Bool
-	mu   sync.Mutex
-	rows map[string]string // record id -> data
-	seen int               // records received, repeats included
-}
-
-func newFunction(t *testing.T) (*function, string) {
-	f := &function{rows: map[string]string{}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f.down.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		var e destination.Event
-		if err := json.NewDecoder(r.Body).Decode(&e); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		var resp destination.Response
-		for _, rec := range e.Records {
-			f.seen++
-			if old, ok := f.rows[rec.RecordID]; ok && old != string(rec.Data) {
-				t.Errorf("record id %s came with %s, then %s", rec.RecordID, old, rec.Data)
-			}
-			f.rows[rec.RecordID] = string(rec.Data)
-			resp.Records = append(resp.Records, destination.Result{RecordID: rec.RecordID, Result: destination.Ok})
-		}
-		json.NewEncoder(w).Encode(resp)
-	}))
-	t.Cleanup(srv.Close)
-	return f, srv.URL
-}
-
-// total sums N over the distinct rows delivered (a window's row, by its
-// action and time, counted once however often it came).
-func (f *function) total(t *testing.T) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// windowTotal sums N over distinct windows (by action and time), so a
+// window delivered twice counts once.
+func windowTotal(t *testing.T, rows []string) int {
 	byWindow := map[string]int{}
-	for _, data := range f.rows {
+	for _, data := range rows {
 		var r struct {
 			ACTION string
 			N      int
 			AT     string
 		}
 		if err := json.Unmarshal([]byte(data), &r); err != nil {
-			t.Fatalf("row %s: %v", data, err)
+			t.Fatalf("row %q: %v", data, err)
 		}
 		byWindow[r.AT+"/"+r.ACTION] = r.N
 	}
@@ -95,7 +52,8 @@ func TestOutputsDeliverEveryRowAcrossOutagesAndACrash(t *testing.T) {
 	if err := l.Create(ctx, "chained", "firehose", 1); err != nil {
 		t.Fatal(err)
 	}
-	fn, url := newFunction(t)
+	fn := lambdatest.New(t)
+	url := fn.URL
 	dir := t.TempDir()
 	opts := Options{Checkpoint: 30 * time.Millisecond, Poll: 10 * time.Millisecond, OutputDir: dir,
 		Delivery: destination.Config{MinInterval: 10 * time.Millisecond, Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}}
@@ -124,15 +82,15 @@ func TestOutputsDeliverEveryRowAcrossOutagesAndACrash(t *testing.T) {
 		}
 	}
 	traffic(1500 * time.Millisecond)
-	fn.down.Store(true)
+	fn.Down.Store(true)
 	traffic(1500 * time.Millisecond)
 	// The crash, while the endpoint is down and rows wait for it.
 	m1.mu.Lock()
 	m1.running["lab"].stop(false)
 	delete(m1.running, "lab")
 	m1.mu.Unlock()
-	before := fn.total(t)
-	fn.down.Store(false)
+	before := windowTotal(t, fn.Rows())
+	fn.Down.Store(false)
 	m2, err := NewManager(ctx, l, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -141,37 +99,19 @@ func TestOutputsDeliverEveryRowAcrossOutagesAndACrash(t *testing.T) {
 	traffic(1000 * time.Millisecond)
 	// Every record lands in a window that closes once the clock moves on.
 	deadline := time.Now().Add(20 * time.Second)
-	for fn.total(t) < sent {
+	for windowTotal(t, fn.Rows()) < sent {
 		if time.Now().After(deadline) {
-			t.Fatalf("the endpoint counted %d of %d records", fn.total(t), sent)
+			t.Fatalf("the endpoint counted %d of %d records", windowTotal(t, fn.Rows()), sent)
 		}
 		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
 	}
-	if got := fn.total(t); got != sent || before >= sent {
+	if got := windowTotal(t, fn.Rows()); got != sent || before >= sent {
 		t.Fatalf("the endpoint counted %d of %d records (%d before the crash)", got, sent, before)
 	}
-	t.Logf("%d records, %d windows delivered, %d deliveries with repeats, %d counted before the crash", sent, len(fn.rows), fn.seen, before)
+	received, _ := fn.Counts()
+	t.Logf("%d records, %d windows delivered, %d deliveries with repeats, %d counted before the crash", sent, len(fn.Rows()), received, before)
 
 	// The file and the chained stream: every window at least once.
-	windows := func(lines []string) int {
-		byWindow := map[string]int{}
-		for _, line := range lines {
-			var r struct {
-				ACTION string
-				N      int
-				AT     string
-			}
-			if err := json.Unmarshal([]byte(line), &r); err != nil {
-				t.Fatalf("row %q: %v", line, err)
-			}
-			byWindow[r.AT+"/"+r.ACTION] = r.N
-		}
-		n := 0
-		for _, c := range byWindow {
-			n += c
-		}
-		return n
-	}
 	fileLines := func() []string {
 		f, err := os.Open(filepath.Join(dir, "rows", "out.json"))
 		if err != nil {
@@ -199,9 +139,9 @@ func TestOutputsDeliverEveryRowAcrossOutagesAndACrash(t *testing.T) {
 		return lines
 	}
 	for what, lines := range map[string]func() []string{"file": fileLines, "stream": streamLines} {
-		for windows(lines()) < sent {
+		for windowTotal(t, lines()) < sent {
 			if time.Now().After(deadline) {
-				t.Fatalf("the %s counted %d of %d records", what, windows(lines()), sent)
+				t.Fatalf("the %s counted %d of %d records", what, windowTotal(t, lines()), sent)
 			}
 			time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
 		}
@@ -213,8 +153,9 @@ func TestOutputsDeliverEveryRowAcrossOutagesAndACrash(t *testing.T) {
 // once the endpoint is back, everything arrives.
 func TestAFullOutputHoldsTheInputBack(t *testing.T) {
 	l, ctx := setup(t)
-	fn, url := newFunction(t)
-	fn.down.Store(true)
+	fn := lambdatest.New(t)
+	url := fn.URL
+	fn.Down.Store(true)
 	opts := Options{Poll: 10 * time.Millisecond,
 		Delivery: destination.Config{MinInterval: 10 * time.Millisecond, Backoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxQueue: 3}}
 	m, err := NewManager(ctx, l, opts)
@@ -243,11 +184,11 @@ func TestAFullOutputHoldsTheInputBack(t *testing.T) {
 	if read >= int64(sent) {
 		t.Fatalf("the application read all %d records while its output was full", sent)
 	}
-	fn.down.Store(false)
+	fn.Down.Store(false)
 	deadline := time.Now().Add(20 * time.Second)
-	for fn.total(t) < sent {
+	for windowTotal(t, fn.Rows()) < sent {
 		if time.Now().After(deadline) {
-			t.Fatalf("the endpoint counted %d of %d records", fn.total(t), sent)
+			t.Fatalf("the endpoint counted %d of %d records", windowTotal(t, fn.Rows()), sent)
 		}
 		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
 	}

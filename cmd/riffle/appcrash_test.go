@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"sort"
 	"strings"
@@ -19,7 +18,7 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/app"
-	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/lambdatest"
 	"github.com/riffle-sql/riffle/internal/rowcheck"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/runner"
@@ -78,8 +77,8 @@ func (s *rowSet) snapshot() []string {
 func TestARunningApplicationSurvivesAKill(t *testing.T) {
 	const scale = 20
 	dir := t.TempDir()
-	endpoint := newCountingFunction(t)
-	flags := []string{"--time-scale", fmt.Sprint(scale), "--checkpoint", "200ms", "--function", "counts=" + endpoint.url}
+	endpoint := lambdatest.New(t)
+	flags := []string{"--time-scale", fmt.Sprint(scale), "--checkpoint", "200ms", "--function", "counts=" + endpoint.URL}
 	srv := startServer(t, dir, flags...)
 	var url atomic.Value
 	url.Store(srv.url)
@@ -158,7 +157,7 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 		}
 	}
 	waitRows(3)
-	endpoint.down.Store(true) // rows from here wait for the endpoint
+	endpoint.Down.Store(true) // rows from here wait for the endpoint
 	// Kill in the middle of a window whose records are partly in a
 	// checkpoint: the source rows (fed as the watermark passes them) must
 	// reach 6 s into the next window, which takes longer than one
@@ -198,13 +197,13 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 		live[s].follow(t, srv.url, "lab", s)
 	}
 	waitRows(before + 3)
-	endpoint.down.Store(false)
+	endpoint.Down.Store(false)
 	stopSending()
 	sender.Wait()
 	// Every CLICKSTREAM row seen live reaches the endpoint.
-	for deadline := time.Now().Add(60 * time.Second); len(endpoint.rows()) < len(live["CLICKSTREAM"].snapshot()); {
+	for deadline := time.Now().Add(60 * time.Second); len(endpoint.Rows()) < len(live["CLICKSTREAM"].snapshot()); {
 		if time.Now().After(deadline) {
-			t.Fatalf("the endpoint has %d rows, the stream %d", len(endpoint.rows()), len(live["CLICKSTREAM"].snapshot()))
+			t.Fatalf("the endpoint has %d rows, the stream %d", len(endpoint.Rows()), len(live["CLICKSTREAM"].snapshot()))
 		}
 		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
 	}
@@ -249,69 +248,17 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 		expected := strings.Split(strings.TrimSpace(out.String()), "\n")
 		compareAcrossTheCrash(t, stream, expected, live[stream].snapshot(), before)
 		if stream == "CLICKSTREAM" {
-			endpoint.compare(t, expected, before)
+			compareDelivered(t, endpoint, expected, before)
 		}
 	}
-}
-
-// countingFunction is a Lambda-compatible endpoint that can be down, and
-// keeps each record it acknowledged by id.
-type countingFunction struct {
-	url      string
-	down     atomic.Bool
-	mu       sync.Mutex
-	byID     map[string]string
-	received int
-	failed   int // records refused while down
-}
-
-func newCountingFunction(t *testing.T) *countingFunction {
-	f := &countingFunction{byID: map[string]string{}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var e destination.Event
-		if err := json.NewDecoder(r.Body).Decode(&e); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.down.Load() {
-			f.failed += len(e.Records)
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		var resp destination.Response
-		for _, rec := range e.Records {
-			f.received++
-			if old, ok := f.byID[rec.RecordID]; ok && old != string(rec.Data) {
-				t.Errorf("record id %s came with %q, then %q", rec.RecordID, old, rec.Data)
-			}
-			f.byID[rec.RecordID] = string(rec.Data)
-			resp.Records = append(resp.Records, destination.Result{RecordID: rec.RecordID, Result: destination.Ok})
-		}
-		json.NewEncoder(w).Encode(resp)
-	}))
-	t.Cleanup(srv.Close)
-	f.url = srv.URL
-	return f
-}
-
-func (f *countingFunction) rows() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, data := range f.byID {
-		out = append(out, data)
-	}
-	return out
 }
 
 // compare checks the rows delivered, one per record id, against the first
 // rows of the uninterrupted run (the same values, as many of each), and
 // that some were refused around the kill.
-func (f *countingFunction) compare(t *testing.T, expected []string, before int) {
+func compareDelivered(t *testing.T, f *lambdatest.Function, expected []string, before int) {
 	t.Helper()
-	got := f.rows()
+	got := f.Rows()
 	if len(got) > len(expected) {
 		t.Fatalf("the endpoint got %d rows, the uninterrupted run has %d", len(got), len(expected))
 	}
@@ -328,12 +275,11 @@ func (f *countingFunction) compare(t *testing.T, expected []string, before int) 
 	if strings.Join(got, "") != strings.Join(want, "") {
 		t.Errorf("delivered CSV rows %q\nwant (the uninterrupted run's first %d) %q", got, len(want), want)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.failed == 0 {
+	received, refused := f.Counts()
+	if refused == 0 {
 		t.Errorf("the endpoint refused nothing: the test did not cover the outage")
 	}
-	t.Logf("endpoint: %d rows delivered (%d deliveries, %d refused while down), %d windows before the kill", len(f.byID), f.received, f.failed, before)
+	t.Logf("endpoint: %d rows delivered (%d deliveries, %d refused while down), %d windows before the kill", len(got), received, refused, before)
 }
 
 // compareAcrossTheCrash checks a stream's live rows against the run that

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -50,9 +48,9 @@ it serves. It listens on loopback unless told otherwise; another address needs
 --basic-auth (or --insecure), as anyone who reaches it could send notifications.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			host, _, err := net.SplitHostPort(listen)
+			local, err := isLoopback(listen)
 			if err != nil {
-				return fmt.Errorf("--listen %q: %w", listen, err)
+				return err
 			}
 			var user, pass string
 			if basicAuth != "" {
@@ -62,7 +60,7 @@ it serves. It listens on loopback unless told otherwise; another address needs
 					return errors.New("--basic-auth: want USER:PASS")
 				}
 			}
-			if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) && basicAuth == "" && !insecure {
+			if !local && basicAuth == "" && !insecure {
 				return fmt.Errorf("--listen %s is not a loopback address: without --basic-auth anyone could send notifications through it; add --insecure to do it anyway", listen)
 			}
 			cfg, err := notify.Load(config)
@@ -84,25 +82,12 @@ it serves. It listens on loopback unless told otherwise; another address needs
 			if basicAuth != "" {
 				handler = notifyBasicAuth(user, pass, handler)
 			}
-			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 			subs := fmt.Sprintf("%d subscriptions", len(cfg.Subscriptions))
 			if len(cfg.Subscriptions) == 1 {
 				subs = "1 subscription"
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "riffle notify serving topic %s on http://%s/ (%s)\n", cfg.Topic, ln.Addr(), subs)
-			errc := make(chan error, 1)
-			go func() { errc <- srv.Serve(ln) }()
-			select {
-			case err := <-errc:
-				return err
-			case <-ctx.Done():
-			}
-			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
+			return serveUntilDone(ctx, ln, handler)
 		},
 	}
 	cmd.Flags().StringVar(&config, "config", "", "the notifier's configuration (YAML, see docs/notify.md)")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,9 +53,9 @@ request's Signature Version 4 against the keys in the file; without it, any
 well-formed signature passes, so another address needs --auth (or --insecure).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			host, _, err := net.SplitHostPort(listen)
+			local, err := isLoopback(listen)
 			if err != nil {
-				return fmt.Errorf("--listen %q: %w", listen, err)
+				return err
 			}
 			var creds map[string]string
 			if authFile != "" {
@@ -68,7 +67,7 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 					return fmt.Errorf("--auth %s: want a JSON object of access key IDs to secrets: %v", authFile, err)
 				}
 			}
-			if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) && creds == nil && !insecure {
+			if !local && creds == nil && !insecure {
 				return fmt.Errorf("--listen %s is not a loopback address: without --auth anyone could write to it; add --insecure to do it anyway", listen)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -108,21 +107,8 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 			mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 			mux.Handle(api.TapPath, front.Authenticate(http.HandlerFunc(management.Tap)))
 			mux.Handle("/", front)
-			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(cmd.OutOrStdout(), "riffle serving on http://%s (data in %s)\n", ln.Addr(), storage(dataDir, natsURL))
-			errc := make(chan error, 1)
-			go func() { errc <- srv.Serve(ln) }()
-			select {
-			case err := <-errc:
-				return err
-			case <-ctx.Done():
-			}
-			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
+			return serveUntilDone(ctx, ln, mux)
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "riffle-data", "data directory of the embedded log")
