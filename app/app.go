@@ -462,11 +462,6 @@ func (m *Manager) UpdateCode(ctx context.Context, name string, version int64, co
 // AddOutput adds a destination at the given version.
 func (m *Manager) AddOutput(ctx context.Context, name string, version int64, out Output) error {
 	return m.Reconfigure(ctx, name, version, func(a *Application) error {
-		for _, o := range a.Outputs {
-			if o.Name == out.Name {
-				return fmt.Errorf("%w: stream %s already has an output", ErrInvalid, out.Name)
-			}
-		}
 		out.ID = nextID(a.Version, len(a.Outputs))
 		a.Outputs = append(a.Outputs, out)
 		return nil

@@ -152,17 +152,20 @@ func (m *Manager) launchLocked(a Application, position string) error {
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
 	rt := &runtime{cancel: cancel, done: make(chan struct{}), taps: map[string]*ring{}}
-	if err := m.openOutputs(ctx, rt, a, g, eng, c.Outputs); err != nil {
+	if err := m.openOutputs(ctx, rt, a, g, eng, c.Outputs, !resume); err != nil {
 		cancel()
 		return err
 	}
+	// The start is checkpointed at once: a crash before the first periodic
+	// checkpoint resumes here, not at the start of the stream, and a new
+	// output's record ids (its epoch) are the same after it.
 	if !resume {
-		// A crash before the first periodic checkpoint resumes here, not
-		// at the start of the stream.
-		if err := m.putCheckpoint(m.ctx, a.Name, checkpoint{Positions: pos, Outputs: rt.outputStates()}); err != nil {
-			cancel()
-			return err
-		}
+		c.Positions, c.Engine = pos, nil
+	}
+	c.Outputs = rt.outputStates()
+	if err := m.putCheckpoint(m.ctx, a.Name, c); err != nil {
+		cancel()
+		return err
 	}
 	for _, name := range eng.Streams() {
 		st, ok := g.Stream(name)
@@ -196,7 +199,7 @@ func (m *Manager) launchLocked(a Application, position string) error {
 
 // openOutputs makes each output's delivery, restored from the checkpoint,
 // and subscribes it to its stream.
-func (m *Manager) openOutputs(ctx context.Context, rt *runtime, a Application, g *plan.Graph, eng *engine.App, states map[string]destination.State) error {
+func (m *Manager) openOutputs(ctx context.Context, rt *runtime, a Application, g *plan.Graph, eng *engine.App, states map[string]destination.State, fresh bool) error {
 	for _, out := range a.Outputs {
 		sink, format, err := m.sinkFor(ctx, a, out)
 		if err != nil {
@@ -213,7 +216,7 @@ func (m *Manager) openOutputs(ctx context.Context, rt *runtime, a Application, g
 			names[i] = c.Name
 		}
 		cfg := m.opts.Delivery
-		cfg.Sink, cfg.State, cfg.IDKey = sink, states[out.ID], m.ARN(a.Name)+"/"+out.ID
+		cfg.Sink, cfg.State, cfg.IDKey, cfg.Fresh = sink, states[out.ID], m.ARN(a.Name)+"/"+out.ID, fresh
 		cfg.Acks = kvAcks{kv: m.acks, key: ackKey(a.Name, out.ID)}
 		cfg.Labels = destination.Labels{Application: a.Name, Output: out.ID, Destination: sink.String()}
 		d, err := destination.New(ctx, cfg)

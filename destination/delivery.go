@@ -63,6 +63,11 @@ type Config struct {
 	State State  // from the checkpoint; a zero State starts a new epoch
 	IDKey string // ties record ids to the application and output
 	Acks  AckStore
+	// Fresh says the rows to come are not a replay of those counted in
+	// State (the application starts anew, not from its checkpoint): they
+	// are numbered after every row ever numbered, so none is taken for one
+	// already delivered.
+	Fresh bool
 	// MinInterval spaces sends: rows that come within it go together. The
 	// service invokes a destination about once a second, or once per window
 	// for windowed output.
@@ -101,6 +106,7 @@ type Delivery struct {
 	queue    []*item // flushed, not acknowledged, by Seq
 	acked    Acked   // delivered before this run (from the store)
 	lastSend time.Time
+	more     bool // the last batch was cut at the limits: the next goes at once
 	wake     chan struct{}
 	idle     chan struct{} // closed and replaced when the queue empties
 }
@@ -142,6 +148,10 @@ func New(ctx context.Context, cfg Config) (*Delivery, error) {
 		if ok {
 			d.acked = a
 		}
+	}
+	if cfg.Fresh && d.acked.Epoch == d.epoch {
+		d.next = max(d.next, d.acked.Through)
+		d.flushed = d.next
 	}
 	for _, p := range cfg.State.Pending {
 		if !d.acked.has(d.epoch, p.Seq) {
@@ -248,6 +258,10 @@ func (d *Delivery) Drain(ctx context.Context) {
 func (d *Delivery) Run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	if m := d.cfg.Metrics; m != nil { // a stopped output has nothing in flight
+		l := d.cfg.Labels
+		defer m.waiting.DeleteLabelValues(l.Application, l.Output, l.Destination)
+	}
 	for {
 		batch, wait := d.take(time.Now())
 		if len(batch) == 0 {
@@ -261,11 +275,19 @@ func (d *Delivery) Run(ctx context.Context) {
 			continue
 		}
 		ok, err := d.cfg.Sink.Send(ctx, batch)
-		if ctx.Err() != nil {
-			d.settle(batch, nil, ctx.Err(), false)
+		if ctx.Err() != nil && err != nil { // cut short by the stop: nothing failed
+			d.settle(batch, nil, err, false)
 			return
 		}
 		d.settle(batch, ok, err, true)
+		if ctx.Err() != nil {
+			// Delivered as the sender stopped: write it down all the same,
+			// or the rows go again at the next start.
+			save, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			d.saveAcks(save)
+			cancel()
+			return
+		}
 		d.saveAcks(ctx)
 	}
 }
@@ -274,12 +296,13 @@ func (d *Delivery) Run(ctx context.Context) {
 func (d *Delivery) take(now time.Time) ([]Record, time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if wait := d.lastSend.Add(d.cfg.MinInterval).Sub(now); wait > 0 {
+	if wait := d.lastSend.Add(d.cfg.MinInterval).Sub(now); wait > 0 && !d.more {
 		return nil, wait
 	}
 	var batch []Record
 	size := 0
 	soonest := time.Hour
+	cut := false
 	for _, it := range d.queue {
 		if wait := it.notBefore.Sub(now); wait > 0 {
 			soonest = min(soonest, wait)
@@ -287,6 +310,7 @@ func (d *Delivery) take(now time.Time) ([]Record, time.Duration) {
 		}
 		cost := len(it.Data) + recordOverhead
 		if len(batch) > 0 && (len(batch) == d.limit.Records || size+cost > d.limit.Bytes) {
+			cut = true
 			break
 		}
 		batch = append(batch, it.Record)
@@ -295,7 +319,7 @@ func (d *Delivery) take(now time.Time) ([]Record, time.Duration) {
 	if len(batch) == 0 {
 		return nil, soonest
 	}
-	d.lastSend = now
+	d.lastSend, d.more = now, cut
 	return batch, 0
 }
 

@@ -408,3 +408,123 @@ func TestRowsFlushedTogetherGoTogether(t *testing.T) {
 		t.Errorf("invocations of %v records, want [44 2]", sizes)
 	}
 }
+
+// countingSink accepts everything, with a data stream's limits, and counts;
+// with gate set, a send says it started and waits for the gate.
+type countingSink struct {
+	mu      sync.Mutex
+	rows    int
+	sends   int
+	started chan struct{}
+	gate    chan struct{}
+}
+
+func (s *countingSink) Send(ctx context.Context, batch []Record) ([]bool, error) {
+	if s.gate != nil {
+		s.started <- struct{}{}
+		<-s.gate
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rows += len(batch)
+	s.sends++
+	ok := make([]bool, len(batch))
+	for i := range ok {
+		ok[i] = true
+	}
+	return ok, nil
+}
+func (s *countingSink) Limits() Limits { return (&StreamSink{Kind: "kinesis"}).Limits() }
+func (s *countingSink) String() string { return "counting" }
+
+// TestFullBatchesGoBackToBack: the once-per-interval spacing applies to
+// batches that were not cut at the limits; a backlog of full batches goes
+// at once, so a fast destination is not held to 500 rows per interval.
+func TestFullBatchesGoBackToBack(t *testing.T) {
+	sink := &countingSink{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d, err := New(ctx, Config{Sink: sink, MinInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go d.Run(ctx)
+	for i := range 2000 {
+		d.Add(fmt.Appendf(nil, `{"N":%d}`, i))
+	}
+	d.Flush()
+	waitFor(t, "2000 rows through 500-record batches", func() bool { return d.Waiting() == 0 })
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if sink.sends != 4 || sink.rows != 2000 {
+		t.Errorf("%d sends of %d rows, want 4 of 2000", sink.sends, sink.rows)
+	}
+}
+
+// TestASendThatSucceedsAsTheSenderStopsIsDelivered: a batch the
+// destination took while the application was stopping is acknowledged and
+// written down, not kept to go again.
+func TestASendThatSucceedsAsTheSenderStopsIsDelivered(t *testing.T) {
+	sink := &countingSink{started: make(chan struct{}), gate: make(chan struct{})}
+	acks := &memAcks{}
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err := New(context.Background(), Config{Sink: sink, Acks: acks, MinInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	d.Add([]byte("row 1"))
+	d.Flush()
+	<-sink.started
+	cancel() // the application stops while the row is being written
+	close(sink.gate)
+	<-done
+	if n := len(d.State().Pending); n != 0 {
+		t.Errorf("the destination took the row, yet %d rows are still pending", n)
+	}
+	if a, ok, _ := acks.Load(context.Background()); !ok || !a.has(d.State().Epoch, 1) {
+		t.Errorf("the acknowledgement was not written down: %+v", a)
+	}
+}
+
+// TestRetryHintStartsAgainAfterARestart: as in the service, retryHint is
+// kept in memory only: a row that failed once is sent after a restart with
+// retryHint 0 (and its same record id).
+func TestRetryHintStartsAgainAfterARestart(t *testing.T) {
+	ep, srv := newEndpoint(func(string) int { return 1 })
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := fastConfig(lambdaSink(t, srv.URL), nil)
+	cfg.Backoff, cfg.MaxBackoff = time.Hour, time.Hour // no retry in this run
+	d, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	d.Add([]byte("row"))
+	d.Flush()
+	waitFor(t, "one failure", func() bool {
+		ep.mu.Lock()
+		defer ep.mu.Unlock()
+		return len(ep.hints["row"]) == 1
+	})
+	cancel()
+	<-done
+	cfg.State = d.State()
+	cfg.Backoff, cfg.MaxBackoff = time.Millisecond, time.Millisecond
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	d2, err := New(ctx2, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go d2.Run(ctx2)
+	waitFor(t, "the row delivered", func() bool { return d2.Waiting() == 0 })
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if h, ids := ep.hints["row"], ep.ids["row"]; len(h) != 2 || h[1] != 0 || ids[0] != ids[1] {
+		t.Errorf("retryHints %v, ids %v: want [0 0] and one id", h, ids)
+	}
+}

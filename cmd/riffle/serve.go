@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,7 +38,7 @@ func newServeCommand() *cobra.Command {
 		timeScale                          float64
 		buckets, outputDir                 string
 		insecure                           bool
-		functions, notifiers               map[string]string
+		functions, notifiers               []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--data DIR] [--listen 127.0.0.1:4573] [--nats URL] [--auth FILE]",
@@ -120,8 +121,8 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 	cmd.Flags().StringVar(&buckets, "buckets", "", "the directory standing for S3 in reference data sources: BUCKET/KEY (default DATA/buckets)")
 	cmd.Flags().DurationVar(&checkpoint, "checkpoint", 5*time.Second, "how often running applications save their state")
 	cmd.Flags().StringVar(&outputDir, "outputs", "", "the directory of file outputs (default DATA/outputs)")
-	cmd.Flags().StringToStringVar(&functions, "function", nil, "a Lambda-compatible function outputs may name: NAME=URL (repeatable)")
-	cmd.Flags().StringToStringVar(&notifiers, "notifier", nil, "a built-in notification function outputs may name: NAME=CONFIG.yaml (repeatable; see docs/notify.md)")
+	cmd.Flags().StringArrayVar(&functions, "function", nil, "a Lambda-compatible function outputs may name: NAME=URL (repeatable)")
+	cmd.Flags().StringArrayVar(&notifiers, "notifier", nil, "a built-in notification function outputs may name: NAME=CONFIG.yaml (repeatable; see docs/notify.md)")
 	cmd.Flags().StringVar(&authFile, "auth", "", `check request signatures (SigV4) against a JSON file {"ACCESS_KEY_ID": "SECRET", ...}`)
 	return cmd
 }
@@ -129,18 +130,33 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 // serverFunctions are the functions outputs may name: HTTP endpoints and
 // built-in notifiers, each checked now (a notifier reaches its SMTP
 // server) so a bad one stops the server from starting.
-func serverFunctions(ctx context.Context, urls, notifiers map[string]string, out io.Writer, logger *slog.Logger) (map[string]destination.Function, error) {
+func serverFunctions(ctx context.Context, urls, notifiers []string, out io.Writer, logger *slog.Logger) (map[string]destination.Function, error) {
 	fns := map[string]destination.Function{}
-	for name, url := range urls {
+	named := func(flag, value string) (string, string, error) {
+		name, arg, ok := strings.Cut(value, "=")
+		if !ok || name == "" || arg == "" {
+			return "", "", fmt.Errorf("--%s %q: want NAME=VALUE", flag, value)
+		}
+		if _, dup := fns[name]; dup {
+			return "", "", fmt.Errorf("--%s %s: a function has that name already", flag, name)
+		}
+		return name, arg, nil
+	}
+	for _, value := range urls {
+		name, url, err := named("function", value)
+		if err != nil {
+			return nil, err
+		}
 		f, err := destination.NewHTTPFunction(url, nil)
 		if err != nil {
 			return nil, fmt.Errorf("--function %s: %w", name, err)
 		}
 		fns[name] = f
 	}
-	for name, path := range notifiers {
-		if _, dup := fns[name]; dup {
-			return nil, fmt.Errorf("--notifier %s: a --function has that name", name)
+	for _, value := range notifiers {
+		name, path, err := named("notifier", value)
+		if err != nil {
+			return nil, err
 		}
 		cfg, err := notify.Load(path)
 		if err != nil {
