@@ -54,6 +54,7 @@ func TestBadOutputsAreRefusedWithAClearMessage(t *testing.T) {
 		{"no format", `{"Name":"OUT","LambdaOutput":{"ResourceARN":"arn:aws:lambda:us-east-1:000000000000:function:notify"}}`, "ValidationException", "destinationSchema"},
 		{"unknown in-application stream", `{"Name":"NOWHERE","LambdaOutput":{"ResourceARN":"arn:aws:lambda:us-east-1:000000000000:function:notify"},"DestinationSchema":{"RecordFormatType":"JSON"}}`, "InvalidArgumentException", "NOWHERE names no in-application stream"},
 		{"two destinations", `{"Name":"OUT","LambdaOutput":{"ResourceARN":"arn:aws:lambda:us-east-1:000000000000:function:notify"},"FileOutput":{"Path":"out.json"},"DestinationSchema":{"RecordFormatType":"JSON"}}`, "InvalidArgumentException", "exactly one destination"},
+		{"the application's own input", `{"Name":"OUT","KinesisFirehoseOutput":{"ResourceARN":"arn:aws:firehose:us-east-1:000000000000:deliverystream/in"},"DestinationSchema":{"RecordFormatType":"JSON"}}`, "InvalidArgumentException", "the application's own input"},
 		{"a file outside the output directory", `{"Name":"OUT","FileOutput":{"Path":"../etc/passwd"},"DestinationSchema":{"RecordFormatType":"JSON"}}`, "InvalidArgumentException", "not a relative path inside the output directory"},
 	} {
 		status, out := add(c.output)
