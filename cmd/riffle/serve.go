@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -15,16 +14,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
-	"github.com/riffle-sql/riffle/api"
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
-	"github.com/riffle-sql/riffle/ingest"
 	"github.com/riffle-sql/riffle/notify"
+	"github.com/riffle-sql/riffle/server"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
@@ -84,32 +79,18 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 			if err != nil {
 				return err
 			}
-			l, err := streamlog.Open(ctx, streamlog.Config{Dir: dataDir, URL: natsURL, Retention: retention})
-			if err != nil {
-				return err
-			}
-			defer l.Close()
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return err
 			}
-			reg := prometheus.NewRegistry()
-			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			apps, err := app.NewManager(ctx, l, app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets,
-				Functions: fns, OutputDir: outputDir, Delivery: destination.Config{Metrics: destination.NewMetrics(reg), Logger: logger}})
+			srv, err := server.New(ctx, server.Config{Data: dataDir, NATS: natsURL, Retention: retention, Credentials: creds, Logger: logger,
+				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, Functions: fns, OutputDir: outputDir}})
 			if err != nil {
 				return err
 			}
-			defer apps.Close()
-			management := api.New(apps, l, "", "")
-			front := ingest.New(l, ingest.Options{Logger: logger, Credentials: creds, Metrics: reg})
-			front.Register(api.Target, management.Operations())
-			mux := http.NewServeMux()
-			mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-			mux.Handle(api.TapPath, front.Authenticate(http.HandlerFunc(management.Tap)))
-			mux.Handle("/", front)
+			defer srv.Close()
 			fmt.Fprintf(cmd.OutOrStdout(), "riffle serving on http://%s (data in %s)\n", ln.Addr(), storage(dataDir, natsURL))
-			return serveUntilDone(ctx, ln, mux)
+			return serveUntilDone(ctx, ln, srv.Handler)
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "riffle-data", "data directory of the embedded log")

@@ -1,0 +1,79 @@
+// Package server assembles Riffle's server: the durable log, the
+// applications, and one HTTP handler for the Firehose, Kinesis and Kinesis
+// Analytics APIs, the stream taps and /metrics. riffle serve and riffle
+// demo run the same assembly.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/riffle-sql/riffle/api"
+	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/ingest"
+	"github.com/riffle-sql/riffle/streamlog"
+)
+
+// Config is what the server runs on.
+type Config struct {
+	Data      string        // the embedded log's directory
+	NATS      string        // an external NATS server or cluster instead
+	Retention time.Duration // how long records are kept
+	// Credentials are the access keys whose SigV4 signatures are checked;
+	// nil accepts any well-formed signature.
+	Credentials map[string]string
+	Apps        app.Options
+	Logger      *slog.Logger
+}
+
+// Server is an assembled server; Handler serves it.
+type Server struct {
+	Log     *streamlog.Log
+	Apps    *app.Manager
+	Handler http.Handler
+}
+
+// New opens the log, resumes the applications that were running, and
+// builds the handler.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	l, err := streamlog.Open(ctx, streamlog.Config{Dir: cfg.Data, URL: cfg.NATS, Retention: cfg.Retention})
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opts := cfg.Apps
+	opts.Delivery.Metrics = destination.NewMetrics(reg)
+	if opts.Delivery.Logger == nil {
+		opts.Delivery.Logger = cfg.Logger
+	}
+	apps, err := app.NewManager(ctx, l, opts)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	management := api.New(apps, l, opts.Region, opts.Account)
+	front := ingest.New(l, ingest.Options{Logger: cfg.Logger, Credentials: cfg.Credentials, Metrics: reg})
+	front.Register(api.Target, management.Operations())
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle(api.TapPath, front.Authenticate(http.HandlerFunc(management.Tap)))
+	mux.Handle("/", front)
+	return &Server{Log: l, Apps: apps, Handler: mux}, nil
+}
+
+// Close stops the applications (each with a last checkpoint) and the log.
+func (s *Server) Close() error {
+	s.Apps.Close()
+	return s.Log.Close()
+}
