@@ -1,0 +1,340 @@
+// Package demo runs the clickstream anomaly lab end to end in one process:
+// the server on an embedded log, a delivery stream, the lab's application
+// with its anomalies going to the built-in notifier, and the generator
+// sending the lab's traffic through the Firehose API, all on an
+// accelerated clock. It prints each anomaly as it is detected and ends with
+// a chart of the click-through rate and the anomaly scores.
+package demo
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/generator"
+	"github.com/riffle-sql/riffle/notify"
+	"github.com/riffle-sql/riffle/record"
+	"github.com/riffle-sql/riffle/server"
+)
+
+//go:embed lab.sql
+var labSQL string
+
+// Names the demo creates, as the lab names them.
+const (
+	Stream      = "clickstream"
+	Application = "anomaly_detection"
+	Function    = "CSEBeconAnomalyResponse"
+)
+
+// DefaultSpeed tells the lab's story (LabDuration of traffic) in about a
+// minute.
+const DefaultSpeed = 8
+
+// Options run the demo.
+type Options struct {
+	Data    string  // the data directory; "" for a temporary one, removed at the end
+	Listen  string  // the server's address; default 127.0.0.1:4573
+	Speed   float64 // application and generator time per wall second; default DefaultSpeed
+	Forever bool    // keep the traffic going until ctx ends
+	// Notify adds subscriptions (email, SMS) to the notifier, which always
+	// prints to Out.
+	Notify *notify.Config
+	Chart  string // where the chart goes; default riffle-demo.svg
+	Seed   uint64
+	Out    io.Writer
+	Logger *slog.Logger
+}
+
+// Window is one 10-second window of the run.
+type Window struct {
+	End     time.Time // the window's end: its ROWTIME (application time)
+	CTR     float64
+	Score   float64
+	Scored  bool // the forest's score came (every window's does, once it runs)
+	Flagged bool // it reached DESTINATION_SQL_STREAM (score above 2)
+	Burst   bool // the scenario sent a burst of clicks in it
+}
+
+// Result is what the demo saw.
+type Result struct {
+	Windows        []Window
+	Bursts         int // bursts sent
+	BurstsDetected int // bursts with at least one flagged window
+	FalseAlarms    int // flagged windows outside the bursts
+	Chart          string
+	URL            string
+}
+
+// Run runs the demo until the lab's story is told (or, with Forever, until
+// ctx ends).
+func Run(ctx context.Context, o Options) (Result, error) {
+	if o.Speed <= 0 {
+		o.Speed = DefaultSpeed
+	}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:4573"
+	}
+	if o.Chart == "" {
+		o.Chart = "riffle-demo.svg"
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	var res Result
+	dir := o.Data
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "riffle-demo-")
+		if err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+
+	// The notifier: the lab's function, printing every anomaly here, and
+	// emailing or texting when configured.
+	cfg := notify.Config{Topic: "ClickStreamEvent2"}
+	if o.Notify != nil {
+		cfg = *o.Notify
+	}
+	cfg.Subscriptions = append(cfg.Subscriptions, notify.Subscription{Log: true})
+	n, err := notify.New(ctx, cfg, notify.Options{Log: o.Out, Logger: o.Logger})
+	if err != nil {
+		return res, fmt.Errorf("notifications: %w", err)
+	}
+
+	srv, err := server.New(ctx, server.Config{Data: dir, Logger: o.Logger, Apps: app.Options{
+		TimeScale: o.Speed, Functions: map[string]destination.Function{Function: n}}})
+	if err != nil {
+		return res, err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return res, err
+	}
+	res.URL = "http://" + ln.Addr().String()
+	httpSrv := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second}
+	go httpSrv.Serve(ln)
+	defer httpSrv.Close()
+	fmt.Fprintf(o.Out, "Riffle demo: the clickstream anomaly lab, %g times faster than real time\n", o.Speed)
+	fmt.Fprintf(o.Out, "server: %s (data in %s)\n", res.URL, dir)
+
+	if err := srv.Log.Create(ctx, Stream, "firehose", 1); err != nil {
+		return res, err
+	}
+	schema := record.Schema{
+		RecordFormat: record.RecordFormat{RecordFormatType: record.JSON},
+		RecordColumns: []record.RecordColumn{
+			{Name: "browseraction", SqlType: "VARCHAR(16)", Mapping: "$.browseraction"},
+			{Name: "site", SqlType: "VARCHAR(64)", Mapping: "$.site"},
+		},
+	}
+	def := app.Application{Name: Application, Code: labSQL,
+		Inputs:  []app.Input{{NamePrefix: "SOURCE_SQL_STREAM", Source: Stream, Kind: "firehose", Schema: schema}},
+		Outputs: []app.Output{{Name: "DESTINATION_SQL_STREAM", Format: "JSON", Kind: app.LambdaOutput, Target: Function}},
+	}
+	if _, err := srv.Apps.Create(ctx, def); err != nil {
+		return res, err
+	}
+	if err := srv.Apps.Start(ctx, Application, app.Now); err != nil {
+		return res, err
+	}
+	started, err := srv.Apps.Get(ctx, Application)
+	if err != nil {
+		return res, err
+	}
+	rows := &collector{byEnd: map[int64]*Window{}}
+	for _, stream := range []string{"CTRSTREAM", "SCORED", "DESTINATION_SQL_STREAM"} {
+		recent, ch, cancel, err := srv.Apps.Tap(Application, stream)
+		if err != nil {
+			return res, err
+		}
+		defer cancel()
+		for _, r := range recent {
+			rows.add(stream, r)
+		}
+		go func() {
+			for r := range ch {
+				rows.add(stream, r)
+			}
+		}()
+	}
+	fmt.Fprintf(o.Out, "application %s is RUNNING; follow a stream with: riffle tail %s CTRSTREAM --server %s\n", Application, Application, res.URL)
+	fmt.Fprintf(o.Out, "metrics: %s/metrics (the web console arrives with issue 8)\n", res.URL)
+
+	// The traffic starts on a window boundary of application time, so the
+	// generator's records sit in the middle of their seconds, far from the
+	// boundaries however the clock jitters.
+	now := time.Now()
+	appNow := time.UnixMilli(started.AppTime(now.UnixMilli(), o.Speed))
+	appStart := appNow.Truncate(10 * time.Second).Add(10 * time.Second)
+	wallStart := now.Add(time.Duration(float64(appStart.Sub(appNow)) / o.Speed))
+	target, err := generator.NewStreamTarget(ctx, generator.StreamConfig{Name: Stream, Kind: "firehose", Endpoint: res.URL, Region: "us-east-1"})
+	if err != nil {
+		return res, err
+	}
+	scenario := generator.Lab()
+	fmt.Fprintf(o.Out, "sending the lab's traffic: impressions and clicks at 1/s, bursts of 4 extra clicks/s for 20 s at %v, %v and %v (application time)\n",
+		generator.LabFirstBurst, generator.LabFirstBurst+generator.LabBurstEvery, generator.LabFirstBurst+2*generator.LabBurstEvery)
+	run, err := generator.Start(ctx, scenario, generator.Options{Target: target, Seed: o.Seed, Speed: o.Speed,
+		Start: appStart, WallStart: wallStart, Forever: o.Forever, Logger: o.Logger})
+	if err != nil {
+		return res, err
+	}
+	select {
+	case <-ctx.Done():
+	case <-run.Done():
+	}
+	if err := run.Err(); err != nil {
+		return res, err
+	}
+	// The last window closes once the application's clock passes its end.
+	end := appStart.Add(scenario.Duration)
+	if o.Forever { // stopped: as far as the windows went
+		end = rows.last()
+	} else {
+		for deadline := time.Now().Add(30 * time.Second); ctx.Err() == nil && !rows.has(end); {
+			if time.Now().After(deadline) {
+				return res, fmt.Errorf("the application gave no window ending at %s", end.Format(time.TimeOnly))
+			}
+			time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
+		}
+	}
+	// Stopping drains the notifications still on their way.
+	if err := srv.Apps.Stop(context.WithoutCancel(ctx), Application); err != nil && !errors.Is(err, app.ErrInUse) {
+		return res, err
+	}
+	sent, acked, failed := run.Totals()
+	fmt.Fprintf(o.Out, "generator: %d records sent, %d acknowledged, %d not sent\n", sent, acked, failed)
+
+	res.Windows = rows.windows(appStart, end, scenario)
+	for _, burst := range burstStarts(appStart, end, scenario) {
+		res.Bursts++
+		for _, w := range res.Windows {
+			if w.Flagged && w.End.After(burst) && !w.End.After(burst.Add(generator.LabBurst+10*time.Second)) {
+				res.BurstsDetected++
+				break
+			}
+		}
+	}
+	for _, w := range res.Windows {
+		if w.Flagged && !w.Burst {
+			res.FalseAlarms++
+		}
+	}
+	f, err := os.Create(o.Chart)
+	if err != nil {
+		return res, err
+	}
+	if err := writeChart(f, res.Windows, appStart); err != nil {
+		f.Close()
+		return res, err
+	}
+	if err := f.Close(); err != nil {
+		return res, err
+	}
+	res.Chart = o.Chart
+	fmt.Fprintf(o.Out, "%d of %d bursts detected, %d false alarms in %d windows; chart: %s\n", res.BurstsDetected, res.Bursts, res.FalseAlarms, len(res.Windows), res.Chart)
+	return res, nil
+}
+
+// collector keeps the windows' rows from the taps, by ROWTIME.
+type collector struct {
+	mu    sync.Mutex
+	byEnd map[int64]*Window
+}
+
+func (c *collector) add(stream string, row []byte) {
+	var r struct {
+		ROWTIME       time.Time
+		CTR           float64
+		CTRPERCENT    float64
+		ANOMALY_SCORE float64
+	}
+	if json.Unmarshal(row, &r) != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w := c.byEnd[r.ROWTIME.UnixMilli()]
+	if w == nil {
+		w = &Window{End: r.ROWTIME}
+		c.byEnd[r.ROWTIME.UnixMilli()] = w
+	}
+	switch stream {
+	case "CTRSTREAM":
+		w.CTR = r.CTR
+	case "SCORED":
+		w.Score, w.Scored = r.ANOMALY_SCORE, true
+	case "DESTINATION_SQL_STREAM":
+		w.Flagged = true
+	}
+}
+
+func (c *collector) has(end time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w := c.byEnd[end.UnixMilli()]
+	return w != nil && w.Scored
+}
+
+// windows are the scenario's windows in time order, each marked when the
+// scenario sent a burst in it.
+func (c *collector) windows(start, end time.Time, s generator.Scenario) []Window {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Window
+	for _, w := range c.byEnd {
+		if w.End.After(start) && !w.End.After(end) {
+			from := w.End.Add(-10*time.Second).Sub(start) % s.Duration // the scenario repeats
+			w.Burst = from >= generator.LabFirstBurst && (from-generator.LabFirstBurst)%generator.LabBurstEvery < generator.LabBurst
+			out = append(out, *w)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].End.Before(out[j].End) })
+	return out
+}
+
+// last is the end of the latest window scored.
+func (c *collector) last() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var last time.Time
+	for _, w := range c.byEnd {
+		if w.Scored && w.End.After(last) {
+			last = w.End
+		}
+	}
+	return last
+}
+
+// burstStarts are the times the lab scenario's bursts begin, round after
+// round, before end.
+func burstStarts(start, end time.Time, s generator.Scenario) []time.Time {
+	var out []time.Time
+	for round := start; round.Before(end); round = round.Add(s.Duration) {
+		for k := range generator.LabBursts {
+			if b := round.Add(generator.LabFirstBurst + time.Duration(k)*generator.LabBurstEvery); b.Before(end) {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
