@@ -18,6 +18,7 @@ import (
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kstypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Record is one generated record: its bytes (the rendered template and the
@@ -74,6 +75,9 @@ func NewStreamTarget(ctx context.Context, c StreamConfig) (*StreamTarget, error)
 		cfg.Region = "us-east-1"
 	}
 	t := &StreamTarget{Name: c.Name, Kind: c.Kind}
+	// The SDK's own log has only connection-reuse notices for us; every
+	// failure reaches the caller as an error or a failed record.
+	cfg.Logger = logging.Nop{}
 	t.fh = firehose.NewFromConfig(cfg, func(o *firehose.Options) {
 		if c.Endpoint != "" {
 			o.BaseEndpoint = aws.String(c.Endpoint)
