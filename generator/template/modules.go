@@ -438,16 +438,21 @@ func (c *call) contextualCard(value) string {
 		{"email", c.email(str(user))},
 		{"dob", isoDate(ref - int64(c.f.numberRange(1000, years(50), 1)))},
 		{"phone", c.phoneNumber(undefined)},
-		{"address", []field{
-			{"street", c.streetName(undefined)},
-			{"suite", c.secondaryAddress(undefined)},
-			{"city", c.city(undefined)},
-			{"zipcode", c.zipCode(undefined)},
-			{"geo", c.geo()},
-		}},
+		{"address", c.cardAddress()},
 		{"website", c.domainName(undefined)},
 		{"company", c.company()},
 	})
+}
+
+// cardAddress is the address of faker's cards.
+func (c *call) cardAddress() []field {
+	return []field{
+		{"street", c.streetName(undefined)},
+		{"suite", c.secondaryAddress(undefined)},
+		{"city", c.city(undefined)},
+		{"zipcode", c.zipCode(undefined)},
+		{"geo", c.geo()},
+	}
 }
 
 func (c *call) userCard(value) string {
@@ -455,13 +460,7 @@ func (c *call) userCard(value) string {
 		{"name", c.findName("")},
 		{"username", c.userName("")},
 		{"email", c.email(undefined)},
-		{"address", []field{
-			{"street", c.streetName(undefined)},
-			{"suite", c.secondaryAddress(undefined)},
-			{"city", c.city(undefined)},
-			{"zipcode", c.zipCode(undefined)},
-			{"geo", c.geo()},
-		}},
+		{"address", c.cardAddress()},
 		{"phone", c.phoneNumber(undefined)},
 		{"website", c.domainName(undefined)},
 		{"company", c.company()},
