@@ -1,6 +1,9 @@
 package generator
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -85,5 +88,34 @@ func TestScenarioValidation(t *testing.T) {
 	}
 	if err := Lab().Validate(); err != nil {
 		t.Errorf("the lab: %v", err)
+	}
+}
+
+// TestScenarioFilesLoadWithTheirTemplates: a YAML scenario names its
+// senders, reads template files relative to itself, and refuses unknown
+// keys and bad values.
+func TestScenarioFilesLoadWithTheirTemplates(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "view.json"), []byte(`{"page":"{{random.number(9)}}"}`), 0o644)
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("name: shop\nduration: 10m\nsenders:\n  - name: views\n    template_file: view.json\n    rate: 50\n    spread: 5\n  - name: burst\n    template: '{\"a\":1}'\n    rate: 20\n    start: 2m\n    duration: 30s\n    every: 3m\n"), 0o644)
+	s, err := LoadScenario(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != "shop" || s.Duration != 10*time.Minute || len(s.Senders) != 2 || s.Senders[0].Template != `{"page":"{{random.number(9)}}"}` ||
+		s.Senders[1].Every != 3*time.Minute || s.Senders[1].Start != 2*time.Minute || s.Senders[0].Spread != 5 {
+		t.Errorf("loaded %+v", s)
+	}
+	for text, want := range map[string]string{
+		"senders:\n  - name: a\n    template: x\n    rat: 1\n":  "rat",
+		"senders:\n  - name: a\n    template: x\n    rate: -1\n": "negative",
+		"senders:\n  - name: a\n    template_file: none.json\n":  "none.json",
+	} {
+		bad := filepath.Join(dir, "bad.yaml")
+		os.WriteFile(bad, []byte(text), 0o644)
+		if _, err := LoadScenario(bad); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error about %s", text, err, want)
+		}
 	}
 }
