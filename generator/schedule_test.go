@@ -108,7 +108,7 @@ func TestScenarioFilesLoadWithTheirTemplates(t *testing.T) {
 		t.Errorf("loaded %+v", s)
 	}
 	for text, want := range map[string]string{
-		"senders:\n  - name: a\n    template: x\n    rat: 1\n":  "rat",
+		"senders:\n  - name: a\n    template: x\n    rat: 1\n":   "rat",
 		"senders:\n  - name: a\n    template: x\n    rate: -1\n": "negative",
 		"senders:\n  - name: a\n    template_file: none.json\n":  "none.json",
 	} {
