@@ -27,6 +27,7 @@ import (
 	"github.com/riffle-sql/riffle/notify"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/server"
+	"github.com/riffle-sql/riffle/streamlog"
 )
 
 //go:embed lab.sql
@@ -136,8 +137,20 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	fmt.Fprintf(o.Out, "Riffle demo: the clickstream anomaly lab, %g times faster than real time\n", o.Speed)
 	fmt.Fprintf(o.Out, "server: %s (data in %s)\n", res.URL, dir)
 
-	if err := srv.Log.Create(ctx, Stream, "firehose", 1); err != nil {
+	// A data directory kept from an earlier demo has the stream and the
+	// application: the stream is reused, the application made anew.
+	if err := srv.Log.Create(ctx, Stream, "firehose", 1); err != nil && !errors.Is(err, streamlog.ErrExists) {
 		return res, err
+	}
+	if old, err := srv.Apps.Get(ctx, Application); err == nil {
+		if old.Status == app.Running {
+			if err := srv.Apps.Stop(ctx, Application); err != nil {
+				return res, err
+			}
+		}
+		if err := srv.Apps.Delete(ctx, Application, old.Created); err != nil {
+			return res, err
+		}
 	}
 	schema := record.Schema{
 		RecordFormat: record.RecordFormat{RecordFormatType: record.JSON},
@@ -161,6 +174,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return res, err
 	}
 	rows := &collector{byEnd: map[int64]*Window{}}
+	var followers sync.WaitGroup // end when the application stops and its taps close
 	for _, stream := range []string{"CTRSTREAM", "SCORED", "DESTINATION_SQL_STREAM"} {
 		recent, ch, cancel, err := srv.Apps.Tap(Application, stream)
 		if err != nil {
@@ -170,11 +184,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		for _, r := range recent {
 			rows.add(stream, r)
 		}
-		go func() {
+		followers.Go(func() {
 			for r := range ch {
 				rows.add(stream, r)
 			}
-		}()
+		})
 	}
 	fmt.Fprintf(o.Out, "application %s is RUNNING; follow a stream with: riffle tail %s CTRSTREAM --server %s\n", Application, Application, res.URL)
 	fmt.Fprintf(o.Out, "metrics: %s/metrics (the web console arrives with issue 8)\n", res.URL)
@@ -186,7 +200,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	appNow := time.UnixMilli(started.AppTime(now.UnixMilli(), o.Speed))
 	appStart := appNow.Truncate(10 * time.Second).Add(10 * time.Second)
 	wallStart := now.Add(time.Duration(float64(appStart.Sub(appNow)) / o.Speed))
-	target, err := generator.NewStreamTarget(ctx, generator.StreamConfig{Name: Stream, Kind: "firehose", Endpoint: res.URL, Region: "us-east-1"})
+	target, err := generator.NewStreamTarget(ctx, generator.StreamConfig{Name: Stream, Kind: "firehose", Endpoint: res.URL, Region: "us-east-1",
+		Credentials: generator.PlaceholderCredentials()})
 	if err != nil {
 		return res, err
 	}
@@ -198,16 +213,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	select {
-	case <-ctx.Done():
-	case <-run.Done():
-	}
+	<-run.Done() // it ends with ctx too
 	if err := run.Err(); err != nil {
 		return res, err
 	}
 	// The last window closes once the application's clock passes its end.
 	end := appStart.Add(scenario.Duration)
-	if o.Forever { // stopped: as far as the windows went
+	if o.Forever || ctx.Err() != nil { // stopped: as far as the windows went
 		end = rows.last()
 	} else {
 		for deadline := time.Now().Add(30 * time.Second); ctx.Err() == nil && !rows.has(end); {
@@ -221,6 +233,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err := srv.Apps.Stop(context.WithoutCancel(ctx), Application); err != nil && !errors.Is(err, app.ErrInUse) {
 		return res, err
 	}
+	followers.Wait()
 	sent, acked, failed := run.Totals()
 	fmt.Fprintf(o.Out, "generator: %d records sent, %d acknowledged, %d not sent\n", sent, acked, failed)
 

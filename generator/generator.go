@@ -188,7 +188,7 @@ func (g *gen) sendLive(ctx context.Context, c *compiled, shift time.Duration) er
 	b := g.newBatcher(c)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	for {
+	for ctx.Err() == nil { // a sender behind its schedule never waits: check here
 		off, ok := sc.next()
 		if !ok {
 			break
@@ -294,7 +294,7 @@ func (b *batcher) add(ctx context.Context, c *compiled, f *template.Faker, keys 
 func (b *batcher) flush(ctx context.Context) error {
 	recs := b.recs
 	b.recs, b.size = nil, 0
-	if len(recs) == 0 {
+	if len(recs) == 0 || ctx.Err() != nil { // stopped: these were never sent
 		return nil
 	}
 	st := b.c.stats

@@ -85,6 +85,18 @@ func LoadScenario(name string) (Scenario, error) {
 	return s, s.Validate()
 }
 
+// runLength is how long one run of a sender lasts (its duration, or its
+// count at its rate).
+func runLength(s Sender) time.Duration {
+	if s.Duration > 0 {
+		return s.Duration
+	}
+	if s.Rate > 0 {
+		return time.Duration(float64(s.Count) / s.Rate * float64(time.Second))
+	}
+	return 0
+}
+
 // Validate checks what can be checked before anything is sent.
 func (s Scenario) Validate() error {
 	var errs []error
@@ -110,6 +122,8 @@ func (s Scenario) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: a sender without a rate (as fast as it can) needs a count", name))
 		case snd.Every > 0 && snd.Duration == 0 && snd.Count == 0:
 			errs = append(errs, fmt.Errorf("%s: a repeating sender needs a duration or a count for each run", name))
+		case snd.Every > 0 && runLength(snd) > snd.Every:
+			errs = append(errs, fmt.Errorf("%s: a run (%v) is longer than the time between runs (%v)", name, runLength(snd), snd.Every))
 		}
 	}
 	if s.Duration < 0 {

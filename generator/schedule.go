@@ -25,18 +25,23 @@ type Sender struct {
 // 1/s sender at k+0.5 s), so they stay clear of window boundaries on whole
 // seconds however the clock jitters.
 type schedule struct {
-	s    Sender
-	end  time.Duration // the scenario's end; 0: none
-	rng  *rand.Rand    // for the spread
-	run  int           // the current run
-	k    int           // records of this run so far
-	sec  int           // with a spread: the second of the run, and its count
-	nSec int
-	iSec int
+	s   Sender
+	end time.Duration // the scenario's end; 0: none
+	rng *rand.Rand    // for the spread
+	run int           // the current run
+	k   int           // records of this run so far
+	// With a spread: the second of the run, its count, the records of it
+	// so far, and the fraction carried to the next second (so a low rate
+	// keeps its mean).
+	sec     int
+	nSec    int
+	iSec    int
+	carry   float64
+	started bool
 }
 
 func newSchedule(s Sender, end time.Duration, seed uint64) *schedule {
-	return &schedule{s: s, end: end, rng: rand.New(rand.NewPCG(seed, 0x5eed)), nSec: -1}
+	return &schedule{s: s, end: end, rng: rand.New(rand.NewPCG(seed, 0x5eed))}
 }
 
 // next is the offset of the next record, or false when the sender is done.
@@ -46,7 +51,11 @@ func (sc *schedule) next() (time.Duration, bool) {
 		if sc.end > 0 && start >= sc.end || sc.run > 0 && sc.s.Every <= 0 {
 			return 0, false
 		}
-		at, ok := sc.inRun()
+		limit := time.Duration(0) // how long this run may last before the scenario ends
+		if sc.end > 0 {
+			limit = sc.end - start
+		}
+		at, ok := sc.inRun(limit)
 		if ok {
 			at += start
 			if sc.end == 0 || at < sc.end {
@@ -58,12 +67,12 @@ func (sc *schedule) next() (time.Duration, bool) {
 			return 0, false
 		}
 		sc.run++
-		sc.k, sc.sec, sc.nSec, sc.iSec = 0, 0, -1, 0
+		sc.k, sc.sec, sc.nSec, sc.iSec, sc.carry, sc.started = 0, 0, 0, 0, 0, false
 	}
 }
 
 // inRun is the next offset within the current run.
-func (sc *schedule) inRun() (time.Duration, bool) {
+func (sc *schedule) inRun(limit time.Duration) (time.Duration, bool) {
 	if sc.s.Count > 0 && sc.k >= sc.s.Count {
 		return 0, false
 	}
@@ -76,19 +85,19 @@ func (sc *schedule) inRun() (time.Duration, bool) {
 	default:
 		// Each second draws its count from a Gaussian around the rate, and
 		// spreads those records evenly over the second.
-		for sc.nSec < 0 || sc.iSec >= sc.nSec {
-			if sc.nSec >= 0 {
+		for sc.iSec >= sc.nSec {
+			if sc.started {
 				sc.sec++
 			}
-			sc.nSec = max(0, int(math.Round(sc.s.Rate+sc.s.Spread*sc.rng.NormFloat64())))
-			sc.iSec = 0
-			if d := sc.s.Duration; d > 0 && time.Duration(sc.sec)*time.Second >= d {
+			sc.started = true
+			next := time.Duration(sc.sec) * time.Second
+			if d := sc.s.Duration; d > 0 && next >= d || limit > 0 && next >= limit {
 				return 0, false
 			}
-			if sc.nSec == 0 {
-				sc.nSec = -1
-				sc.sec++
-			}
+			x := max(0, sc.s.Rate+sc.s.Spread*sc.rng.NormFloat64()) + sc.carry
+			sc.nSec = int(math.Floor(x))
+			sc.carry = x - float64(sc.nSec)
+			sc.iSec = 0
 		}
 		at = time.Duration(sc.sec)*time.Second + time.Duration((float64(sc.iSec)+0.5)/float64(sc.nSec)*float64(time.Second))
 		sc.iSec++

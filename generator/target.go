@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,6 +55,9 @@ type StreamConfig struct {
 	Kind     string // "firehose", "kinesis", or "" to ask the endpoint
 	Endpoint string // "" for AWS itself
 	Region   string
+	// Credentials replace those of the AWS environment (the demo signs
+	// with a placeholder key its own server takes).
+	Credentials aws.CredentialsProvider
 }
 
 // NewStreamTarget connects to a stream. Credentials come from the usual AWS
@@ -64,8 +68,11 @@ func NewStreamTarget(ctx context.Context, c StreamConfig) (*StreamTarget, error)
 	if c.Region != "" {
 		opts = append(opts, config.WithRegion(c.Region))
 	}
-	if !awsCredentialsConfigured() {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("riffle", "riffle", "")))
+	switch {
+	case c.Credentials != nil:
+		opts = append(opts, config.WithCredentialsProvider(c.Credentials))
+	case !awsCredentialsConfigured():
+		opts = append(opts, config.WithCredentialsProvider(PlaceholderCredentials()))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -102,6 +109,11 @@ func NewStreamTarget(ctx context.Context, c StreamConfig) (*StreamTarget, error)
 		return nil, fmt.Errorf("stream kind %q: want firehose or kinesis", c.Kind)
 	}
 	return t, nil
+}
+
+// PlaceholderCredentials is a key riffle serve without --auth accepts.
+func PlaceholderCredentials() aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider("riffle", "riffle", "")
 }
 
 func awsCredentialsConfigured() bool {
@@ -209,23 +221,15 @@ func (t *ReplayTarget) Put(_ context.Context, recs []Record) ([]bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, r := range recs {
+		// Written by hand: the record's JSON goes in byte for byte, as the
+		// live path sends it (json.Marshal would compact and escape it).
 		data := trimNewline(r.Data)
-		line := struct {
-			Arrival string          `json:"arrival"`
-			Data    json.RawMessage `json:"data"`
-		}{Arrival: r.At.UTC().Format("2006-01-02T15:04:05.000Z")}
-		if json.Valid(data) && len(data) > 0 && data[0] == '{' {
-			line.Data = data
-		} else {
-			s, _ := json.Marshal(string(data))
-			line.Data = s
+		if !(json.Valid(data) && len(data) > 0 && data[0] == '{') || bytes.ContainsAny(data, "\r\n") {
+			data, _ = json.Marshal(string(data))
 		}
-		b, err := json.Marshal(line)
-		if err != nil {
-			return nil, err
-		}
-		t.w.Write(b)
-		if err := t.w.WriteByte('\n'); err != nil {
+		t.w.WriteString(`{"arrival":"` + r.At.UTC().Format("2006-01-02T15:04:05.000Z") + `","data":`)
+		t.w.Write(data)
+		if _, err := t.w.WriteString("}\n"); err != nil {
 			return nil, err
 		}
 	}

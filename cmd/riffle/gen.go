@@ -47,6 +47,9 @@ The same --seed gives the same records.`,
 					return err
 				}
 			case templateText != "":
+				if forever {
+					return fmt.Errorf("--forever repeats a scenario; a --template sender runs until --count or --duration, and without either until stopped")
+				}
 				text := templateText
 				if file, ok := strings.CutPrefix(templateText, "@"); ok {
 					data, err := os.ReadFile(file)
