@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +13,21 @@ import (
 // application's in-application stream, then (as server-sent events) every
 // new one. With ?follow=false it answers the recent rows as JSON lines.
 const TapPath = "GET /riffle/v1/applications/{app}/streams/{stream}"
+
+// StreamsPath lists a running application's in-application streams (a
+// JSON array of names), the tabs of the console's live view.
+const StreamsPath = "GET /riffle/v1/applications/{app}/streams"
+
+// Streams serves StreamsPath.
+func (a *API) Streams(w http.ResponseWriter, r *http.Request) {
+	names, err := a.apps.Streams(r.PathValue("app"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusConflict)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(names)
+}
 
 // Tap serves TapPath.
 func (a *API) Tap(w http.ResponseWriter, r *http.Request) {

@@ -679,6 +679,18 @@ func (m *Manager) RecordsRead(name string) (int64, error) {
 	return rt.read.Load(), nil
 }
 
+// Streams names a running application's in-application streams, in the
+// order of its code, error_stream last.
+func (m *Manager) Streams(name string) ([]string, error) {
+	m.mu.Lock()
+	rt := m.running[name]
+	m.mu.Unlock()
+	if rt == nil {
+		return nil, fmt.Errorf("%w: application %s is not running", ErrInUse, name)
+	}
+	return slices.Clone(rt.streams), nil
+}
+
 // Tap returns the recent rows of an application's stream and a channel of
 // new ones (closed when the application stops or cancel is called).
 func (m *Manager) Tap(name, stream string) (recent [][]byte, rows <-chan []byte, cancel func(), err error) {

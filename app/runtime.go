@@ -37,6 +37,7 @@ type runtime struct {
 	closed  bool // the taps are closed (under mu): no new followers
 	mu      sync.Mutex
 	taps    map[string]*ring
+	streams []string // the taps' streams, in the graph's order
 }
 
 // output is one running output: its delivery, which a goroutine of its
@@ -175,6 +176,7 @@ func (m *Manager) launchLocked(a Application, position string) error {
 		}
 		r := &ring{limit: m.opts.RowsPerStream, followers: map[chan []byte]bool{}}
 		rt.taps[name] = r
+		rt.streams = append(rt.streams, name)
 		if err := eng.Subscribe(name, func(row engine.Row) { rt.publish(r, rowJSON(cols, row)) }); err != nil {
 			cancel()
 			return err

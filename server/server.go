@@ -19,6 +19,7 @@ import (
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/ingest"
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/web"
 )
 
 // Config is what the server runs on.
@@ -66,8 +67,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	front := ingest.New(l, ingest.Options{Logger: cfg.Logger, Credentials: cfg.Credentials, Metrics: reg})
 	front.Register(api.Target, management.Operations())
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle(api.TapPath, front.Authenticate(http.HandlerFunc(management.Tap)))
+	mux.Handle(api.StreamsPath, front.Authenticate(http.HandlerFunc(management.Streams)))
+	mux.Handle("GET /", web.Handler()) // the console; the APIs are POSTs to /
 	mux.Handle("/", front)
 	return &Server{Log: l, Apps: apps, Handler: mux}, nil
 }

@@ -1,0 +1,435 @@
+// Riffle's console: a small single-page app over the server's own APIs.
+// Every action is one of the Kinesis Analytics, Firehose or Kinesis calls
+// the CLI and SDKs make, so nothing here is the console's alone.
+
+const main = document.getElementById("main");
+const ROWS_KEPT = 200; // rows a live table keeps: the newest
+const REGION = "us-east-1";
+const ACCOUNT = "000000000000";
+
+// ---- API ----
+
+const targets = {
+  kinesisanalytics: "KinesisAnalytics_20150814",
+  firehose: "Firehose_20150804",
+  kinesis: "Kinesis_20131202",
+};
+
+class APIError extends Error {
+  constructor(type, message) {
+    super(message);
+    this.type = type;
+  }
+}
+
+// call sends one operation. The server without --auth takes any
+// well-formed signature; the console sends one in the SigV4 shape.
+async function call(service, op, body) {
+  const now = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
+  const resp = await fetch("/", {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-amz-json-1.1",
+      "X-Amz-Target": `${targets[service]}.${op}`,
+      "X-Amz-Date": now,
+      Authorization: `AWS4-HMAC-SHA256 Credential=console/${now.slice(0, 8)}/${REGION}/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=0`,
+    },
+    body: JSON.stringify(body || {}),
+  });
+  const text = await resp.text();
+  const data = text ? JSON.parse(text) : {};
+  if (!resp.ok) {
+    throw new APIError((data.__type || "Error").replace(/^.*#/, ""), data.message || data.Message || resp.statusText);
+  }
+  return data;
+}
+const analytics = (op, body) => call("kinesisanalytics", op, body);
+
+const streamARN = (kind, name) =>
+  kind === "firehose" ? `arn:aws:firehose:${REGION}:${ACCOUNT}:deliverystream/${name}` : `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${name}`;
+
+async function listStreams() {
+  const [fh, ks] = await Promise.all([call("firehose", "ListDeliveryStreams", { Limit: 100 }), call("kinesis", "ListStreams", { Limit: 100 })]);
+  return [
+    ...(fh.DeliveryStreamNames || []).map((name) => ({ name, kind: "firehose" })),
+    ...(ks.StreamNames || []).map((name) => ({ name, kind: "kinesis" })),
+  ];
+}
+
+// ---- DOM helpers ----
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (v === true) el.setAttribute(k, "");
+    else if (v !== false && v != null) el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c != null) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+function field(label, input, id) {
+  input.id = id;
+  return h("div", {}, h("label", { for: id }, label), input, h("div", { class: "field-error", id: `${id}-error`, role: "alert" }));
+}
+
+function showFieldError(id, message) {
+  const el = document.getElementById(`${id}-error`);
+  if (el) el.textContent = message || "";
+  const input = document.getElementById(id);
+  if (input) input.setAttribute("aria-invalid", message ? "true" : "false");
+}
+
+function render(...children) {
+  stopLive();
+  main.replaceChildren(...children);
+}
+
+// ---- pages ----
+
+async function appsPage() {
+  const table = h("tbody");
+  const create = h("form", { novalidate: true, "aria-label": "Create an application" },
+    h("div", { class: "row" },
+      field("Name", h("input", { required: true, autocomplete: "off" }), "app-name"),
+      field("Description", h("input", { autocomplete: "off" }), "app-description"),
+      h("div", {}, h("button", { type: "submit" }, "Create application"))));
+  create.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const name = document.getElementById("app-name").value.trim();
+    showFieldError("app-name", "");
+    if (!name) return showFieldError("app-name", "An application needs a name.");
+    try {
+      await analytics("CreateApplication", { ApplicationName: name, ApplicationDescription: document.getElementById("app-description").value });
+      location.hash = `#/app/${encodeURIComponent(name)}`;
+    } catch (err) {
+      showFieldError("app-name", err.type === "ResourceInUseException" ? `An application named ${name} exists already.` : err.message);
+    }
+  });
+  render(h("h1", {}, "Applications"), h("section", {}, h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Status"))), table)),
+    h("section", {}, h("h2", {}, "New application"), create));
+  const { ApplicationSummaries = [] } = await analytics("ListApplications", { Limit: 50 });
+  table.replaceChildren(...ApplicationSummaries.map((a) =>
+    h("tr", {}, h("td", {}, h("a", { href: `#/app/${encodeURIComponent(a.ApplicationName)}` }, a.ApplicationName)),
+      h("td", { class: `status ${a.ApplicationStatus}` }, a.ApplicationStatus))));
+  if (!ApplicationSummaries.length) table.append(h("tr", {}, h("td", { colspan: 2, class: "muted" }, "No applications yet.")));
+}
+
+async function streamsPage() {
+  const table = h("tbody");
+  const form = h("form", { novalidate: true, "aria-label": "Create a stream" },
+    h("div", { class: "row" },
+      field("Name", h("input", { required: true, autocomplete: "off" }), "stream-name"),
+      field("Kind", h("select", {}, h("option", { value: "firehose" }, "Delivery stream (Firehose)"), h("option", { value: "kinesis" }, "Data stream (Kinesis)")), "stream-kind"),
+      field("Shards", h("input", { type: "number", min: 1, max: 500, value: 1 }), "stream-shards"),
+      h("div", {}, h("button", { type: "submit" }, "Create stream"))));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const name = document.getElementById("stream-name").value.trim();
+    const kind = document.getElementById("stream-kind").value;
+    showFieldError("stream-name", "");
+    if (!name) return showFieldError("stream-name", "A stream needs a name.");
+    try {
+      if (kind === "firehose") await call("firehose", "CreateDeliveryStream", { DeliveryStreamName: name });
+      else await call("kinesis", "CreateStream", { StreamName: name, ShardCount: Number(document.getElementById("stream-shards").value) || 1 });
+      route();
+    } catch (err) {
+      showFieldError("stream-name", err.message);
+    }
+  });
+  render(h("h1", {}, "Streams"),
+    h("section", {}, h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Kind"), h("th", {}, ""))), table)),
+    h("section", {}, h("h2", {}, "New stream"), form));
+  const streams = await listStreams();
+  table.replaceChildren(...streams.map((s) => h("tr", {}, h("td", {}, s.name), h("td", {}, s.kind === "firehose" ? "delivery stream" : "data stream"),
+    h("td", {}, h("button", { class: "danger", onclick: async () => {
+      if (!confirm(`Delete the ${s.kind === "firehose" ? "delivery" : "data"} stream ${s.name} and its records?`)) return;
+      if (s.kind === "firehose") await call("firehose", "DeleteDeliveryStream", { DeliveryStreamName: s.name });
+      else await call("kinesis", "DeleteStream", { StreamName: s.name });
+      route();
+    } }, "Delete")))));
+  if (!streams.length) table.append(h("tr", {}, h("td", { colspan: 3, class: "muted" }, "No streams yet.")));
+}
+
+async function appPage(name) {
+  const { ApplicationDetail: d } = await analytics("DescribeApplication", { ApplicationName: name });
+  const running = d.ApplicationStatus === "RUNNING";
+  const header = h("div", { class: "row" },
+    h("h1", {}, d.ApplicationName, " ", h("span", { class: `status ${d.ApplicationStatus}`, id: "app-status" }, d.ApplicationStatus)));
+  const position = h("select", { id: "start-position", "aria-label": "Start position" },
+    ["NOW", "TRIM_HORIZON", "LAST_STOPPED_POINT"].map((p) => h("option", { value: p }, p)));
+  const actionError = h("div", { class: "error", role: "alert", id: "action-error" });
+  const actions = h("div", { class: "row" },
+    running ? h("button", { class: "secondary", onclick: () => act(() => analytics("StopApplication", { ApplicationName: name })) }, "Stop")
+      : [position, h("button", { disabled: !d.InputDescriptions.length || !d.ApplicationCode, onclick: () => act(() => start(d, position.value)) }, "Start")],
+    h("button", { class: "danger", onclick: () => act(async () => {
+      if (!confirm(`Delete the application ${name}? A running application is stopped first.`)) return;
+      await analytics("DeleteApplication", { ApplicationName: name, CreateTimestamp: d.CreateTimestamp });
+      location.hash = "#/";
+    }) }, "Delete"));
+  async function act(fn) {
+    actionError.textContent = "";
+    try {
+      await fn();
+      route();
+    } catch (err) {
+      actionError.textContent = err.message;
+    }
+  }
+  render(header, h("p", { class: "muted" }, d.ApplicationDescription || ""), actions, actionError,
+    sourceSection(d), sqlSection(d), running ? liveSection(name) : h("section", {}, h("h2", {}, "Real-time analytics"), h("p", { class: "muted" }, "Start the application to see its in-application streams live.")),
+    outputsSection(d));
+}
+
+async function start(d, position) {
+  await analytics("StartApplication", { ApplicationName: d.ApplicationName,
+    InputConfigurations: d.InputDescriptions.map((i) => ({ Id: i.InputId, InputStartingPositionConfiguration: { InputStartingPosition: position } })) });
+}
+
+function sourceSection(d) {
+  const sec = h("section", { "aria-labelledby": "source-title" }, h("h2", { id: "source-title" }, "Source"));
+  const input = d.InputDescriptions[0];
+  if (input) {
+    const arn = (input.KinesisFirehoseInputDescription || input.KinesisStreamsInputDescription || {}).ResourceARN || "";
+    sec.append(h("p", {}, "Reads ", h("strong", {}, arn.replace(/^.*\//, "")), " into ", input.InAppStreamNames.join(", "), "."),
+      columnsTable(input.InputSchema.RecordColumns, false));
+    return sec;
+  }
+  const select = h("select", {});
+  const columns = h("div", { id: "columns" });
+  let schema = null;
+  const discover = h("button", { type: "button", class: "secondary", onclick: async () => {
+    showFieldError("source-stream", "");
+    const [kind, stream] = select.value.split(":");
+    if (!stream) return showFieldError("source-stream", "Pick a stream.");
+    try {
+      const found = await analytics("DiscoverInputSchema", { ResourceARN: streamARN(kind, stream), RoleARN: `arn:aws:iam::${ACCOUNT}:role/riffle`,
+        InputStartingPositionConfiguration: { InputStartingPosition: "NOW" } });
+      schema = found.InputSchema;
+      columns.replaceChildren(columnsTable(schema.RecordColumns, true),
+        h("p", { class: "muted" }, `From ${(found.RawInputRecords || []).length} records, e.g. `, h("code", {}, (found.RawInputRecords || [""])[0])),
+        h("button", { type: "button", onclick: connect }, "Connect source"));
+    } catch (err) {
+      showFieldError("source-stream", err.message);
+    }
+  } }, "Discover schema");
+  async function connect() {
+    const [kind, stream] = select.value.split(":");
+    schema.RecordColumns = [...columns.querySelectorAll("tbody tr")].map((tr) => {
+      const [n, t, m] = tr.querySelectorAll("input");
+      return { Name: n.value, SqlType: t.value, Mapping: m.value };
+    });
+    const source = { ResourceARN: streamARN(kind, stream), RoleARN: `arn:aws:iam::${ACCOUNT}:role/riffle` };
+    try {
+      await analytics("AddApplicationInput", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId,
+        Input: { NamePrefix: "SOURCE_SQL_STREAM", [kind === "firehose" ? "KinesisFirehoseInput" : "KinesisStreamsInput"]: source, InputSchema: schema, InputParallelism: { Count: 1 } } });
+      route();
+    } catch (err) {
+      showFieldError("source-stream", err.message);
+    }
+  }
+  sec.append(h("div", { class: "row" }, field("Stream", select, "source-stream"), h("div", {}, discover)), columns);
+  listStreams().then((streams) => {
+    select.replaceChildren(h("option", { value: "" }, "Pick a stream…"), ...streams.map((s) => h("option", { value: `${s.kind}:${s.name}` }, `${s.name} (${s.kind === "firehose" ? "delivery" : "data"} stream)`)));
+  });
+  return sec;
+}
+
+function columnsTable(cols, editable) {
+  const cell = (v, label) => (editable ? h("td", {}, h("input", { value: v, "aria-label": label })) : h("td", {}, v));
+  return h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Column"), h("th", {}, "SQL type"), h("th", {}, "Mapping"))),
+    h("tbody", {}, cols.map((c) => h("tr", {}, cell(c.Name, "Column name"), cell(c.SqlType, "SQL type"), cell(c.Mapping || "", "Mapping")))));
+}
+
+// The SQL editor: line numbers, and errors placed at their line.
+function sqlSection(d) {
+  const text = h("textarea", { id: "sql", spellcheck: "false", "aria-label": "Application SQL", "aria-describedby": "sql-errors" }, d.ApplicationCode || "");
+  const gutter = h("div", { class: "gutter", "aria-hidden": "true" });
+  const errors = h("div", { class: "field-error", id: "sql-errors", role: "alert" });
+  let bad = new Set();
+  const numberLines = () => {
+    const n = text.value.split("\n").length;
+    gutter.replaceChildren(...Array.from({ length: n }, (_, i) => h("div", { class: bad.has(i + 1) ? "bad" : null }, i + 1)));
+  };
+  text.addEventListener("input", () => { bad = new Set(); numberLines(); });
+  text.addEventListener("scroll", () => { gutter.scrollTop = text.scrollTop; });
+  numberLines();
+  const save = h("button", { onclick: async () => {
+    errors.replaceChildren();
+    bad = new Set();
+    try {
+      await analytics("UpdateApplication", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId,
+        ApplicationUpdate: { ApplicationCodeUpdate: text.value } });
+      if (d.ApplicationStatus !== "RUNNING" && d.InputDescriptions.length) await start(d, "NOW");
+      route();
+    } catch (err) {
+      // Positions come as LINE:COLUMN: message, all of them.
+      const found = [...err.message.matchAll(/(\d+):(\d+): ([^;]+)/g)];
+      if (found.length) {
+        errors.replaceChildren(...found.map(([, line, col, msg]) => h("div", { class: "sql-error" }, `Line ${line}, column ${col}: ${msg.trim()}`)));
+        bad = new Set(found.map(([, line]) => Number(line)));
+      } else errors.textContent = err.message;
+      numberLines();
+    }
+  } }, d.ApplicationStatus === "RUNNING" ? "Save and run" : d.InputDescriptions.length ? "Save and run" : "Save");
+  return h("section", { "aria-labelledby": "sql-title" }, h("h2", { id: "sql-title" }, "SQL"), h("div", { class: "editor" }, gutter, text), errors, h("div", { class: "row" }, save));
+}
+
+function outputsSection(d) {
+  const list = h("tbody", {}, (d.OutputDescriptions || []).map((o) => {
+    const dest = o.LambdaOutputDescription || o.KinesisFirehoseOutputDescription || o.KinesisStreamsOutputDescription;
+    const where = dest ? dest.ResourceARN : `file ${o.FileOutputDescription.Path}`;
+    return h("tr", {}, h("td", {}, o.Name), h("td", {}, where), h("td", {}, o.DestinationSchema.RecordFormatType),
+      h("td", {}, h("button", { class: "danger", onclick: async () => {
+        if (!confirm(`Remove the output of ${o.Name}?`)) return;
+        await analytics("DeleteApplicationOutput", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId, OutputId: o.OutputId });
+        route();
+      } }, "Remove")));
+  }));
+  const form = h("form", { novalidate: true, "aria-label": "Connect a destination" }, h("div", { class: "row" },
+    field("In-application stream", h("input", { value: "DESTINATION_SQL_STREAM" }), "out-stream"),
+    field("Destination", h("select", {}, h("option", { value: "lambda" }, "Lambda function (name or URL)"), h("option", { value: "firehose" }, "Delivery stream"),
+      h("option", { value: "kinesis" }, "Data stream"), h("option", { value: "file" }, "File")), "out-kind"),
+    field("Function, stream or file", h("input", { autocomplete: "off" }), "out-target"),
+    field("Format", h("select", {}, h("option", {}, "JSON"), h("option", {}, "CSV")), "out-format"),
+    h("div", {}, h("button", { type: "submit" }, "Connect"))));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    showFieldError("out-target", "");
+    const kind = document.getElementById("out-kind").value;
+    const target = document.getElementById("out-target").value.trim();
+    if (!target) return showFieldError("out-target", "Say where the rows go.");
+    const role = `arn:aws:iam::${ACCOUNT}:role/riffle`;
+    const out = { Name: document.getElementById("out-stream").value.trim(), DestinationSchema: { RecordFormatType: document.getElementById("out-format").value } };
+    if (kind === "lambda") out.LambdaOutput = { ResourceARN: /^(https?:|arn:)/.test(target) ? target : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${target}`, RoleARN: role };
+    if (kind === "firehose") out.KinesisFirehoseOutput = { ResourceARN: streamARN("firehose", target), RoleARN: role };
+    if (kind === "kinesis") out.KinesisStreamsOutput = { ResourceARN: streamARN("kinesis", target), RoleARN: role };
+    if (kind === "file") out.FileOutput = { Path: target };
+    try {
+      await analytics("AddApplicationOutput", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId, Output: out });
+      route();
+    } catch (err) {
+      showFieldError("out-target", err.message);
+    }
+  });
+  return h("section", { "aria-labelledby": "out-title" }, h("h2", { id: "out-title" }, "Destinations"),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Stream"), h("th", {}, "Destination"), h("th", {}, "Format"), h("th", {}, ""))), list), form);
+}
+
+// ---- live view ----
+
+let live = null; // the open EventSource and its drawing loop
+
+function stopLive() {
+  if (live) {
+    live.source.close();
+    cancelAnimationFrame(live.frame);
+    live = null;
+  }
+}
+
+function liveSection(name) {
+  const tabs = h("div", { class: "tabs", role: "tablist", "aria-label": "In-application streams" });
+  const pause = h("button", { class: "secondary", "aria-pressed": "false" }, "Pause");
+  const table = h("table", { class: "rows" });
+  const canvas = h("canvas", { width: 1000, height: 180, role: "img", "aria-label": "Numeric columns over time" });
+  const sec = h("section", { "aria-labelledby": "live-title" }, h("h2", { id: "live-title" }, "Real-time analytics"), tabs,
+    h("div", { class: "row" }, pause, h("span", { class: "muted", id: "live-count" }, "")), canvas, h("div", { class: "rows" }, table));
+  let paused = false;
+  pause.addEventListener("click", () => {
+    paused = !paused;
+    pause.textContent = paused ? "Resume" : "Pause";
+    pause.setAttribute("aria-pressed", String(paused));
+  });
+  fetch(`/riffle/v1/applications/${encodeURIComponent(name)}/streams`).then((r) => r.json()).then((streams) => {
+    const open = (stream) => {
+      for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.stream === stream));
+      follow(name, stream, table, canvas, () => paused);
+    };
+    tabs.replaceChildren(...streams.map((s) => h("button", { role: "tab", "data-stream": s, onclick: () => open(s) }, s)));
+    open(streams.includes("DESTINATION_SQL_STREAM") ? "DESTINATION_SQL_STREAM" : streams[0]);
+  });
+  return sec;
+}
+
+// follow shows a stream's rows, newest on top, keeping the newest
+// ROWS_KEPT; rows that arrive between frames are drawn once per frame, so
+// a fast stream does not freeze the page.
+function follow(app, stream, table, canvas, isPaused) {
+  stopLive();
+  const rows = [];
+  let pending = [];
+  let total = 0;
+  const source = new EventSource(`/riffle/v1/applications/${encodeURIComponent(app)}/streams/${encodeURIComponent(stream)}`);
+  source.onmessage = (e) => {
+    pending.push(JSON.parse(e.data));
+    if (pending.length > ROWS_KEPT) pending = pending.slice(-ROWS_KEPT);
+    total++;
+  };
+  table.replaceChildren();
+  table.dataset.stream = stream;
+  const draw = () => {
+    if (pending.length && !isPaused()) {
+      rows.unshift(...pending.reverse());
+      pending = [];
+      rows.length = Math.min(rows.length, ROWS_KEPT);
+      const cols = Object.keys(rows[0]);
+      table.replaceChildren(h("thead", {}, h("tr", {}, cols.map((c) => h("th", {}, c)))),
+        h("tbody", {}, rows.map((r) => h("tr", { class: r.ANOMALY_SCORE > 2 ? "flag" : null }, cols.map((c) => h("td", {}, r[c] == null ? "" : String(r[c])))))));
+      document.getElementById("live-count").textContent = `${total} rows since opened; showing the newest ${rows.length}`;
+      chart(canvas, rows);
+    }
+    live.frame = requestAnimationFrame(draw);
+  };
+  live = { source, frame: requestAnimationFrame(draw) };
+}
+
+// chart draws the numeric columns of the rows over ROWTIME, each scaled to
+// its own range, rows with an anomaly score above 2 marked.
+function chart(canvas, rows) {
+  const ctx = canvas.getContext("2d");
+  const W = canvas.width, H = canvas.height, pad = 24;
+  ctx.clearRect(0, 0, W, H);
+  const ordered = [...rows].reverse();
+  const times = ordered.map((r) => Date.parse(r.ROWTIME));
+  const t0 = Math.min(...times), t1 = Math.max(...times) || t0 + 1;
+  const cols = Object.keys(ordered[0]).filter((c) => c !== "ROWTIME" && typeof ordered[0][c] === "number");
+  const colors = ["#0b5cad", "#b3261e", "#1a7f37", "#8250df", "#bf8700"];
+  cols.forEach((c, i) => {
+    const vals = ordered.map((r) => r[c]);
+    const lo = Math.min(...vals), hi = Math.max(...vals);
+    const y = (v) => H - pad - ((v - lo) / (hi - lo || 1)) * (H - 2 * pad);
+    const x = (t) => pad + ((t - t0) / (t1 - t0 || 1)) * (W - 2 * pad);
+    ctx.strokeStyle = colors[i % colors.length];
+    ctx.beginPath();
+    ordered.forEach((r, j) => (j ? ctx.lineTo(x(times[j]), y(r[c])) : ctx.moveTo(x(times[j]), y(r[c]))));
+    ctx.stroke();
+    ctx.fillStyle = colors[i % colors.length];
+    ctx.fillText(`${c} (${lo}–${hi})`, pad + i * 180, 14);
+    ordered.forEach((r, j) => {
+      if (r.ANOMALY_SCORE > 2) {
+        ctx.fillStyle = "#b3261e";
+        ctx.beginPath();
+        ctx.arc(x(times[j]), y(r[c]), 4, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    });
+  });
+}
+
+// ---- router ----
+
+async function route() {
+  const [, page, arg] = location.hash.split("/");
+  try {
+    if (page === "streams") await streamsPage();
+    else if (page === "app" && arg) await appPage(decodeURIComponent(arg));
+    else await appsPage();
+  } catch (err) {
+    render(h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, err.message));
+  }
+}
+
+window.addEventListener("hashchange", route);
+route();
