@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 
@@ -33,6 +34,12 @@ func functions(names ...string) map[string]destination.Function {
 // and a message that says what is wrong.
 func TestBadOutputsAreRefusedWithAClearMessage(t *testing.T) {
 	url := serverWith(t, app.Options{Functions: functions("notify"), OutputDir: t.TempDir()})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/invoke"
+	ln.Close() // nothing listens there now
 	call(t, url, "Firehose_20150804.CreateDeliveryStream", `{"DeliveryStreamName":"in"}`)
 	if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`",`+input+`}`); status != 200 {
 		t.Fatalf("create: %v", out)
@@ -47,6 +54,7 @@ func TestBadOutputsAreRefusedWithAClearMessage(t *testing.T) {
 		{"unknown function", lambda("arn:aws:lambda:us-east-1:000000000000:function:missing"), "InvalidArgumentException", `no function "missing"`},
 		{"not a function ARN", lambda("arn:aws:sns:us-east-1:000000000000:topic"), "InvalidArgumentException", "neither a Lambda function ARN nor an http(s) URL"},
 		{"URL without a host", lambda("http:///invoke"), "InvalidArgumentException", "want an absolute http or https URL"},
+		{"unreachable URL", lambda(dead), "InvalidArgumentException", "cannot reach " + dead},
 		{"unknown delivery stream", `{"Name":"OUT","KinesisFirehoseOutput":{"ResourceARN":"arn:aws:firehose:us-east-1:000000000000:deliverystream/nope"},"DestinationSchema":{"RecordFormatType":"JSON"}}`, "InvalidArgumentException", "delivery stream nope does not exist"},
 		{"unknown data stream", `{"Name":"OUT","KinesisStreamsOutput":{"ResourceARN":"arn:aws:kinesis:us-east-1:000000000000:stream/nope"},"DestinationSchema":{"RecordFormatType":"CSV"}}`, "InvalidArgumentException", "data stream nope does not exist"},
 		{"a delivery stream as a data stream", `{"Name":"OUT","KinesisStreamsOutput":{"ResourceARN":"arn:aws:firehose:us-east-1:000000000000:deliverystream/in"},"DestinationSchema":{"RecordFormatType":"CSV"}}`, "InvalidArgumentException", "is not a Kinesis stream"},

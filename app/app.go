@@ -21,6 +21,7 @@ import (
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/runner"
+	"github.com/riffle-sql/riffle/sql/parser"
 	"github.com/riffle-sql/riffle/sql/plan"
 	"github.com/riffle-sql/riffle/streamlog"
 )
@@ -306,6 +307,9 @@ func (m *Manager) Create(ctx context.Context, a Application) (Application, error
 	if err := m.check(ctx, a); err != nil {
 		return a, err
 	}
+	if err := m.probeOutputs(ctx, nil, a.Outputs); err != nil {
+		return a, err
+	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	a.Status, a.Version, a.Created, a.Updated = Ready, 1, now, now
 	for i := range a.Inputs {
@@ -353,6 +357,12 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 			}
 		}
 	}
+	if len(a.Inputs) == 0 && a.Code != "" {
+		// Without an input the names cannot be checked yet, the syntax can.
+		if _, err := parser.Parse(a.Code); err != nil {
+			return err // positioned SQL errors
+		}
+	}
 	if len(a.Outputs) > 3 {
 		return fmt.Errorf("%w: an application has at most three outputs", ErrInvalid)
 	}
@@ -378,10 +388,14 @@ func (m *Manager) updateLocked(ctx context.Context, name string, version int64, 
 	if a.Version != version {
 		return a, fmt.Errorf("%w: version %d is not the current %d", ErrVersion, version, a.Version)
 	}
+	old := slices.Clone(a.Outputs)
 	if err := change(&a); err != nil {
 		return a, err
 	}
 	if err := m.check(ctx, a); err != nil {
+		return a, err
+	}
+	if err := m.probeOutputs(ctx, old, a.Outputs); err != nil {
 		return a, err
 	}
 	a.Version++

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/streamlog"
@@ -63,6 +66,41 @@ func (m *Manager) sinkFor(ctx context.Context, a Application, out Output) (desti
 		return &destination.FileSink{Path: filepath.Join(m.opts.OutputDir, out.Target)}, format, nil
 	}
 	return nil, "", fmt.Errorf("destination kind %q: want a Lambda function, a delivery stream, a data stream or a file", out.Kind)
+}
+
+// probeTimeout bounds the check that a function URL can be reached.
+const probeTimeout = 3 * time.Second
+
+// probeOutputs checks, when an output is configured, that a function given
+// by URL can be reached (a TCP connection to its host), so a mistyped or
+// dead endpoint is refused then, not retried for ever. Outputs already
+// there are not probed again: an endpoint down for a while must not block
+// unrelated updates.
+func (m *Manager) probeOutputs(ctx context.Context, old, outs []Output) error {
+	for _, out := range outs {
+		if out.Kind != LambdaOutput || !strings.HasPrefix(out.Target, "http://") && !strings.HasPrefix(out.Target, "https://") {
+			continue
+		}
+		if slices.ContainsFunc(old, func(o Output) bool { return o.Kind == out.Kind && o.Target == out.Target }) {
+			continue
+		}
+		u, err := url.Parse(out.Target)
+		if err != nil {
+			return fmt.Errorf("%w: output %s: %v", ErrInvalid, out.Name, err)
+		}
+		host := u.Host
+		if u.Port() == "" {
+			host = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
+		}
+		dial, cancel := context.WithTimeout(ctx, probeTimeout)
+		conn, err := (&net.Dialer{}).DialContext(dial, "tcp", host)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%w: output %s: cannot reach %s: %v", ErrInvalid, out.Name, out.Target, err)
+		}
+		conn.Close()
+	}
+	return nil
 }
 
 // ackKey names an output's acknowledgements: "=" is in no application

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/generator"
+	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/server"
 )
 
@@ -68,45 +70,82 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
+// session is a browser on a console served by an in-process server.
+type session struct {
+	t   *testing.T
+	srv *server.Server
+	web *httptest.Server
+	b   context.Context
+}
+
+// newSession serves the console on a fresh server whose application time
+// runs scale times faster, and opens a browser.
+func newSession(t *testing.T, scale float64) *session {
+	srv, err := server.New(context.Background(), server.Config{Data: t.TempDir(), Apps: app.Options{TimeScale: scale, Poll: 10 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	web := httptest.NewServer(srv.Handler)
+	t.Cleanup(web.Close)
+	return &session{t: t, srv: srv, web: web, b: browser(t)}
+}
+
+// do runs steps, saving a screenshot and failing the test if one fails.
+func (c *session) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.b, 30*time.Second) // a step that hangs fails alone
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		screenshot(c.t, c.b, "failed")
+		c.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (c *session) text(sel string) string {
+	c.t.Helper()
+	s, err := chromedp.Run(c.b, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		screenshot(c.t, c.b, "failed")
+		c.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func (c *session) eval(js string) []string {
+	c.t.Helper()
+	v, err := chromedp.Run(c.b, chromedp.Evaluate[[]string](js))
+	if err != nil {
+		c.t.Fatalf("%s: %v", js, err)
+	}
+	return v
+}
+
+// traffic sends generated records to a delivery stream until the test
+// ends.
+func (c *session) traffic(stream string, s generator.Scenario, speed float64) {
+	c.t.Helper()
+	target, err := generator.NewStreamTarget(context.Background(), generator.StreamConfig{Name: stream, Kind: "firehose", Endpoint: c.web.URL,
+		Credentials: generator.PlaceholderCredentials()})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	run, err := generator.Start(ctx, s, generator.Options{Target: target, Speed: speed, Forever: s.Duration > 0})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { stop(); <-run.Done() })
+}
+
 // TestTheLabInTheConsole does the lab's steps in a real browser: create a
 // delivery stream and an application, discover the schema from generator
 // traffic, see a SQL error at its line, run the lab's SQL, watch rows come
 // into CTRSTREAM and DESTINATION_SQL_STREAM, stop and delete.
 func TestTheLabInTheConsole(t *testing.T) {
 	ctx := context.Background()
-	srv, err := server.New(ctx, server.Config{Data: t.TempDir(), Apps: app.Options{TimeScale: 20, Poll: 10 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	web := httptest.NewServer(srv.Handler)
-	defer web.Close()
-	b := browser(t)
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(b, steps...); err != nil {
-			screenshot(t, b, "failed")
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(b, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			screenshot(t, b, "failed")
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	eval := func(js string) []string {
-		t.Helper()
-		v, err := chromedp.Run(b, chromedp.Evaluate[[]string](js))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return v
-	}
-
+	c := newSession(t, 20)
+	srv, b, run, text, eval, web := c.srv, c.b, c.do, c.text, c.eval, c.web
 	run("create the delivery stream",
 		chromedp.Navigate(web.URL+"/#/streams"),
 		chromedp.WaitVisible(chromedp.CSS(`#stream-name`)),
@@ -116,17 +155,7 @@ func TestTheLabInTheConsole(t *testing.T) {
 	screenshot(t, b, "1-streams")
 
 	// The lab's traffic, as the generator sends it, all along.
-	target, err := generator.NewStreamTarget(ctx, generator.StreamConfig{Name: "clicks", Kind: "firehose", Endpoint: web.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	traffic, stopTraffic := context.WithCancel(ctx)
-	defer stopTraffic()
-	gen, err := generator.Start(traffic, generator.Lab(), generator.Options{Target: target, Speed: 20, Forever: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { stopTraffic(); <-gen.Done() }()
+	c.traffic("clicks", generator.Lab(), 20)
 
 	run("refuse an application without a name",
 		chromedp.Navigate(web.URL+"/#/"),
@@ -205,4 +234,118 @@ func TestTheLabInTheConsole(t *testing.T) {
 		t.Errorf("the application is still there after Delete")
 	}
 	fmt.Fprintln(os.Stderr, "screenshots in", filepath.Join("web", "testout", t.Name()))
+}
+
+// TestFormsRefuseBadInputAndLeaveNothingBehind: an empty or duplicate
+// name, bad SQL and a destination URL nobody answers each get a message
+// next to their field, and nothing half-made stays behind.
+func TestFormsRefuseBadInputAndLeaveNothingBehind(t *testing.T) {
+	ctx := context.Background()
+	c := newSession(t, 1)
+	if err := c.srv.Log.Create(ctx, "s", "firehose", 1); err != nil {
+		t.Fatal(err)
+	}
+	c.do("an empty stream name, then a stream that exists",
+		chromedp.Navigate(c.web.URL+"/#/streams"),
+		chromedp.WaitVisible(chromedp.CSS(`#stream-name`)),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Create a stream"] button`)))
+	if msg := c.text("#stream-name-error"); !strings.Contains(msg, "needs a name") {
+		t.Errorf("empty stream name: %q", msg)
+	}
+	c.do("a stream that exists",
+		chromedp.SendKeys(chromedp.CSS(`#stream-name`), "s"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Create a stream"] button`)),
+		chromedp.WaitVisible(`//div[@id="stream-name-error" and string-length(text()) > 0]`))
+	if msg := c.text("#stream-name-error"); !strings.Contains(msg, "s") {
+		t.Errorf("duplicate stream: %q", msg)
+	}
+
+	c.do("create an application",
+		chromedp.Navigate(c.web.URL+"/#/"),
+		chromedp.WaitVisible(chromedp.CSS(`#app-name`)),
+		chromedp.SendKeys(chromedp.CSS(`#app-name`), "a"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Create an application"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#sql`)))
+	c.do("a second application of that name",
+		chromedp.Navigate(c.web.URL+"/#/"),
+		chromedp.WaitVisible(chromedp.CSS(`#app-name`)),
+		chromedp.SendKeys(chromedp.CSS(`#app-name`), "a"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Create an application"] button`)),
+		chromedp.WaitVisible(`//div[@id="app-name-error" and string-length(text()) > 0]`))
+	if msg := c.text("#app-name-error"); !strings.Contains(msg, "exists already") {
+		t.Errorf("duplicate application: %q", msg)
+	}
+	screenshot(t, c.b, "1-duplicate")
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/invoke"
+	ln.Close() // nothing answers there
+	c.do("a destination nobody answers",
+		chromedp.Navigate(c.web.URL+"/#/app/a"),
+		chromedp.WaitVisible(chromedp.CSS(`#out-target`)),
+		chromedp.SendKeys(chromedp.CSS(`#out-target`), dead),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Connect a destination"] button`)),
+		chromedp.WaitVisible(`//div[@id="out-target-error" and string-length(text()) > 0]`))
+	if msg := c.text("#out-target-error"); !strings.Contains(msg, "cannot reach") {
+		t.Errorf("unreachable destination: %q", msg)
+	}
+	c.do("bad SQL",
+		chromedp.SetValue(chromedp.CSS(`#sql`), "CREATE STREAM \"S\" (a INTEGER);\nCREATE PUMP nope;"),
+		chromedp.Click(`//section[@aria-labelledby="sql-title"]//button`),
+		chromedp.WaitVisible(chromedp.CSS(`.sql-error`)))
+	screenshot(t, c.b, "2-refused")
+	a, err := c.srv.Apps.Get(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Outputs) != 0 || a.Code != "" || a.Version != 1 {
+		t.Errorf("refused changes were kept: %d outputs, code %q, version %d", len(a.Outputs), a.Code, a.Version)
+	}
+	if apps, _ := c.srv.Apps.List(ctx); len(apps) != 1 {
+		t.Errorf("%d applications, want the one made", len(apps))
+	}
+}
+
+// TestTheLiveViewKeepsUpWithAThousandRowsASecond: a stream filling at
+// 1,000 rows a second keeps the page responsive (a click is answered), and
+// the page holds only the newest rows.
+func TestTheLiveViewKeepsUpWithAThousandRowsASecond(t *testing.T) {
+	ctx := context.Background()
+	c := newSession(t, 1)
+	if err := c.srv.Log.Create(ctx, "fast", "firehose", 1); err != nil {
+		t.Fatal(err)
+	}
+	schema := record.Schema{RecordFormat: record.RecordFormat{RecordFormatType: record.JSON}, RecordColumns: []record.RecordColumn{
+		{Name: "N", SqlType: "INTEGER", Mapping: "$.n"}, {Name: "S", SqlType: "VARCHAR(8)", Mapping: "$.s"}}}
+	def := app.Application{Name: "fast", Code: `CREATE STREAM "OUT" (N INTEGER, S VARCHAR(8));
+CREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "N", "S" FROM "SOURCE_SQL_STREAM_001";`,
+		Inputs: []app.Input{{NamePrefix: "SOURCE_SQL_STREAM", Source: "fast", Kind: "firehose", Schema: schema}}}
+	if _, err := c.srv.Apps.Create(ctx, def); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.srv.Apps.Start(ctx, "fast", app.Now); err != nil {
+		t.Fatal(err)
+	}
+	c.traffic("fast", generator.Scenario{Senders: []generator.Sender{{Name: "fast", Rate: 1000,
+		Template: `{"n": {{random.number(1000)}}, "s": "{{random.alphaNumeric(6)}}"}`}}}, 1)
+	c.do("follow OUT",
+		chromedp.Navigate(c.web.URL+"/#/app/fast"),
+		chromedp.WaitVisible(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.Click(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.WaitVisible(chromedp.CSS(`table.rows[data-stream="OUT"] tbody tr`)))
+	if _, err := chromedp.Run(c.b, chromedp.Poll[bool](`parseInt(document.getElementById("live-count").textContent) >= 5000`,
+		chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+		screenshot(t, c.b, "failed")
+		t.Fatalf("the page did not count 5,000 rows: %v (%s)", err, c.text("#live-count"))
+	}
+	c.do("pause answers at once", chromedp.Click(`//button[text()="Pause"]`), chromedp.WaitVisible(`//button[@aria-pressed="true" and text()="Resume"]`))
+	screenshot(t, c.b, "1-paused")
+	rows := c.eval(`[...document.querySelectorAll('table.rows[data-stream="OUT"] tbody tr')].map(tr => tr.cells[1].textContent)`)
+	if len(rows) == 0 || len(rows) > 200 {
+		t.Errorf("the page holds %d rows, want at most the newest 200", len(rows))
+	}
+	t.Logf("%s", c.text("#live-count"))
 }

@@ -369,8 +369,12 @@ function follow(app, stream, table, canvas, isPaused) {
   };
   table.replaceChildren();
   table.dataset.stream = stream;
-  const draw = () => {
-    if (pending.length && !isPaused()) {
+  let drawn = 0;
+  const draw = (now) => {
+    // Redrawn at most five times a second: a table of ROWS_KEPT rows is
+    // cheap that often, and the page stays responsive however fast rows come.
+    if (pending.length && !isPaused() && now - drawn >= 200) {
+      drawn = now;
       rows.unshift(...pending.reverse());
       pending = [];
       rows.length = Math.min(rows.length, ROWS_KEPT);
