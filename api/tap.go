@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
+	"time"
 
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/streamlog"
 )
 
 // TapPath is the route of the stream tap: the recent rows of an
@@ -27,6 +30,51 @@ func (a *API) Streams(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(names)
+}
+
+// RecordsPath gives a sample of a stream's newest records (JSON: each
+// record's arrival, partition key and data as text), for the console.
+const RecordsPath = "GET /riffle/v1/streams/{stream}/records"
+
+// sampleSize is how many of the newest records RecordsPath gives.
+const sampleSize = 20
+
+// Records serves RecordsPath.
+func (a *API) Records(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("stream")
+	info, err := a.log.Describe(r.Context(), name)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	last, err := a.log.Last(r.Context(), name)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	type sample struct {
+		Arrival      time.Time `json:"arrival"`
+		PartitionKey string    `json:"partitionKey,omitempty"`
+		Data         string    `json:"data"`
+	}
+	out := []sample{}
+	from := streamlog.Seq{Msg: max(last, sampleSize) - sampleSize + 1} // the newest batches hold the newest records
+	for shard := range info.Shards {
+		recs, _, err := a.log.Read(r.Context(), name, shard, from, 10000)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		for _, rec := range recs {
+			out = append(out, sample{Arrival: rec.Arrival, PartitionKey: rec.PartitionKey, Data: string(rec.Data)})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Arrival.After(out[j].Arrival) })
+	if len(out) > sampleSize {
+		out = out[:sampleSize]
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
 }
 
 // Tap serves TapPath.

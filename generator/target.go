@@ -58,6 +58,9 @@ type StreamConfig struct {
 	// Credentials replace those of the AWS environment (the demo signs
 	// with a placeholder key its own server takes).
 	Credentials aws.CredentialsProvider
+	// HTTPClient replaces the SDK's (the console's senders reach their own
+	// server in memory).
+	HTTPClient aws.HTTPClient
 }
 
 // NewStreamTarget connects to a stream. Credentials come from the usual AWS
@@ -85,6 +88,9 @@ func NewStreamTarget(ctx context.Context, c StreamConfig) (*StreamTarget, error)
 	// The SDK's own log has only connection-reuse notices for us; every
 	// failure reaches the caller as an error or a failed record.
 	cfg.Logger = logging.Nop{}
+	if c.HTTPClient != nil {
+		cfg.HTTPClient = c.HTTPClient
+	}
 	t.fh = firehose.NewFromConfig(cfg, func(o *firehose.Options) {
 		if c.Endpoint != "" {
 			o.BaseEndpoint = aws.String(c.Endpoint)

@@ -8,7 +8,10 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -17,6 +20,7 @@ import (
 	"github.com/riffle-sql/riffle/api"
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/generator"
 	"github.com/riffle-sql/riffle/ingest"
 	"github.com/riffle-sql/riffle/streamlog"
 	"github.com/riffle-sql/riffle/web"
@@ -36,9 +40,10 @@ type Config struct {
 
 // Server is an assembled server; Handler serves it.
 type Server struct {
-	Log     *streamlog.Log
-	Apps    *app.Manager
-	Handler http.Handler
+	Log       *streamlog.Log
+	Apps      *app.Manager
+	Handler   http.Handler
+	generator *generator.Service
 }
 
 // New opens the log, resumes the applications that were running, and
@@ -70,13 +75,37 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle(api.TapPath, front.Authenticate(http.HandlerFunc(management.Tap)))
 	mux.Handle(api.StreamsPath, front.Authenticate(http.HandlerFunc(management.Streams)))
+	mux.Handle(api.RecordsPath, front.Authenticate(http.HandlerFunc(management.Records)))
 	mux.Handle("GET /", web.Handler()) // the console; the APIs are POSTs to /
 	mux.Handle("/", front)
-	return &Server{Log: l, Apps: apps, Handler: mux}, nil
+	// The console's senders go through this server's own Firehose and
+	// Kinesis APIs, in memory, signed as a client of it would sign.
+	creds := generator.PlaceholderCredentials()
+	for id, secret := range cfg.Credentials {
+		creds = credentials.NewStaticCredentialsProvider(id, secret, "")
+		break
+	}
+	self := &http.Client{Transport: inMemory{mux}}
+	gen := generator.NewService(func(ctx context.Context, stream string) (generator.Target, error) {
+		return generator.NewStreamTarget(ctx, generator.StreamConfig{Name: stream, Endpoint: "http://riffle.internal", Region: opts.Region,
+			Credentials: creds, HTTPClient: self})
+	})
+	gen.Register(mux, front.Authenticate)
+	return &Server{Log: l, Apps: apps, Handler: mux, generator: gen}, nil
+}
+
+// inMemory serves a client's requests with a handler, without a network.
+type inMemory struct{ h http.Handler }
+
+func (t inMemory) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder() // a complete in-memory ResponseWriter
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
 }
 
 // Close stops the applications (each with a last checkpoint) and the log.
 func (s *Server) Close() error {
+	s.generator.Close()
 	s.Apps.Close()
 	return s.Log.Close()
 }

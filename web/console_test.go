@@ -19,6 +19,7 @@ import (
 	"github.com/riffle-sql/riffle/generator"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/server"
+	"github.com/riffle-sql/riffle/streamlog"
 )
 
 // browser starts headless Chromium for a test (scripts/setup installs the
@@ -195,6 +196,9 @@ func TestTheLabInTheConsole(t *testing.T) {
 	if !strings.Contains(sqlErr, "Line 2, column") || !strings.Contains(strings.ToLower(sqlErr), "nope") {
 		t.Errorf("the SQL error says %q, want it at line 2 naming the column", sqlErr)
 	}
+	if kw := eval(`[...document.querySelectorAll(".code .kw")].slice(0, 2).map(s => s.textContent)`); strings.Join(kw, " ") != "CREATE STREAM" {
+		t.Errorf("highlighted keywords %v, want CREATE STREAM first", kw)
+	}
 	badLines := eval(`[...document.querySelectorAll(".gutter .bad")].map(d => d.textContent)`)
 	if strings.Join(badLines, ",") != "2" {
 		t.Errorf("marked lines %v, want [2]", badLines)
@@ -222,6 +226,12 @@ func TestTheLabInTheConsole(t *testing.T) {
 		chromedp.Click(`//button[@role="tab" and text()="DESTINATION_SQL_STREAM"]`),
 		chromedp.WaitVisible(chromedp.CSS(`table.rows[data-stream="DESTINATION_SQL_STREAM"] tbody tr.flag`)))
 	screenshot(t, b, "5-anomalies")
+	run("a narrow screen", chromedp.EmulateViewport(400, 800), chromedp.Reload(), chromedp.WaitVisible(`//button[@role="tab"]`))
+	if wide := eval(`[String(document.documentElement.scrollWidth), String(window.innerWidth)]`); wide[0] != wide[1] {
+		t.Errorf("on a 400-pixel screen the page is %s pixels wide", wide[0])
+	}
+	screenshot(t, b, "6-narrow")
+	run("back to a desktop screen", chromedp.EmulateViewport(1280, 800), chromedp.Reload(), chromedp.WaitVisible(`//button[text()="Stop"]`))
 
 	run("stop",
 		chromedp.Click(`//button[text()="Stop"]`),
@@ -348,4 +358,58 @@ CREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "N", "S" FROM "SOURCE_SQL_STR
 		t.Errorf("the page holds %d rows, want at most the newest 200", len(rows))
 	}
 	t.Logf("%s", c.text("#live-count"))
+}
+
+// TestTheGeneratorPageSendsAndTheStreamsPageShowsIt: the console's KDG
+// page renders five samples of a template, runs a sender to a stream and
+// counts it; the server holds what it counted; the streams page samples
+// the newest records.
+func TestTheGeneratorPageSendsAndTheStreamsPageShowsIt(t *testing.T) {
+	ctx := context.Background()
+	c := newSession(t, 1)
+	if err := c.srv.Log.Create(ctx, "events", "kinesis", 2); err != nil {
+		t.Fatal(err)
+	}
+	c.do("test a template",
+		chromedp.Navigate(c.web.URL+"/#/generator"),
+		chromedp.WaitReady(chromedp.CSS(`#gen-stream option[value="events"]`)),
+		chromedp.SetValue(chromedp.CSS(`#gen-template`), `{"id": "{{random.uuid}}", "n": {{random.number(9)}}}`),
+		chromedp.Click(`//button[text()="Test template"]`),
+		chromedp.WaitVisible(chromedp.CSS(`#gen-samples`)))
+	samples := strings.Split(c.text("#gen-samples"), "\n")
+	if len(samples) != 5 || !strings.HasPrefix(samples[0], `{"id": "`) {
+		t.Errorf("samples %q", samples)
+	}
+	c.do("a bad template is refused with its position",
+		chromedp.SetValue(chromedp.CSS(`#gen-template`), `{"n": {{random.nmber}}}`),
+		chromedp.Click(`//button[text()="Test template"]`),
+		chromedp.WaitVisible(`//div[@id="gen-template-error" and contains(., "random.nmber")]`))
+	c.do("send 100 records",
+		chromedp.SetValue(chromedp.CSS(`#gen-template`), `{"id": "{{random.uuid}}"}`),
+		chromedp.SetValue(chromedp.CSS(`#gen-stream`), "events"),
+		chromedp.SetValue(chromedp.CSS(`#gen-rate`), "50"),
+		chromedp.SetValue(chromedp.CSS(`#gen-count`), "100"),
+		chromedp.Click(`//button[text()="Start sending"]`),
+		chromedp.WaitVisible(`//table[@id="senders"]//td[@class="acked" and text()="100"]`))
+	screenshot(t, c.b, "1-generator")
+	stored := 0
+	for shard := range 2 {
+		recs, _, err := c.srv.Log.Read(ctx, "events", shard, streamlog.Seq{}, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored += len(recs)
+	}
+	if stored != 100 {
+		t.Errorf("the server holds %d records; the page counted 100 acknowledged", stored)
+	}
+	c.do("sample the stream",
+		chromedp.Navigate(c.web.URL+"/#/streams"),
+		chromedp.WaitVisible(`//td[text()="events"]/..//button[text()="Sample"]`),
+		chromedp.Click(`//td[text()="events"]/..//button[text()="Sample"]`),
+		chromedp.WaitVisible(chromedp.CSS(`pre.sample`)))
+	if lines := strings.Split(strings.TrimSpace(c.text("pre.sample")), "\n"); len(lines) != 20 || !strings.Contains(lines[0], `{"id": "`) {
+		t.Errorf("sample of %d lines: %q", len(lines), lines)
+	}
+	screenshot(t, c.b, "2-sample")
 }

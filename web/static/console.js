@@ -138,12 +138,17 @@ async function streamsPage() {
       showFieldError("stream-name", err.message);
     }
   });
+  const sample = h("section", { "aria-live": "polite" }, h("p", { class: "muted" }, "Sample a stream to see its newest records."));
   render(h("h1", {}, "Streams"),
     h("section", {}, h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Kind"), h("th", {}, ""))), table)),
-    h("section", {}, h("h2", {}, "New stream"), form));
+    sample, h("section", {}, h("h2", {}, "New stream"), form));
   const streams = await listStreams();
   table.replaceChildren(...streams.map((s) => h("tr", {}, h("td", {}, s.name), h("td", {}, s.kind === "firehose" ? "delivery stream" : "data stream"),
-    h("td", {}, h("button", { class: "danger", onclick: async () => {
+    h("td", {}, h("button", { class: "secondary", onclick: async () => {
+      const recs = await (await fetch(`/riffle/v1/streams/${encodeURIComponent(s.name)}/records`)).json();
+      sample.replaceChildren(h("h2", {}, `Newest records of ${s.name}`),
+        recs.length ? h("pre", { class: "sample", "aria-label": `records of ${s.name}` }, recs.map((r) => `${r.arrival}  ${r.data.trimEnd()}\n`).join("")) : h("p", { class: "muted" }, "No records yet."));
+    } }, "Sample"), " ", h("button", { class: "danger", onclick: async () => {
       if (!confirm(`Delete the ${s.kind === "firehose" ? "delivery" : "data"} stream ${s.name} and its records?`)) return;
       if (s.kind === "firehose") await call("firehose", "DeleteDeliveryStream", { DeliveryStreamName: s.name });
       else await call("kinesis", "DeleteStream", { StreamName: s.name });
@@ -245,7 +250,16 @@ function columnsTable(cols, editable) {
 // The SQL editor: line numbers, and errors placed at their line.
 function sqlSection(d) {
   const text = h("textarea", { id: "sql", spellcheck: "false", "aria-label": "Application SQL", "aria-describedby": "sql-errors" }, d.ApplicationCode || "");
+  const shown = h("pre", { "aria-hidden": "true" });
   const gutter = h("div", { class: "gutter", "aria-hidden": "true" });
+  const paint = () => {
+    shown.innerHTML = highlight(text.value) + "\n";
+    shown.scrollTop = text.scrollTop;
+    shown.scrollLeft = text.scrollLeft;
+  };
+  text.addEventListener("input", paint);
+  text.addEventListener("scroll", paint);
+  paint();
   const errors = h("div", { class: "field-error", id: "sql-errors", role: "alert" });
   let bad = new Set();
   const numberLines = () => {
@@ -273,7 +287,27 @@ function sqlSection(d) {
       numberLines();
     }
   } }, d.ApplicationStatus === "RUNNING" ? "Save and run" : d.InputDescriptions.length ? "Save and run" : "Save");
-  return h("section", { "aria-labelledby": "sql-title" }, h("h2", { id: "sql-title" }, "SQL"), h("div", { class: "editor" }, gutter, text), errors, h("div", { class: "row" }, save));
+  return h("section", { "aria-labelledby": "sql-title" }, h("h2", { id: "sql-title" }, "SQL"),
+    h("div", { class: "editor" }, gutter, h("div", { class: "code" }, shown, text)), errors, h("div", { class: "row" }, save));
+}
+
+const KEYWORDS = new Set(("select stream from where group by having order as and or not in is null create replace pump insert into " +
+  "window over partition range rows between preceding following current row interval second minute hour day join on left right full " +
+  "outer inner union all distinct case when then else end cast floor ceil step table cursor values with timestamp varchar char integer " +
+  "bigint double real decimal boolean true false count sum avg min max like").split(" "));
+
+// highlight marks the SQL's keywords, strings, quoted names, numbers and
+// comments, escaping the rest.
+function highlight(sql) {
+  const esc = (s) => s.replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
+  return sql.replace(/(--[^\n]*)|('(?:[^']|'')*'?)|("(?:[^"]|"")*"?)|(\b\d+(?:\.\d+)?\b)|([A-Za-z_][A-Za-z0-9_]*)|([\s\S])/g, (m, com, str, id, num, word) => {
+    if (com) return `<span class="com">${esc(com)}</span>`;
+    if (str) return `<span class="str">${esc(str)}</span>`;
+    if (id) return `<span class="id">${esc(id)}</span>`;
+    if (num) return `<span class="num">${num}</span>`;
+    if (word && KEYWORDS.has(word.toLowerCase())) return `<span class="kw">${word}</span>`;
+    return esc(m);
+  });
 }
 
 function outputsSection(d) {
@@ -422,12 +456,80 @@ function chart(canvas, rows) {
   });
 }
 
+// ---- generator ----
+
+async function generatorPage() {
+  const senders = h("tbody");
+  const samples = h("div", { "aria-live": "polite" });
+  const streamSelect = h("select", {});
+  const form = h("form", { novalidate: true, "aria-label": "Start a sender" },
+    field("Template", h("textarea", { rows: 4, spellcheck: "false", style: "width:100%;font-family:monospace" },
+      '{"browseraction":"{{random.arrayElement(["Click","Impression"])}}", "site": "yourwebsiteurl.domain.com"}'), "gen-template"),
+    h("div", { class: "row" },
+      field("Name", h("input", { value: "sender" }), "gen-name"),
+      field("Records per second", h("input", { type: "number", min: 0, step: "any", value: 1 }), "gen-rate"),
+      field("Stream", streamSelect, "gen-stream"),
+      field("Records (0: no limit)", h("input", { type: "number", min: 0, value: 0 }), "gen-count"),
+      field("Seconds (0: until stopped)", h("input", { type: "number", min: 0, value: 0 }), "gen-seconds")),
+    h("div", { class: "row" },
+      h("button", { type: "button", class: "secondary", onclick: testTemplate }, "Test template"),
+      h("button", { type: "submit" }, "Start sending")),
+    samples);
+  async function post(path, body) {
+    const resp = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const data = await resp.json();
+    if (!resp.ok) throw new Error(data.error || resp.statusText);
+    return data;
+  }
+  async function testTemplate() {
+    showFieldError("gen-template", "");
+    try {
+      const { records } = await post("/riffle/v1/generator/test", { Template: document.getElementById("gen-template").value });
+      samples.replaceChildren(h("h2", {}, "Five records"), h("pre", { class: "sample", id: "gen-samples" }, records.join("\n")));
+    } catch (err) {
+      showFieldError("gen-template", err.message);
+    }
+  }
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    showFieldError("gen-template", "");
+    showFieldError("gen-stream", "");
+    const stream = streamSelect.value;
+    if (!stream) return showFieldError("gen-stream", "Pick a stream.");
+    try {
+      await post("/riffle/v1/generator/senders", { name: document.getElementById("gen-name").value, template: document.getElementById("gen-template").value,
+        stream, rate: Number(document.getElementById("gen-rate").value), count: Number(document.getElementById("gen-count").value),
+        seconds: Number(document.getElementById("gen-seconds").value) });
+      refresh();
+    } catch (err) {
+      showFieldError("gen-template", err.message);
+    }
+  });
+  async function refresh() {
+    const list = await (await fetch("/riffle/v1/generator/senders")).json();
+    senders.replaceChildren(...list.map((s) => h("tr", {}, h("td", {}, s.name), h("td", {}, s.stream), h("td", {}, s.rate),
+      h("td", { class: "sent" }, s.sent), h("td", { class: "acked" }, s.acknowledged), h("td", {}, s.failed), h("td", {}, s.running ? "sending" : "done"),
+      h("td", {}, h("button", { class: "secondary", onclick: async () => { await fetch(`/riffle/v1/generator/senders/${s.id}`, { method: "DELETE" }); refresh(); } },
+        s.running ? "Stop" : "Remove")))));
+    if (!list.length) senders.append(h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No senders.")));
+  }
+  render(h("h1", {}, "Generator"),
+    h("p", { class: "muted" }, "Kinesis Data Generator templates: {{random.number(100)}}, {{random.uuid}}, {{date.now(\"YYYY-MM-DD HH:mm:ss\")}}… Each record ends with a newline, as the KDG's do."),
+    h("section", {}, form),
+    h("section", {}, h("h2", {}, "Senders"), h("table", { id: "senders" }, h("thead", {}, h("tr", {}, ["Name", "Stream", "Rate", "Sent", "Acknowledged", "Failed", "", ""].map((c) => h("th", {}, c)))), senders)));
+  const streams = await listStreams();
+  streamSelect.replaceChildren(h("option", { value: "" }, "Pick a stream…"), ...streams.map((s) => h("option", { value: s.name }, s.name)));
+  await refresh();
+  const timer = setInterval(() => (document.body.contains(senders) ? refresh() : clearInterval(timer)), 1000);
+}
+
 // ---- router ----
 
 async function route() {
   const [, page, arg] = location.hash.split("/");
   try {
     if (page === "streams") await streamsPage();
+    else if (page === "generator") await generatorPage();
     else if (page === "app" && arg) await appPage(decodeURIComponent(arg));
     else await appsPage();
   } catch (err) {
