@@ -80,9 +80,14 @@ type session struct {
 }
 
 // newSession serves the console on a fresh server whose application time
-// runs scale times faster, and opens a browser.
-func newSession(t *testing.T, scale float64) *session {
-	srv, err := server.New(context.Background(), server.Config{Data: t.TempDir(), Apps: app.Options{TimeScale: scale, Poll: 10 * time.Millisecond}})
+// runs scale times faster (checking signatures against keys, if any), and
+// opens a browser.
+func newSession(t *testing.T, scale float64, keys ...map[string]string) *session {
+	var creds map[string]string
+	if len(keys) > 0 {
+		creds = keys[0]
+	}
+	srv, err := server.New(context.Background(), server.Config{Data: t.TempDir(), Credentials: creds, Apps: app.Options{TimeScale: scale, Poll: 10 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,4 +417,57 @@ func TestTheGeneratorPageSendsAndTheStreamsPageShowsIt(t *testing.T) {
 		t.Errorf("sample of %d lines: %q", len(lines), lines)
 	}
 	screenshot(t, c.b, "2-sample")
+}
+
+// TestWithAuthTheConsoleSignsInAndSignsEveryRequest: on a server that
+// checks signatures, the console asks for a key, refuses a wrong one, and
+// with the right one lists, creates and follows a stream live (the
+// EventSource through a presigned URL).
+func TestWithAuthTheConsoleSignsInAndSignsEveryRequest(t *testing.T) {
+	ctx := context.Background()
+	c := newSession(t, 1, map[string]string{"AKIDCONSOLE": "s3cret"})
+	c.do("the console asks for a key",
+		chromedp.Navigate(c.web.URL+"/#/"),
+		chromedp.WaitVisible(chromedp.CSS(`#login-id`)))
+	c.do("a wrong secret is refused",
+		chromedp.SendKeys(chromedp.CSS(`#login-id`), "AKIDCONSOLE"),
+		chromedp.SendKeys(chromedp.CSS(`#login-secret`), "wrong"),
+		chromedp.Click(`//button[text()="Sign in"]`),
+		chromedp.WaitVisible(`//p[@role="alert" and contains(., "signature")]`))
+	screenshot(t, c.b, "1-refused")
+	c.do("the right one signs in",
+		chromedp.SetValue(chromedp.CSS(`#login-id`), "AKIDCONSOLE"),
+		chromedp.SetValue(chromedp.CSS(`#login-secret`), "s3cret"),
+		chromedp.Click(`//button[text()="Sign in"]`),
+		chromedp.WaitVisible(chromedp.CSS(`#app-name`)))
+	c.do("create an application",
+		chromedp.SendKeys(chromedp.CSS(`#app-name`), "signed"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Create an application"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#sql`)))
+	if _, err := c.srv.Apps.Get(ctx, "signed"); err != nil {
+		t.Fatalf("the signed CreateApplication did not land: %v", err)
+	}
+	// A running application's live view: the EventSource is presigned.
+	if err := c.srv.Log.Create(ctx, "in", "firehose", 1); err != nil {
+		t.Fatal(err)
+	}
+	schema := record.Schema{RecordFormat: record.RecordFormat{RecordFormatType: record.JSON}, RecordColumns: []record.RecordColumn{{Name: "N", SqlType: "INTEGER", Mapping: "$.n"}}}
+	def := app.Application{Name: "live", Code: `CREATE STREAM "OUT" (N INTEGER);
+CREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "N" FROM "SOURCE_SQL_STREAM_001";`,
+		Inputs: []app.Input{{NamePrefix: "SOURCE_SQL_STREAM", Source: "in", Kind: "firehose", Schema: schema}}}
+	if _, err := c.srv.Apps.Create(ctx, def); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.srv.Apps.Start(ctx, "live", app.Now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.srv.Log.Append(ctx, "in", 0, []streamlog.Record{{Data: []byte(`{"n": 7}`), Arrival: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	c.do("follow OUT",
+		chromedp.Navigate(c.web.URL+"/#/app/live"),
+		chromedp.WaitVisible(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.Click(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.WaitVisible(`//table[@data-stream="OUT"]//td[text()="7"]`))
+	screenshot(t, c.b, "2-live")
 }

@@ -2,6 +2,8 @@
 // Every action is one of the Kinesis Analytics, Firehose or Kinesis calls
 // the CLI and SDKs make, so nothing here is the console's alone.
 
+import { presign, signHeaders } from "./sigv4.js";
+
 const main = document.getElementById("main");
 const ROWS_KEPT = 200; // rows a live table keeps: the newest
 const REGION = "us-east-1";
@@ -22,25 +24,47 @@ class APIError extends Error {
   }
 }
 
-// call sends one operation. The server without --auth takes any
-// well-formed signature; the console sends one in the SigV4 shape.
+// The key requests are signed with: one of the server's --auth file,
+// entered once per browser session, or a placeholder that a server without
+// --auth accepts.
+function creds() {
+  const saved = sessionStorage.getItem("riffle-credentials");
+  return saved ? JSON.parse(saved) : { id: "console", secret: "console" };
+}
+
+const AUTH_ERRORS = new Set(["UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException", "MissingAuthenticationTokenException"]);
+
+// call sends one operation, signed with SigV4 as the SDKs sign.
 async function call(service, op, body) {
-  const now = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
-  const resp = await fetch("/", {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/x-amz-json-1.1",
-      "X-Amz-Target": `${targets[service]}.${op}`,
-      "X-Amz-Date": now,
-      Authorization: `AWS4-HMAC-SHA256 Credential=console/${now.slice(0, 8)}/${REGION}/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=0`,
-    },
-    body: JSON.stringify(body || {}),
-  });
+  const payload = JSON.stringify(body || {});
+  const headers = signHeaders(creds(), REGION, service, "/", { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `${targets[service]}.${op}` }, payload);
+  const resp = await fetch("/", { method: "POST", headers, body: payload });
   const text = await resp.text();
-  const data = text ? JSON.parse(text) : {};
+  let data = {};
+  try {
+    data = text ? JSON.parse(text) : {};
+  } catch {
+    data = { message: text };
+  }
   if (!resp.ok) {
     throw new APIError((data.__type || "Error").replace(/^.*#/, ""), data.message || data.Message || resp.statusText);
   }
+  return data;
+}
+
+// own calls one of the console's own endpoints through a presigned URL.
+async function own(method, path, body) {
+  const resp = await fetch(presign(creds(), REGION, "riffle", method, path), {
+    method, headers: body ? { "Content-Type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await resp.text();
+  let data = {};
+  try {
+    data = text ? JSON.parse(text) : {};
+  } catch {
+    data = { error: text };
+  }
+  if (!resp.ok) throw new APIError(data.__type || "Error", data.error || data.message || text || resp.statusText);
   return data;
 }
 const analytics = (op, body) => call("kinesisanalytics", op, body);
@@ -145,7 +169,7 @@ async function streamsPage() {
   const streams = await listStreams();
   table.replaceChildren(...streams.map((s) => h("tr", {}, h("td", {}, s.name), h("td", {}, s.kind === "firehose" ? "delivery stream" : "data stream"),
     h("td", {}, h("button", { class: "secondary", onclick: async () => {
-      const recs = await (await fetch(`/riffle/v1/streams/${encodeURIComponent(s.name)}/records`)).json();
+      const recs = await own("GET", `/riffle/v1/streams/${encodeURIComponent(s.name)}/records`);
       sample.replaceChildren(h("h2", {}, `Newest records of ${s.name}`),
         recs.length ? h("pre", { class: "sample", "aria-label": `records of ${s.name}` }, recs.map((r) => `${r.arrival}  ${r.data.trimEnd()}\n`).join("")) : h("p", { class: "muted" }, "No records yet."));
     } }, "Sample"), " ", h("button", { class: "danger", onclick: async () => {
@@ -376,7 +400,7 @@ function liveSection(name) {
     pause.textContent = paused ? "Resume" : "Pause";
     pause.setAttribute("aria-pressed", String(paused));
   });
-  fetch(`/riffle/v1/applications/${encodeURIComponent(name)}/streams`).then((r) => r.json()).then((streams) => {
+  own("GET", `/riffle/v1/applications/${encodeURIComponent(name)}/streams`).then((streams) => {
     const open = (stream) => {
       for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.stream === stream));
       follow(name, stream, table, canvas, () => paused);
@@ -395,7 +419,7 @@ function follow(app, stream, table, canvas, isPaused) {
   const rows = [];
   let pending = [];
   let total = 0;
-  const source = new EventSource(`/riffle/v1/applications/${encodeURIComponent(app)}/streams/${encodeURIComponent(stream)}`);
+  const source = new EventSource(presign(creds(), REGION, "riffle", "GET", `/riffle/v1/applications/${encodeURIComponent(app)}/streams/${encodeURIComponent(stream)}`));
   source.onmessage = (e) => {
     pending.push(JSON.parse(e.data));
     if (pending.length > ROWS_KEPT) pending = pending.slice(-ROWS_KEPT);
@@ -476,10 +500,7 @@ async function generatorPage() {
       h("button", { type: "submit" }, "Start sending")),
     samples);
   async function post(path, body) {
-    const resp = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    const data = await resp.json();
-    if (!resp.ok) throw new Error(data.error || resp.statusText);
-    return data;
+    return own("POST", path, body);
   }
   async function testTemplate() {
     showFieldError("gen-template", "");
@@ -506,10 +527,10 @@ async function generatorPage() {
     }
   });
   async function refresh() {
-    const list = await (await fetch("/riffle/v1/generator/senders")).json();
+    const list = await own("GET", "/riffle/v1/generator/senders");
     senders.replaceChildren(...list.map((s) => h("tr", {}, h("td", {}, s.name), h("td", {}, s.stream), h("td", {}, s.rate),
       h("td", { class: "sent" }, s.sent), h("td", { class: "acked" }, s.acknowledged), h("td", {}, s.failed), h("td", {}, s.running ? "sending" : "done"),
-      h("td", {}, h("button", { class: "secondary", onclick: async () => { await fetch(`/riffle/v1/generator/senders/${s.id}`, { method: "DELETE" }); refresh(); } },
+      h("td", {}, h("button", { class: "secondary", onclick: async () => { await own("DELETE", `/riffle/v1/generator/senders/${s.id}`); refresh(); } },
         s.running ? "Stop" : "Remove")))));
     if (!list.length) senders.append(h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No senders.")));
   }
@@ -533,8 +554,28 @@ async function route() {
     else if (page === "app" && arg) await appPage(decodeURIComponent(arg));
     else await appsPage();
   } catch (err) {
+    if (AUTH_ERRORS.has(err.type)) return loginPage(err.message);
     render(h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, err.message));
   }
+}
+
+// loginPage asks for a key of the server's --auth file; it is kept for
+// this browser session only and never sent: requests carry signatures.
+function loginPage(reason) {
+  const form = h("form", { novalidate: true, "aria-label": "Sign in" },
+    field("Access key ID", h("input", { autocomplete: "username" }), "login-id"),
+    field("Secret access key", h("input", { type: "password", autocomplete: "current-password" }), "login-secret"),
+    h("button", { type: "submit" }, "Sign in"));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const id = document.getElementById("login-id").value.trim();
+    const secret = document.getElementById("login-secret").value;
+    if (!id || !secret) return showFieldError("login-secret", "Give both the access key ID and its secret.");
+    sessionStorage.setItem("riffle-credentials", JSON.stringify({ id, secret }));
+    route();
+  });
+  render(h("h1", {}, "Sign in"), h("p", {}, "This server checks request signatures (riffle serve --auth): sign with one of its keys."),
+    sessionStorage.getItem("riffle-credentials") ? h("p", { class: "error", role: "alert" }, reason) : null, h("section", {}, form));
 }
 
 window.addEventListener("hashchange", route);
