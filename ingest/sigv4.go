@@ -104,7 +104,9 @@ const maxPresigned = 7 * 24 * time.Hour
 // payload) by presigning the same request again with the caller's secret.
 func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	q := r.URL.Query()
-	bad := func(msg string) error { return errorf(http.StatusBadRequest, "IncompleteSignatureException", "%s", msg) }
+	bad := func(msg string) error {
+		return errorf(http.StatusBadRequest, "IncompleteSignatureException", "%s", msg)
+	}
 	if q.Get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" {
 		return bad("X-Amz-Algorithm must be AWS4-HMAC-SHA256")
 	}
