@@ -190,8 +190,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			}
 		})
 	}
-	fmt.Fprintf(o.Out, "application %s is RUNNING; follow a stream with: riffle tail %s CTRSTREAM --server %s\n", Application, Application, res.URL)
-	fmt.Fprintf(o.Out, "metrics: %s/metrics (the web console arrives with issue 8)\n", res.URL)
+	fmt.Fprintf(o.Out, "console: %s/#/app/%s (every in-application stream, live)\n", res.URL, Application)
+	fmt.Fprintf(o.Out, "application %s is RUNNING; or follow a stream with: riffle tail %s CTRSTREAM --server %s\n", Application, Application, res.URL)
 
 	// The traffic starts on a window boundary of application time, so the
 	// generator's records sit in the middle of their seconds, far from the
