@@ -34,11 +34,9 @@ function creds() {
 
 const AUTH_ERRORS = new Set(["UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException", "MissingAuthenticationTokenException"]);
 
-// call sends one operation, signed with SigV4 as the SDKs sign.
-async function call(service, op, body) {
-  const payload = JSON.stringify(body || {});
-  const headers = signHeaders(creds(), REGION, service, "/", { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `${targets[service]}.${op}` }, payload);
-  const resp = await fetch("/", { method: "POST", headers, body: payload });
+// answer reads a response: its JSON, or an APIError with the service's
+// error type (AWS APIs) or the endpoint's message (the console's own).
+async function answer(resp) {
   const text = await resp.text();
   let data = {};
   try {
@@ -47,25 +45,23 @@ async function call(service, op, body) {
     data = { message: text };
   }
   if (!resp.ok) {
-    throw new APIError((data.__type || "Error").replace(/^.*#/, ""), data.message || data.Message || resp.statusText);
+    throw new APIError((data.__type || "Error").replace(/^.*#/, ""), data.error || data.message || data.Message || resp.statusText);
   }
   return data;
 }
 
+// call sends one operation, signed with SigV4 as the SDKs sign.
+async function call(service, op, body) {
+  const payload = JSON.stringify(body || {});
+  const headers = signHeaders(creds(), REGION, service, "/", { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `${targets[service]}.${op}` }, payload);
+  return answer(await fetch("/", { method: "POST", headers, body: payload }));
+}
+
 // own calls one of the console's own endpoints through a presigned URL.
 async function own(method, path, body) {
-  const resp = await fetch(presign(creds(), REGION, "riffle", method, path), {
+  return answer(await fetch(presign(creds(), REGION, "riffle", method, path), {
     method, headers: body ? { "Content-Type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await resp.text();
-  let data = {};
-  try {
-    data = text ? JSON.parse(text) : {};
-  } catch {
-    data = { error: text };
-  }
-  if (!resp.ok) throw new APIError(data.__type || "Error", data.error || data.message || text || resp.statusText);
-  return data;
+  }));
 }
 const analytics = (op, body) => call("kinesisanalytics", op, body);
 
