@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
 	"sort"
 	"strconv"
@@ -22,6 +23,7 @@ type Service struct {
 	stop   context.CancelFunc
 
 	mu      sync.Mutex
+	closed  bool
 	next    int
 	senders map[int]*serviceSender
 }
@@ -58,6 +60,7 @@ func (s *Service) Close() {
 	s.stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closed = true // a start under way now stops its own run
 	for _, snd := range s.senders {
 		<-snd.run.Done()
 	}
@@ -69,6 +72,15 @@ func (s *Service) Register(mux *http.ServeMux, wrap func(http.Handler) http.Hand
 	mux.Handle("GET /riffle/v1/generator/senders", wrap(http.HandlerFunc(s.list)))
 	mux.Handle("POST /riffle/v1/generator/senders", wrap(http.HandlerFunc(s.start)))
 	mux.Handle("DELETE /riffle/v1/generator/senders/{id}", wrap(http.HandlerFunc(s.remove)))
+}
+
+// jsonBody refuses a request whose body is not declared JSON.
+func jsonBody(w http.ResponseWriter, r *http.Request) bool {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		replyError(w, http.StatusUnsupportedMediaType, fmt.Errorf("the body must be application/json"))
+		return false
+	}
+	return true
 }
 
 func reply(w http.ResponseWriter, status int, v any) {
@@ -83,6 +95,9 @@ func replyError(w http.ResponseWriter, status int, err error) {
 
 // test renders five records of a template, as the KDG's "Test template".
 func (s *Service) test(w http.ResponseWriter, r *http.Request) {
+	if !jsonBody(w, r) {
+		return
+	}
 	var req struct{ Template string }
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
 		replyError(w, http.StatusBadRequest, fmt.Errorf("the request: %w", err))
@@ -126,8 +141,12 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 }
 
 // start checks the template and the stream, then sends until the count,
-// the duration, or a stop.
+// the duration, or a stop. The body must be declared JSON: a form another
+// site's page posts (text/plain, no preflight) is refused.
 func (s *Service) start(w http.ResponseWriter, r *http.Request) {
+	if !jsonBody(w, r) {
+		return
+	}
 	var spec ServiceSender
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&spec); err != nil {
 		replyError(w, http.StatusBadRequest, fmt.Errorf("the request: %w", err))
@@ -155,6 +174,13 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cancel()
+		<-run.Done()
+		replyError(w, http.StatusServiceUnavailable, fmt.Errorf("the server is stopping"))
+		return
+	}
 	s.next++
 	spec.ID = s.next
 	spec.Running = true

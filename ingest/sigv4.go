@@ -1,13 +1,16 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,7 +125,8 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	if err != nil || at.Format("20060102") != scope[1] {
 		return bad("X-Amz-Date is missing, malformed or not the credential's date")
 	}
-	expires, err := time.ParseDuration(q.Get("X-Amz-Expires") + "s")
+	seconds, err := strconv.Atoi(q.Get("X-Amz-Expires"))
+	expires := time.Duration(seconds) * time.Second
 	if err != nil || expires <= 0 || expires > maxPresigned {
 		return bad("X-Amz-Expires must be 1 to 604800 seconds")
 	}
@@ -158,14 +162,40 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	return nil
 }
 
-// Authenticate guards a plain HTTP handler (such as the stream tap, a GET
-// without a body) with the same signature check as the API when the server
-// has credentials, so a server bound beyond loopback leaks nothing.
+// maxGuardedBody bounds the body of a request Authenticate checks.
+const maxGuardedBody = 1 << 20
+
+// Authenticate guards a plain HTTP handler (the stream tap, the console's
+// endpoints) with the same signature check as the API when the server has
+// credentials, so a server bound beyond loopback leaks nothing. A header
+// signature covers the body; a presigned URL (for an EventSource, which
+// cannot set headers) is taken for GET only, its payload being unsigned.
+// With or without credentials, a request another site's page makes is
+// refused (the browser says so in Sec-Fetch-Site), so a page on the web
+// cannot drive a server on loopback.
 func (s *Server) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			(&apiError{status: http.StatusForbidden, kind: "AccessDeniedException", msg: "requests from other sites' pages are refused"}).write(w)
+			return
+		}
 		if s.opts.Credentials != nil {
-			verify := func() error { return s.verify(r.Context(), r, nil) }
-			if r.URL.Query().Has("X-Amz-Signature") { // a presigned URL (the console's EventSource cannot set headers)
+			verify := func() error {
+				body, err := io.ReadAll(io.LimitReader(r.Body, maxGuardedBody+1))
+				if err != nil {
+					return err
+				}
+				if len(body) > maxGuardedBody {
+					return errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the body is over %d bytes", maxGuardedBody)
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				return s.verify(r.Context(), r, body)
+			}
+			if r.URL.Query().Has("X-Amz-Signature") {
+				if r.Method != http.MethodGet {
+					(&apiError{status: http.StatusForbidden, kind: "AccessDeniedException", msg: "a presigned URL is for GET only; sign other requests in the Authorization header"}).write(w)
+					return
+				}
 				verify = func() error { return s.verifyPresigned(r.Context(), r) }
 			}
 			if err := verify(); err != nil {

@@ -53,15 +53,17 @@ async function answer(resp) {
 // call sends one operation, signed with SigV4 as the SDKs sign.
 async function call(service, op, body) {
   const payload = JSON.stringify(body || {});
-  const headers = signHeaders(creds(), REGION, service, "/", { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `${targets[service]}.${op}` }, payload);
+  const headers = signHeaders(creds(), REGION, service, "POST", "/", { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `${targets[service]}.${op}` }, payload);
   return answer(await fetch("/", { method: "POST", headers, body: payload }));
 }
 
-// own calls one of the console's own endpoints through a presigned URL.
+// own calls one of the console's own endpoints: a GET through a presigned
+// URL, anything else signed in its headers over its body.
 async function own(method, path, body) {
-  return answer(await fetch(presign(creds(), REGION, "riffle", method, path), {
-    method, headers: body ? { "Content-Type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined,
-  }));
+  if (method === "GET") return answer(await fetch(presign(creds(), REGION, "riffle", "GET", path)));
+  const payload = body ? JSON.stringify(body) : "";
+  const headers = signHeaders(creds(), REGION, "riffle", method, path, body ? { "Content-Type": "application/json" } : {}, payload);
+  return answer(await fetch(path, { method, headers, body: payload || undefined }));
 }
 const analytics = (op, body) => call("kinesisanalytics", op, body);
 
@@ -106,9 +108,14 @@ function render(...children) {
   main.replaceChildren(...children);
 }
 
+// Each navigation gets a number; a page that finishes loading after a newer
+// navigation began draws nothing (it would cover the page the user went to).
+let navigation = 0;
+let flash = ""; // a message for the next application page (set before route())
+
 // ---- pages ----
 
-async function appsPage() {
+async function appsPage(show) {
   const table = h("tbody");
   const create = h("form", { novalidate: true, "aria-label": "Create an application" },
     h("div", { class: "row" },
@@ -127,7 +134,7 @@ async function appsPage() {
       showFieldError("app-name", err.type === "ResourceInUseException" ? `An application named ${name} exists already.` : err.message);
     }
   });
-  render(h("h1", {}, "Applications"), h("section", {}, h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Status"))), table)),
+  show(h("h1", {}, "Applications"), h("section", {}, h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Status"))), table)),
     h("section", {}, h("h2", {}, "New application"), create));
   const { ApplicationSummaries = [] } = await analytics("ListApplications", { Limit: 50 });
   table.replaceChildren(...ApplicationSummaries.map((a) =>
@@ -136,7 +143,7 @@ async function appsPage() {
   if (!ApplicationSummaries.length) table.append(h("tr", {}, h("td", { colspan: 2, class: "muted" }, "No applications yet.")));
 }
 
-async function streamsPage() {
+async function streamsPage(show) {
   const table = h("tbody");
   const form = h("form", { novalidate: true, "aria-label": "Create a stream" },
     h("div", { class: "row" },
@@ -159,7 +166,7 @@ async function streamsPage() {
     }
   });
   const sample = h("section", { "aria-live": "polite" }, h("p", { class: "muted" }, "Sample a stream to see its newest records."));
-  render(h("h1", {}, "Streams"),
+  show(h("h1", {}, "Streams"),
     h("section", {}, h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Kind"), h("th", {}, ""))), table)),
     sample, h("section", {}, h("h2", {}, "New stream"), form));
   const streams = await listStreams();
@@ -177,14 +184,15 @@ async function streamsPage() {
   if (!streams.length) table.append(h("tr", {}, h("td", { colspan: 3, class: "muted" }, "No streams yet.")));
 }
 
-async function appPage(name) {
+async function appPage(name, show) {
   const { ApplicationDetail: d } = await analytics("DescribeApplication", { ApplicationName: name });
   const running = d.ApplicationStatus === "RUNNING";
   const header = h("div", { class: "row" },
     h("h1", {}, d.ApplicationName, " ", h("span", { class: `status ${d.ApplicationStatus}`, id: "app-status" }, d.ApplicationStatus)));
   const position = h("select", { id: "start-position", "aria-label": "Start position" },
     ["NOW", "TRIM_HORIZON", "LAST_STOPPED_POINT"].map((p) => h("option", { value: p }, p)));
-  const actionError = h("div", { class: "error", role: "alert", id: "action-error" });
+  const actionError = h("div", { class: "error", role: "alert", id: "action-error" }, flash);
+  flash = "";
   const actions = h("div", { class: "row" },
     running ? h("button", { class: "secondary", onclick: () => act(() => analytics("StopApplication", { ApplicationName: name })) }, "Stop")
       : [position, h("button", { disabled: !d.InputDescriptions.length || !d.ApplicationCode, onclick: () => act(() => start(d, position.value)) }, "Start")],
@@ -202,7 +210,7 @@ async function appPage(name) {
       actionError.textContent = err.message;
     }
   }
-  render(header, h("p", { class: "muted" }, d.ApplicationDescription || ""), actions, actionError,
+  show(header, h("p", { class: "muted" }, d.ApplicationDescription || ""), actions, actionError,
     sourceSection(d), sqlSection(d), running ? liveSection(name) : h("section", {}, h("h2", {}, "Real-time analytics"), h("p", { class: "muted" }, "Start the application to see its in-application streams live.")),
     outputsSection(d));
 }
@@ -292,12 +300,18 @@ function sqlSection(d) {
   const save = h("button", { onclick: async () => {
     errors.replaceChildren();
     bad = new Set();
+    let saved = false;
     try {
       await analytics("UpdateApplication", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId,
         ApplicationUpdate: { ApplicationCodeUpdate: text.value } });
+      saved = true;
       if (d.ApplicationStatus !== "RUNNING" && d.InputDescriptions.length) await start(d, "NOW");
       route();
     } catch (err) {
+      if (saved) { // the code is in, with a new version: show the page anew, and why it did not start
+        flash = `Saved, but not started: ${err.message}`;
+        return route();
+      }
       // Positions come as LINE:COLUMN: message, all of them.
       const found = [...err.message.matchAll(/(\d+):(\d+): ([^;]+)/g)];
       if (found.length) {
@@ -377,8 +391,9 @@ let live = null; // the open EventSource and its drawing loop
 
 function stopLive() {
   if (live) {
-    live.source.close();
+    if (live.source) live.source.close();
     cancelAnimationFrame(live.frame);
+    clearTimeout(live.retry);
     live = null;
   }
 }
@@ -396,13 +411,17 @@ function liveSection(name) {
     pause.textContent = paused ? "Resume" : "Pause";
     pause.setAttribute("aria-pressed", String(paused));
   });
+  const count = sec.querySelector("#live-count");
   own("GET", `/riffle/v1/applications/${encodeURIComponent(name)}/streams`).then((streams) => {
+    if (!sec.isConnected || !streams.length) return; // the user has gone elsewhere meanwhile
     const open = (stream) => {
       for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.stream === stream));
-      follow(name, stream, table, canvas, () => paused);
+      follow(name, stream, table, canvas, count, () => paused);
     };
     tabs.replaceChildren(...streams.map((s) => h("button", { role: "tab", "data-stream": s, onclick: () => open(s) }, s)));
     open(streams.includes("DESTINATION_SQL_STREAM") ? "DESTINATION_SQL_STREAM" : streams[0]);
+  }).catch((err) => {
+    if (sec.isConnected) tabs.replaceChildren(h("p", { class: "error", role: "alert" }, err.message));
   });
   return sec;
 }
@@ -410,17 +429,37 @@ function liveSection(name) {
 // follow shows a stream's rows, newest on top, keeping the newest
 // ROWS_KEPT; rows that arrive between frames are drawn once per frame, so
 // a fast stream does not freeze the page.
-function follow(app, stream, table, canvas, isPaused) {
+function follow(app, stream, table, canvas, count, isPaused) {
   stopLive();
   const rows = [];
   let pending = [];
   let total = 0;
-  const source = new EventSource(presign(creds(), REGION, "riffle", "GET", `/riffle/v1/applications/${encodeURIComponent(app)}/streams/${encodeURIComponent(stream)}`));
-  source.onmessage = (e) => {
-    pending.push(JSON.parse(e.data));
-    if (pending.length > ROWS_KEPT) pending = pending.slice(-ROWS_KEPT);
-    total++;
+  let wait = 1000;
+  live = { source: null, frame: 0, retry: 0 };
+  // A tap that ends (the application restarted, the network dropped) is
+  // opened again with a fresh signature (a presigned URL lives five
+  // minutes); it sends its recent rows again, so the table starts anew.
+  const connect = () => {
+    const source = new EventSource(presign(creds(), REGION, "riffle", "GET", `/riffle/v1/applications/${encodeURIComponent(app)}/streams/${encodeURIComponent(stream)}`));
+    source.onopen = () => {
+      wait = 1000;
+      rows.length = 0;
+      pending = [];
+    };
+    source.onmessage = (e) => {
+      pending.push(JSON.parse(e.data));
+      if (pending.length > ROWS_KEPT) pending = pending.slice(-ROWS_KEPT);
+      total++;
+    };
+    source.onerror = () => {
+      source.close();
+      count.textContent = `${total} rows since opened; reconnecting…`;
+      live.retry = setTimeout(connect, wait);
+      wait = Math.min(2 * wait, 15000);
+    };
+    live.source = source;
   };
+  connect();
   table.replaceChildren();
   table.dataset.stream = stream;
   let drawn = 0;
@@ -435,12 +474,12 @@ function follow(app, stream, table, canvas, isPaused) {
       const cols = Object.keys(rows[0]);
       table.replaceChildren(h("thead", {}, h("tr", {}, cols.map((c) => h("th", {}, c)))),
         h("tbody", {}, rows.map((r) => h("tr", { class: r.ANOMALY_SCORE > 2 ? "flag" : null }, cols.map((c) => h("td", {}, r[c] == null ? "" : String(r[c])))))));
-      document.getElementById("live-count").textContent = `${total} rows since opened; showing the newest ${rows.length}`;
+      count.textContent = `${total} rows since opened; showing the newest ${rows.length}`;
       chart(canvas, rows);
     }
     live.frame = requestAnimationFrame(draw);
   };
-  live = { source, frame: requestAnimationFrame(draw) };
+  live.frame = requestAnimationFrame(draw);
 }
 
 // chart draws the numeric columns of the rows over ROWTIME, each scaled to
@@ -478,7 +517,7 @@ function chart(canvas, rows) {
 
 // ---- generator ----
 
-async function generatorPage() {
+async function generatorPage(show) {
   const senders = h("tbody");
   const samples = h("div", { "aria-live": "polite" });
   const streamSelect = h("select", {});
@@ -530,26 +569,31 @@ async function generatorPage() {
         s.running ? "Stop" : "Remove")))));
     if (!list.length) senders.append(h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No senders.")));
   }
-  render(h("h1", {}, "Generator"),
+  show(h("h1", {}, "Generator"),
     h("p", { class: "muted" }, "Kinesis Data Generator templates: {{random.number(100)}}, {{random.uuid}}, {{date.now(\"YYYY-MM-DD HH:mm:ss\")}}… Each record ends with a newline, as the KDG's do."),
     h("section", {}, form),
     h("section", {}, h("h2", {}, "Senders"), h("table", { id: "senders" }, h("thead", {}, h("tr", {}, ["Name", "Stream", "Rate", "Sent", "Acknowledged", "Failed", "", ""].map((c) => h("th", {}, c)))), senders)));
   const streams = await listStreams();
   streamSelect.replaceChildren(h("option", { value: "" }, "Pick a stream…"), ...streams.map((s) => h("option", { value: s.name }, s.name)));
   await refresh();
-  const timer = setInterval(() => (document.body.contains(senders) ? refresh() : clearInterval(timer)), 1000);
+  const timer = setInterval(() => (document.body.contains(senders) ? refresh().catch(() => {}) : clearInterval(timer)), 1000);
 }
 
 // ---- router ----
 
 async function route() {
+  const mine = ++navigation;
+  const show = (...children) => {
+    if (mine === navigation) render(...children);
+  };
   const [, page, arg] = location.hash.split("/");
   try {
-    if (page === "streams") await streamsPage();
-    else if (page === "generator") await generatorPage();
-    else if (page === "app" && arg) await appPage(decodeURIComponent(arg));
-    else await appsPage();
+    if (page === "streams") await streamsPage(show);
+    else if (page === "generator") await generatorPage(show);
+    else if (page === "app" && arg) await appPage(decodeURIComponent(arg), show);
+    else await appsPage(show);
   } catch (err) {
+    if (mine !== navigation) return;
     if (AUTH_ERRORS.has(err.type)) return loginPage(err.message);
     render(h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, err.message));
   }

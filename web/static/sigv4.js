@@ -83,13 +83,14 @@ function signature(secret, date, region, service, canonical) {
 
 const amzDate = () => new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
 
-// signHeaders returns the headers that sign a POST of body to path.
-export function signHeaders(creds, region, service, path, headers, body) {
+// signHeaders returns the headers that sign a request of body to path.
+export function signHeaders(creds, region, service, method, path, headers, body) {
   const date = amzDate();
   const all = { ...headers, host: location.host, "x-amz-date": date };
   const names = Object.keys(all).map((n) => n.toLowerCase()).sort();
   const lower = Object.fromEntries(Object.entries(all).map(([k, v]) => [k.toLowerCase(), String(v).trim()]));
-  const canonical = ["POST", path, "", names.map((n) => `${n}:${lower[n]}\n`).join(""), names.join(";"), hex(sha256(body))].join("\n");
+  const canonicalPath = path.split("/").map(encode).join("/");
+  const canonical = [method, canonicalPath, "", names.map((n) => `${n}:${lower[n]}\n`).join(""), names.join(";"), hex(sha256(body))].join("\n");
   const sig = signature(creds.secret, date, region, service, canonical);
   const out = { ...headers, "X-Amz-Date": date };
   out.Authorization = `AWS4-HMAC-SHA256 Credential=${creds.id}/${scope(date, region, service)}, SignedHeaders=${names.join(";")}, Signature=${sig}`;
@@ -108,6 +109,9 @@ export function presign(creds, region, service, method, pathAndQuery) {
   params.set("X-Amz-SignedHeaders", "host");
   const pairs = [...params.entries()].map(([k, v]) => [encode(k), encode(v)]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
   const canonicalQuery = pairs.map(([k, v]) => `${k}=${v}`).join("&");
-  const canonical = [method, path, canonicalQuery, `host:${location.host}\n`, "host", "UNSIGNED-PAYLOAD"].join("\n");
+  // SigV4 (outside S3) encodes each path segment once more: the path as
+  // sent is already encoded, so "MY OUT" signs as MY%2520OUT.
+  const canonicalPath = path.split("/").map(encode).join("/");
+  const canonical = [method, canonicalPath, canonicalQuery, `host:${location.host}\n`, "host", "UNSIGNED-PAYLOAD"].join("\n");
   return `${path}?${canonicalQuery}&X-Amz-Signature=${signature(creds.secret, date, region, service, canonical)}`;
 }
