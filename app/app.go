@@ -669,10 +669,13 @@ func (m *Manager) Stop(ctx context.Context, name string) error {
 func (m *Manager) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for name, rt := range m.running {
-		rt.stop(true)
-		delete(m.running, name)
+	// Together: each may wait up to Options.Drain for its outputs.
+	var stopping sync.WaitGroup
+	for _, rt := range m.running {
+		stopping.Go(func() { rt.stop(true) })
 	}
+	stopping.Wait()
+	clear(m.running)
 }
 
 func (m *Manager) launch(a Application, position string) error {
