@@ -310,6 +310,9 @@ func TestFormsRefuseBadInputAndLeaveNothingBehind(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#sql`), "CREATE STREAM \"S\" (a INTEGER);\nCREATE PUMP nope;"),
 		chromedp.Click(`//section[@aria-labelledby="sql-title"]//button`),
 		chromedp.WaitVisible(chromedp.CSS(`.sql-error`)))
+	if msg := c.text("#sql-errors"); msg != "Line 2, column 17: expected AS, found ;" {
+		t.Errorf("the SQL error reads %q", msg)
+	}
 	screenshot(t, c.b, "2-refused")
 	a, err := c.srv.Apps.Get(ctx, "a")
 	if err != nil {

@@ -312,8 +312,11 @@ function sqlSection(d) {
         flash = `Saved, but not started: ${err.message}`;
         return route();
       }
-      // Positions come as LINE:COLUMN: message, all of them.
-      const found = [...err.message.matchAll(/(\d+):(\d+): ([^;]+)/g)];
+      // Positions come as LINE:COLUMN: message, all of them, joined by
+      // "; " (a message may hold a ";" itself: split only before a position).
+      const found = err.type === "CodeValidationException"
+        ? err.message.split(/; (?=\d+:\d+: )/).map((m) => m.match(/^(\d+):(\d+): ([\s\S]*)$/)).filter(Boolean)
+        : [];
       if (found.length) {
         errors.replaceChildren(...found.map(([, line, col, msg]) => h("div", { class: "sql-error" }, `Line ${line}, column ${col}: ${msg.trim()}`)));
         bad = new Set(found.map(([, line]) => Number(line)));
