@@ -194,8 +194,8 @@ func (o Options) withDefaults() Options {
 type Manager struct {
 	log     *streamlog.Log
 	defs    *streamlog.KV
-	ckpts   *streamlog.KV
-	acks    *streamlog.KV // outputs' acknowledgements, apart from checkpoints
+	ckpts   *streamlog.Objects // checkpoints: whole forests, larger than a NATS message may be
+	acks    *streamlog.KV      // outputs' acknowledgements, apart from checkpoints
 	opts    Options
 	ctx     context.Context // owns every runner
 	mu      sync.Mutex
@@ -209,7 +209,7 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	if err != nil {
 		return nil, err
 	}
-	ckpts, err := l.Bucket(ctx, "riffle_checkpoints")
+	ckpts, err := l.ObjectBucket(ctx, "riffle_checkpoints")
 	if err != nil {
 		return nil, err
 	}

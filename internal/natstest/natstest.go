@@ -1,0 +1,69 @@
+// Package natstest runs a nats-server process for a test, as `riffle serve
+// --nats URL` would use one (scripts/setup installs the binary; without it
+// the test fails and says so).
+package natstest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Start runs nats-server with JetStream (its data in the test's temporary
+// directory, extra flags appended) until the test ends, and returns its URL.
+func Start(t testing.TB, flags ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(binary(t), append([]string{"-js", "-sd", t.TempDir(), "-a", "127.0.0.1", "-p", fmt.Sprint(port)}, flags...)...)
+	out, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// Wait for the server to say it is ready, then keep draining its log.
+	buf := make([]byte, 4096)
+	var log strings.Builder
+	for !strings.Contains(log.String(), "Server is ready") {
+		n, err := out.Read(buf)
+		if err != nil {
+			t.Fatalf("nats-server stopped before it was ready: %v\n%s", err, log.String())
+		}
+		log.Write(buf[:n])
+	}
+	go func() {
+		for {
+			if _, err := out.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	return fmt.Sprintf("nats://127.0.0.1:%d", port)
+}
+
+func binary(t testing.TB) string {
+	t.Helper()
+	if p, err := exec.LookPath("nats-server"); err == nil {
+		return p
+	}
+	gopath, err := exec.Command("go", "env", "GOPATH").Output()
+	if err == nil {
+		p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "nats-server")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Fatal("nats-server is not installed: run scripts/setup, which installs it with go install")
+	return ""
+}

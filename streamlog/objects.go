@@ -1,0 +1,53 @@
+package streamlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Objects is a bucket of values of any size (JetStream's object store,
+// which splits them in chunks): application checkpoints hold whole forests,
+// more than one message may carry on a NATS server with the default 1 MiB
+// max_payload. A value is replaced whole: readers see the old one until the
+// new one is complete.
+type Objects struct{ os jetstream.ObjectStore }
+
+// ObjectBucket opens (creating if needed) an object bucket.
+func (l *Log) ObjectBucket(ctx context.Context, name string) (*Objects, error) {
+	os, err := l.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: name, Storage: jetstream.FileStorage})
+	if err != nil {
+		return nil, fmt.Errorf("streamlog: object bucket %s: %w", name, err)
+	}
+	return &Objects{os: os}, nil
+}
+
+// Put stores a value.
+func (o *Objects) Put(ctx context.Context, key string, value []byte) error {
+	if _, err := o.os.PutBytes(ctx, key, value); err != nil {
+		return fmt.Errorf("streamlog: put %s: %w", key, err)
+	}
+	return nil
+}
+
+// Get reads a value; ErrNotFound when there is none.
+func (o *Objects) Get(ctx context.Context, key string) ([]byte, error) {
+	data, err := o.os.GetBytes(ctx, key)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("streamlog: get %s: %w", key, err)
+	}
+	return data, nil
+}
+
+// Delete removes a value (no error if it is absent).
+func (o *Objects) Delete(ctx context.Context, key string) error {
+	if err := o.os.Delete(ctx, key); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("streamlog: delete %s: %w", key, err)
+	}
+	return nil
+}
