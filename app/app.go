@@ -18,9 +18,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/record"
-	"github.com/riffle-sql/riffle/runner"
 	"github.com/riffle-sql/riffle/sql/parser"
 	"github.com/riffle-sql/riffle/sql/plan"
 	"github.com/riffle-sql/riffle/streamlog"
@@ -340,13 +340,13 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 		if a.Code != "" {
 			var tables []*plan.Table
 			for _, ref := range a.References {
-				t, err := runner.TableColumns(ref.TableName, ref.Schema)
+				t, err := compile.TableColumns(ref.TableName, ref.Schema)
 				if err != nil {
 					return fmt.Errorf("%w: %v", ErrInvalid, err)
 				}
 				tables = append(tables, t)
 			}
-			g, err := runner.CompileInputs(a.Code, in.StreamNames(), in.Schema, a.Name, 0, tables...)
+			g, err := compile.Plan(compile.Options{SQL: a.Code, Inputs: in.StreamNames(), Schema: in.Schema, Application: a.Name, Tables: tables})
 			if err != nil {
 				return err // positioned SQL errors
 			}

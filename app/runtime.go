@@ -17,9 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/destination"
-	"github.com/riffle-sql/riffle/record"
-	"github.com/riffle-sql/riffle/runner"
 	"github.com/riffle-sql/riffle/sql/engine"
 	"github.com/riffle-sql/riffle/sql/plan"
 	"github.com/riffle-sql/riffle/sql/types"
@@ -97,26 +96,11 @@ func (m *Manager) launchLocked(a Application, position string) error {
 	if err != nil {
 		return err
 	}
-	g, err := runner.CompileInputs(a.Code, in.StreamNames(), in.Schema, a.Name, 0, tables...)
+	compiled, err := compile.Compile(compile.Options{SQL: a.Code, Inputs: in.StreamNames(), Schema: in.Schema, Application: a.Name, Tables: tables})
 	if err != nil {
 		return err
 	}
-	eng, err := engine.New(g)
-	if err != nil {
-		return err
-	}
-	mapper, err := record.NewMapper(in.Schema)
-	if err != nil {
-		return err
-	}
-	var feeders []*runner.Feeder // one per in-application input stream
-	for _, name := range in.StreamNames() {
-		f, err := runner.NewFeederFor(name, eng, g, mapper)
-		if err != nil {
-			return err
-		}
-		feeders = append(feeders, f)
-	}
+	g, eng, feeders := compiled.Graph, compiled.Engine, compiled.Feeders
 	info, err := m.log.Describe(m.ctx, in.Source)
 	if err != nil {
 		return err
@@ -258,7 +242,7 @@ func (m *Manager) loadReferences(a Application) ([]*plan.Table, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: reference data source %s: %v", ErrInvalid, ref.TableName, err)
 		}
-		t, err := runner.LoadTableWithSchema(ref.TableName, ref.Schema, f)
+		t, err := compile.LoadTableWithSchema(ref.TableName, ref.Schema, f)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%w: reference data source: %v", ErrInvalid, err)
@@ -327,7 +311,7 @@ const settle = 500 * time.Millisecond
 // the application's clock, moves the clock, and checkpoints, until its
 // context ends. ROWTIME follows the stored arrival (not the moment of
 // reading), so a resumed application gives the rows it would have given.
-func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *engine.App, feeders []*runner.Feeder, pos positions) {
+func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *engine.App, feeders []*compile.Feeder, pos positions) {
 	in := a.Inputs[0]
 	save := func() {
 		snap, err := eng.Snapshot()
@@ -388,7 +372,7 @@ func (m *Manager) loop(ctx context.Context, rt *runtime, a Application, eng *eng
 // step reads what the input holds, feeds the records that arrived before
 // the watermark, moves the clock and flushes the outputs. It says whether a
 // shard has more to read at once.
-func (m *Manager) step(ctx context.Context, rt *runtime, a Application, eng *engine.App, feeders []*runner.Feeder, source string, pos, next positions, pending [][]streamlog.Record) bool {
+func (m *Manager) step(ctx context.Context, rt *runtime, a Application, eng *engine.App, feeders []*compile.Feeder, source string, pos, next positions, pending [][]streamlog.Record) bool {
 	toApp := func(wall int64) int64 {
 		return a.AppTime(wall, m.opts.TimeScale)
 	}
@@ -436,7 +420,7 @@ func (m *Manager) step(ctx context.Context, rt *runtime, a Application, eng *eng
 		r := pending[from][0]
 		pending[from] = pending[from][1:]
 		rowtime := max(toApp(r.Arrival.UnixMilli()), eng.Clock())
-		if err := feeders[from%len(feeders)].FeedAt(r.Data, rowtime, r.Arrival.UnixMilli()); err != nil {
+		if err := feeders[from%len(feeders)].Feed(r.Data, rowtime, r.Arrival.UnixMilli()); err != nil {
 			slog.Error("feed", "application", a.Name, "err", err)
 		}
 		fed++

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/replay"
 	"github.com/riffle-sql/riffle/sql/engine"
@@ -29,7 +30,7 @@ func benchSQL(b *testing.B) string {
 
 func benchRecords(b *testing.B, n int) []replay.Record {
 	var buf bytes.Buffer
-	if err := WriteClickstream(&buf, n, 1000, benchStart); err != nil {
+	if err := replay.WriteClickstream(&buf, n, 1000, benchStart); err != nil {
 		b.Fatal(err)
 	}
 	rd := replay.NewReader(&buf)
@@ -53,26 +54,11 @@ func BenchmarkEngine(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	g, err := Compile(benchSQL(b), schema, "bench", 0)
+	compiled, err := compile.Compile(compile.Options{SQL: benchSQL(b), Schema: schema, Application: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	mapper, err := record.NewMapper(schema)
-	if err != nil {
-		b.Fatal(err)
-	}
-	newApp := func() *engine.App {
-		app, err := engine.New(g)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return app
-	}
-	app := newApp()
-	feeder, err := NewFeeder(app, g, mapper)
-	if err != nil {
-		b.Fatal(err)
-	}
+	app, feeder := compiled.Engine, compiled.Feeders[0]
 	span := recs[len(recs)-1].Arrival.Sub(recs[0].Arrival) + time.Second
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -80,7 +66,7 @@ func BenchmarkEngine(b *testing.B) {
 		rec := recs[i%len(recs)]
 		// Keep time moving forward when the records wrap around.
 		rec.Arrival = rec.Arrival.Add(time.Duration(i/len(recs)) * span)
-		if err := feeder.Feed(rec); err != nil {
+		if err := feeder.Feed(rec.Data, rec.Arrival.UnixMilli(), rec.Arrival.UnixMilli()); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -92,7 +78,7 @@ func BenchmarkEngine(b *testing.B) {
 // mapping, the engine and printing.
 func BenchmarkRun(b *testing.B) {
 	var buf bytes.Buffer
-	if err := WriteClickstream(&buf, b.N, 1000, benchStart); err != nil {
+	if err := replay.WriteClickstream(&buf, b.N, 1000, benchStart); err != nil {
 		b.Fatal(err)
 	}
 	sql := benchSQL(b)

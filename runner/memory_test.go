@@ -31,16 +31,10 @@ SELECT STREAM "k", COUNT(*) OVER (PARTITION BY "k" RANGE INTERVAL '10' SECOND PR
 // snapshotAfter feeds the records and returns the application's snapshot.
 func snapshotAfter(t *testing.T, sql string, recs []replayRecord) []byte {
 	t.Helper()
-	g, mapper := compileFor(t, sql, recs)
-	app := newAppFor(t, g)
-	feeder, err := NewFeeder(app, g, mapper)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := compileFor(t, sql, recs)()
+	app := c.Engine
 	for _, r := range recs {
-		if err := feeder.Feed(r); err != nil {
-			t.Fatal(err)
-		}
+		feed(t, c.Feeders[0], r)
 	}
 	snap, err := app.Snapshot()
 	if err != nil {

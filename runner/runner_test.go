@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/internal/datadriven"
 	"github.com/riffle-sql/riffle/record"
 )
@@ -50,7 +51,7 @@ func TestGolden(t *testing.T) {
 			}
 			name, rest, _ := strings.Cut(after, "\n")
 			rows, remaining, _ := strings.Cut(rest, "==== ")
-			tb, err := LoadTable(name, strings.NewReader(rows))
+			tb, err := compile.LoadTable(name, strings.NewReader(rows))
 			if err != nil {
 				t.Fatalf("%s: %v", c.Pos, err)
 			}

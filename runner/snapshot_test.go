@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/replay"
 	"github.com/riffle-sql/riffle/sql/engine"
-	"github.com/riffle-sql/riffle/sql/plan"
 )
 
 // TestSnapshotMidStreamContinuesExactly runs applications over a replay
@@ -20,7 +20,7 @@ import (
 func TestSnapshotMidStreamContinuesExactly(t *testing.T) {
 	clickstream := benchSQLText(t)
 	var traffic bytes.Buffer
-	if err := WriteClickstream(&traffic, 3000, 3, benchStart); err != nil {
+	if err := replay.WriteClickstream(&traffic, 3000, 3, benchStart); err != nil {
 		t.Fatal(err)
 	}
 	windows := `CREATE STREAM staggered (k VARCHAR(8), n BIGINT, total INTEGER);
@@ -101,40 +101,42 @@ func readAll(t *testing.T, text string) []replay.Record {
 
 type replayRecord = replay.Record
 
-func compileFor(t *testing.T, sql string, recs []replay.Record) (*plan.Graph, *record.Mapper) {
+// compileFor returns a function that compiles the SQL afresh (a new
+// engine and feeder) for records of the schema the first two discover.
+func compileFor(t *testing.T, sql string, recs []replay.Record) func() *compile.Application {
 	t.Helper()
 	schema, err := record.Discover([][]byte{recs[0].Data, recs[1].Data})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := Compile(sql, schema, "snapshot", 0)
-	if err != nil {
-		t.Fatal(err)
+	return func() *compile.Application {
+		t.Helper()
+		a, err := compile.Compile(compile.Options{SQL: sql, Schema: schema, Application: "snapshot"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
 	}
-	mapper, err := record.NewMapper(schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g, mapper
 }
 
-func newAppFor(t *testing.T, g *plan.Graph) *engine.App {
+func feed(t *testing.T, f *compile.Feeder, r replay.Record) {
 	t.Helper()
-	app, err := engine.New(g)
-	if err != nil {
+	if err := f.Feed(r.Data, r.Arrival.UnixMilli(), r.Arrival.UnixMilli()); err != nil {
 		t.Fatal(err)
 	}
-	return app
 }
 
 // runSplit runs the records, snapshotting and restoring into a new App
 // after record k (never when k < 0), and returns every printed row.
 func runSplit(t *testing.T, sql string, recs []replay.Record, streams []string, k int) string {
 	t.Helper()
-	g, mapper := compileFor(t, sql, recs)
+	newCompiled := compileFor(t, sql, recs)
 	var out strings.Builder
+	var feeder *compile.Feeder
 	newApp := func() *engine.App {
-		app := newAppFor(t, g)
+		c := newCompiled()
+		app := c.Engine
+		feeder = c.Feeders[0]
 		for _, s := range streams {
 			name := s
 			if err := app.Subscribe(name, func(r engine.Row) {
@@ -146,10 +148,6 @@ func runSplit(t *testing.T, sql string, recs []replay.Record, streams []string, 
 		return app
 	}
 	app := newApp()
-	feeder, err := NewFeeder(app, g, mapper)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i, rec := range recs {
 		if i == k {
 			snap, err := app.Snapshot()
@@ -160,13 +158,8 @@ func runSplit(t *testing.T, sql string, recs []replay.Record, streams []string, 
 			if err := app.Restore(snap); err != nil {
 				t.Fatal(err)
 			}
-			if feeder, err = NewFeeder(app, g, mapper); err != nil {
-				t.Fatal(err)
-			}
 		}
-		if err := feeder.Feed(rec); err != nil {
-			t.Fatal(err)
-		}
+		feed(t, feeder, rec)
 	}
 	app.Advance(engine.Forever)
 	return out.String()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/replay"
 	"github.com/riffle-sql/riffle/runner"
@@ -45,7 +46,7 @@ service does when an application is saved; without one it checks the syntax.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d statements, syntax OK (give --schema or --replay to check names and types too)\n", args[0], len(script.Statements))
 				return nil
 			}
-			g, err := runner.Compile(string(src), *schema, "check", 0)
+			g, err := compile.Plan(compile.Options{SQL: string(src), Schema: *schema, Application: "check"})
 			if err != nil {
 				return reportSQLErrors(cmd, args[0], err)
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/runner"
 )
 
@@ -47,7 +48,7 @@ discovered from the first records. The same file and seed print the same lines.`
 				if err != nil {
 					return err
 				}
-				t, err := runner.LoadTable(name, tf)
+				t, err := compile.LoadTable(name, tf)
 				tf.Close()
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)

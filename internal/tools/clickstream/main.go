@@ -11,7 +11,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/riffle-sql/riffle/runner"
+	"github.com/riffle-sql/riffle/replay"
 )
 
 func main() {
@@ -20,7 +20,7 @@ func main() {
 	flag.Parse()
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	if err := runner.WriteClickstream(w, *n, *rate, start); err != nil {
+	if err := replay.WriteClickstream(w, *n, *rate, start); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -1,0 +1,167 @@
+// Package compile turns an application (its SQL, its input configuration
+// and its reference tables) into a running engine and the feeders that
+// put input records into it. `riffle run` (offline, package runner) and the
+// live service (package app) compile applications the same way through it.
+package compile
+
+import (
+	"fmt"
+
+	"github.com/riffle-sql/riffle/record"
+	"github.com/riffle-sql/riffle/sql/engine"
+	"github.com/riffle-sql/riffle/sql/parser"
+	"github.com/riffle-sql/riffle/sql/plan"
+	"github.com/riffle-sql/riffle/sql/types"
+)
+
+// InputStream is the name of an application's (first) input stream when
+// nothing else is configured.
+const InputStream = "SOURCE_SQL_STREAM_001"
+
+// ArrivalColumn is the input streams' pseudo-column: when the record was
+// stored. In a replay that is its arrival time, which is also its ROWTIME.
+const ArrivalColumn = "APPROXIMATE_ARRIVAL_TIME"
+
+// Options describe one application to compile.
+type Options struct {
+	SQL string
+	// Inputs name the in-application input streams, all of Schema (an
+	// input's NamePrefix_001 to _00N under InputParallelism N); default
+	// SOURCE_SQL_STREAM_001.
+	Inputs []string
+	Schema record.Schema
+	// Application names the application in seeds and messages.
+	Application string
+	// Seed varies the RANDOM_CUT_FOREST seeds derived from the names.
+	Seed uint64
+	// Tables are the reference tables the SQL may join.
+	Tables []*plan.Table
+}
+
+func (o Options) inputs() []string {
+	if len(o.Inputs) == 0 {
+		return []string{InputStream}
+	}
+	return o.Inputs
+}
+
+// Plan parses and plans the SQL against the inputs and tables, without
+// making an engine: what saving an application checks. SQL errors come as
+// an ast.ErrorList, positioned line:column.
+func Plan(opts Options) (*plan.Graph, error) {
+	script, err := parser.Parse(opts.SQL)
+	if err != nil {
+		return nil, err
+	}
+	cols, err := opts.Schema.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var streams []*plan.Stream
+	for _, name := range opts.inputs() {
+		in := &plan.Stream{Name: name}
+		for _, c := range cols {
+			in.Columns = append(in.Columns, plan.Column{Name: c.Name, Type: c.Type})
+		}
+		if columnIndex(in.Columns, ArrivalColumn) < 0 {
+			in.Columns = append(in.Columns, plan.Column{Name: ArrivalColumn, Type: types.Type{Kind: types.Timestamp}, Hidden: true})
+		}
+		streams = append(streams, in)
+	}
+	return plan.Plan(script, plan.Options{Inputs: streams, Tables: opts.Tables, Seed: opts.Seed, Application: opts.Application})
+}
+
+// Application is a compiled application: its graph, its engine, and one
+// feeder per input stream, in the order of Options.Inputs.
+type Application struct {
+	Graph   *plan.Graph
+	Engine  *engine.App
+	Feeders []*Feeder
+}
+
+// Compile plans the SQL and makes its engine and feeders.
+func Compile(opts Options) (*Application, error) {
+	g, err := Plan(opts)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(g)
+	if err != nil {
+		return nil, err
+	}
+	mapper, err := record.NewMapper(opts.Schema)
+	if err != nil {
+		return nil, err
+	}
+	a := &Application{Graph: g, Engine: eng}
+	for _, name := range opts.inputs() {
+		f, err := newFeeder(name, eng, g, mapper)
+		if err != nil {
+			return nil, err
+		}
+		a.Feeders = append(a.Feeders, f)
+	}
+	return a, nil
+}
+
+// Columns are a stream's columns: an in-application stream's, or
+// error_stream's. ok is false for a name that is neither.
+func (a *Application) Columns(stream string) (cols []plan.Column, ok bool) {
+	if st, found := a.Graph.Stream(stream); found {
+		return st.Columns, true
+	}
+	if stream == engine.ErrorStream {
+		return engine.ErrorColumns, true
+	}
+	return nil, false
+}
+
+func columnIndex(cols []plan.Column, name string) int {
+	for i, c := range cols {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// A Feeder puts records into one input stream of an engine: it moves the
+// clock to each record's ROWTIME, maps the record to rows (a record that
+// does not fit goes to error_stream) and fills APPROXIMATE_ARRIVAL_TIME.
+type Feeder struct {
+	input       string
+	app         *engine.App
+	mapper      *record.Mapper
+	withArrival bool
+	row         []types.Value // scratch: a mapped row and its arrival
+}
+
+func newFeeder(input string, app *engine.App, g *plan.Graph, mapper *record.Mapper) (*Feeder, error) {
+	in, ok := g.Stream(input)
+	if !ok {
+		return nil, fmt.Errorf("the application has no %s", input)
+	}
+	return &Feeder{input: input, app: app, mapper: mapper, withArrival: columnIndex(in.Columns, ArrivalColumn) == len(mapper.Columns())}, nil
+}
+
+// Feed delivers one record with its ROWTIME (when it reached the
+// application) and its APPROXIMATE_ARRIVAL_TIME (when it was stored), both
+// in Unix milliseconds.
+func (f *Feeder) Feed(data []byte, rowtime, stored int64) error {
+	f.app.Advance(rowtime)
+	rows, err := f.mapper.Map(data)
+	if err != nil {
+		f.app.ReportError(rowtime, "RECORD_MAPPING_ERROR", err.Error(), rowtime, data, "")
+		return nil
+	}
+	for _, vals := range rows {
+		if f.withArrival {
+			f.row = append(append(f.row[:0], vals...), types.TimestampMs(stored))
+			vals = f.row
+		}
+		if err := f.app.Insert(f.input, engine.Row{Time: rowtime, Values: vals}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
