@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -189,26 +188,6 @@ func TestBadApplicationsAreRefused(t *testing.T) {
 	apps, _ := m.List(ctx)
 	if fmt.Sprint(len(apps)) != "1" || apps[0].Status != Ready || apps[0].Version != 1 {
 		t.Fatalf("refused calls changed the applications: %+v", apps)
-	}
-}
-
-// TestTapKeepsTheLastRowsInOrder: a stream's tap returns its most recent
-// rows, oldest first, before and after the buffer wraps.
-func TestTapKeepsTheLastRowsInOrder(t *testing.T) {
-	rt := &runtime{taps: map[string]*ring{"S": {limit: 3, followers: map[chan []byte]bool{}}}}
-	recentOf := func() string {
-		recent, _, cancel, err := rt.tap("S")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cancel()
-		return string(bytes.Join(recent, []byte(",")))
-	}
-	for i, want := range []string{"0", "0,1", "0,1,2", "1,2,3", "2,3,4", "3,4,5", "4,5,6"} {
-		rt.publish(rt.taps["S"], []byte(fmt.Sprint(i)))
-		if got := recentOf(); got != want {
-			t.Fatalf("after row %d: recent %q, want %q", i, got, want)
-		}
 	}
 }
 

@@ -89,10 +89,7 @@ func TestCrashAndResumeGiveTheRowsOfAnUninterruptedRun(t *testing.T) {
 	}
 	traffic(3000 * time.Millisecond)
 	// The crash: the runner stops with no last checkpoint; m1 is abandoned.
-	m1.mu.Lock()
-	m1.running["lab"].stop(false)
-	delete(m1.running, "lab")
-	m1.mu.Unlock()
+	m1.crash("lab")
 	beforeCrash := map[string]int{}
 	for _, s := range streams {
 		beforeCrash[s] = len(live[s].snapshot())

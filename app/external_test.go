@@ -64,13 +64,17 @@ CREATE PUMP "P" AS INSERT INTO "SCORES" SELECT STREAM * FROM TABLE(RANDOM_CUT_FO
 	if err := m.Stop(ctx, "forest"); err != nil {
 		t.Fatal(err)
 	}
-	data, err := m.ckpts.Get(ctx, "forest")
+	def, err := m.Get(ctx, "forest")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c checkpoint
-	if err := json.Unmarshal(data, &c); err != nil || c.Engine == nil {
+	c, _, ok, err := m.store.LoadCheckpoint(ctx, def)
+	if err != nil || !ok || c.Engine == nil {
 		t.Fatalf("the checkpoint has no engine state: %v", err)
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(data) <= 1<<20 {
 		t.Fatalf("the checkpoint is %d bytes: not more than a NATS message, the test proves nothing", len(data))

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/destination"
-	"github.com/riffle-sql/riffle/streamlog"
 )
 
 // ARN is an application's Amazon Resource Name on this server.
@@ -101,34 +99,4 @@ func (m *Manager) probeOutputs(ctx context.Context, old, outs []Output) error {
 		conn.Close()
 	}
 	return nil
-}
-
-// ackKey names an output's acknowledgements: "=" is in no application
-// name, so one application's keys are never another's.
-func ackKey(app, outputID string) string { return app + "=" + outputID }
-
-// kvAcks keeps one output's acknowledgements in the deliveries bucket.
-type kvAcks struct {
-	kv  *streamlog.KV
-	key string
-}
-
-func (k kvAcks) Load(ctx context.Context) (destination.Acked, bool, error) {
-	var a destination.Acked
-	data, err := k.kv.Get(ctx, k.key)
-	if errors.Is(err, streamlog.ErrNotFound) {
-		return a, false, nil
-	}
-	if err != nil {
-		return a, false, err
-	}
-	return a, true, json.Unmarshal(data, &a)
-}
-
-func (k kvAcks) Save(ctx context.Context, a destination.Acked) error {
-	data, err := json.Marshal(a)
-	if err != nil {
-		return err
-	}
-	return k.kv.Put(ctx, k.key, data)
 }

@@ -258,18 +258,18 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// crash ends a running application as SIGKILL would: no drain, no last
+// checkpoint.
 func (m *Manager) crash(name string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.running[name].stop(false)
-	delete(m.running, name)
+	m.takeRunning(name).stop(false)
 }
 
 func acked(m *Manager, app, id string) destination.Acked {
-	var a destination.Acked
-	if data, err := m.acks.Get(context.Background(), ackKey(app, id)); err == nil {
-		json.Unmarshal(data, &a)
+	def, err := m.Get(context.Background(), app)
+	if err != nil {
+		return destination.Acked{}
 	}
+	a, _, _ := m.store.outputAcks(def, id).Load(context.Background())
 	return a
 }
 

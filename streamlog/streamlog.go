@@ -29,6 +29,9 @@ import (
 var (
 	ErrNotFound = errors.New("stream not found")
 	ErrExists   = errors.New("stream already exists")
+	// ErrConflict is a compare-and-set that lost: the key is not at the
+	// revision the writer last saw (someone else wrote it meanwhile).
+	ErrConflict = errors.New("revision conflict")
 )
 
 // DefaultRetention keeps records for 24 hours, as Kinesis does by default.
@@ -418,6 +421,59 @@ func (b *KV) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("streamlog: get %s: %w", key, err)
 	}
 	return e.Value(), nil
+}
+
+// Entry reads a value with its revision, for a later Update; ErrNotFound
+// when there is none.
+func (b *KV) Entry(ctx context.Context, key string) ([]byte, uint64, error) {
+	e, err := b.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, fmt.Errorf("%w: %s", ErrNotFound, key)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("streamlog: get %s: %w", key, err)
+	}
+	return e.Value(), e.Revision(), nil
+}
+
+// Create stores a value only if the key has none (ErrExists otherwise),
+// and returns its revision.
+func (b *KV) Create(ctx context.Context, key string, value []byte) (uint64, error) {
+	rev, err := b.kv.Create(ctx, key, value)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return 0, fmt.Errorf("%w: %s", ErrExists, key)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("streamlog: create %s: %w", key, err)
+	}
+	return rev, nil
+}
+
+// Update stores a value only if the key is still at revision (ErrConflict
+// otherwise), and returns the new revision.
+func (b *KV) Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error) {
+	rev, err := b.kv.Update(ctx, key, value, revision)
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return 0, fmt.Errorf("%w: %s is no longer at revision %d", ErrConflict, key, revision)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("streamlog: update %s: %w", key, err)
+	}
+	return rev, nil
+}
+
+// DeleteAt removes a key only if it is still at revision (ErrConflict
+// otherwise).
+func (b *KV) DeleteAt(ctx context.Context, key string, revision uint64) error {
+	err := b.kv.Delete(ctx, key, jetstream.LastRevision(revision))
+	var api *jetstream.APIError
+	if errors.As(err, &api) && (api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		return fmt.Errorf("%w: %s is no longer at revision %d", ErrConflict, key, revision)
+	}
+	if err != nil {
+		return fmt.Errorf("streamlog: delete %s: %w", key, err)
+	}
+	return nil
 }
 
 // Delete removes a key (no error if it is absent).

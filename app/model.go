@@ -1,0 +1,213 @@
+// Package app runs Kinesis Data Analytics applications as a service. Its
+// parts: the Store keeps definitions, checkpoints and acknowledgements in
+// JetStream buckets, written with compare-and-set on revisions; the
+// Manager supervises applications with a lock each, so one application's
+// slow work (fetching reference data, probing an output, draining, the
+// last checkpoint) never holds up another's calls or the reads of any; a
+// running application reads its input from the log into its engine, moves
+// its clock, checkpoints, and feeds its outputs and taps.
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/record"
+)
+
+// Statuses, as the service names them.
+const (
+	Ready    = "READY"
+	Starting = "STARTING"
+	Running  = "RUNNING"
+	Updating = "UPDATING"
+	Stopping = "STOPPING"
+	Deleting = "DELETING"
+)
+
+// Start positions.
+const (
+	Now              = "NOW"
+	TrimHorizon      = "TRIM_HORIZON"
+	LastStoppedPoint = "LAST_STOPPED_POINT"
+)
+
+// Application is an application's definition and state.
+type Application struct {
+	Name string
+	// UID tells this application from an earlier one of the same name:
+	// its checkpoint and acknowledgements are its own, so what a deleted
+	// application left behind is never taken for a new one's. Definitions
+	// stored before UIDs have none.
+	UID         string `json:",omitempty"`
+	Description string
+	Code        string
+	Status      string
+	Version     int64
+	Created     time.Time
+	Updated     time.Time
+	Inputs      []Input
+	Outputs     []Output
+	References  []Reference
+	Tags        map[string]string
+	// Origin ties application time to the wall clock since the last start:
+	// ROWTIME = App + (arrival - Wall) * time scale, in ms. Kept across
+	// restarts, so a resumed application gives the rows it would have.
+	Origin struct{ Wall, App int64 }
+}
+
+// AppTime is the application time (ms) of a wall-clock time (ms), the one
+// formula live runs and offline replays must share.
+func (a Application) AppTime(wall int64, timeScale float64) int64 {
+	return a.Origin.App + int64(float64(wall-a.Origin.Wall)*timeScale)
+}
+
+// Input is the application's streaming source.
+type Input struct {
+	ID          string
+	NamePrefix  string
+	Source      string // the delivery stream or data stream
+	Kind        string // "firehose" or "kinesis"
+	Schema      record.Schema
+	Parallelism int // 0 means 1
+	// StartingPosition is the position of the last start ("" before one).
+	StartingPosition string
+}
+
+// StreamName is the (first) in-application stream the input fills.
+func (in Input) StreamName() string { return in.NamePrefix + "_001" }
+
+// StreamNames are the in-application streams the input fills, one per
+// InputParallelism: NamePrefix_001, _002...; shard s feeds stream s mod N.
+func (in Input) StreamNames() []string {
+	var names []string
+	for i := range max(in.Parallelism, 1) {
+		names = append(names, fmt.Sprintf("%s_%03d", in.NamePrefix, i+1))
+	}
+	return names
+}
+
+// Output sends an in-application stream's rows to a destination.
+type Output struct {
+	ID     string
+	Name   string // the in-application stream
+	Format string // JSON or CSV
+	Kind   string // one of the Output kinds
+	// Target is the Lambda function (a name the server knows, or an http(s)
+	// URL), the delivery or data stream, or the file (under
+	// Options.OutputDir).
+	Target string
+	// ResourceARN and RoleARN are kept as given, for descriptions.
+	ResourceARN, RoleARN string
+}
+
+// Output kinds.
+const (
+	LambdaOutput   = "lambda"
+	FirehoseOutput = "firehose"
+	KinesisOutput  = "kinesis"
+	FileOutput     = "file"
+)
+
+// Reference is a reference data source: a file loaded as a table when the
+// application starts (or the source changes). The service's S3 location
+// maps to a directory of the server: Bucket/Key under Options.Buckets.
+type Reference struct {
+	ID        string
+	TableName string
+	Bucket    string
+	Key       string
+	Schema    record.Schema
+}
+
+// Errors the API maps to the service's exceptions.
+var (
+	ErrNotFound = errors.New("application not found")
+	ErrInUse    = errors.New("application is in use")
+	// ErrVersion is a change made against another version than the
+	// current one (the service's ConcurrentModificationException), also
+	// when two requests changed the application at the same moment.
+	ErrVersion = errors.New("application version mismatch")
+	ErrInvalid = errors.New("invalid argument")
+	// ErrTooManyTags is the service's TooManyTagsException.
+	ErrTooManyTags = errors.New("too many tags")
+)
+
+// Options tune the service.
+type Options struct {
+	// TimeScale makes application time run this many times faster than the
+	// wall clock (demos and tests); 1 by default.
+	TimeScale float64
+	// Checkpoint is how often a running application saves its state.
+	Checkpoint time.Duration
+	// Poll is how often a running application looks for new records and
+	// moves its clock.
+	Poll time.Duration
+	// RowsPerStream is how many recent rows each stream's tap keeps.
+	RowsPerStream int
+	// Buckets is the directory that stands for S3: reference data source
+	// BUCKET/KEY is the file Buckets/BUCKET/KEY.
+	Buckets string
+	// Functions are the Lambda-compatible functions outputs may name.
+	Functions map[string]destination.Function
+	// OutputDir holds file outputs: an output's path is relative to it.
+	OutputDir string
+	// Region and Account make application ARNs.
+	Region, Account string
+	// Delivery tunes the outputs' deliveries (the fields Sink, State,
+	// IDKey, Acks and Labels are set per output).
+	Delivery destination.Config
+	// Drain is how long a stopping application waits for its outputs to
+	// deliver what they hold (the rest is checkpointed).
+	Drain time.Duration
+	// Clock is the wall clock: arrival times become application time on
+	// it, and polls and checkpoints follow it. Tests give a fake one.
+	Clock clockwork.Clock
+	// Logger receives the applications' runtime errors.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.TimeScale <= 0 {
+		o.TimeScale = 1
+	}
+	if o.Checkpoint <= 0 {
+		o.Checkpoint = 5 * time.Second
+	}
+	if o.Poll <= 0 {
+		o.Poll = 50 * time.Millisecond
+	}
+	if o.RowsPerStream <= 0 {
+		o.RowsPerStream = 1000
+	}
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	if o.Account == "" {
+		o.Account = "000000000000"
+	}
+	if o.Drain <= 0 {
+		o.Drain = 2 * time.Second
+	}
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// nextID numbers a new input or output the way the service does: the
+// version it was added at, then its position.
+func nextID(version int64, count int) string {
+	return fmt.Sprintf("%d.%d", version+1, count+1)
+}
+
+// maxTags is the service's limit of tags per application.
+const maxTags = 50

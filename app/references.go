@@ -1,0 +1,89 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/riffle-sql/riffle/compile"
+	"github.com/riffle-sql/riffle/sql/plan"
+)
+
+// loadReferences reads an application's reference tables from the
+// buckets directory or their URLs. It runs under the application's own
+// lock only, and ends when the manager closes.
+func (m *Manager) loadReferences(a Application) ([]*plan.Table, error) {
+	var tables []*plan.Table
+	for _, ref := range a.References {
+		f, err := m.openReference(m.closing, ref)
+		if err != nil {
+			return nil, fmt.Errorf("%w: reference data source %s: %v", ErrInvalid, ref.TableName, err)
+		}
+		t, err := compile.LoadTableWithSchema(ref.TableName, ref.Schema, f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w: reference data source: %v", ErrInvalid, err)
+		}
+		tables = append(tables, t)
+	}
+	return tables, nil
+}
+
+// maxReference bounds a reference file read from a URL.
+const maxReference = 256 << 20
+
+// referenceTimeout bounds fetching a reference URL.
+const referenceTimeout = 30 * time.Second
+
+// openReference opens a reference source: a key that is an http(s) URL is
+// fetched (the bucket is then ignored); any other is a file under the
+// buckets directory.
+func (m *Manager) openReference(ctx context.Context, ref Reference) (io.ReadCloser, error) {
+	if strings.HasPrefix(ref.Key, "http://") || strings.HasPrefix(ref.Key, "https://") {
+		ctx, cancel := context.WithTimeout(ctx, referenceTimeout)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref.Key, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("GET %s: %s", ref.Key, resp.Status)
+		}
+		data, err := io.ReadAll(io.LimitReader(resp.Body, maxReference+1))
+		if err != nil {
+			return nil, fmt.Errorf("GET %s: %w", ref.Key, err)
+		}
+		if len(data) > maxReference {
+			return nil, fmt.Errorf("GET %s: larger than %d bytes", ref.Key, maxReference)
+		}
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}
+	path, err := m.bucketPath(ref.Bucket, ref.Key)
+	if err != nil {
+		return nil, err
+	}
+	return os.Open(path)
+}
+
+// bucketPath is where bucket/key lives, refusing names that would leave
+// the buckets directory.
+func (m *Manager) bucketPath(bucket, key string) (string, error) {
+	if m.opts.Buckets == "" {
+		return "", fmt.Errorf("this server has no buckets directory for reference data")
+	}
+	if bucket == "" || strings.ContainsAny(bucket, `/\`) || bucket == ".." || key == "" || !filepath.IsLocal(key) {
+		return "", fmt.Errorf("%s/%s is not a file under the buckets directory", bucket, key)
+	}
+	return filepath.Join(m.opts.Buckets, bucket, key), nil
+}

@@ -1,0 +1,359 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/riffle-sql/riffle/compile"
+	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/sql/engine"
+	"github.com/riffle-sql/riffle/sql/plan"
+	"github.com/riffle-sql/riffle/streamlog"
+)
+
+// running is one application at work: its compiled engine and feeders,
+// where it stands in its input, the records read but not yet fed, its
+// outputs and its taps. One goroutine (loop) owns the fields below the
+// line; stop ends it.
+type running struct {
+	def     Application
+	log     *streamlog.Log
+	store   *Store
+	opts    Options
+	logger  *slog.Logger
+	source  string
+	outputs []output
+	taps    *taps
+	read    atomic.Int64 // input records fed since the start
+
+	cancel context.CancelFunc
+	done   chan struct{}
+	save   atomic.Bool // checkpoint when stopping
+
+	// Owned by the loop.
+	compiled *compile.Application
+	pos      positions            // each shard's first record not fed: what a checkpoint saves
+	next     positions            // each shard's next record to read
+	pending  [][]streamlog.Record // read but not fed yet, per shard
+	ckptRev  uint64               // the checkpoint head's revision this run last saw
+}
+
+// output is one running output: its delivery, which a goroutine of its
+// own drives.
+type output struct {
+	id string
+	d  *destination.Delivery
+}
+
+// open compiles an application, restores it from its checkpoint when
+// resuming, and starts its loop and its outputs' senders.
+func (m *Manager) open(a Application, position string, tables []*plan.Table) (*running, error) {
+	in := a.Inputs[0]
+	if tables == nil {
+		var err error
+		if tables, err = m.loadReferences(a); err != nil {
+			return nil, err
+		}
+	}
+	compiled, err := compile.Compile(compile.Options{SQL: a.Code, Inputs: in.StreamNames(), Schema: in.Schema, Application: a.Name, Tables: tables})
+	if err != nil {
+		return nil, err
+	}
+	ctx := m.base
+	info, err := m.log.Describe(ctx, in.Source)
+	if err != nil {
+		return nil, fmt.Errorf("input of %s: %w", a.Name, err)
+	}
+	// The checkpoint's outputs hold rows not yet delivered, whatever the
+	// start position: they are sent either way.
+	c, rev, _, err := m.store.LoadCheckpoint(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	resume := position == LastStoppedPoint && c.Positions != nil
+	var pos positions
+	if resume {
+		if len(c.Positions) != info.Shards {
+			return nil, fmt.Errorf("checkpoint of %s does not fit its input", a.Name)
+		}
+		pos = c.Positions
+		if c.Engine != nil {
+			if err := compiled.Engine.Restore(c.Engine); err != nil {
+				return nil, fmt.Errorf("restore %s: %w", a.Name, err)
+			}
+		}
+	} else {
+		pos = make(positions, info.Shards)
+		if position != TrimHorizon { // NOW, or LAST_STOPPED_POINT never stopped
+			last, err := m.log.Last(ctx, in.Source)
+			if err != nil {
+				return nil, fmt.Errorf("input of %s: %w", a.Name, err)
+			}
+			for i := range pos {
+				pos[i] = streamlog.Seq{Msg: last + 1}
+			}
+		}
+	}
+	r := &running{def: a, log: m.log, store: m.store, opts: m.opts, logger: m.opts.Logger.With("application", a.Name), source: in.Source,
+		done: make(chan struct{}), compiled: compiled, pos: pos, next: slices.Clone(pos), pending: make([][]streamlog.Record, len(pos)), ckptRev: rev}
+	loopCtx, cancel := context.WithCancel(m.base)
+	r.cancel = cancel
+	if err := m.openOutputs(loopCtx, r, c.Outputs, !resume); err != nil {
+		cancel()
+		return nil, err
+	}
+	// The start is checkpointed at once: a crash before the first periodic
+	// checkpoint resumes here, not at the start of the stream, and a new
+	// output's record ids (its epoch) are the same after it.
+	if !resume {
+		c.Positions, c.Engine = pos, nil
+	}
+	c.Outputs = r.outputStates()
+	if r.ckptRev, err = m.store.SaveCheckpoint(ctx, a, c, rev); err != nil {
+		cancel()
+		return nil, err
+	}
+	if r.taps, err = newTaps(compiled, m.opts.RowsPerStream); err != nil {
+		cancel()
+		return nil, err
+	}
+	// The senders outlive the loop's context: a stopping application
+	// drains its outputs before its last checkpoint, then stops them.
+	var senders sync.WaitGroup
+	sendCtx, stopSending := context.WithCancel(m.base)
+	for _, o := range r.outputs {
+		senders.Go(func() { o.d.Run(sendCtx) })
+	}
+	go func() {
+		defer close(r.done)
+		defer senders.Wait()
+		defer stopSending()
+		r.loop(loopCtx)
+	}()
+	return r, nil
+}
+
+// openOutputs makes each output's delivery, restored from the checkpoint,
+// and subscribes it to its stream.
+func (m *Manager) openOutputs(ctx context.Context, r *running, states map[string]destination.State, fresh bool) error {
+	a := r.def
+	for _, out := range a.Outputs {
+		sink, format, err := m.sinkFor(ctx, a, out)
+		if err != nil {
+			return fmt.Errorf("output %s: %w", out.Name, err)
+		}
+		cols, ok := r.compiled.Columns(out.Name)
+		if !ok {
+			return fmt.Errorf("output %s names no in-application stream", out.Name)
+		}
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = c.Name
+		}
+		cfg := m.opts.Delivery
+		cfg.Sink, cfg.State, cfg.IDKey, cfg.Fresh = sink, states[out.ID], m.ARN(a.Name)+"/"+out.ID, fresh
+		cfg.Acks = m.store.outputAcks(a, out.ID)
+		cfg.Labels = destination.Labels{Application: a.Name, Output: out.ID, Destination: sink.String()}
+		d, err := destination.New(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		if err := r.compiled.Engine.Subscribe(out.Name, func(row engine.Row) { d.Add(format.Append(nil, names, row.Values)) }); err != nil {
+			return err
+		}
+		r.outputs = append(r.outputs, output{id: out.ID, d: d})
+	}
+	return nil
+}
+
+func (r *running) outputStates() map[string]destination.State {
+	if len(r.outputs) == 0 {
+		return nil
+	}
+	states := map[string]destination.State{}
+	for _, o := range r.outputs {
+		states[o.id] = o.d.State()
+	}
+	return states
+}
+
+// busy says an output holds all it may: take no input for now.
+func (r *running) busy() bool {
+	return slices.ContainsFunc(r.outputs, func(o output) bool { return o.d.Busy() })
+}
+
+// stop ends the loop and waits for it; with save, the outputs drain (for
+// up to Options.Drain) and a last checkpoint is written.
+func (r *running) stop(save bool) {
+	r.save.Store(save)
+	r.cancel()
+	<-r.done
+}
+
+// checkpoint saves the input positions with the engine's state and the
+// outputs' undelivered rows, in one write.
+func (r *running) checkpoint(ctx context.Context) error {
+	snap, err := r.compiled.Engine.Snapshot()
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	rev, err := r.store.SaveCheckpoint(ctx, r.def, checkpoint{Positions: r.pos, Engine: snap, Outputs: r.outputStates()}, r.ckptRev)
+	if err != nil {
+		return err
+	}
+	r.ckptRev = rev
+	return nil
+}
+
+// settle is how long after a record's arrival the clock waits before
+// moving past it: a request is stored a little after its arrival time, and
+// its records must still find their windows open.
+const settle = 500 * time.Millisecond
+
+// loop reads new records, feeds them with ROWTIME from their arrival on
+// the application's clock, moves the clock, and checkpoints, until its
+// context ends. ROWTIME follows the stored arrival (not the moment of
+// reading), so a resumed application gives the rows it would have given.
+func (r *running) loop(ctx context.Context) {
+	defer r.taps.close()
+	clock := r.opts.Clock
+	poll := clock.NewTicker(r.opts.Poll)
+	defer poll.Stop()
+	lastCheckpoint := clock.Now()
+	backlog := false // a shard had more than one read's worth: go on at once
+	for {
+		if !wait(ctx, poll, backlog) {
+			if r.save.Load() {
+				// What the outputs deliver now need not wait for the next start.
+				drain, cancel := context.WithTimeout(context.Background(), r.opts.Drain)
+				for _, o := range r.outputs {
+					o.d.Drain(drain)
+				}
+				cancel()
+				if err := r.checkpoint(context.Background()); err != nil {
+					r.logger.Error("last checkpoint failed", "err", err)
+				}
+			}
+			return
+		}
+		// An output that is behind holds the input back (nothing is lost;
+		// the application falls behind, as the service's does).
+		backlog = false
+		if !r.busy() {
+			backlog = r.step(ctx)
+		}
+		if clock.Since(lastCheckpoint) >= r.opts.Checkpoint {
+			err := r.checkpoint(ctx)
+			if errors.Is(err, streamlog.ErrConflict) {
+				// Someone else saved this application's checkpoint: it is
+				// no longer this run's to write or deliver.
+				r.logger.Error("checkpoint taken over by another writer; this run stops", "err", err)
+				return
+			}
+			if err != nil && ctx.Err() == nil {
+				r.logger.Error("checkpoint failed", "err", err)
+			}
+			lastCheckpoint = clock.Now()
+		}
+	}
+}
+
+// wait waits for the next poll (at once with a backlog); false once the
+// loop must end.
+func wait(ctx context.Context, poll clockwork.Ticker, backlog bool) bool {
+	if backlog {
+		return ctx.Err() == nil
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-poll.Chan():
+		return true
+	}
+}
+
+// maxPending bounds the records a running application holds per shard
+// before feeding.
+const maxPending = 10000
+
+// readBatch is how many records one read of a shard asks for.
+const readBatch = 1000
+
+// step reads what the input holds, feeds the records that arrived before
+// the watermark, moves the clock and flushes the outputs. It says whether a
+// shard has more to read at once.
+func (r *running) step(ctx context.Context) bool {
+	toApp := func(wall int64) int64 {
+		return r.def.AppTime(wall, r.opts.TimeScale)
+	}
+	more := make([]bool, len(r.next)) // the shard may hold more than was read
+	for shard := range r.next {
+		more[shard] = true
+		for len(r.pending[shard]) < maxPending {
+			recs, after, err := r.log.Read(ctx, r.source, shard, r.next[shard], readBatch)
+			if err != nil {
+				if !errors.Is(err, context.Canceled) {
+					r.logger.Error("read input", "err", err)
+				}
+				break
+			}
+			r.pending[shard] = append(r.pending[shard], recs...)
+			r.next[shard] = after
+			if len(recs) < readBatch {
+				more[shard] = false
+				break
+			}
+		}
+	}
+	// Feed the records that arrived before the watermark, merged across
+	// shards by arrival (then shard), so the order, and so every row, is
+	// the same however the reads fell.
+	watermark := r.opts.Clock.Now().Add(-settle).UnixMilli()
+	// Catching up on a backlog: no further than what every shard has
+	// been read to, so unread records keep their own ROWTIME.
+	for shard, p := range r.pending {
+		if more[shard] && len(p) > 0 {
+			watermark = min(watermark, p[len(p)-1].Arrival.UnixMilli())
+		}
+	}
+	eng, feeders := r.compiled.Engine, r.compiled.Feeders
+	var fed int64
+	for {
+		from := -1
+		for shard, p := range r.pending {
+			if len(p) > 0 && p[0].Arrival.UnixMilli() <= watermark && (from < 0 || p[0].Arrival.Before(r.pending[from][0].Arrival)) {
+				from = shard
+			}
+		}
+		if from < 0 {
+			break
+		}
+		rec := r.pending[from][0]
+		r.pending[from] = r.pending[from][1:]
+		rowtime := max(toApp(rec.Arrival.UnixMilli()), eng.Clock())
+		if err := feeders[from%len(feeders)].Feed(rec.Data, rowtime, rec.Arrival.UnixMilli()); err != nil {
+			r.logger.Error("feed", "err", err)
+		}
+		fed++
+	}
+	r.read.Add(fed)
+	for shard := range r.pos {
+		r.pos[shard] = r.next[shard]
+		if len(r.pending[shard]) > 0 {
+			r.pos[shard] = r.pending[shard][0].Seq
+		}
+	}
+	eng.Advance(toApp(watermark))
+	for _, o := range r.outputs {
+		o.d.Flush()
+	}
+	return slices.Contains(more, true)
+}
