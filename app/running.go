@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-
 	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/sql/engine"
@@ -225,12 +223,30 @@ const settle = 500 * time.Millisecond
 func (r *running) loop(ctx context.Context) {
 	defer r.taps.close()
 	clock := r.opts.Clock
-	poll := clock.NewTicker(r.opts.Poll)
+	// A timer set again only when the loop waits (not a ticker), so that
+	// a test's fake clock sees the loop waiting exactly when it is idle.
+	poll := clock.NewTimer(r.opts.Poll)
 	defer poll.Stop()
+	armed := true
 	lastCheckpoint := clock.Now()
-	backlog := false // a shard had more than one read's worth: go on at once
+	backlog := false      // a shard had more than one read's worth: go on at once
+	wait := func() bool { // false once the loop must end
+		if backlog {
+			return ctx.Err() == nil
+		}
+		if !armed {
+			poll.Reset(r.opts.Poll)
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-poll.Chan():
+			armed = false
+			return true
+		}
+	}
 	for {
-		if !wait(ctx, poll, backlog) {
+		if !wait() {
 			if r.save.Load() {
 				// What the outputs deliver now need not wait for the next start.
 				drain, cancel := context.WithTimeout(context.Background(), r.opts.Drain)
@@ -263,20 +279,6 @@ func (r *running) loop(ctx context.Context) {
 			}
 			lastCheckpoint = clock.Now()
 		}
-	}
-}
-
-// wait waits for the next poll (at once with a backlog); false once the
-// loop must end.
-func wait(ctx context.Context, poll clockwork.Ticker, backlog bool) bool {
-	if backlog {
-		return ctx.Err() == nil
-	}
-	select {
-	case <-ctx.Done():
-		return false
-	case <-poll.Chan():
-		return true
 	}
 }
 
