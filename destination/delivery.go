@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 // State is what a checkpoint keeps of an output: how many rows it has
@@ -81,6 +83,9 @@ type Config struct {
 	Metrics  *Metrics
 	Labels   Labels
 	Logger   *slog.Logger
+	// Clock paces the sends and the retries (nil: the real clock); a test
+	// passes a fake one to drive them.
+	Clock clockwork.Clock
 }
 
 // Defaults for Config.
@@ -133,6 +138,9 @@ func New(ctx context.Context, cfg Config) (*Delivery, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clockwork.NewRealClock()
 	}
 	d := &Delivery{cfg: cfg, limit: cfg.Sink.Limits(), epoch: cfg.State.Epoch, next: cfg.State.Next,
 		wake: make(chan struct{}, 1), idle: make(chan struct{})}
@@ -256,22 +264,25 @@ func (d *Delivery) Drain(ctx context.Context) {
 // Run sends until ctx ends: whatever is queued and due, in row order, at
 // most one send at a time and one per MinInterval.
 func (d *Delivery) Run(ctx context.Context) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	if m := d.cfg.Metrics; m != nil { // a stopped output has nothing in flight
 		l := d.cfg.Labels
 		defer m.waiting.DeleteLabelValues(l.Application, l.Output, l.Destination)
 	}
 	for {
-		batch, wait := d.take(time.Now())
+		batch, wait := d.take(d.cfg.Clock.Now())
 		if len(batch) == 0 {
-			timer.Reset(wait)
+			// A timer of its own for each wait, stopped after it: the clock
+			// then counts the sender as waiting only while it waits, and no
+			// stale tick wakes it early.
+			timer := d.cfg.Clock.NewTimer(wait)
 			select {
 			case <-ctx.Done():
+				timer.Stop()
 				return
 			case <-d.wake:
-			case <-timer.C:
+			case <-timer.Chan():
 			}
+			timer.Stop()
 			continue
 		}
 		ok, err := d.cfg.Sink.Send(ctx, batch)
@@ -282,7 +293,8 @@ func (d *Delivery) Run(ctx context.Context) {
 		d.settle(batch, ok, err, true)
 		if ctx.Err() != nil {
 			// Delivered as the sender stopped: write it down all the same,
-			// or the rows go again at the next start.
+			// or the rows go again at the next start. The bound is on the
+			// store's I/O, in real time.
 			save, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			d.saveAcks(save)
 			cancel()
@@ -296,6 +308,11 @@ func (d *Delivery) Run(ctx context.Context) {
 func (d *Delivery) take(now time.Time) ([]Record, time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// This take sees every row flushed so far: a wake-up they left is spent.
+	select {
+	case <-d.wake:
+	default:
+	}
 	if wait := d.lastSend.Add(d.cfg.MinInterval).Sub(now); wait > 0 && !d.more {
 		return nil, wait
 	}
@@ -341,7 +358,7 @@ func (d *Delivery) settle(batch []Record, ok []bool, err error, count bool) {
 			failed[r.Seq] = true
 		}
 	}
-	now := time.Now()
+	now := d.cfg.Clock.Now()
 	kept := d.queue[:0]
 	for _, it := range d.queue {
 		switch {

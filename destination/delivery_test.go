@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/riffle-sql/riffle/sql/types"
 )
 
@@ -35,18 +36,21 @@ func TestFormatsWriteRowsAsTheServiceDoes(t *testing.T) {
 }
 
 // endpoint is a Lambda-compatible function over HTTP that fails chosen
-// records a number of times before accepting them, and records what it got.
+// records a number of times before accepting them, and records what it got
+// and when, on the test's clock.
 type endpoint struct {
+	clock       clockwork.Clock
 	mu          sync.Mutex
 	failFirst   func(data string) int // how many attempts of this row fail
-	attempts    map[string][]Event    // by row data
 	ids         map[string][]string   // record ids seen, by row data
 	hints       map[string][]int
+	at          map[string][]time.Time // attempts' times, by row data
 	invocations []Event
+	invokedAt   []time.Time
 }
 
-func newEndpoint(failFirst func(string) int) (*endpoint, *httptest.Server) {
-	e := &endpoint{failFirst: failFirst, attempts: map[string][]Event{}, ids: map[string][]string{}, hints: map[string][]int{}}
+func newEndpoint(clock clockwork.Clock, failFirst func(string) int) (*endpoint, *httptest.Server) {
+	e := &endpoint{clock: clock, failFirst: failFirst, ids: map[string][]string{}, hints: map[string][]int{}, at: map[string][]time.Time{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ev Event
 		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
@@ -55,12 +59,15 @@ func newEndpoint(failFirst func(string) int) (*endpoint, *httptest.Server) {
 		}
 		e.mu.Lock()
 		defer e.mu.Unlock()
+		now := e.clock.Now()
 		e.invocations = append(e.invocations, ev)
+		e.invokedAt = append(e.invokedAt, now)
 		var resp Response
 		for _, rec := range ev.Records {
 			data := string(rec.Data)
 			e.ids[data] = append(e.ids[data], rec.RecordID)
 			e.hints[data] = append(e.hints[data], rec.Metadata.RetryHint)
+			e.at[data] = append(e.at[data], now)
 			result := Ok
 			if len(e.ids[data]) <= e.failFirst(data) {
 				result = DeliveryFailed
@@ -84,17 +91,51 @@ func (e *endpoint) delivered() int {
 	return n
 }
 
-// waitFor polls a condition until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// guard bounds a wait on a condition, so that a bug fails the test instead
+// of hanging it; no test passes or fails on how long it takes.
+func guard(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waiting returns once the sender waits on the fake clock: every send it
+// began before is settled, and it sends nothing more until the clock moves
+// or rows come.
+func waiting(t *testing.T, clock *clockwork.FakeClock) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition, bounded by the deadline
+	if err := clock.BlockUntilContext(guard(t), 1); err != nil {
+		t.Fatalf("the sender never waited on the clock: %v", err)
 	}
 }
+
+// advanceUntil moves the fake clock on by step each time the sender waits
+// on it, until done holds.
+func advanceUntil(t *testing.T, clock *clockwork.FakeClock, step time.Duration, what string, done func() bool) {
+	t.Helper()
+	start := clock.Now()
+	for {
+		waiting(t, clock)
+		if done() {
+			return
+		}
+		if clock.Since(start) > time.Hour {
+			t.Fatalf("an hour on the clock and still not %s", what)
+		}
+		clock.Advance(step)
+	}
+}
+
+// drain waits until every row is acknowledged.
+func drain(t *testing.T, d *Delivery) {
+	t.Helper()
+	d.Drain(guard(t))
+	if n := d.Waiting(); n > 0 {
+		t.Fatalf("%d rows never acknowledged", n)
+	}
+}
+
+var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
 type memAcks struct {
 	mu sync.Mutex
@@ -123,16 +164,20 @@ func lambdaSink(t *testing.T, url string) *LambdaSink {
 	return &LambdaSink{Function: f, Name: url, ApplicationARN: "arn:aws:kinesisanalytics:us-east-1:000000000000:application/lab"}
 }
 
-func fastConfig(sink Sink, acks AckStore) Config {
-	return Config{Sink: sink, IDKey: "lab/1.1", Acks: acks, MinInterval: time.Millisecond, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond}
+// fakeConfig has the service's timings (sends a second apart, retries
+// after 0.5 s doubling to 30 s) on a fake clock.
+func fakeConfig(sink Sink, acks AckStore, clock clockwork.Clock) Config {
+	return Config{Sink: sink, IDKey: "lab/1.1", Acks: acks, Clock: clock}
 }
 
 // TestFailedRecordsAreRetriedUntilAcceptedWithTheirIDs: the endpoint fails
 // the first three attempts of every third row; every row arrives, none is
-// lost, a repeat carries the same record id and a growing retryHint, and
+// lost, a repeat carries the same record id and a growing retryHint, no
+// retry comes before its backoff, no send within a second of the last, and
 // the event has the service's shape.
 func TestFailedRecordsAreRetriedUntilAcceptedWithTheirIDs(t *testing.T) {
-	ep, srv := newEndpoint(func(data string) int {
+	clock := clockwork.NewFakeClockAt(t0)
+	ep, srv := newEndpoint(clock, func(data string) int {
 		var n int
 		fmt.Sscanf(data, `{"N":%d}`, &n)
 		if n%3 == 0 {
@@ -143,7 +188,7 @@ func TestFailedRecordsAreRetriedUntilAcceptedWithTheirIDs(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	d, err := New(ctx, fastConfig(lambdaSink(t, srv.URL), &memAcks{}))
+	d, err := New(ctx, fakeConfig(lambdaSink(t, srv.URL), &memAcks{}, clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,8 +201,7 @@ func TestFailedRecordsAreRetriedUntilAcceptedWithTheirIDs(t *testing.T) {
 		}
 	}
 	d.Flush()
-	waitFor(t, "every row delivered", func() bool { return ep.delivered() == rows })
-	waitFor(t, "an empty queue", func() bool { return d.Waiting() == 0 })
+	advanceUntil(t, clock, 100*time.Millisecond, "every row delivered", func() bool { return ep.delivered() == rows && d.Waiting() == 0 })
 
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
@@ -181,6 +225,18 @@ func TestFailedRecordsAreRetriedUntilAcceptedWithTheirIDs(t *testing.T) {
 			if hint != attempt {
 				t.Errorf("%s: attempt %d had retryHint %d", data, attempt, hint)
 			}
+		}
+		at := ep.at[data]
+		for i := 1; i < len(at); i++ {
+			backoff := DefaultBackoff << (i - 1) // 0.5 s, 1 s, 2 s
+			if got := at[i].Sub(at[i-1]); got < backoff {
+				t.Errorf("%s: retry %d came %v after the attempt before, before its backoff of %v", data, i, got, backoff)
+			}
+		}
+	}
+	for i := 1; i < len(ep.invokedAt); i++ {
+		if got := ep.invokedAt[i].Sub(ep.invokedAt[i-1]); got < DefaultMinInterval {
+			t.Errorf("invocation %d came %v after the one before, within the second between sends", i, got)
 		}
 	}
 	invocations := map[string]bool{}
@@ -215,7 +271,8 @@ func TestTheWireEventIsTheServices(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	d, err := New(ctx, fastConfig(lambdaSink(t, "http://fn:secret@"+srv.Listener.Addr().String()), nil))
+	// The real clock (no Clock given): the first rows go at once.
+	d, err := New(ctx, Config{Sink: lambdaSink(t, "http://fn:secret@"+srv.Listener.Addr().String()), IDKey: "lab/1.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +292,7 @@ func TestTheWireEventIsTheServices(t *testing.T) {
 			t.Errorf("event without %s: %v", key, raw)
 		}
 	}
-	waitFor(t, "the acknowledgement", func() bool { return d.Waiting() == 0 })
+	drain(t, d)
 }
 
 // TestBadAnswersAreFailures: an error status, a body that is not JSON, a
@@ -266,14 +323,15 @@ func TestBadAnswersAreFailures(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	d, err := New(ctx, fastConfig(lambdaSink(t, srv.URL), nil))
+	clock := clockwork.NewFakeClockAt(t0)
+	d, err := New(ctx, fakeConfig(lambdaSink(t, srv.URL), nil, clock))
 	if err != nil {
 		t.Fatal(err)
 	}
 	go d.Run(ctx)
 	d.Add([]byte(`{"N":1}`))
 	d.Flush()
-	waitFor(t, "the acknowledgement", func() bool { return d.Waiting() == 0 })
+	advanceUntil(t, clock, 100*time.Millisecond, "the acknowledgement", func() bool { return d.Waiting() == 0 })
 	mu.Lock()
 	defer mu.Unlock()
 	if calls != len(answers) {
@@ -308,7 +366,8 @@ func TestARestartSendsOnlyWhatWasNotAcknowledged(t *testing.T) {
 	defer srv.Close()
 	acks := &memAcks{}
 	ctx1, cancel1 := context.WithCancel(context.Background())
-	cfg := fastConfig(lambdaSink(t, srv.URL), acks)
+	clock := clockwork.NewFakeClockAt(t0)
+	cfg := fakeConfig(lambdaSink(t, srv.URL), acks, clock)
 	d1, err := New(ctx1, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +382,7 @@ func TestARestartSendsOnlyWhatWasNotAcknowledged(t *testing.T) {
 	d1.Add([]byte("row 4"))
 	d1.Add([]byte("row 5"))
 	d1.Flush()
-	waitFor(t, "rows 1 and 2 acknowledged", func() bool { return d1.Waiting() == 3 })
+	advanceUntil(t, clock, 100*time.Millisecond, "rows 1 and 2 acknowledged", func() bool { return d1.Waiting() == 3 })
 	cancel1() // the crash
 	<-done
 	mu.Lock()
@@ -349,7 +408,7 @@ func TestARestartSendsOnlyWhatWasNotAcknowledged(t *testing.T) {
 	d2.Add([]byte("row 5"))
 	d2.Add([]byte("row 6"))
 	d2.Flush()
-	waitFor(t, "the rest acknowledged", func() bool { return d2.Waiting() == 0 })
+	advanceUntil(t, clock, 100*time.Millisecond, "the rest acknowledged", func() bool { return d2.Waiting() == 0 })
 	mu.Lock()
 	defer mu.Unlock()
 	for _, data := range []string{"row 1", "row 2"} {
@@ -387,7 +446,9 @@ func TestRowsFlushedTogetherGoTogether(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	d, err := New(ctx, fastConfig(lambdaSink(t, srv.URL), nil))
+	// The clock never moves: the second batch goes at once because the
+	// first was cut at the limit.
+	d, err := New(ctx, fakeConfig(lambdaSink(t, srv.URL), nil, clockwork.NewFakeClockAt(t0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +462,7 @@ func TestRowsFlushedTogetherGoTogether(t *testing.T) {
 	}
 	d.Flush()
 	go d.Run(ctx)
-	waitFor(t, "every row delivered", func() bool { return d.Waiting() == 0 })
+	drain(t, d)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(sizes) != 2 || sizes[0] != 40+4 || sizes[1] != 2 {
@@ -444,7 +505,8 @@ func TestFullBatchesGoBackToBack(t *testing.T) {
 	sink := &countingSink{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	d, err := New(ctx, Config{Sink: sink, MinInterval: time.Hour})
+	// The clock never moves, so any spacing would hold the rows forever.
+	d, err := New(ctx, Config{Sink: sink, Clock: clockwork.NewFakeClockAt(t0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +515,7 @@ func TestFullBatchesGoBackToBack(t *testing.T) {
 		d.Add(fmt.Appendf(nil, `{"N":%d}`, i))
 	}
 	d.Flush()
-	waitFor(t, "2000 rows through 500-record batches", func() bool { return d.Waiting() == 0 })
+	drain(t, d)
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
 	if sink.sends != 4 || sink.rows != 2000 {
@@ -468,7 +530,7 @@ func TestASendThatSucceedsAsTheSenderStopsIsDelivered(t *testing.T) {
 	sink := &countingSink{started: make(chan struct{}), gate: make(chan struct{})}
 	acks := &memAcks{}
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := New(context.Background(), Config{Sink: sink, Acks: acks, MinInterval: time.Millisecond})
+	d, err := New(context.Background(), Config{Sink: sink, Acks: acks, Clock: clockwork.NewFakeClockAt(t0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,15 +550,156 @@ func TestASendThatSucceedsAsTheSenderStopsIsDelivered(t *testing.T) {
 	}
 }
 
+// timedSink reports every send on sent, with its time on the test's clock,
+// and fails the first fail sends; with gate set, a send waits for it to
+// close before it answers.
+type timedSink struct {
+	clock clockwork.Clock
+	fail  int
+	sent  chan send
+	gate  chan struct{}
+	mu    sync.Mutex
+	sends int
+}
+
+type send struct {
+	at    time.Time
+	batch []Record
+}
+
+func newTimedSink(clock clockwork.Clock, fail int) *timedSink {
+	return &timedSink{clock: clock, fail: fail, sent: make(chan send, 100)}
+}
+
+func (s *timedSink) Send(ctx context.Context, batch []Record) ([]bool, error) {
+	s.mu.Lock()
+	s.sends++
+	n := s.sends
+	s.mu.Unlock()
+	s.sent <- send{at: s.clock.Now(), batch: batch}
+	if s.gate != nil {
+		<-s.gate
+	}
+	if n <= s.fail {
+		return nil, fmt.Errorf("send %d refused", n)
+	}
+	ok := make([]bool, len(batch))
+	for i := range ok {
+		ok[i] = true
+	}
+	return ok, nil
+}
+func (s *timedSink) Limits() Limits { return (&StreamSink{Kind: "kinesis"}).Limits() }
+func (s *timedSink) String() string { return "timed" }
+
+// next is the next send, which must have come.
+func (s *timedSink) next(t *testing.T) send {
+	t.Helper()
+	select {
+	case snd := <-s.sent:
+		return snd
+	case <-guard(t).Done():
+		t.Fatal("no send")
+		return send{}
+	}
+}
+
+// none checks that nothing was sent; the sender must be waiting on the
+// clock with no rows flushed since it last looked, so a send it made would
+// be here.
+func (s *timedSink) none(t *testing.T, when string) {
+	t.Helper()
+	select {
+	case snd := <-s.sent:
+		t.Fatalf("%s: a send at %v", when, snd.at.Sub(t0))
+	default:
+	}
+}
+
+// TestAFailedBatchIsRetriedOnlyAfterItsBackoff: after the first failure a
+// batch waits 2 s, then 4 s, then the 5 s maximum, to the nanosecond: a
+// moment short of the backoff nothing is sent, at the backoff the retry
+// goes.
+func TestAFailedBatchIsRetriedOnlyAfterItsBackoff(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(t0)
+	sink := newTimedSink(clock, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d, err := New(ctx, Config{Sink: sink, Clock: clock, Backoff: 2 * time.Second, MaxBackoff: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go d.Run(ctx)
+	d.Add([]byte("row"))
+	d.Flush()
+	last := sink.next(t)
+	if !last.at.Equal(t0) {
+		t.Fatalf("the first send at %v, want at once", last.at.Sub(t0))
+	}
+	for i, backoff := range []time.Duration{2 * time.Second, 4 * time.Second, 5 * time.Second} {
+		waiting(t, clock)
+		clock.Advance(backoff - time.Millisecond)
+		waiting(t, clock)
+		sink.none(t, fmt.Sprintf("%v into a backoff of %v", backoff-time.Millisecond, backoff))
+		clock.Advance(time.Millisecond)
+		retry := sink.next(t)
+		if got := retry.at.Sub(last.at); got != backoff {
+			t.Errorf("retry %d came %v after the attempt before, want %v", i+1, got, backoff)
+		}
+		if hint := retry.batch[0].RetryHint; hint != i+1 {
+			t.Errorf("retry %d has retryHint %d", i+1, hint)
+		}
+		last = retry
+	}
+	drain(t, d)
+}
+
+// TestSendsAreASecondApart: rows flushed within a second of a send wait
+// for the second to end, and go together.
+func TestSendsAreASecondApart(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(t0)
+	sink := newTimedSink(clock, 0)
+	sink.gate = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d, err := New(ctx, Config{Sink: sink, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go d.Run(ctx)
+	d.Add([]byte("row 1"))
+	d.Flush()
+	if first := sink.next(t); !first.at.Equal(t0) || len(first.batch) != 1 {
+		t.Fatalf("first send of %d rows at %v, want 1 at once", len(first.batch), first.at.Sub(t0))
+	}
+	// Row 2 comes during the send: the sender sees it as soon as the send
+	// is done, before it waits on the clock.
+	d.Add([]byte("row 2"))
+	d.Flush()
+	close(sink.gate)
+	waiting(t, clock)
+	clock.Advance(500 * time.Millisecond)
+	d.Add([]byte("row 3"))
+	d.Flush()
+	clock.Advance(499 * time.Millisecond)
+	waiting(t, clock)
+	sink.none(t, "999 ms after a send")
+	clock.Advance(time.Millisecond)
+	if second := sink.next(t); !second.at.Equal(t0.Add(time.Second)) || len(second.batch) != 2 {
+		t.Errorf("second send of %d rows at %v, want rows 2 and 3 at 1s", len(second.batch), second.at.Sub(t0))
+	}
+	drain(t, d)
+}
+
 // TestRetryHintStartsAgainAfterARestart: as in the service, retryHint is
 // kept in memory only: a row that failed once is sent after a restart with
-// retryHint 0 (and its same record id).
+// retryHint 0 (and its same record id), at once: its backoff is not kept
+// either.
 func TestRetryHintStartsAgainAfterARestart(t *testing.T) {
-	ep, srv := newEndpoint(func(string) int { return 1 })
-	defer srv.Close()
+	clock := clockwork.NewFakeClockAt(t0)
+	sink := newTimedSink(clock, 1)
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := fastConfig(lambdaSink(t, srv.URL), nil)
-	cfg.Backoff, cfg.MaxBackoff = time.Hour, time.Hour // no retry in this run
+	cfg := Config{Sink: sink, IDKey: "lab/1.1", Clock: clock}
 	d, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -505,15 +708,11 @@ func TestRetryHintStartsAgainAfterARestart(t *testing.T) {
 	go func() { d.Run(ctx); close(done) }()
 	d.Add([]byte("row"))
 	d.Flush()
-	waitFor(t, "one failure", func() bool {
-		ep.mu.Lock()
-		defer ep.mu.Unlock()
-		return len(ep.hints["row"]) == 1
-	})
+	failed := sink.next(t)
+	waiting(t, clock) // the failure settled
 	cancel()
 	<-done
 	cfg.State = d.State()
-	cfg.Backoff, cfg.MaxBackoff = time.Millisecond, time.Millisecond
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
 	d2, err := New(ctx2, cfg)
@@ -521,10 +720,10 @@ func TestRetryHintStartsAgainAfterARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	go d2.Run(ctx2)
-	waitFor(t, "the row delivered", func() bool { return d2.Waiting() == 0 })
-	ep.mu.Lock()
-	defer ep.mu.Unlock()
-	if h, ids := ep.hints["row"], ep.ids["row"]; len(h) != 2 || h[1] != 0 || ids[0] != ids[1] {
-		t.Errorf("retryHints %v, ids %v: want [0 0] and one id", h, ids)
+	again := sink.next(t) // the clock has not moved
+	drain(t, d2)
+	if failed.batch[0].RetryHint != 0 || again.batch[0].RetryHint != 0 || again.batch[0].ID != failed.batch[0].ID {
+		t.Errorf("retryHints %d then %d, ids %s then %s: want 0, 0 and one id",
+			failed.batch[0].RetryHint, again.batch[0].RetryHint, failed.batch[0].ID, again.batch[0].ID)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
@@ -161,6 +162,8 @@ type StreamSink struct {
 	Log  *streamlog.Log
 	Name string
 	Kind string // "firehose" or "kinesis"
+	// Clock stamps the records' arrival (nil: the real clock).
+	Clock clockwork.Clock
 }
 
 func (s *StreamSink) String() string { return s.Kind + ":" + s.Name }
@@ -181,7 +184,11 @@ func (s *StreamSink) Send(ctx context.Context, batch []Record) ([]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	clock := s.Clock
+	if clock == nil {
+		clock = clockwork.NewRealClock()
+	}
+	now := clock.Now()
 	byShard := map[int][]int{}
 	recs := make([]streamlog.Record, len(batch))
 	for i, r := range batch {

@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/riffle-sql/riffle/replay"
 )
 
@@ -109,32 +110,29 @@ func TestReplayLinesAreArrivalAndData(t *testing.T) {
 	}
 }
 
-// failing refuses every call.
-type failing struct {
-	mu    sync.Mutex
-	calls int
-}
-
-func (f *failing) Limits() (int, int) { return 500, 4 << 20 }
-func (f *failing) Live() bool         { return true }
-func (f *failing) Put(context.Context, []Record) ([]bool, error) {
-	f.mu.Lock()
-	f.calls++
-	f.mu.Unlock()
-	return nil, errors.New("ResourceNotFoundException: no such stream")
-}
-
-// TestCountsAddUpWhenEverythingFails: sent = acked + failed.
+// TestCountsAddUpWhenEverythingFails: sent = acked + failed; a refused
+// batch goes again after 100 ms, then after 200 ms more, and is given up
+// after the retries.
 func TestCountsAddUpWhenEverythingFails(t *testing.T) {
-	target := &failing{}
+	clock := clockwork.NewFakeClockAt(t0)
+	target := newClockedTarget(clock, 1<<30)
 	s := Scenario{Senders: []Sender{{Name: "a", Template: `{"a":1}`, Count: 700}}}
-	run, err := Start(context.Background(), s, Options{Target: target, Retries: 1})
+	run, err := Start(context.Background(), s, Options{Target: target, Retries: 2, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-run.Done()
+	advanceUntilDone(t, clock, run, 1, 50*time.Millisecond)
 	sent, acked, failed := run.Totals()
-	if sent != 700 || acked != 0 || failed != 700 || target.calls != 4 {
-		t.Errorf("sent %d acked %d failed %d in %d calls", sent, acked, failed, target.calls)
+	if sent != 700 || acked != 0 || failed != 700 {
+		t.Errorf("sent %d acked %d failed %d", sent, acked, failed)
+	}
+	close(target.puts)
+	var got []string
+	for p := range target.puts {
+		got = append(got, fmt.Sprintf("%d@%v", len(p.recs), p.at.Sub(t0)))
+	}
+	// 500 records, then the other 200, each batch three times.
+	if want := "[500@0s 500@100ms 500@300ms 200@300ms 200@400ms 200@600ms]"; fmt.Sprint(got) != want {
+		t.Errorf("calls %v, want %s", got, want)
 	}
 }

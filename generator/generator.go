@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/riffle-sql/riffle/generator/template"
 )
 
@@ -44,6 +45,9 @@ type Options struct {
 	// Retries is how many times a failed record is sent again (default 3).
 	Retries int
 	Logger  *slog.Logger
+	// Clock times the sends and the retries (nil: the real clock); a test
+	// passes a fake one to drive them.
+	Clock clockwork.Clock
 }
 
 // Stats count one sender's records.
@@ -57,6 +61,7 @@ type Stats struct {
 // Run is a running scenario.
 type Run struct {
 	Senders []*Stats
+	clock   clockwork.Clock // the run's, for its progress display
 	done    chan struct{}
 	err     error
 }
@@ -96,7 +101,10 @@ func Start(ctx context.Context, s Scenario, o Options) (*Run, error) {
 	if o.Speed <= 0 {
 		o.Speed = 1
 	}
-	now := time.Now()
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	now := o.Clock.Now()
 	if o.Start.IsZero() {
 		o.Start = now
 	}
@@ -111,7 +119,7 @@ func Start(ctx context.Context, s Scenario, o Options) (*Run, error) {
 	}
 	var senders []*compiled
 	var errs []error
-	run := &Run{done: make(chan struct{})}
+	run := &Run{clock: o.Clock, done: make(chan struct{})}
 	for _, snd := range s.Senders {
 		t, err := template.Parse(snd.Name, snd.Template)
 		if err != nil {
@@ -186,24 +194,19 @@ func (g *gen) sendLive(ctx context.Context, c *compiled, shift time.Duration) er
 	f := template.NewFaker(c.seed + uint64(shift))
 	keys := rand.New(rand.NewPCG(c.seed, uint64(shift)))
 	b := g.newBatcher(c)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	for ctx.Err() == nil { // a sender behind its schedule never waits: check here
 		off, ok := sc.next()
 		if !ok {
 			break
 		}
 		off += shift
-		if wait := time.Until(g.wall(off)); wait > 0 {
+		if wait := g.o.Clock.Until(g.wall(off)); wait > 0 {
 			// Nothing more is due before this record: send what waits.
 			if err := b.flush(ctx); err != nil {
 				return err
 			}
-			timer.Reset(wait)
-			select {
-			case <-ctx.Done():
+			if !sleep(ctx, g.o.Clock, wait) {
 				return nil
-			case <-timer.C:
 			}
 		}
 		if err := b.add(ctx, c, f, keys, off); err != nil {
@@ -325,12 +328,24 @@ func (b *batcher) flush(ctx context.Context) error {
 			return nil
 		}
 		recs = again
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, b.g.o.Clock, b.retryWait<<attempt) {
 			st.Failed.Add(int64(len(recs)))
 			return nil
-		case <-time.After(b.retryWait << attempt):
 		}
 	}
 	return nil
+}
+
+// sleep waits d on the clock, or until ctx ends (false). Its timer is
+// stopped on the way out, so a fake clock counts the sender as waiting
+// only while it waits.
+func sleep(ctx context.Context, clock clockwork.Clock, d time.Duration) bool {
+	t := clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.Chan():
+		return true
+	}
 }

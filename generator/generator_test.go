@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/riffle-sql/riffle/ingest"
 	"github.com/riffle-sql/riffle/runner"
 	"github.com/riffle-sql/riffle/streamlog"
@@ -130,7 +131,8 @@ func (f *flaky) Put(ctx context.Context, recs []Record) ([]bool, error) {
 // TestSendersDeliverExactlyWhatTheyCountAcknowledged: several senders at
 // once through the Kinesis API of an ingest server; records refused in a
 // batch are sent again, alone; the server stores exactly the records
-// acknowledged, each once.
+// acknowledged, each once. The senders' schedule and retries run on a fake
+// clock, moved on whenever one of them waits.
 func TestSendersDeliverExactlyWhatTheyCountAcknowledged(t *testing.T) {
 	ctx := context.Background()
 	l, err := streamlog.Open(ctx, streamlog.Config{Dir: t.TempDir()})
@@ -156,11 +158,12 @@ func TestSendersDeliverExactlyWhatTheyCountAcknowledged(t *testing.T) {
 		{Name: "b", Template: `{"sender":"b","id":"{{random.uuid}}"}`, Count: 700},
 		{Name: "c", Template: `{"sender":"c","id":"{{random.uuid}}"}`, Rate: 200, Count: 100},
 	}}
-	run, err := Start(ctx, s, Options{Target: target, Seed: 7})
+	clock := clockwork.NewFakeClockAt(t0)
+	run, err := Start(ctx, s, Options{Target: target, Seed: 7, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-run.Done()
+	advanceUntilDone(t, clock, run, 1, 10*time.Millisecond)
 	if err := run.Err(); err != nil {
 		t.Fatal(err)
 	}

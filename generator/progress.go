@@ -22,15 +22,16 @@ func IsTerminal(w io.Writer) bool {
 }
 
 // ShowProgress redraws a table of the senders' counts on w every interval
-// until ctx ends or the run is done, then leaves the final table.
+// (on the run's clock) until ctx ends or the run is done, then leaves the
+// final table.
 func ShowProgress(ctx context.Context, w io.Writer, r *Run, every time.Duration) {
-	ticker := time.NewTicker(every)
+	ticker := r.clock.NewTicker(every)
 	defer ticker.Stop()
 	lines := 0
 	last := make([]int64, len(r.Senders))
-	lastAt := time.Now()
+	lastAt := r.clock.Now()
 	draw := func() {
-		now := time.Now()
+		now := r.clock.Now()
 		secs := now.Sub(lastAt).Seconds()
 		var b strings.Builder
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -63,7 +64,7 @@ func ShowProgress(ctx context.Context, w io.Writer, r *Run, every time.Duration)
 		case <-r.Done():
 			draw()
 			return
-		case <-ticker.C:
+		case <-ticker.Chan():
 			draw()
 		}
 	}

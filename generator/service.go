@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/riffle-sql/riffle/generator/template"
 )
 
@@ -18,6 +19,10 @@ import (
 // start senders to a stream, follow their counters, stop them. Its routes
 // are under /riffle/v1/generator/.
 type Service struct {
+	// Clock times the senders and dates the test records (nil: the real
+	// clock); set it before Register.
+	Clock clockwork.Clock
+
 	target func(ctx context.Context, stream string) (Target, error)
 	ctx    context.Context // owns every sender
 	stop   context.CancelFunc
@@ -66,6 +71,13 @@ func (s *Service) Close() {
 	}
 }
 
+func (s *Service) clock() clockwork.Clock {
+	if s.Clock == nil {
+		return clockwork.NewRealClock()
+	}
+	return s.Clock
+}
+
 // Register adds the routes to mux, each through wrap (authentication).
 func (s *Service) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handler) {
 	mux.Handle("POST /riffle/v1/generator/test", wrap(http.HandlerFunc(s.test)))
@@ -108,10 +120,10 @@ func (s *Service) test(w http.ResponseWriter, r *http.Request) {
 		replyError(w, http.StatusBadRequest, err)
 		return
 	}
-	f := template.NewFaker(uint64(time.Now().UnixNano()))
+	f := template.NewFaker(uint64(s.clock().Now().UnixNano()))
 	var records []string
 	for range 5 {
-		rec, err := t.Execute(f, time.Now())
+		rec, err := t.Execute(f, s.clock().Now())
 		if err != nil {
 			replyError(w, http.StatusBadRequest, err)
 			return
@@ -167,7 +179,7 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	run, err := Start(ctx, sc, Options{Target: target, Seed: uint64(time.Now().UnixNano())})
+	run, err := Start(ctx, sc, Options{Target: target, Seed: uint64(s.clock().Now().UnixNano()), Clock: s.clock()})
 	if err != nil {
 		cancel()
 		replyError(w, http.StatusBadRequest, err)

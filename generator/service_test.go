@@ -2,11 +2,14 @@ package generator
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 type nullTarget struct{}
@@ -66,5 +69,26 @@ func TestAPageOfAnotherSiteCannotStartASender(t *testing.T) {
 	mux.ServeHTTP(rec, req)
 	if rec.Code != http.StatusUnsupportedMediaType || started {
 		t.Errorf("a text/plain post: %d, started %v", rec.Code, started)
+	}
+}
+
+// TestTestRecordsAreDatedByTheServicesClock: "Test template" renders the
+// date helpers at the service's clock.
+func TestTestRecordsAreDatedByTheServicesClock(t *testing.T) {
+	s := NewService(func(ctx context.Context, stream string) (Target, error) { return nullTarget{}, nil })
+	defer s.Close()
+	s.Clock = clockwork.NewFakeClockAt(time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC))
+	mux := http.NewServeMux()
+	s.Register(mux, func(h http.Handler) http.Handler { return h })
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/riffle/v1/generator/test", strings.NewReader(`{"template":"{{date.now(\"YYYY-MM-DD HH:mm\")}}"}`))
+	req.Header.Set("Content-Type", "application/json")
+	mux.ServeHTTP(rec, req)
+	var got struct{ Records []string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
+	}
+	if len(got.Records) != 5 || got.Records[0] != "2031-05-06 07:08" || got.Records[4] != "2031-05-06 07:08" {
+		t.Errorf("records %q, want five dated 2031-05-06 07:08", got.Records)
 	}
 }
