@@ -160,6 +160,9 @@ func (m *Manager) openOutputs(ctx context.Context, r *running, states map[string
 		cfg.Sink, cfg.State, cfg.IDKey, cfg.Fresh = sink, states[out.ID], m.ARN(a.Name)+"/"+out.ID, fresh
 		cfg.Acks = m.store.outputAcks(a, out.ID)
 		cfg.Labels = destination.Labels{Application: a.Name, Output: out.ID, Destination: sink.String()}
+		if cfg.Clock == nil {
+			cfg.Clock = m.opts.Clock
+		}
 		d, err := destination.New(ctx, cfg)
 		if err != nil {
 			return err
