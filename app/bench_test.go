@@ -66,7 +66,7 @@ func labSQL(b *testing.B) string {
 func BenchmarkPipeline(b *testing.B) {
 	ctx := context.Background()
 	l := openBenchLog(b)
-	srv := httptest.NewServer(ingest.New(l, ingest.Options{}))
+	srv := httptest.NewServer(ingest.Handler(l, ingest.Options{}))
 	defer srv.Close()
 	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
 	if err != nil {

@@ -22,7 +22,7 @@ func BenchmarkSendToServe(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	srv := httptest.NewServer(ingest.New(l, ingest.Options{}))
+	srv := httptest.NewServer(ingest.Handler(l, ingest.Options{}))
 	defer srv.Close()
 	streams := 0 // each run gets a stream of its own
 	for _, senders := range []int{1, 4} {

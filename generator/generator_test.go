@@ -141,7 +141,7 @@ func TestSendersDeliverExactlyWhatTheyCountAcknowledged(t *testing.T) {
 	if err := l.Create(ctx, "events", "kinesis", 2); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(ingest.New(l, ingest.Options{}))
+	srv := httptest.NewServer(ingest.Handler(l, ingest.Options{}))
 	defer srv.Close()
 	stream, err := NewStreamTarget(ctx, StreamConfig{Name: "events", Endpoint: srv.URL, Region: "us-east-1"})
 	if err != nil {

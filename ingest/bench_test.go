@@ -28,7 +28,7 @@ func BenchmarkPutRecordBatch(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	srv := httptest.NewServer(New(l, Options{}))
+	srv := httptest.NewServer(Handler(l, Options{}))
 	defer srv.Close()
 	if err := l.Create(context.Background(), "bench", firehoseKind, 1); err != nil {
 		b.Fatal(err)

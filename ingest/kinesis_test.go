@@ -14,6 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/jonboulle/clockwork"
+
+	"github.com/riffle-sql/riffle/streamlog"
 )
 
 func kinesisClient(url string) *kinesis.Client {
@@ -124,5 +127,86 @@ func kinesisSuite(t *testing.T, srv *httptest.Server) {
 	_, err = kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("clicks"), ShardId: aws.String("shardId-000000000007"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
 	if !errors.As(err, &notFound) {
 		t.Fatalf("iterator on a missing shard: %v", err)
+	}
+}
+
+// kinesisOn serves the APIs over a log with a clock (nil: the real one).
+func kinesisOn(t *testing.T, l *streamlog.Log, clock clockwork.Clock) *kinesis.Client {
+	t.Helper()
+	srv := httptest.NewServer(Handler(l, Options{Clock: clock}))
+	t.Cleanup(srv.Close)
+	return kinesisClient(srv.URL)
+}
+
+func openLog(t *testing.T, dir string) *streamlog.Log {
+	t.Helper()
+	l, err := streamlog.Open(context.Background(), streamlog.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// putAndIterate makes stream s with two records on its one shard and
+// returns a TRIM_HORIZON iterator of it.
+func putAndIterate(t *testing.T, kc *kinesis.Client) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("s"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"one", "two"} {
+		if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), Data: []byte(d), PartitionKey: aws.String("k")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("s"), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(it.ShardIterator)
+}
+
+// read is the data of the records GetRecords returns for an iterator.
+func read(kc *kinesis.Client, iterator string) ([]string, error) {
+	out, err := kc.GetRecords(context.Background(), &kinesis.GetRecordsInput{ShardIterator: aws.String(iterator)})
+	if err != nil {
+		return nil, err
+	}
+	var got []string
+	for _, r := range out.Records {
+		got = append(got, string(r.Data))
+	}
+	return got, nil
+}
+
+// TestArrivalsAndIteratorsFollowTheServersClock: records are stamped
+// with the server's time, and an iterator expires five minutes after it
+// was handed out, on that clock.
+func TestArrivalsAndIteratorsFollowTheServersClock(t *testing.T) {
+	start := time.Date(2026, 11, 1, 9, 30, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(start)
+	l := openLog(t, t.TempDir())
+	defer l.Close()
+	kc := kinesisOn(t, l, clock)
+	it := putAndIterate(t, kc)
+	clock.Advance(iteratorLifetime)
+	out, err := kc.GetRecords(context.Background(), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
+	if err != nil || len(out.Records) != 2 {
+		t.Fatalf("at five minutes: %v", err)
+	}
+	for _, r := range out.Records {
+		if !aws.ToTime(r.ApproximateArrivalTimestamp).Equal(start) {
+			t.Errorf("arrival %v, want the server's time %v", aws.ToTime(r.ApproximateArrivalTimestamp), start)
+		}
+	}
+	clock.Advance(time.Millisecond)
+	_, err = kc.GetRecords(context.Background(), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
+	var expired *types.ExpiredIteratorException
+	if !errors.As(err, &expired) {
+		t.Fatalf("after five minutes: %v, want ExpiredIteratorException", err)
+	}
+	if _, err := read(kc, aws.ToString(out.NextShardIterator)); err != nil {
+		t.Fatalf("the next iterator, handed out at five minutes: %v", err)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/generator"
 	"github.com/riffle-sql/riffle/ingest"
+	"github.com/riffle-sql/riffle/internal/awsjson"
 	"github.com/riffle-sql/riffle/streamlog"
 	"github.com/riffle-sql/riffle/web"
 )
@@ -68,8 +69,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		l.Close()
 		return nil, err
 	}
+	// One front door for the AWS JSON 1.1 APIs: Firehose and Kinesis
+	// (ingest) and Kinesis Analytics (api) register with it as peers.
+	front := awsjson.New(awsjson.Options{Credentials: cfg.Credentials, Metrics: reg, Logger: cfg.Logger})
+	ingest.New(l, ingest.Options{Region: opts.Region, Account: opts.Account, Metrics: reg}).Register(front)
 	management := api.New(apps, l, opts.Region, opts.Account)
-	front := ingest.New(l, ingest.Options{Logger: cfg.Logger, Credentials: cfg.Credentials, Metrics: reg})
 	front.Register(api.Target, management.Operations())
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

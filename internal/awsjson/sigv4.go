@@ -1,4 +1,4 @@
-package ingest
+package awsjson
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -59,24 +60,25 @@ const maxSkew = 15 * time.Minute
 func (s *Server) verify(ctx context.Context, r *http.Request, body []byte) error {
 	a, ok := parseAuthorization(r.Header.Get("Authorization"))
 	if !ok {
-		return errorf(http.StatusBadRequest, "IncompleteSignatureException", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters")
+		return Errorf(http.StatusBadRequest, "IncompleteSignatureException", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters")
 	}
 	secret, known := s.opts.Credentials[a.accessKey]
 	if !known {
-		return errorf(http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		return Errorf(http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
 	}
 	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
 	if err != nil {
-		return errorf(http.StatusBadRequest, "IncompleteSignatureException", "X-Amz-Date is missing or not in the form 20060102T150405Z")
+		return Errorf(http.StatusBadRequest, "IncompleteSignatureException", "X-Amz-Date is missing or not in the form 20060102T150405Z")
 	}
 	// A signature is good for 15 minutes either way, as AWS has it: a
 	// captured request cannot be replayed later.
-	if skew := time.Since(at); skew > maxSkew || skew < -maxSkew || a.date != at.Format("20060102") {
-		return errorf(http.StatusBadRequest, "InvalidSignatureException", "Signature expired: %s is not within 15 minutes of the server's time %s", at.Format("20060102T150405Z"), time.Now().UTC().Format("20060102T150405Z"))
+	now := s.opts.Clock.Now()
+	if skew := now.Sub(at); skew > maxSkew || skew < -maxSkew || a.date != at.Format("20060102") {
+		return Errorf(http.StatusBadRequest, "InvalidSignatureException", "Signature expired: %s is not within 15 minutes of the server's time %s", at.Format("20060102T150405Z"), now.UTC().Format("20060102T150405Z"))
 	}
 	again, err := http.NewRequestWithContext(ctx, r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("sigv4: rebuild the request: %w", err)
 	}
 	again.Host = r.Host
 	for _, h := range a.signedHeaders {
@@ -91,11 +93,11 @@ func (s *Server) verify(ctx context.Context, r *http.Request, body []byte) error
 	sum := sha256.Sum256(body)
 	creds := aws.Credentials{AccessKeyID: a.accessKey, SecretAccessKey: secret, SessionToken: r.Header.Get("X-Amz-Security-Token")}
 	if err := v4.NewSigner().SignHTTP(ctx, creds, again, hex.EncodeToString(sum[:]), a.service, a.region, at); err != nil {
-		return err
+		return fmt.Errorf("sigv4: sign again: %w", err)
 	}
 	want, _ := parseAuthorization(again.Header.Get("Authorization"))
 	if subtle.ConstantTimeCompare([]byte(want.signature), []byte(a.signature)) != 1 {
-		return errorf(http.StatusForbidden, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+		return Errorf(http.StatusForbidden, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
 	return nil
 }
@@ -108,7 +110,7 @@ const maxPresigned = 7 * 24 * time.Hour
 func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	q := r.URL.Query()
 	bad := func(msg string) error {
-		return errorf(http.StatusBadRequest, "IncompleteSignatureException", "%s", msg)
+		return Errorf(http.StatusBadRequest, "IncompleteSignatureException", "%s", msg)
 	}
 	if q.Get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" {
 		return bad("X-Amz-Algorithm must be AWS4-HMAC-SHA256")
@@ -119,7 +121,7 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	}
 	secret, known := s.opts.Credentials[scope[0]]
 	if !known {
-		return errorf(http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		return Errorf(http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid.")
 	}
 	at, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
 	if err != nil || at.Format("20060102") != scope[1] {
@@ -130,8 +132,8 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	if err != nil || expires <= 0 || expires > maxPresigned {
 		return bad("X-Amz-Expires must be 1 to 604800 seconds")
 	}
-	if now := time.Now(); now.Before(at.Add(-maxSkew)) || now.After(at.Add(expires)) {
-		return errorf(http.StatusForbidden, "InvalidSignatureException", "the presigned URL has expired or is not valid yet")
+	if now := s.opts.Clock.Now(); now.Before(at.Add(-maxSkew)) || now.After(at.Add(expires)) {
+		return Errorf(http.StatusForbidden, "InvalidSignatureException", "the presigned URL has expired or is not valid yet")
 	}
 	unsigned := *r.URL
 	rest := r.URL.Query()
@@ -139,7 +141,7 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	unsigned.RawQuery = rest.Encode()
 	again, err := http.NewRequestWithContext(ctx, r.Method, "http://"+r.Host+unsigned.RequestURI(), nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("sigv4: rebuild the presigned request: %w", err)
 	}
 	again.Host = r.Host
 	for _, h := range strings.Split(q.Get("X-Amz-SignedHeaders"), ";") {
@@ -150,14 +152,14 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	creds := aws.Credentials{AccessKeyID: scope[0], SecretAccessKey: secret}
 	signed, _, err := v4.NewSigner().PresignHTTP(ctx, creds, again, "UNSIGNED-PAYLOAD", scope[3], scope[2], at)
 	if err != nil {
-		return err
+		return fmt.Errorf("sigv4: presign again: %w", err)
 	}
 	u, err := url.Parse(signed)
 	if err != nil {
-		return err
+		return fmt.Errorf("sigv4: the presigned URL: %w", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(u.Query().Get("X-Amz-Signature")), []byte(q.Get("X-Amz-Signature"))) != 1 {
-		return errorf(http.StatusForbidden, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+		return Errorf(http.StatusForbidden, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
 	return nil
 }
@@ -183,10 +185,10 @@ func (s *Server) Authenticate(next http.Handler) http.Handler {
 			verify := func() error {
 				body, err := io.ReadAll(io.LimitReader(r.Body, maxGuardedBody+1))
 				if err != nil {
-					return err
+					return Errorf(http.StatusBadRequest, "SerializationException", "reading the request: %v", err)
 				}
 				if len(body) > maxGuardedBody {
-					return errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the body is over %d bytes", maxGuardedBody)
+					return Errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the body is over %d bytes", maxGuardedBody)
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
 				return s.verify(r.Context(), r, body)
