@@ -158,6 +158,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(result)
 }
 
+// jsonSigned are the headers a JSON 1.1 call must sign: the host (or a
+// signature could be replayed at another server) and the target (or a
+// captured call could be replayed as another operation with the same body).
+var jsonSigned = []string{"host", "x-amz-target"}
+
 func (s *Server) handle(r *http.Request) (any, error) {
 	if r.Method != http.MethodPost {
 		return nil, Errorf(http.StatusBadRequest, "UnknownOperationException", "use POST with an X-Amz-Target header")
@@ -181,7 +186,7 @@ func (s *Server) handle(r *http.Request) (any, error) {
 		return nil, Errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the request is larger than %d bytes", maxBody)
 	}
 	if s.opts.Credentials != nil {
-		if err := s.verify(r.Context(), r, body); err != nil {
+		if err := s.verify(r.Context(), r, body, jsonSigned); err != nil {
 			return nil, err
 		}
 	}

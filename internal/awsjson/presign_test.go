@@ -67,6 +67,23 @@ func TestAPresignedURLOpensAnAuthenticatedGET(t *testing.T) {
 	}
 }
 
+// TestAPresignedURLMustSignTheHost: a presigned URL whose
+// X-Amz-SignedHeaders leaves out host is refused, though its signature is
+// the one the SDK made.
+func TestAPresignedURLMustSignTheHost(t *testing.T) {
+	srv := guarded(t)
+	good := presign(t, "secret", srv.URL+"/riffle/v1/applications/lab/streams/CTR", time.Now().UTC(), "300")
+	if !strings.Contains(good, "X-Amz-SignedHeaders=host") {
+		t.Fatalf("the SDK signed other headers: %s", good)
+	}
+	for _, signedHeaders := range []string{"X-Amz-SignedHeaders=", "X-Amz-SignedHeaders=x-amz-date"} {
+		code, kind := get(t, strings.Replace(good, "X-Amz-SignedHeaders=host", signedHeaders, 1))
+		if code != http.StatusBadRequest || kind != "IncompleteSignatureException" {
+			t.Errorf("%s: %d %s, want 400 IncompleteSignatureException", signedHeaders, code, kind)
+		}
+	}
+}
+
 // TestAPresignedURLIsForGETOnly: its payload is unsigned, so a POST with
 // one is refused, signature good or not.
 func TestAPresignedURLIsForGETOnly(t *testing.T) {
@@ -98,8 +115,8 @@ func TestAnotherSitesPageIsRefused(t *testing.T) {
 }
 
 // postSigned posts body to a guarded path, signed by the SDK's signer
-// over signedBody.
-func postSigned(t *testing.T, url, signedBody, sentBody string) int {
+// over signedBody; edit may change the Authorization header.
+func postSigned(t *testing.T, url, signedBody, sentBody string, edit func(string) string) int {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url+"/riffle/v1/generator/senders", strings.NewReader(sentBody))
 	if signedBody == "" {
@@ -111,6 +128,9 @@ func postSigned(t *testing.T, url, signedBody, sentBody string) int {
 		hex.EncodeToString(sum[:]), "riffle", "us-east-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	if edit != nil {
+		req.Header.Set("Authorization", edit(req.Header.Get("Authorization")))
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -121,15 +141,20 @@ func postSigned(t *testing.T, url, signedBody, sentBody string) int {
 
 // TestAuthenticateCoversThePOSTBody: a POST to a guarded endpoint signed
 // over its real body (as the SDKs and curl --aws-sigv4 sign) passes; one
-// whose body differs from what was signed is refused.
+// whose body differs from what was signed is refused, and so is one
+// whose signature leaves out the host.
 func TestAuthenticateCoversThePOSTBody(t *testing.T) {
 	srv := guarded(t)
 	body := `{"name":"x","template":"{}","stream":"s","rate":1}`
-	if code := postSigned(t, srv.URL, body, body); code != http.StatusOK {
+	if code := postSigned(t, srv.URL, body, body, nil); code != http.StatusOK {
 		t.Errorf("a POST signed over its body, as the SDKs sign: %d", code)
 	}
-	if code := postSigned(t, srv.URL, "", body); code == http.StatusOK {
+	if code := postSigned(t, srv.URL, "", body, nil); code == http.StatusOK {
 		t.Errorf("a POST signed over an empty body, sent with another: let through")
+	}
+	noHost := func(a string) string { return strings.Replace(a, ";host;", ";", 1) }
+	if code := postSigned(t, srv.URL, body, body, noHost); code != http.StatusBadRequest {
+		t.Errorf("a POST whose SignedHeaders leave out host: %d, want 400", code)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,11 +57,26 @@ func parseAuthorization(h string) (authorization, bool) {
 // maxSkew is how far a request's signing time may be from the server's.
 const maxSkew = 15 * time.Minute
 
-// verify checks a request's signature against the known secrets.
-func (s *Server) verify(ctx context.Context, r *http.Request, body []byte) error {
+// mustSign refuses a signature that leaves out a header it must cover,
+// with the error AWS gives.
+func mustSign(signed []string, required []string, where string) error {
+	for _, h := range required {
+		if !slices.Contains(signed, h) {
+			return Errorf(http.StatusBadRequest, "IncompleteSignatureException", "'%s' must be a 'SignedHeader' in %s.", http.CanonicalHeaderKey(h), where)
+		}
+	}
+	return nil
+}
+
+// verify checks a request's signature against the known secrets; the
+// signature must cover the required headers (lower case).
+func (s *Server) verify(ctx context.Context, r *http.Request, body []byte, required []string) error {
 	a, ok := parseAuthorization(r.Header.Get("Authorization"))
 	if !ok {
 		return Errorf(http.StatusBadRequest, "IncompleteSignatureException", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters")
+	}
+	if err := mustSign(a.signedHeaders, required, "the AWS Authorization"); err != nil {
+		return err
 	}
 	secret, known := s.opts.Credentials[a.accessKey]
 	if !known {
@@ -115,6 +131,10 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	if q.Get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" {
 		return bad("X-Amz-Algorithm must be AWS4-HMAC-SHA256")
 	}
+	signedHeaders := strings.Split(q.Get("X-Amz-SignedHeaders"), ";")
+	if err := mustSign(signedHeaders, plainSigned, "X-Amz-SignedHeaders"); err != nil {
+		return err
+	}
 	scope := strings.Split(q.Get("X-Amz-Credential"), "/")
 	if len(scope) != 5 || scope[4] != "aws4_request" {
 		return bad("X-Amz-Credential is not ACCESS_KEY/DATE/REGION/SERVICE/aws4_request")
@@ -144,7 +164,7 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 		return fmt.Errorf("sigv4: rebuild the presigned request: %w", err)
 	}
 	again.Host = r.Host
-	for _, h := range strings.Split(q.Get("X-Amz-SignedHeaders"), ";") {
+	for _, h := range signedHeaders {
 		if h != "host" && h != "" {
 			again.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
 		}
@@ -163,6 +183,9 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	}
 	return nil
 }
+
+// plainSigned are the headers a signature of a plain request must cover.
+var plainSigned = []string{"host"}
 
 // maxGuardedBody bounds the body of a request Authenticate checks.
 const maxGuardedBody = 1 << 20
@@ -191,7 +214,7 @@ func (s *Server) Authenticate(next http.Handler) http.Handler {
 					return Errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the body is over %d bytes", maxGuardedBody)
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
-				return s.verify(r.Context(), r, body)
+				return s.verify(r.Context(), r, body, plainSigned)
 			}
 			if r.URL.Query().Has("X-Amz-Signature") {
 				if r.Method != http.MethodGet {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -113,6 +114,43 @@ func TestAnOldSignatureIsRefused(t *testing.T) {
 		if status != c.want || c.want != http.StatusOK && out["__type"] != "InvalidSignatureException" {
 			t.Errorf("signed %v before the server's time: %d %v, want %d", c.age, status, out, c.want)
 		}
+	}
+}
+
+// TestASignatureMustCoverHostAndTarget: a signature that leaves the host
+// out could be replayed at another server, and one that leaves the
+// X-Amz-Target out could be replayed as another operation on the same
+// body (DescribeDeliveryStream as DeleteDeliveryStream); both are refused
+// as AWS refuses them, before the operation runs.
+func TestASignatureMustCoverHostAndTarget(t *testing.T) {
+	now := time.Now()
+	srv, calls := front(t, Options{Credentials: oneKey})
+	if status, out := send(t, signed(t, srv.URL, now, nil)); status != http.StatusOK {
+		t.Fatalf("a request the SDK signed: %d %v", status, out)
+	}
+	calls.Store(0)
+	noHost := signed(t, srv.URL, now, nil)
+	noHost.Header.Set("Authorization", strings.Replace(noHost.Header.Get("Authorization"), ";host;", ";", 1))
+	if !strings.Contains(noHost.Header.Get("Authorization"), "SignedHeaders=") || strings.Contains(noHost.Header.Get("Authorization"), "host") {
+		t.Fatalf("the test did not take host out: %s", noHost.Header.Get("Authorization"))
+	}
+	status, out := send(t, noHost)
+	if status != http.StatusBadRequest || out["__type"] != "IncompleteSignatureException" || !strings.Contains(out["message"], "'Host' must be a 'SignedHeader'") {
+		t.Errorf("SignedHeaders without host: %d %v", status, out)
+	}
+	// Signed without the target, which is then added: the SDK's signer
+	// signs every header it is given, so the target was not there.
+	noTarget := signed(t, srv.URL, now, func(r *http.Request) { r.Header.Del("X-Amz-Target") })
+	noTarget.Header.Set("X-Amz-Target", "Firehose_20150804.DeleteDeliveryStream")
+	if a := noTarget.Header.Get("Authorization"); strings.Contains(a, "x-amz-target") || !regexp.MustCompile(`SignedHeaders=[^,]*host`).MatchString(a) {
+		t.Fatalf("the test signed the target or not the host: %s", a)
+	}
+	status, out = send(t, noTarget)
+	if status != http.StatusBadRequest || out["__type"] != "IncompleteSignatureException" || !strings.Contains(out["message"], "'X-Amz-Target' must be a 'SignedHeader'") {
+		t.Errorf("SignedHeaders without x-amz-target: %d %v", status, out)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("refused requests ran the operation %d times", n)
 	}
 }
 
