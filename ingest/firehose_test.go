@@ -30,7 +30,11 @@ func newServerOn(t testing.TB, cfg streamlog.Config) (*httptest.Server, *streaml
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	srv := httptest.NewServer(Handler(l, Options{}))
+	h, err := Handler(context.Background(), l, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv, l
 }

@@ -69,10 +69,13 @@ type API struct {
 	log     *streamlog.Log
 	opts    Options
 	metrics *metrics
+	key     []byte // signs shard iterators
 }
 
-// New makes the APIs over a stream log.
-func New(l *streamlog.Log, opts Options) *API {
+// New makes the APIs over a stream log. It reads the key that signs shard
+// iterators from the log (creating it the first time), so an iterator
+// outlives a restart and is good on every node sharing the log.
+func New(ctx context.Context, l *streamlog.Log, opts Options) (*API, error) {
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
 	}
@@ -82,7 +85,11 @@ func New(l *streamlog.Log, opts Options) *API {
 	if opts.Clock == nil {
 		opts.Clock = clockwork.NewRealClock()
 	}
-	return &API{log: l, opts: opts, metrics: newMetrics(opts.Metrics)}
+	key, err := iteratorKey(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	return &API{log: l, opts: opts, metrics: newMetrics(opts.Metrics), key: key}, nil
 }
 
 // Register serves the Firehose and Kinesis operations on a front door.
@@ -100,10 +107,14 @@ func (s *API) Register(front *awsjson.Server) {
 
 // Handler is a front door serving only these APIs, without signature
 // checks: for tests and tools that need an ingestion endpoint.
-func Handler(l *streamlog.Log, opts Options) *awsjson.Server {
+func Handler(ctx context.Context, l *streamlog.Log, opts Options) (*awsjson.Server, error) {
+	api, err := New(ctx, l, opts)
+	if err != nil {
+		return nil, err
+	}
 	front := awsjson.New(awsjson.Options{Metrics: opts.Metrics, Clock: opts.Clock})
-	New(l, opts).Register(front)
-	return front
+	api.Register(front)
+	return front, nil
 }
 
 // Limits of the service.

@@ -2,6 +2,9 @@ package ingest
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -365,7 +368,10 @@ func (s *API) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
 	return map[string]any{"FailedRecordCount": 0, "Records": results, "EncryptionType": "NONE"}, nil
 }
 
-// An iterator is an opaque token: where to read next in which shard.
+// An iterator is an opaque token: where to read next in which shard, and
+// until when. The token carries an HMAC-SHA256 of its contents under the
+// server's key, so a client can neither forge one nor change its stream,
+// shard, position or expiry.
 type iterator struct {
 	Stream  string `json:"s"`
 	Shard   int    `json:"h"`
@@ -374,21 +380,72 @@ type iterator struct {
 	Expires int64  `json:"e"`
 }
 
-func (it iterator) token() string {
+// token is base64url(JSON) "." base64url(HMAC of the JSON).
+func (s *API) token(it iterator) string {
 	b, _ := json.Marshal(it)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(s.mac(b))
+}
+
+func (s *API) mac(payload []byte) []byte {
+	h := hmac.New(sha256.New, s.key)
+	h.Write(payload)
+	return h.Sum(nil)
 }
 
 func (s *API) parseIterator(token string) (iterator, error) {
 	var it iterator
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || json.Unmarshal(b, &it) != nil || it.Stream == "" {
-		return it, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "Invalid ShardIterator.")
+	invalid := awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "Invalid ShardIterator.")
+	payload, sig, ok := strings.Cut(token, ".")
+	if !ok {
+		return it, invalid
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return it, invalid
+	}
+	mac, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(mac, s.mac(b)) {
+		return it, invalid
+	}
+	if json.Unmarshal(b, &it) != nil || it.Stream == "" {
+		return it, invalid
 	}
 	if s.opts.Clock.Now().UnixMilli() > it.Expires {
 		return it, awsjson.Errorf(http.StatusBadRequest, "ExpiredIteratorException", "Iterator expired. The iterator was created at a time more than 5 minutes ago.")
 	}
 	return it, nil
+}
+
+// The iterator key lives in the log, so every node sharing it (and this
+// one after a restart) signs and checks iterators alike.
+const (
+	serverBucket   = "riffle_server"
+	iteratorKeyKey = "iterator-key"
+)
+
+// iteratorKey reads the key that signs iterators, creating a random one
+// if there is none; when nodes race to create it, all take the winner's.
+func iteratorKey(ctx context.Context, l *streamlog.Log) ([]byte, error) {
+	kv, err := l.Bucket(ctx, serverBucket)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: the iterator key: %w", err)
+	}
+	key, err := kv.Get(ctx, iteratorKeyKey)
+	if errors.Is(err, streamlog.ErrNotFound) {
+		key = make([]byte, 32)
+		rand.Read(key)
+		_, err = kv.Create(ctx, iteratorKeyKey, key)
+		if errors.Is(err, streamlog.ErrExists) {
+			key, err = kv.Get(ctx, iteratorKeyKey)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ingest: the iterator key: %w", err)
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("ingest: the iterator key in bucket %s is %d bytes, not 32", serverBucket, len(key))
+	}
+	return key, nil
 }
 
 func (s *API) getShardIterator(ctx context.Context, body []byte) (any, error) {
@@ -440,7 +497,7 @@ func (s *API) getShardIterator(ctx context.Context, body []byte) (any, error) {
 	default:
 		return nil, awsjson.Validation("shardIteratorType", req.ShardIteratorType, "Member must satisfy enum value set: [AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]")
 	}
-	return map[string]string{"ShardIterator": it.token()}, nil
+	return map[string]string{"ShardIterator": s.token(it)}, nil
 }
 
 func (s *API) getRecords(ctx context.Context, body []byte) (any, error) {
@@ -479,5 +536,5 @@ func (s *API) getRecords(ctx context.Context, body []byte) (any, error) {
 	}
 	it.Msg, it.Index = next.Msg, next.Index
 	it.Expires = s.opts.Clock.Now().Add(iteratorLifetime).UnixMilli()
-	return map[string]any{"Records": out, "NextShardIterator": it.token(), "MillisBehindLatest": 0}, nil
+	return map[string]any{"Records": out, "NextShardIterator": s.token(it), "MillisBehindLatest": 0}, nil
 }

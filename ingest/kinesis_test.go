@@ -1,12 +1,18 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,7 +139,11 @@ func kinesisSuite(t *testing.T, srv *httptest.Server) {
 // kinesisOn serves the APIs over a log with a clock (nil: the real one).
 func kinesisOn(t *testing.T, l *streamlog.Log, clock clockwork.Clock) *kinesis.Client {
 	t.Helper()
-	srv := httptest.NewServer(Handler(l, Options{Clock: clock}))
+	h, err := Handler(context.Background(), l, Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return kinesisClient(srv.URL)
 }
@@ -178,6 +188,94 @@ func read(kc *kinesis.Client, iterator string) ([]string, error) {
 		got = append(got, string(r.Data))
 	}
 	return got, nil
+}
+
+// TestAnAlteredShardIteratorIsRefused: an iterator's contents are
+// readable (base64 JSON), but a client that changes its position, stream
+// or expiry, or makes one up, gets the service's InvalidArgumentException
+// and reads nothing.
+func TestAnAlteredShardIteratorIsRefused(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	defer l.Close()
+	kc := kinesisOn(t, l, nil)
+	it := putAndIterate(t, kc)
+	if got, err := read(kc, it); err != nil || fmt.Sprint(got) != "[one two]" {
+		t.Fatalf("the iterator as given: %v %v", got, err)
+	}
+	payload, mac, ok := strings.Cut(it, ".")
+	if !ok {
+		t.Fatalf("iterator %q has no signature part", it)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(b, &fields); err != nil {
+		t.Fatal(err)
+	}
+	altered := func(key string, value any) string {
+		f := maps.Clone(fields)
+		f[key] = value
+		b, _ := json.Marshal(f)
+		return base64.RawURLEncoding.EncodeToString(b) + "." + mac
+	}
+	otherKey := &API{key: bytes.Repeat([]byte{7}, 32)}
+	for what, forged := range map[string]string{
+		"position moved":       altered("i", 1),
+		"another stream":       altered("s", "other"),
+		"expiry pushed back":   altered("e", time.Now().Add(time.Hour).UnixMilli()),
+		"signature dropped":    payload,
+		"unsigned, old format": payload + ".",
+		"signed with a guess":  otherKey.token(iterator{Stream: "s", Msg: 2, Expires: time.Now().Add(time.Hour).UnixMilli()}),
+	} {
+		got, err := read(kc, forged)
+		var invalid *types.InvalidArgumentException
+		if !errors.As(err, &invalid) || aws.ToString(invalid.Message) != "Invalid ShardIterator." {
+			t.Errorf("%s: %v %v, want InvalidArgumentException: Invalid ShardIterator.", what, got, err)
+		}
+	}
+}
+
+// TestShardIteratorsOutliveARestart: the key that signs iterators is kept
+// in the log, so an iterator handed out before a restart reads on after it.
+func TestShardIteratorsOutliveARestart(t *testing.T) {
+	dir := t.TempDir()
+	l := openLog(t, dir)
+	it := putAndIterate(t, kinesisOn(t, l, nil))
+	l.Close()
+	l = openLog(t, dir)
+	defer l.Close()
+	if got, err := read(kinesisOn(t, l, nil), it); err != nil || fmt.Sprint(got) != "[one two]" {
+		t.Fatalf("after a restart: %v %v", got, err)
+	}
+}
+
+// TestNodesSharingALogShareTheIteratorKey: servers started at once on one
+// log (nodes of one NATS cluster) agree on the key, so an iterator from
+// one reads at the others.
+func TestNodesSharingALogShareTheIteratorKey(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	defer l.Close()
+	apis := make([]*API, 4)
+	errs := make([]error, len(apis))
+	var wg sync.WaitGroup
+	for i := range apis {
+		wg.Go(func() { apis[i], errs[i] = New(context.Background(), l, Options{}) })
+	}
+	wg.Wait()
+	for i, a := range apis {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !bytes.Equal(a.key, apis[0].key) {
+			t.Fatalf("node %d has another key", i)
+		}
+	}
+	it := putAndIterate(t, kinesisOn(t, l, nil))
+	if got, err := read(kinesisOn(t, l, nil), it); err != nil || fmt.Sprint(got) != "[one two]" {
+		t.Fatalf("at another node: %v %v", got, err)
+	}
 }
 
 // TestArrivalsAndIteratorsFollowTheServersClock: records are stamped

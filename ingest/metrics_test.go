@@ -25,7 +25,11 @@ func TestMetricsCountRecordsBytesAndErrors(t *testing.T) {
 	}
 	defer l.Close()
 	reg := prometheus.NewRegistry()
-	srv := httptest.NewServer(Handler(l, Options{Metrics: reg}))
+	h, err := Handler(context.Background(), l, Options{Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	ctx := context.Background()
 	fh := firehoseClient(srv.URL)

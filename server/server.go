@@ -72,7 +72,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	// One front door for the AWS JSON 1.1 APIs: Firehose and Kinesis
 	// (ingest) and Kinesis Analytics (api) register with it as peers.
 	front := awsjson.New(awsjson.Options{Credentials: cfg.Credentials, Metrics: reg, Logger: cfg.Logger})
-	ingest.New(l, ingest.Options{Region: opts.Region, Account: opts.Account, Metrics: reg}).Register(front)
+	streams, err := ingest.New(ctx, l, ingest.Options{Region: opts.Region, Account: opts.Account, Metrics: reg})
+	if err != nil {
+		apps.Close()
+		l.Close()
+		return nil, err
+	}
+	streams.Register(front)
 	management := api.New(apps, l, opts.Region, opts.Account)
 	front.Register(api.Target, management.Operations())
 	mux := http.NewServeMux()
