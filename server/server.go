@@ -8,7 +8,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -102,15 +101,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	gen.Register(mux, front.Authenticate)
 	return &Server{Log: l, Apps: apps, Handler: mux, generator: gen}, nil
-}
-
-// inMemory serves a client's requests with a handler, without a network.
-type inMemory struct{ h http.Handler }
-
-func (t inMemory) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder() // a complete in-memory ResponseWriter
-	t.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
 }
 
 // Close stops the applications (each with a last checkpoint) and the log.
