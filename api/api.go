@@ -1,12 +1,12 @@
 // Package api is the management side of riffle serve: the Kinesis Data
 // Analytics API (KinesisAnalytics_20150814) over the application manager,
-// served through the ingestion server's JSON 1.1 front door, and the HTTP
-// tap that streams an application's in-application stream.
+// registered with the AWS JSON 1.1 front door (package awsjson) beside
+// Firehose and Kinesis, and the HTTP tap that streams an application's
+// in-application stream.
 package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/app"
-	"github.com/riffle-sql/riffle/ingest"
+	"github.com/riffle-sql/riffle/internal/awsjson"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/sql/ast"
 	"github.com/riffle-sql/riffle/streamlog"
@@ -44,9 +44,9 @@ func New(m *app.Manager, l *streamlog.Log, region, account string) *API {
 	return &API{apps: m, log: l, region: region, account: account}
 }
 
-// Operations are the handlers to register on the ingestion server.
-func (a *API) Operations() map[string]ingest.Operation {
-	return map[string]ingest.Operation{
+// Operations are the handlers to register on the front door under Target.
+func (a *API) Operations() map[string]awsjson.Operation {
+	return map[string]awsjson.Operation{
 		"CreateApplication":                    a.create,
 		"DescribeApplication":                  a.describe,
 		"ListApplications":                     a.list,
@@ -71,26 +71,19 @@ func fail(err error) error {
 	var sql ast.ErrorList
 	switch {
 	case errors.As(err, &sql):
-		return ingest.Errorf(http.StatusBadRequest, "CodeValidationException", "%s", strings.ReplaceAll(sql.Error(), "\n", "; "))
+		return awsjson.Errorf(http.StatusBadRequest, "CodeValidationException", "%s", strings.ReplaceAll(sql.Error(), "\n", "; "))
 	case errors.Is(err, app.ErrNotFound):
-		return ingest.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "%v", err)
+		return awsjson.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "%v", err)
 	case errors.Is(err, app.ErrInUse):
-		return ingest.Errorf(http.StatusBadRequest, "ResourceInUseException", "%v", err)
+		return awsjson.Errorf(http.StatusBadRequest, "ResourceInUseException", "%v", err)
 	case errors.Is(err, app.ErrVersion):
-		return ingest.Errorf(http.StatusBadRequest, "ConcurrentModificationException", "%v", err)
+		return awsjson.Errorf(http.StatusBadRequest, "ConcurrentModificationException", "%v", err)
 	case errors.Is(err, app.ErrTooManyTags):
-		return ingest.Errorf(http.StatusBadRequest, "TooManyTagsException", "%v", err)
+		return awsjson.Errorf(http.StatusBadRequest, "TooManyTagsException", "%v", err)
 	case errors.Is(err, app.ErrInvalid):
-		return ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "%v", err)
+		return awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "%v", err)
 	}
 	return err
-}
-
-func decode(body []byte, v any) error {
-	if err := json.Unmarshal(body, v); err != nil {
-		return ingest.Errorf(http.StatusBadRequest, "SerializationException", "the request is not valid JSON for this operation: %v", err)
-	}
-	return nil
 }
 
 func (a *API) arn(name string) string {
@@ -105,7 +98,7 @@ func source(arn string) (name, kind string, err error) {
 	case strings.Contains(arn, ":stream/"):
 		return arn[strings.LastIndex(arn, "/")+1:], "kinesis", nil
 	}
-	return "", "", ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "ResourceARN %q is neither a Firehose delivery stream nor a Kinesis stream", arn)
+	return "", "", awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "ResourceARN %q is neither a Firehose delivery stream nor a Kinesis stream", arn)
 }
 
 type streamInput struct {
@@ -135,7 +128,7 @@ func (a *API) create(ctx context.Context, body []byte) (any, error) {
 		Outputs                []outputShape
 		Tags                   []tagShape
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	def := app.Application{Name: req.ApplicationName, Description: req.ApplicationDescription, Code: req.ApplicationCode}
@@ -172,7 +165,7 @@ func (a *API) summary(def app.Application) map[string]string {
 
 func (a *API) describe(ctx context.Context, body []byte) (any, error) {
 	var req struct{ ApplicationName string }
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	def, err := a.apps.Get(ctx, req.ApplicationName)
@@ -222,14 +215,14 @@ func (a *API) list(ctx context.Context, body []byte) (any, error) {
 		Limit                         int
 		ExclusiveStartApplicationName string
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if req.Limit == 0 {
 		req.Limit = 50
 	}
 	if req.Limit < 1 || req.Limit > 50 {
-		return nil, ingest.Errorf(http.StatusBadRequest, "ValidationException", "1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50", req.Limit)
+		return nil, awsjson.Errorf(http.StatusBadRequest, "ValidationException", "1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50", req.Limit)
 	}
 	apps, err := a.apps.List(ctx)
 	if err != nil {
@@ -282,12 +275,12 @@ func (a *API) update(ctx context.Context, body []byte) (any, error) {
 		CurrentApplicationVersionId int64
 		ApplicationUpdate           applicationUpdate
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	u := req.ApplicationUpdate
 	if u.ApplicationCodeUpdate == nil && len(u.InputUpdates)+len(u.OutputUpdates)+len(u.ReferenceDataSourceUpdates) == 0 {
-		return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "ApplicationUpdate changes nothing")
+		return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "ApplicationUpdate changes nothing")
 	}
 	err := a.apps.Reconfigure(ctx, req.ApplicationName, req.CurrentApplicationVersionId, func(def *app.Application) error {
 		return applyUpdate(def, u)
@@ -301,7 +294,7 @@ func (a *API) update(ctx context.Context, body []byte) (any, error) {
 // applyUpdate applies an ApplicationUpdate to a definition.
 func applyUpdate(def *app.Application, u applicationUpdate) error {
 	missing := func(what, id string) error {
-		return ingest.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "application %s has no %s %s", def.Name, what, id)
+		return awsjson.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "application %s has no %s %s", def.Name, what, id)
 	}
 	if u.ApplicationCodeUpdate != nil {
 		def.Code = *u.ApplicationCodeUpdate
@@ -361,7 +354,7 @@ func applyUpdate(def *app.Application, u applicationUpdate) error {
 			if s3.BucketARNUpdate != "" {
 				bucket, ok := strings.CutPrefix(s3.BucketARNUpdate, "arn:aws:s3:::")
 				if !ok || bucket == "" {
-					return ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "BucketARN %q is not an S3 bucket ARN", s3.BucketARNUpdate)
+					return awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "BucketARN %q is not an S3 bucket ARN", s3.BucketARNUpdate)
 				}
 				ref.Bucket = bucket
 			}
@@ -381,7 +374,7 @@ func (a *API) delete(ctx context.Context, body []byte) (any, error) {
 		ApplicationName string
 		CreateTimestamp *float64
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	var created time.Time
@@ -402,7 +395,7 @@ func (a *API) start(ctx context.Context, body []byte) (any, error) {
 			InputStartingPositionConfiguration struct{ InputStartingPosition string }
 		}
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	position := ""
@@ -417,7 +410,7 @@ func (a *API) start(ctx context.Context, body []byte) (any, error) {
 
 func (a *API) stop(ctx context.Context, body []byte) (any, error) {
 	var req struct{ ApplicationName string }
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if err := a.apps.Stop(ctx, req.ApplicationName); err != nil {
@@ -429,7 +422,7 @@ func (a *API) stop(ctx context.Context, body []byte) (any, error) {
 // discover samples the stream's recent records and infers their schema.
 func (a *API) discover(ctx context.Context, body []byte) (any, error) {
 	var req struct{ ResourceARN string }
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	name, _, err := source(req.ResourceARN)
@@ -438,7 +431,7 @@ func (a *API) discover(ctx context.Context, body []byte) (any, error) {
 	}
 	info, err := a.log.Describe(ctx, name)
 	if err != nil {
-		return nil, ingest.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "stream %s does not exist", name)
+		return nil, awsjson.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "stream %s does not exist", name)
 	}
 	var samples [][]byte
 	for shard := range info.Shards {
@@ -455,11 +448,11 @@ func (a *API) discover(ctx context.Context, body []byte) (any, error) {
 		}
 	}
 	if len(samples) == 0 {
-		return nil, ingest.Errorf(http.StatusBadRequest, "UnableToDetectSchemaException", "no records to discover a schema from in %s", name)
+		return nil, awsjson.Errorf(http.StatusBadRequest, "UnableToDetectSchemaException", "no records to discover a schema from in %s", name)
 	}
 	schema, err := record.Discover(samples)
 	if err != nil {
-		return nil, ingest.Errorf(http.StatusBadRequest, "UnableToDetectSchemaException", "%v", err)
+		return nil, awsjson.Errorf(http.StatusBadRequest, "UnableToDetectSchemaException", "%v", err)
 	}
 	mapper, err := record.NewMapper(schema)
 	if err != nil {
@@ -494,20 +487,20 @@ func toInput(in inputShape) (app.Input, error) {
 	case in.KinesisStreamsInput != nil:
 		src = in.KinesisStreamsInput
 	default:
-		return app.Input{}, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "an input needs KinesisFirehoseInput or KinesisStreamsInput")
+		return app.Input{}, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "an input needs KinesisFirehoseInput or KinesisStreamsInput")
 	}
 	name, kind, err := source(src.ResourceARN)
 	if err != nil {
 		return app.Input{}, err
 	}
 	if in.InputSchema == nil {
-		return app.Input{}, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "an input needs InputSchema")
+		return app.Input{}, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "an input needs InputSchema")
 	}
 	parallelism := 1
 	if in.InputParallelism != nil {
 		parallelism = in.InputParallelism.Count
 		if parallelism < 1 || parallelism > 64 {
-			return app.Input{}, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "InputParallelism Count is 1 to 64, not %d", parallelism)
+			return app.Input{}, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "InputParallelism Count is 1 to 64, not %d", parallelism)
 		}
 	}
 	return app.Input{NamePrefix: in.NamePrefix, Source: name, Kind: kind, Schema: *in.InputSchema, Parallelism: parallelism}, nil
@@ -519,7 +512,7 @@ func (a *API) addInput(ctx context.Context, body []byte) (any, error) {
 		CurrentApplicationVersionId int64
 		Input                       inputShape
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	in, err := toInput(req.Input)
@@ -535,11 +528,11 @@ func (a *API) addOutput(ctx context.Context, body []byte) (any, error) {
 		CurrentApplicationVersionId int64
 		Output                      *outputShape
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if req.Output == nil {
-		return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "Output is required")
+		return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "Output is required")
 	}
 	out, err := toOutput(*req.Output)
 	if err != nil {
@@ -554,7 +547,7 @@ func (a *API) deleteOutput(ctx context.Context, body []byte) (any, error) {
 		CurrentApplicationVersionId int64
 		OutputId                    string
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	return struct{}{}, fail(a.apps.DeleteOutput(ctx, req.ApplicationName, req.CurrentApplicationVersionId, req.OutputId))
@@ -566,7 +559,7 @@ type tagShape struct{ Key, Value string }
 func (a *API) appOf(arn string) (string, error) {
 	name, ok := strings.CutPrefix(arn, a.arn(""))
 	if !ok || name == "" {
-		return "", ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "ResourceARN %q is not an application of %s in %s", arn, a.account, a.region)
+		return "", awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "ResourceARN %q is not an application of %s in %s", arn, a.account, a.region)
 	}
 	return name, nil
 }
@@ -576,7 +569,7 @@ func (a *API) tag(ctx context.Context, body []byte) (any, error) {
 		ResourceARN string
 		Tags        []tagShape
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	name, err := a.appOf(req.ResourceARN)
@@ -586,7 +579,7 @@ func (a *API) tag(ctx context.Context, body []byte) (any, error) {
 	tags := map[string]string{}
 	for _, t := range req.Tags {
 		if t.Key == "" || len(t.Key) > 128 || len(t.Value) > 256 {
-			return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "a tag key has 1 to 128 characters and its value at most 256")
+			return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "a tag key has 1 to 128 characters and its value at most 256")
 		}
 		tags[t.Key] = t.Value
 	}
@@ -598,7 +591,7 @@ func (a *API) untag(ctx context.Context, body []byte) (any, error) {
 		ResourceARN string
 		TagKeys     []string
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	name, err := a.appOf(req.ResourceARN)
@@ -610,7 +603,7 @@ func (a *API) untag(ctx context.Context, body []byte) (any, error) {
 
 func (a *API) listTags(ctx context.Context, body []byte) (any, error) {
 	var req struct{ ResourceARN string }
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	name, err := a.appOf(req.ResourceARN)
@@ -657,16 +650,16 @@ func (a *API) addReference(ctx context.Context, body []byte) (any, error) {
 			ReferenceSchema       *record.Schema
 		}
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	src := req.ReferenceDataSource
 	if src.TableName == "" || src.S3ReferenceDataSource == nil || src.ReferenceSchema == nil {
-		return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "a reference data source needs TableName, S3ReferenceDataSource and ReferenceSchema")
+		return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "a reference data source needs TableName, S3ReferenceDataSource and ReferenceSchema")
 	}
 	bucket, ok := strings.CutPrefix(src.S3ReferenceDataSource.BucketARN, "arn:aws:s3:::")
 	if !ok || bucket == "" {
-		return nil, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "BucketARN %q is not an S3 bucket ARN", src.S3ReferenceDataSource.BucketARN)
+		return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "BucketARN %q is not an S3 bucket ARN", src.S3ReferenceDataSource.BucketARN)
 	}
 	ref := app.Reference{TableName: src.TableName, Bucket: bucket, Key: src.S3ReferenceDataSource.FileKey, Schema: *src.ReferenceSchema}
 	return struct{}{}, fail(a.apps.AddReference(ctx, req.ApplicationName, req.CurrentApplicationVersionId, ref))
@@ -678,7 +671,7 @@ func (a *API) deleteReference(ctx context.Context, body []byte) (any, error) {
 		CurrentApplicationVersionId int64
 		ReferenceId                 string
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	return struct{}{}, fail(a.apps.DeleteReference(ctx, req.ApplicationName, req.CurrentApplicationVersionId, req.ReferenceId))

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/riffle-sql/riffle/app"
-	"github.com/riffle-sql/riffle/ingest"
+	"github.com/riffle-sql/riffle/internal/awsjson"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
@@ -34,7 +34,11 @@ func serverWith(t *testing.T, opts app.Options) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Close)
-	front := ingest.New(l, ingest.Options{})
+	// Every test's application reads delivery stream "in".
+	if err := l.Create(ctx, "in", "firehose", 1); err != nil {
+		t.Fatal(err)
+	}
+	front := awsjson.New(awsjson.Options{})
 	front.Register(Target, New(m, l, "", "").Operations())
 	srv := httptest.NewServer(front)
 	t.Cleanup(srv.Close)
@@ -44,11 +48,7 @@ func serverWith(t *testing.T, opts app.Options) string {
 func call(t *testing.T, url, op, body string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewBufferString(body))
-	target := Target + "." + op
-	if strings.HasPrefix(op, "Firehose") {
-		target = op
-	}
-	req.Header.Set("X-Amz-Target", target)
+	req.Header.Set("X-Amz-Target", Target+"."+op)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/kinesisanalytics/aws4_request, SignedHeaders=host, Signature=0")
 	resp, err := http.DefaultClient.Do(req)
@@ -68,9 +68,6 @@ const code = `CREATE STREAM \"OUT\" (v INTEGER); CREATE PUMP p AS INSERT INTO \"
 
 func TestBadRequestsGetTheServicesErrorsAndChangeNothing(t *testing.T) {
 	url := server(t)
-	if status, out := call(t, url, "Firehose_20150804.CreateDeliveryStream", `{"DeliveryStreamName":"in"}`); status != 200 {
-		t.Fatalf("create stream: %v", out)
-	}
 	if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`",`+input+`}`); status != 200 {
 		t.Fatalf("create: %v", out)
 	}
@@ -112,7 +109,6 @@ func TestBadRequestsGetTheServicesErrorsAndChangeNothing(t *testing.T) {
 // listed and removed without changing the version.
 func TestOutputsInputsAndTags(t *testing.T) {
 	url := serverWith(t, app.Options{Functions: functions("f")})
-	call(t, url, "Firehose_20150804.CreateDeliveryStream", `{"DeliveryStreamName":"in"}`)
 	ok := func(op, body string) map[string]any {
 		t.Helper()
 		status, out := call(t, url, op, body)
@@ -175,7 +171,6 @@ func TestReferenceDataSourceAPI(t *testing.T) {
 	os.MkdirAll(filepath.Join(buckets, "b"), 0o755)
 	os.WriteFile(filepath.Join(buckets, "b", "t.json"), []byte(`{"k":"x","v":1}`+"\n"), 0o644)
 	url := serverWith(t, app.Options{Buckets: buckets})
-	call(t, url, "Firehose_20150804.CreateDeliveryStream", `{"DeliveryStreamName":"in"}`)
 	if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`",`+input+`}`); status != 200 {
 		t.Fatalf("create: %v", out)
 	}
@@ -223,7 +218,6 @@ func TestUpdateApplicationChangesInputsOutputsAndReferencesTogether(t *testing.T
 		}
 		return out
 	}
-	ok("Firehose_20150804.CreateDeliveryStream", `{"DeliveryStreamName":"in"}`)
 	ok("CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`",`+input+`}`)
 	ok("AddApplicationOutput", `{"ApplicationName":"a","CurrentApplicationVersionId":1,"Output":{"Name":"OUT","LambdaOutput":{"ResourceARN":"arn:aws:lambda:us-east-1:000000000000:function:old"},"DestinationSchema":{"RecordFormatType":"JSON"}}}`)
 	ok("AddApplicationReferenceDataSource", `{"ApplicationName":"a","CurrentApplicationVersionId":2,"ReferenceDataSource":{"TableName":"T","S3ReferenceDataSource":{"BucketARN":"arn:aws:s3:::b","FileKey":"t.json"},

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/riffle-sql/riffle/app"
-	"github.com/riffle-sql/riffle/ingest"
+	"github.com/riffle-sql/riffle/internal/awsjson"
 )
 
 // outputShape is the service's Output (in requests) and OutputDescription
@@ -34,11 +34,11 @@ type fileOutput struct{ Path string }
 // in Riffle, by an http(s) URL.
 func toOutput(o outputShape) (app.Output, error) {
 	if o.DestinationSchema == nil {
-		return app.Output{}, ingest.Errorf(http.StatusBadRequest, "ValidationException", "1 validation error detected: Value null at 'output.destinationSchema' failed to satisfy constraint: Member must not be null")
+		return app.Output{}, awsjson.Errorf(http.StatusBadRequest, "ValidationException", "1 validation error detected: Value null at 'output.destinationSchema' failed to satisfy constraint: Member must not be null")
 	}
 	format := o.DestinationSchema.RecordFormatType
 	if format != "JSON" && format != "CSV" {
-		return app.Output{}, ingest.Errorf(http.StatusBadRequest, "ValidationException", "1 validation error detected: Value '%s' at 'output.destinationSchema.recordFormatType' failed to satisfy constraint: Member must satisfy enum value set: [JSON, CSV]", format)
+		return app.Output{}, awsjson.Errorf(http.StatusBadRequest, "ValidationException", "1 validation error detected: Value '%s' at 'output.destinationSchema.recordFormatType' failed to satisfy constraint: Member must satisfy enum value set: [JSON, CSV]", format)
 	}
 	out := app.Output{Name: o.Name, Format: format}
 	given := 0
@@ -47,7 +47,7 @@ func toOutput(o outputShape) (app.Output, error) {
 		out.Kind, out.ResourceARN, out.RoleARN = app.LambdaOutput, d.ResourceARN, d.RoleARN
 		out.Target = functionName(d.ResourceARN)
 		if out.Target == "" {
-			return app.Output{}, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "LambdaOutput ResourceARN %q is neither a Lambda function ARN nor an http(s) URL", d.ResourceARN)
+			return app.Output{}, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "LambdaOutput ResourceARN %q is neither a Lambda function ARN nor an http(s) URL", d.ResourceARN)
 		}
 	}
 	for kind, d := range map[string]*streamInput{app.KinesisOutput: o.KinesisStreamsOutput, app.FirehoseOutput: o.KinesisFirehoseOutput} {
@@ -60,7 +60,7 @@ func toOutput(o outputShape) (app.Output, error) {
 			return app.Output{}, err
 		}
 		if k != kind {
-			return app.Output{}, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "ResourceARN %q is not a %s", d.ResourceARN, map[string]string{app.KinesisOutput: "Kinesis stream", app.FirehoseOutput: "Firehose delivery stream"}[kind])
+			return app.Output{}, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "ResourceARN %q is not a %s", d.ResourceARN, map[string]string{app.KinesisOutput: "Kinesis stream", app.FirehoseOutput: "Firehose delivery stream"}[kind])
 		}
 		out.Kind, out.Target, out.ResourceARN, out.RoleARN = kind, name, d.ResourceARN, d.RoleARN
 	}
@@ -69,7 +69,7 @@ func toOutput(o outputShape) (app.Output, error) {
 		out.Kind, out.Target = app.FileOutput, o.FileOutput.Path
 	}
 	if given != 1 {
-		return app.Output{}, ingest.Errorf(http.StatusBadRequest, "InvalidArgumentException", "output %s needs exactly one destination: KinesisStreamsOutput, KinesisFirehoseOutput, LambdaOutput or (Riffle's) FileOutput", o.Name)
+		return app.Output{}, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "output %s needs exactly one destination: KinesisStreamsOutput, KinesisFirehoseOutput, LambdaOutput or (Riffle's) FileOutput", o.Name)
 	}
 	return out, nil
 }

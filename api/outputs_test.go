@@ -40,7 +40,6 @@ func TestBadOutputsAreRefusedWithAClearMessage(t *testing.T) {
 	}
 	dead := "http://" + ln.Addr().String() + "/invoke"
 	ln.Close() // nothing listens there now
-	call(t, url, "Firehose_20150804.CreateDeliveryStream", `{"DeliveryStreamName":"in"}`)
 	if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`",`+input+`}`); status != 200 {
 		t.Fatalf("create: %v", out)
 	}

@@ -66,7 +66,11 @@ func labSQL(b *testing.B) string {
 func BenchmarkPipeline(b *testing.B) {
 	ctx := context.Background()
 	l := openBenchLog(b)
-	srv := httptest.NewServer(ingest.New(l, ingest.Options{}))
+	h, err := ingest.Handler(ctx, l, ingest.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
 	if err != nil {

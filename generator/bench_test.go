@@ -22,7 +22,11 @@ func BenchmarkSendToServe(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	srv := httptest.NewServer(ingest.New(l, ingest.Options{}))
+	h, err := ingest.Handler(ctx, l, ingest.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	streams := 0 // each run gets a stream of its own
 	for _, senders := range []int{1, 4} {

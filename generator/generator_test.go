@@ -143,7 +143,11 @@ func TestSendersDeliverExactlyWhatTheyCountAcknowledged(t *testing.T) {
 	if err := l.Create(ctx, "events", "kinesis", 2); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(ingest.New(l, ingest.Options{}))
+	h, err := ingest.Handler(ctx, l, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	stream, err := NewStreamTarget(ctx, StreamConfig{Name: "events", Endpoint: srv.URL, Region: "us-east-1"})
 	if err != nil {

@@ -28,7 +28,11 @@ func BenchmarkPutRecordBatch(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	srv := httptest.NewServer(New(l, Options{}))
+	h, err := Handler(context.Background(), l, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	if err := l.Create(context.Background(), "bench", firehoseKind, 1); err != nil {
 		b.Fatal(err)

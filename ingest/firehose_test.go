@@ -29,8 +29,13 @@ func newServerOn(t testing.TB, cfg streamlog.Config) (*httptest.Server, *streaml
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(l, Options{}))
-	t.Cleanup(func() { srv.Close(); l.Close() })
+	t.Cleanup(func() { l.Close() })
+	h, err := Handler(context.Background(), l, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
 	return srv, l
 }
 
@@ -159,23 +164,5 @@ func TestBadRequestsGetTheServicesErrorsAndStoreNothing(t *testing.T) {
 	recs, _, err := l.Read(ctx, "s", 0, streamlog.Seq{}, 10)
 	if err != nil || len(recs) != 0 {
 		t.Fatalf("bad requests stored %d records (%v)", len(recs), err)
-	}
-}
-
-func TestCBORIsRefusedWithAHint(t *testing.T) {
-	srv, _ := newServer(t)
-	req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewBufferString("\xa0"))
-	req.Header.Set("Content-Type", "application/x-amz-cbor-1.1")
-	req.Header.Set("X-Amz-Target", "Kinesis_20131202.PutRecord")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body map[string]string
-	json.NewDecoder(resp.Body).Decode(&body)
-	if resp.StatusCode != 400 || body["__type"] != "SerializationException" || !strings.Contains(body["message"], "AWS_CBOR_DISABLE") {
-		t.Fatalf("CBOR request: %d %v", resp.StatusCode, body)
 	}
 }

@@ -2,6 +2,9 @@ package ingest
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riffle-sql/riffle/internal/awsjson"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
@@ -34,8 +38,8 @@ var (
 	hashSpace  = streamlog.HashSpace()
 )
 
-func (s *Server) kinesisOps() map[string]Operation {
-	return map[string]Operation{
+func (s *API) kinesisOps() map[string]awsjson.Operation {
+	return map[string]awsjson.Operation{
 		"CreateStream":          s.createStream,
 		"DeleteStream":          s.deleteStream,
 		"DescribeStream":        s.describeStream,
@@ -52,23 +56,23 @@ func (s *Server) kinesisOps() map[string]Operation {
 func checkStreamName(name string) error {
 	switch {
 	case len(name) < 1 || len(name) > 128:
-		return validation("streamName", name, "Member must have length between 1 and 128")
+		return awsjson.Validation("streamName", name, "Member must have length between 1 and 128")
 	case !streamName.MatchString(name):
-		return validation("streamName", name, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+		return awsjson.Validation("streamName", name, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
 	}
 	return nil
 }
 
-func (s *Server) streamARN(name string) string {
+func (s *API) streamARN(name string) string {
 	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", s.opts.Region, s.opts.Account, name)
 }
 
-func (s *Server) kinesisNotFound(name string) error {
-	return errorf(http.StatusBadRequest, "ResourceNotFoundException", "Stream %s under account %s not found.", name, s.opts.Account)
+func (s *API) kinesisNotFound(name string) error {
+	return awsjson.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "Stream %s under account %s not found.", name, s.opts.Account)
 }
 
 // dataStream checks that a Kinesis stream exists.
-func (s *Server) dataStream(ctx context.Context, name string) (streamlog.Info, error) {
+func (s *API) dataStream(ctx context.Context, name string) (streamlog.Info, error) {
 	if err := checkStreamName(name); err != nil {
 		return streamlog.Info{}, err
 	}
@@ -104,17 +108,17 @@ func shardFor(partitionKey, explicitHashKey string, shards int) (int, error) {
 	}
 	h := new(big.Int)
 	if _, ok := h.SetString(explicitHashKey, 10); !ok || h.Sign() < 0 || h.Cmp(hashSpace) >= 0 {
-		return 0, validation("explicitHashKey", explicitHashKey, "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})")
+		return 0, awsjson.Validation("explicitHashKey", explicitHashKey, "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})")
 	}
 	return streamlog.ShardForHash(h, shards), nil
 }
 
-func (s *Server) createStream(ctx context.Context, body []byte) (any, error) {
+func (s *API) createStream(ctx context.Context, body []byte) (any, error) {
 	var req struct {
 		StreamName string
 		ShardCount *int
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if err := checkStreamName(req.StreamName); err != nil {
@@ -125,20 +129,20 @@ func (s *Server) createStream(ctx context.Context, body []byte) (any, error) {
 		shards = *req.ShardCount
 	}
 	if shards < 1 || shards > maxShards {
-		return nil, validation("shardCount", strconv.Itoa(shards), fmt.Sprintf("Member must have value between 1 and %d", maxShards))
+		return nil, awsjson.Validation("shardCount", strconv.Itoa(shards), fmt.Sprintf("Member must have value between 1 and %d", maxShards))
 	}
 	if err := s.log.Create(ctx, req.StreamName, kinesisKind, shards); err != nil {
 		if errors.Is(err, streamlog.ErrExists) {
-			return nil, errorf(http.StatusBadRequest, "ResourceInUseException", "Stream %s under account %s already exists.", req.StreamName, s.opts.Account)
+			return nil, awsjson.Errorf(http.StatusBadRequest, "ResourceInUseException", "Stream %s under account %s already exists.", req.StreamName, s.opts.Account)
 		}
 		return nil, err
 	}
 	return struct{}{}, nil
 }
 
-func (s *Server) deleteStream(ctx context.Context, body []byte) (any, error) {
+func (s *API) deleteStream(ctx context.Context, body []byte) (any, error) {
 	var req struct{ StreamName string }
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if _, err := s.dataStream(ctx, req.StreamName); err != nil {
@@ -147,7 +151,7 @@ func (s *Server) deleteStream(ctx context.Context, body []byte) (any, error) {
 	return struct{}{}, s.log.Delete(ctx, req.StreamName)
 }
 
-func (s *Server) shardList(info streamlog.Info) []map[string]any {
+func (s *API) shardList(info streamlog.Info) []map[string]any {
 	shards := make([]map[string]any, info.Shards)
 	for i := range shards {
 		start, end := hashRange(i, info.Shards)
@@ -160,9 +164,9 @@ func (s *Server) shardList(info streamlog.Info) []map[string]any {
 	return shards
 }
 
-func (s *Server) describeStream(ctx context.Context, body []byte) (any, error) {
+func (s *API) describeStream(ctx context.Context, body []byte) (any, error) {
 	var req struct{ StreamName string }
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	info, err := s.dataStream(ctx, req.StreamName)
@@ -182,9 +186,9 @@ func (s *Server) describeStream(ctx context.Context, body []byte) (any, error) {
 	}}, nil
 }
 
-func (s *Server) describeStreamSummary(ctx context.Context, body []byte) (any, error) {
+func (s *API) describeStreamSummary(ctx context.Context, body []byte) (any, error) {
 	var req struct{ StreamName string }
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	info, err := s.dataStream(ctx, req.StreamName)
@@ -204,19 +208,19 @@ func (s *Server) describeStreamSummary(ctx context.Context, body []byte) (any, e
 	}}, nil
 }
 
-func (s *Server) listStreams(ctx context.Context, body []byte) (any, error) {
+func (s *API) listStreams(ctx context.Context, body []byte) (any, error) {
 	var req struct {
 		Limit                    int
 		ExclusiveStartStreamName string
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if req.Limit == 0 {
 		req.Limit = 100
 	}
 	if req.Limit < 1 || req.Limit > 10000 {
-		return nil, validation("limit", strconv.Itoa(req.Limit), "Member must have value between 1 and 10000")
+		return nil, awsjson.Validation("limit", strconv.Itoa(req.Limit), "Member must have value between 1 and 10000")
 	}
 	infos, err := s.log.List(ctx, kinesisKind)
 	if err != nil {
@@ -237,9 +241,9 @@ func (s *Server) listStreams(ctx context.Context, body []byte) (any, error) {
 	return map[string]any{"StreamNames": names, "HasMoreStreams": more}, nil
 }
 
-func (s *Server) listShards(ctx context.Context, body []byte) (any, error) {
+func (s *API) listShards(ctx context.Context, body []byte) (any, error) {
 	var req struct{ StreamName string }
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	info, err := s.dataStream(ctx, req.StreamName)
@@ -255,9 +259,8 @@ type kinesisRecord struct {
 	ExplicitHashKey string
 }
 
-// kinesisRecords decodes records and groups them by shard.
-func kinesisRecords(in []kinesisRecord, shards int) ([]streamlog.Record, []int, error) {
-	now := time.Now()
+// kinesisRecords decodes records, arrived now, and picks their shards.
+func kinesisRecords(in []kinesisRecord, shards int, now time.Time) ([]streamlog.Record, []int, error) {
 	recs := make([]streamlog.Record, len(in))
 	shardOf := make([]int, len(in))
 	for i, r := range in {
@@ -266,17 +269,17 @@ func kinesisRecords(in []kinesisRecord, shards int) ([]streamlog.Record, []int, 
 			field = ""
 		}
 		if r.Data == nil {
-			return nil, nil, validation(field+"data", "null", "Member must not be null")
+			return nil, nil, awsjson.Validation(field+"data", "null", "Member must not be null")
 		}
 		if len(r.PartitionKey) < 1 || len(r.PartitionKey) > maxPartitionKey {
-			return nil, nil, validation(field+"partitionKey", r.PartitionKey, "Member must have length between 1 and 256")
+			return nil, nil, awsjson.Validation(field+"partitionKey", r.PartitionKey, "Member must have length between 1 and 256")
 		}
 		data, err := base64.StdEncoding.DecodeString(*r.Data)
 		if err != nil {
-			return nil, nil, errorf(http.StatusBadRequest, "SerializationException", "record %d: Data is not base64: %v", i+1, err)
+			return nil, nil, awsjson.Errorf(http.StatusBadRequest, "SerializationException", "record %d: Data is not base64: %v", i+1, err)
 		}
 		if len(data)+len(r.PartitionKey) > maxKinesisRecord {
-			return nil, nil, validation(field+"data", "...", "Member must have length less than or equal to 1048576")
+			return nil, nil, awsjson.Validation(field+"data", "...", "Member must have length less than or equal to 1048576")
 		}
 		shard, err := shardFor(r.PartitionKey, r.ExplicitHashKey, shards)
 		if err != nil {
@@ -288,19 +291,19 @@ func kinesisRecords(in []kinesisRecord, shards int) ([]streamlog.Record, []int, 
 	return recs, shardOf, nil
 }
 
-func (s *Server) kinesisPutRecord(ctx context.Context, body []byte) (any, error) {
+func (s *API) kinesisPutRecord(ctx context.Context, body []byte) (any, error) {
 	var req struct {
 		StreamName string
 		kinesisRecord
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	info, err := s.dataStream(ctx, req.StreamName)
 	if err != nil {
 		return nil, err
 	}
-	recs, shardOf, err := kinesisRecords([]kinesisRecord{req.kinesisRecord}, info.Shards)
+	recs, shardOf, err := kinesisRecords([]kinesisRecord{req.kinesisRecord}, info.Shards, s.opts.Clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -312,22 +315,22 @@ func (s *Server) kinesisPutRecord(ctx context.Context, body []byte) (any, error)
 	return map[string]any{"ShardId": shardID(shardOf[0]), "SequenceNumber": seqs[0].String(), "EncryptionType": "NONE"}, nil
 }
 
-func (s *Server) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
+func (s *API) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
 	var req struct {
 		StreamName string
 		Records    []kinesisRecord
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if n := len(req.Records); n < 1 || n > maxBatchCount {
-		return nil, validation("records", fmt.Sprintf("%d records", n), "Member must have length between 1 and 500")
+		return nil, awsjson.Validation("records", fmt.Sprintf("%d records", n), "Member must have length between 1 and 500")
 	}
 	info, err := s.dataStream(ctx, req.StreamName)
 	if err != nil {
 		return nil, err
 	}
-	recs, shardOf, err := kinesisRecords(req.Records, info.Shards)
+	recs, shardOf, err := kinesisRecords(req.Records, info.Shards, s.opts.Clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +339,7 @@ func (s *Server) kinesisPutRecords(ctx context.Context, body []byte) (any, error
 		total += len(r.Data) + len(r.PartitionKey)
 	}
 	if total > 5<<20 {
-		return nil, errorf(http.StatusBadRequest, "InvalidArgumentException", "Records size exceeds 5 MiB limit")
+		return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "Records size exceeds 5 MiB limit")
 	}
 	// One stored batch per shard; the answer keeps the request's order.
 	results := make([]map[string]string, len(recs))
@@ -365,7 +368,10 @@ func (s *Server) kinesisPutRecords(ctx context.Context, body []byte) (any, error
 	return map[string]any{"FailedRecordCount": 0, "Records": results, "EncryptionType": "NONE"}, nil
 }
 
-// An iterator is an opaque token: where to read next in which shard.
+// An iterator is an opaque token: where to read next in which shard, and
+// until when. The token carries an HMAC-SHA256 of its contents under the
+// server's key, so a client can neither forge one nor change its stream,
+// shard, position or expiry.
 type iterator struct {
 	Stream  string `json:"s"`
 	Shard   int    `json:"h"`
@@ -374,24 +380,75 @@ type iterator struct {
 	Expires int64  `json:"e"`
 }
 
-func (it iterator) token() string {
+// token is base64url(JSON) "." base64url(HMAC of the JSON).
+func (s *API) token(it iterator) string {
 	b, _ := json.Marshal(it)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(s.mac(b))
 }
 
-func parseIterator(token string) (iterator, error) {
+func (s *API) mac(payload []byte) []byte {
+	h := hmac.New(sha256.New, s.key)
+	h.Write(payload)
+	return h.Sum(nil)
+}
+
+func (s *API) parseIterator(token string) (iterator, error) {
 	var it iterator
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || json.Unmarshal(b, &it) != nil || it.Stream == "" {
-		return it, errorf(http.StatusBadRequest, "InvalidArgumentException", "Invalid ShardIterator.")
+	invalid := awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "Invalid ShardIterator.")
+	payload, sig, ok := strings.Cut(token, ".")
+	if !ok {
+		return it, invalid
 	}
-	if time.Now().UnixMilli() > it.Expires {
-		return it, errorf(http.StatusBadRequest, "ExpiredIteratorException", "Iterator expired. The iterator was created at a time more than 5 minutes ago.")
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return it, invalid
+	}
+	mac, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(mac, s.mac(b)) {
+		return it, invalid
+	}
+	if json.Unmarshal(b, &it) != nil || it.Stream == "" {
+		return it, invalid
+	}
+	if s.opts.Clock.Now().UnixMilli() > it.Expires {
+		return it, awsjson.Errorf(http.StatusBadRequest, "ExpiredIteratorException", "Iterator expired. The iterator was created at a time more than 5 minutes ago.")
 	}
 	return it, nil
 }
 
-func (s *Server) getShardIterator(ctx context.Context, body []byte) (any, error) {
+// The iterator key lives in the log, so every node sharing it (and this
+// one after a restart) signs and checks iterators alike.
+const (
+	serverBucket   = "riffle_server"
+	iteratorKeyKey = "iterator-key"
+)
+
+// iteratorKey reads the key that signs iterators, creating a random one
+// if there is none; when nodes race to create it, all take the winner's.
+func iteratorKey(ctx context.Context, l *streamlog.Log) ([]byte, error) {
+	kv, err := l.Bucket(ctx, serverBucket)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: the iterator key: %w", err)
+	}
+	key, err := kv.Get(ctx, iteratorKeyKey)
+	if errors.Is(err, streamlog.ErrNotFound) {
+		key = make([]byte, 32)
+		rand.Read(key)
+		_, err = kv.Create(ctx, iteratorKeyKey, key)
+		if errors.Is(err, streamlog.ErrExists) {
+			key, err = kv.Get(ctx, iteratorKeyKey)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ingest: the iterator key: %w", err)
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("ingest: the iterator key in bucket %s is %d bytes, not 32", serverBucket, len(key))
+	}
+	return key, nil
+}
+
+func (s *API) getShardIterator(ctx context.Context, body []byte) (any, error) {
 	var req struct {
 		StreamName             string
 		ShardId                string
@@ -399,7 +456,7 @@ func (s *Server) getShardIterator(ctx context.Context, body []byte) (any, error)
 		StartingSequenceNumber string
 		Timestamp              *float64
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	info, err := s.dataStream(ctx, req.StreamName)
@@ -408,9 +465,9 @@ func (s *Server) getShardIterator(ctx context.Context, body []byte) (any, error)
 	}
 	shard, ok := parseShardID(req.ShardId, info.Shards)
 	if !ok {
-		return nil, errorf(http.StatusBadRequest, "ResourceNotFoundException", "Shard %s in stream %s under account %s does not exist", req.ShardId, req.StreamName, s.opts.Account)
+		return nil, awsjson.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "Shard %s in stream %s under account %s does not exist", req.ShardId, req.StreamName, s.opts.Account)
 	}
-	it := iterator{Stream: req.StreamName, Shard: shard, Expires: time.Now().Add(iteratorLifetime).UnixMilli()}
+	it := iterator{Stream: req.StreamName, Shard: shard, Expires: s.opts.Clock.Now().Add(iteratorLifetime).UnixMilli()}
 	switch req.ShardIteratorType {
 	case "TRIM_HORIZON":
 	case "LATEST":
@@ -422,7 +479,7 @@ func (s *Server) getShardIterator(ctx context.Context, body []byte) (any, error)
 	case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
 		seq, err := streamlog.ParseSeq(req.StartingSequenceNumber)
 		if err != nil {
-			return nil, errorf(http.StatusBadRequest, "InvalidArgumentException", "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", req.StartingSequenceNumber, req.ShardId, req.StreamName, s.opts.Account)
+			return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", req.StartingSequenceNumber, req.ShardId, req.StreamName, s.opts.Account)
 		}
 		it.Msg, it.Index = seq.Msg, seq.Index
 		if req.ShardIteratorType == "AFTER_SEQUENCE_NUMBER" {
@@ -430,7 +487,7 @@ func (s *Server) getShardIterator(ctx context.Context, body []byte) (any, error)
 		}
 	case "AT_TIMESTAMP":
 		if req.Timestamp == nil {
-			return nil, errorf(http.StatusBadRequest, "InvalidArgumentException", "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP.")
+			return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP.")
 		}
 		seq, err := s.log.SeqAt(ctx, req.StreamName, shard, time.UnixMilli(int64(*req.Timestamp*1000)))
 		if err != nil {
@@ -438,26 +495,26 @@ func (s *Server) getShardIterator(ctx context.Context, body []byte) (any, error)
 		}
 		it.Msg, it.Index = seq.Msg, seq.Index
 	default:
-		return nil, validation("shardIteratorType", req.ShardIteratorType, "Member must satisfy enum value set: [AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]")
+		return nil, awsjson.Validation("shardIteratorType", req.ShardIteratorType, "Member must satisfy enum value set: [AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]")
 	}
-	return map[string]string{"ShardIterator": it.token()}, nil
+	return map[string]string{"ShardIterator": s.token(it)}, nil
 }
 
-func (s *Server) getRecords(ctx context.Context, body []byte) (any, error) {
+func (s *API) getRecords(ctx context.Context, body []byte) (any, error) {
 	var req struct {
 		ShardIterator string
 		Limit         int
 	}
-	if err := decode(body, &req); err != nil {
+	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if req.Limit == 0 {
 		req.Limit = maxGetRecords
 	}
 	if req.Limit < 1 || req.Limit > maxGetRecords {
-		return nil, validation("limit", strconv.Itoa(req.Limit), "Member must have value between 1 and 10000")
+		return nil, awsjson.Validation("limit", strconv.Itoa(req.Limit), "Member must have value between 1 and 10000")
 	}
-	it, err := parseIterator(req.ShardIterator)
+	it, err := s.parseIterator(req.ShardIterator)
 	if err != nil {
 		return nil, err
 	}
@@ -478,6 +535,6 @@ func (s *Server) getRecords(ctx context.Context, body []byte) (any, error) {
 		}
 	}
 	it.Msg, it.Index = next.Msg, next.Index
-	it.Expires = time.Now().Add(iteratorLifetime).UnixMilli()
-	return map[string]any{"Records": out, "NextShardIterator": it.token(), "MillisBehindLatest": 0}, nil
+	it.Expires = s.opts.Clock.Now().Add(iteratorLifetime).UnixMilli()
+	return map[string]any{"Records": out, "NextShardIterator": s.token(it), "MillisBehindLatest": 0}, nil
 }

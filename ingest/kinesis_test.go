@@ -1,12 +1,18 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/jonboulle/clockwork"
+
+	"github.com/riffle-sql/riffle/streamlog"
 )
 
 func kinesisClient(url string) *kinesis.Client {
@@ -124,5 +133,178 @@ func kinesisSuite(t *testing.T, srv *httptest.Server) {
 	_, err = kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("clicks"), ShardId: aws.String("shardId-000000000007"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
 	if !errors.As(err, &notFound) {
 		t.Fatalf("iterator on a missing shard: %v", err)
+	}
+}
+
+// kinesisOn serves the APIs over a log with a clock (nil: the real one).
+func kinesisOn(t *testing.T, l *streamlog.Log, clock clockwork.Clock) *kinesis.Client {
+	t.Helper()
+	h, err := Handler(context.Background(), l, Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return kinesisClient(srv.URL)
+}
+
+func openLog(t *testing.T, dir string) *streamlog.Log {
+	t.Helper()
+	l, err := streamlog.Open(context.Background(), streamlog.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// putAndIterate makes stream s with two records on its one shard and
+// returns a TRIM_HORIZON iterator of it.
+func putAndIterate(t *testing.T, kc *kinesis.Client) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("s"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"one", "two"} {
+		if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), Data: []byte(d), PartitionKey: aws.String("k")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("s"), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(it.ShardIterator)
+}
+
+// read is the data of the records GetRecords returns for an iterator.
+func read(kc *kinesis.Client, iterator string) ([]string, error) {
+	out, err := kc.GetRecords(context.Background(), &kinesis.GetRecordsInput{ShardIterator: aws.String(iterator)})
+	if err != nil {
+		return nil, err
+	}
+	var got []string
+	for _, r := range out.Records {
+		got = append(got, string(r.Data))
+	}
+	return got, nil
+}
+
+// TestAnAlteredShardIteratorIsRefused: an iterator's contents are
+// readable (base64 JSON), but a client that changes its position, stream
+// or expiry, or makes one up, gets the service's InvalidArgumentException
+// and reads nothing.
+func TestAnAlteredShardIteratorIsRefused(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	defer l.Close()
+	kc := kinesisOn(t, l, nil)
+	it := putAndIterate(t, kc)
+	if got, err := read(kc, it); err != nil || fmt.Sprint(got) != "[one two]" {
+		t.Fatalf("the iterator as given: %v %v", got, err)
+	}
+	payload, mac, ok := strings.Cut(it, ".")
+	if !ok {
+		t.Fatalf("iterator %q has no signature part", it)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(b, &fields); err != nil {
+		t.Fatal(err)
+	}
+	altered := func(key string, value any) string {
+		f := maps.Clone(fields)
+		f[key] = value
+		b, _ := json.Marshal(f)
+		return base64.RawURLEncoding.EncodeToString(b) + "." + mac
+	}
+	otherKey := &API{key: bytes.Repeat([]byte{7}, 32)}
+	for what, forged := range map[string]string{
+		"position moved":       altered("i", 1),
+		"another stream":       altered("s", "other"),
+		"expiry pushed back":   altered("e", time.Now().Add(time.Hour).UnixMilli()),
+		"signature dropped":    payload,
+		"unsigned, old format": payload + ".",
+		"signed with a guess":  otherKey.token(iterator{Stream: "s", Msg: 2, Expires: time.Now().Add(time.Hour).UnixMilli()}),
+	} {
+		got, err := read(kc, forged)
+		var invalid *types.InvalidArgumentException
+		if !errors.As(err, &invalid) || aws.ToString(invalid.Message) != "Invalid ShardIterator." {
+			t.Errorf("%s: %v %v, want InvalidArgumentException: Invalid ShardIterator.", what, got, err)
+		}
+	}
+}
+
+// TestShardIteratorsOutliveARestart: the key that signs iterators is kept
+// in the log, so an iterator handed out before a restart reads on after it.
+func TestShardIteratorsOutliveARestart(t *testing.T) {
+	dir := t.TempDir()
+	l := openLog(t, dir)
+	it := putAndIterate(t, kinesisOn(t, l, nil))
+	l.Close()
+	l = openLog(t, dir)
+	defer l.Close()
+	if got, err := read(kinesisOn(t, l, nil), it); err != nil || fmt.Sprint(got) != "[one two]" {
+		t.Fatalf("after a restart: %v %v", got, err)
+	}
+}
+
+// TestNodesSharingALogShareTheIteratorKey: servers started at once on one
+// log (nodes of one NATS cluster) agree on the key, so an iterator from
+// one reads at the others.
+func TestNodesSharingALogShareTheIteratorKey(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	defer l.Close()
+	apis := make([]*API, 4)
+	errs := make([]error, len(apis))
+	var wg sync.WaitGroup
+	for i := range apis {
+		wg.Go(func() { apis[i], errs[i] = New(context.Background(), l, Options{}) })
+	}
+	wg.Wait()
+	for i, a := range apis {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !bytes.Equal(a.key, apis[0].key) {
+			t.Fatalf("node %d has another key", i)
+		}
+	}
+	it := putAndIterate(t, kinesisOn(t, l, nil))
+	if got, err := read(kinesisOn(t, l, nil), it); err != nil || fmt.Sprint(got) != "[one two]" {
+		t.Fatalf("at another node: %v %v", got, err)
+	}
+}
+
+// TestArrivalsAndIteratorsFollowTheServersClock: records are stamped
+// with the server's time, and an iterator expires five minutes after it
+// was handed out, on that clock.
+func TestArrivalsAndIteratorsFollowTheServersClock(t *testing.T) {
+	start := time.Date(2026, 11, 1, 9, 30, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(start)
+	l := openLog(t, t.TempDir())
+	defer l.Close()
+	kc := kinesisOn(t, l, clock)
+	it := putAndIterate(t, kc)
+	clock.Advance(iteratorLifetime)
+	out, err := kc.GetRecords(context.Background(), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
+	if err != nil || len(out.Records) != 2 {
+		t.Fatalf("at five minutes: %v", err)
+	}
+	for _, r := range out.Records {
+		if !aws.ToTime(r.ApproximateArrivalTimestamp).Equal(start) {
+			t.Errorf("arrival %v, want the server's time %v", aws.ToTime(r.ApproximateArrivalTimestamp), start)
+		}
+	}
+	clock.Advance(time.Millisecond)
+	_, err = kc.GetRecords(context.Background(), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
+	var expired *types.ExpiredIteratorException
+	if !errors.As(err, &expired) {
+		t.Fatalf("after five minutes: %v, want ExpiredIteratorException", err)
+	}
+	if _, err := read(kc, aws.ToString(out.NextShardIterator)); err != nil {
+		t.Fatalf("the next iterator, handed out at five minutes: %v", err)
 	}
 }

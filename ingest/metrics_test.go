@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,9 @@ import (
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
+// TestMetricsCountRecordsBytesAndErrors: /metrics shows the records and
+// bytes stored by API, the front door's errors by code and its latency
+// by operation.
 func TestMetricsCountRecordsBytesAndErrors(t *testing.T) {
 	l, err := streamlog.Open(context.Background(), streamlog.Config{Dir: t.TempDir()})
 	if err != nil {
@@ -21,8 +25,11 @@ func TestMetricsCountRecordsBytesAndErrors(t *testing.T) {
 	}
 	defer l.Close()
 	reg := prometheus.NewRegistry()
-	api := New(l, Options{Metrics: reg})
-	srv := httptest.NewServer(api)
+	h, err := Handler(context.Background(), l, Options{Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	ctx := context.Background()
 	fh := firehoseClient(srv.URL)
@@ -30,14 +37,18 @@ func TestMetricsCountRecordsBytesAndErrors(t *testing.T) {
 	fh.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("s"),
 		Records: []types.Record{{Data: []byte("abc")}, {Data: []byte("de")}}})
 	fh.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("missing"), Record: &types.Record{Data: []byte("x")}})
-	if got := testutil.ToFloat64(api.metrics.records.WithLabelValues("firehose")); got != 2 {
-		t.Errorf("records %v, want 2", got)
-	}
-	if got := testutil.ToFloat64(api.metrics.bytes.WithLabelValues("firehose")); got != 5 {
-		t.Errorf("bytes %v, want 5", got)
-	}
-	if got := testutil.ToFloat64(api.metrics.errors.WithLabelValues("ResourceNotFoundException")); got != 1 {
-		t.Errorf("not-found errors %v, want 1", got)
+	want := `# HELP riffle_ingest_bytes_total Record bytes stored, by API.
+# TYPE riffle_ingest_bytes_total counter
+riffle_ingest_bytes_total{api="firehose"} 5
+# HELP riffle_ingest_errors_total Requests answered with an error, by error code.
+# TYPE riffle_ingest_errors_total counter
+riffle_ingest_errors_total{code="ResourceNotFoundException"} 1
+# HELP riffle_ingest_records_total Records stored, by API.
+# TYPE riffle_ingest_records_total counter
+riffle_ingest_records_total{api="firehose"} 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "riffle_ingest_records_total", "riffle_ingest_bytes_total", "riffle_ingest_errors_total"); err != nil {
+		t.Error(err)
 	}
 	if n, err := testutil.GatherAndCount(reg, "riffle_ingest_request_seconds"); err != nil || n != 3 {
 		t.Errorf("latency series %d (%v), want one per operation used: 3", n, err)

@@ -8,7 +8,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -22,6 +21,7 @@ import (
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/generator"
 	"github.com/riffle-sql/riffle/ingest"
+	"github.com/riffle-sql/riffle/internal/awsjson"
 	"github.com/riffle-sql/riffle/streamlog"
 	"github.com/riffle-sql/riffle/web"
 )
@@ -68,8 +68,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		l.Close()
 		return nil, err
 	}
+	// One front door for the AWS JSON 1.1 APIs: Firehose and Kinesis
+	// (ingest) and Kinesis Analytics (api) register with it as peers.
+	front := awsjson.New(awsjson.Options{Credentials: cfg.Credentials, Metrics: reg, Logger: cfg.Logger})
+	streams, err := ingest.New(ctx, l, ingest.Options{Region: opts.Region, Account: opts.Account, Metrics: reg})
+	if err != nil {
+		apps.Close()
+		l.Close()
+		return nil, err
+	}
+	streams.Register(front)
 	management := api.New(apps, l, opts.Region, opts.Account)
-	front := ingest.New(l, ingest.Options{Logger: cfg.Logger, Credentials: cfg.Credentials, Metrics: reg})
 	front.Register(api.Target, management.Operations())
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -92,15 +101,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	gen.Register(mux, front.Authenticate)
 	return &Server{Log: l, Apps: apps, Handler: mux, generator: gen}, nil
-}
-
-// inMemory serves a client's requests with a handler, without a network.
-type inMemory struct{ h http.Handler }
-
-func (t inMemory) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder() // a complete in-memory ResponseWriter
-	t.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
 }
 
 // Close stops the applications (each with a last checkpoint) and the log.

@@ -1,4 +1,4 @@
-package ingest
+package awsjson
 
 import (
 	"bytes"
@@ -7,9 +7,11 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,28 +57,44 @@ func parseAuthorization(h string) (authorization, bool) {
 // maxSkew is how far a request's signing time may be from the server's.
 const maxSkew = 15 * time.Minute
 
-// verify checks a request's signature against the known secrets.
-func (s *Server) verify(ctx context.Context, r *http.Request, body []byte) error {
+// mustSign refuses a signature that leaves out a header it must cover,
+// with the error AWS gives.
+func mustSign(signed []string, required []string, where string) error {
+	for _, h := range required {
+		if !slices.Contains(signed, h) {
+			return Errorf(http.StatusBadRequest, "IncompleteSignatureException", "'%s' must be a 'SignedHeader' in %s.", http.CanonicalHeaderKey(h), where)
+		}
+	}
+	return nil
+}
+
+// verify checks a request's signature against the known secrets; the
+// signature must cover the required headers (lower case).
+func (s *Server) verify(ctx context.Context, r *http.Request, body []byte, required []string) error {
 	a, ok := parseAuthorization(r.Header.Get("Authorization"))
 	if !ok {
-		return errorf(http.StatusBadRequest, "IncompleteSignatureException", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters")
+		return Errorf(http.StatusBadRequest, "IncompleteSignatureException", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters")
+	}
+	if err := mustSign(a.signedHeaders, required, "the AWS Authorization"); err != nil {
+		return err
 	}
 	secret, known := s.opts.Credentials[a.accessKey]
 	if !known {
-		return errorf(http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		return Errorf(http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
 	}
 	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
 	if err != nil {
-		return errorf(http.StatusBadRequest, "IncompleteSignatureException", "X-Amz-Date is missing or not in the form 20060102T150405Z")
+		return Errorf(http.StatusBadRequest, "IncompleteSignatureException", "X-Amz-Date is missing or not in the form 20060102T150405Z")
 	}
 	// A signature is good for 15 minutes either way, as AWS has it: a
 	// captured request cannot be replayed later.
-	if skew := time.Since(at); skew > maxSkew || skew < -maxSkew || a.date != at.Format("20060102") {
-		return errorf(http.StatusBadRequest, "InvalidSignatureException", "Signature expired: %s is not within 15 minutes of the server's time %s", at.Format("20060102T150405Z"), time.Now().UTC().Format("20060102T150405Z"))
+	now := s.opts.Clock.Now()
+	if skew := now.Sub(at); skew > maxSkew || skew < -maxSkew || a.date != at.Format("20060102") {
+		return Errorf(http.StatusBadRequest, "InvalidSignatureException", "Signature expired: %s is not within 15 minutes of the server's time %s", at.Format("20060102T150405Z"), now.UTC().Format("20060102T150405Z"))
 	}
 	again, err := http.NewRequestWithContext(ctx, r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("sigv4: rebuild the request: %w", err)
 	}
 	again.Host = r.Host
 	for _, h := range a.signedHeaders {
@@ -91,11 +109,11 @@ func (s *Server) verify(ctx context.Context, r *http.Request, body []byte) error
 	sum := sha256.Sum256(body)
 	creds := aws.Credentials{AccessKeyID: a.accessKey, SecretAccessKey: secret, SessionToken: r.Header.Get("X-Amz-Security-Token")}
 	if err := v4.NewSigner().SignHTTP(ctx, creds, again, hex.EncodeToString(sum[:]), a.service, a.region, at); err != nil {
-		return err
+		return fmt.Errorf("sigv4: sign again: %w", err)
 	}
 	want, _ := parseAuthorization(again.Header.Get("Authorization"))
 	if subtle.ConstantTimeCompare([]byte(want.signature), []byte(a.signature)) != 1 {
-		return errorf(http.StatusForbidden, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+		return Errorf(http.StatusForbidden, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
 	return nil
 }
@@ -108,10 +126,14 @@ const maxPresigned = 7 * 24 * time.Hour
 func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	q := r.URL.Query()
 	bad := func(msg string) error {
-		return errorf(http.StatusBadRequest, "IncompleteSignatureException", "%s", msg)
+		return Errorf(http.StatusBadRequest, "IncompleteSignatureException", "%s", msg)
 	}
 	if q.Get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" {
 		return bad("X-Amz-Algorithm must be AWS4-HMAC-SHA256")
+	}
+	signedHeaders := strings.Split(q.Get("X-Amz-SignedHeaders"), ";")
+	if err := mustSign(signedHeaders, plainSigned, "X-Amz-SignedHeaders"); err != nil {
+		return err
 	}
 	scope := strings.Split(q.Get("X-Amz-Credential"), "/")
 	if len(scope) != 5 || scope[4] != "aws4_request" {
@@ -119,7 +141,7 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	}
 	secret, known := s.opts.Credentials[scope[0]]
 	if !known {
-		return errorf(http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		return Errorf(http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid.")
 	}
 	at, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
 	if err != nil || at.Format("20060102") != scope[1] {
@@ -130,8 +152,8 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	if err != nil || expires <= 0 || expires > maxPresigned {
 		return bad("X-Amz-Expires must be 1 to 604800 seconds")
 	}
-	if now := time.Now(); now.Before(at.Add(-maxSkew)) || now.After(at.Add(expires)) {
-		return errorf(http.StatusForbidden, "InvalidSignatureException", "the presigned URL has expired or is not valid yet")
+	if now := s.opts.Clock.Now(); now.Before(at.Add(-maxSkew)) || now.After(at.Add(expires)) {
+		return Errorf(http.StatusForbidden, "InvalidSignatureException", "the presigned URL has expired or is not valid yet")
 	}
 	unsigned := *r.URL
 	rest := r.URL.Query()
@@ -139,10 +161,10 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	unsigned.RawQuery = rest.Encode()
 	again, err := http.NewRequestWithContext(ctx, r.Method, "http://"+r.Host+unsigned.RequestURI(), nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("sigv4: rebuild the presigned request: %w", err)
 	}
 	again.Host = r.Host
-	for _, h := range strings.Split(q.Get("X-Amz-SignedHeaders"), ";") {
+	for _, h := range signedHeaders {
 		if h != "host" && h != "" {
 			again.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
 		}
@@ -150,17 +172,20 @@ func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	creds := aws.Credentials{AccessKeyID: scope[0], SecretAccessKey: secret}
 	signed, _, err := v4.NewSigner().PresignHTTP(ctx, creds, again, "UNSIGNED-PAYLOAD", scope[3], scope[2], at)
 	if err != nil {
-		return err
+		return fmt.Errorf("sigv4: presign again: %w", err)
 	}
 	u, err := url.Parse(signed)
 	if err != nil {
-		return err
+		return fmt.Errorf("sigv4: the presigned URL: %w", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(u.Query().Get("X-Amz-Signature")), []byte(q.Get("X-Amz-Signature"))) != 1 {
-		return errorf(http.StatusForbidden, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+		return Errorf(http.StatusForbidden, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
 	return nil
 }
+
+// plainSigned are the headers a signature of a plain request must cover.
+var plainSigned = []string{"host"}
 
 // maxGuardedBody bounds the body of a request Authenticate checks.
 const maxGuardedBody = 1 << 20
@@ -183,13 +208,13 @@ func (s *Server) Authenticate(next http.Handler) http.Handler {
 			verify := func() error {
 				body, err := io.ReadAll(io.LimitReader(r.Body, maxGuardedBody+1))
 				if err != nil {
-					return err
+					return Errorf(http.StatusBadRequest, "SerializationException", "reading the request: %v", err)
 				}
 				if len(body) > maxGuardedBody {
-					return errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the body is over %d bytes", maxGuardedBody)
+					return Errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the body is over %d bytes", maxGuardedBody)
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
-				return s.verify(r.Context(), r, body)
+				return s.verify(r.Context(), r, body, plainSigned)
 			}
 			if r.URL.Query().Has("X-Amz-Signature") {
 				if r.Method != http.MethodGet {
