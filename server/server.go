@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/jonboulle/clockwork"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -36,6 +37,10 @@ type Config struct {
 	Credentials map[string]string
 	Apps        app.Options
 	Logger      *slog.Logger
+	// Clock is the wall clock of the whole server: arrival stamps,
+	// signatures, application time, deliveries and the console's senders
+	// (nil: the real clock). Tests give a fake one to drive time.
+	Clock clockwork.Clock
 }
 
 // Server is an assembled server; Handler serves it.
@@ -52,6 +57,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = clockwork.NewRealClock()
+	}
 	l, err := streamlog.Open(ctx, streamlog.Config{Dir: cfg.Data, URL: cfg.NATS, Retention: cfg.Retention})
 	if err != nil {
 		return nil, err
@@ -59,6 +67,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	opts := cfg.Apps
+	if opts.Clock == nil {
+		opts.Clock = cfg.Clock
+	}
+	if opts.Logger == nil {
+		opts.Logger = cfg.Logger
+	}
 	opts.Delivery.Metrics = destination.NewMetrics(reg)
 	if opts.Delivery.Logger == nil {
 		opts.Delivery.Logger = cfg.Logger
@@ -70,8 +84,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	// One front door for the AWS JSON 1.1 APIs: Firehose and Kinesis
 	// (ingest) and Kinesis Analytics (api) register with it as peers.
-	front := awsjson.New(awsjson.Options{Credentials: cfg.Credentials, Metrics: reg, Logger: cfg.Logger})
-	streams, err := ingest.New(ctx, l, ingest.Options{Region: opts.Region, Account: opts.Account, Metrics: reg})
+	front := awsjson.New(awsjson.Options{Credentials: cfg.Credentials, Metrics: reg, Logger: cfg.Logger, Clock: cfg.Clock})
+	streams, err := ingest.New(ctx, l, ingest.Options{Region: opts.Region, Account: opts.Account, Metrics: reg, Clock: cfg.Clock})
 	if err != nil {
 		apps.Close()
 		l.Close()
@@ -99,6 +113,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return generator.NewStreamTarget(ctx, generator.StreamConfig{Name: stream, Endpoint: "http://riffle.internal", Region: opts.Region,
 			Credentials: creds, HTTPClient: self})
 	})
+	gen.Clock = cfg.Clock
 	gen.Register(mux, front.Authenticate)
 	return &Server{Log: l, Apps: apps, Handler: mux, generator: gen}, nil
 }
