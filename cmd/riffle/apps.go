@@ -3,72 +3,67 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/http"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesisanalytics"
+	"github.com/aws/aws-sdk-go-v2/service/kinesisanalytics/types"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/spf13/cobra"
 )
 
-// managementClient calls riffle serve's Kinesis Analytics API, signing
-// with SigV4 as the AWS CLI would.
+// managementClient calls riffle serve's Kinesis Analytics API with the AWS
+// SDK's client, signed as any AWS client signs.
 type managementClient struct {
 	server string
-	creds  aws.Credentials
 	region string
+	api    *kinesisanalytics.Client
 }
 
-// call sends one operation and decodes its answer; a service error comes
-// back as "Type: message".
-func (c *managementClient) call(ctx context.Context, op string, in, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.server, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("X-Amz-Target", "KinesisAnalytics_20150814."+op)
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	if err := sign(ctx, req, body, c.creds, c.region); err != nil {
-		return fmt.Errorf("sign %s: %w", op, err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Type    string `json:"__type"`
-			Message string `json:"message"`
-		}
-		json.NewDecoder(resp.Body).Decode(&e)
-		return fmt.Errorf("%s: %s: %s", op, e.Type, e.Message)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("%s: the answer: %w", op, err)
-	}
-	return nil
+// connect makes the SDK's client for the flags' server and region.
+func (c *managementClient) connect() {
+	c.api = kinesisanalytics.New(kinesisanalytics.Options{
+		Region:       c.region,
+		BaseEndpoint: aws.String(c.server),
+		Credentials:  credentials.StaticCredentialsProvider{Value: credentialsFromEnv()},
+		Retryer:      aws.NopRetryer{}, // a refused call fails at once, with the server's reason
+	})
 }
 
-// sign signs a request to riffle serve with SigV4, as the AWS CLI would.
-func sign(ctx context.Context, req *http.Request, body []byte, creds aws.Credentials, region string) error {
-	sum := sha256.Sum256(body)
-	return v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "kinesisanalytics", region, time.Now())
+// callError reads a failed call as "Operation: Type: message", or
+// "Operation: cause" when the server did not answer, without the SDK's
+// wrapping (service, attempts, status, request id).
+func callError(err error) error {
+	var op *smithy.OperationError
+	if !errors.As(err, &op) {
+		return err
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return fmt.Errorf("%s: %w", op.OperationName, serviceError{api})
+	}
+	cause := op.Err
+	var send *smithyhttp.RequestSendError
+	if errors.As(cause, &send) {
+		cause = send.Err
+	}
+	return fmt.Errorf("%s: %w", op.OperationName, cause)
 }
+
+// serviceError is the service's error as it names it: "Type: message".
+type serviceError struct{ smithy.APIError }
+
+func (e serviceError) Error() string { return e.ErrorCode() + ": " + e.ErrorMessage() }
+func (e serviceError) Unwrap() error { return e.APIError }
 
 // credentialsFromEnv are the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of
 // the environment, or a placeholder that a server without --auth accepts.
@@ -79,19 +74,76 @@ func credentialsFromEnv() aws.Credentials {
 	return aws.Credentials{AccessKeyID: "riffle", SecretAccessKey: "riffle"}
 }
 
-// detail is the part of DescribeApplication the commands use.
-type detail struct {
-	ApplicationName      string
-	ApplicationStatus    string
-	ApplicationVersionId int64
-	CreateTimestamp      float64
-	InputDescriptions    []struct{ InputId string }
+func (c *managementClient) describe(ctx context.Context, name string, opts ...func(*kinesisanalytics.Options)) (*types.ApplicationDetail, error) {
+	out, err := c.api.DescribeApplication(ctx, &kinesisanalytics.DescribeApplicationInput{ApplicationName: aws.String(name)}, opts...)
+	if err != nil {
+		return nil, callError(err)
+	}
+	return out.ApplicationDetail, nil
 }
 
-func (c *managementClient) describe(ctx context.Context, name string) (detail, error) {
-	var out struct{ ApplicationDetail detail }
-	err := c.call(ctx, "DescribeApplication", map[string]string{"ApplicationName": name}, &out)
-	return out.ApplicationDetail, err
+// rawAnswer keeps a copy of the answer's body in *body: describe prints the
+// service's JSON as it came, with Riffle's extensions to the shapes (such as
+// FileOutputDescription) that the SDK's types leave out.
+func rawAnswer(body *[]byte) func(*kinesisanalytics.Options) {
+	keep := middleware.DeserializeMiddlewareFunc("RiffleRawAnswer", func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+		out, md, err := next.HandleDeserialize(ctx, in)
+		if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && err == nil {
+			data, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if rerr != nil {
+				return out, md, fmt.Errorf("read the answer: %w", rerr)
+			}
+			*body = data
+			resp.Body = io.NopCloser(bytes.NewReader(data))
+		}
+		return out, md, err
+	})
+	return func(o *kinesisanalytics.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			// After the operation's deserializer: nearer the wire, so this
+			// sees the body before the deserializer reads it.
+			return s.Deserialize.Insert(keep, "OperationDeserializer", middleware.After)
+		})
+	}
+}
+
+// withFileOutput adds Riffle's FileOutput {Path} to the Output of an
+// AddApplicationOutput request: a destination that the AWS model, and so
+// the SDK's types, lack. The rest of the call (signing, errors) stays the
+// SDK's.
+func withFileOutput(path string) func(*kinesisanalytics.Options) {
+	add := middleware.SerializeMiddlewareFunc("RiffleFileOutput", func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
+		req, ok := in.Request.(*smithyhttp.Request)
+		if !ok {
+			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add FileOutput: unexpected request %T", in.Request)
+		}
+		body, err := io.ReadAll(req.GetStream())
+		if err != nil {
+			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add FileOutput: %w", err)
+		}
+		var fields, output map[string]json.RawMessage
+		if err := json.Unmarshal(body, &fields); err != nil {
+			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add FileOutput: %w", err)
+		}
+		if err := json.Unmarshal(fields["Output"], &output); err != nil {
+			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add FileOutput: %w", err)
+		}
+		output["FileOutput"], _ = json.Marshal(map[string]string{"Path": path})
+		fields["Output"], _ = json.Marshal(output)
+		body, _ = json.Marshal(fields)
+		if req, err = req.SetStream(bytes.NewReader(body)); err != nil {
+			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add FileOutput: %w", err)
+		}
+		in.Request = req
+		return next.HandleSerialize(ctx, in)
+	})
+	return func(o *kinesisanalytics.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			// After the operation's serializer, which wrote the body.
+			return s.Serialize.Insert(add, "OperationSerializer", middleware.After)
+		})
+	}
 }
 
 func newAppsCommand() *cobra.Command {
@@ -104,7 +156,7 @@ riffle serve's Kinesis Analytics API. Requests are signed with AWS_ACCESS_KEY_ID
 AWS_SECRET_ACCESS_KEY when they are set (needed when the server runs with --auth),
 otherwise with a placeholder key that a server without --auth accepts.`,
 		PersistentPreRun: func(cmd *cobra.Command, args []string) {
-			c.creds = credentialsFromEnv()
+			c.connect()
 		},
 	}
 	cmd.PersistentFlags().StringVar(&c.server, "server", "http://"+DefaultListen, "riffle serve's address")
@@ -117,24 +169,17 @@ otherwise with a placeholder key that a server without --auth accepts.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "NAME\tSTATUS\tARN")
-			start := ""
+			req := &kinesisanalytics.ListApplicationsInput{Limit: aws.Int32(50)}
 			for {
-				req := map[string]any{"Limit": 50}
-				if start != "" {
-					req["ExclusiveStartApplicationName"] = start
-				}
-				var out struct {
-					ApplicationSummaries []struct{ ApplicationName, ApplicationStatus, ApplicationARN string }
-					HasMoreApplications  bool
-				}
-				if err := c.call(cmd.Context(), "ListApplications", req, &out); err != nil {
-					return err
+				out, err := c.api.ListApplications(cmd.Context(), req)
+				if err != nil {
+					return callError(err)
 				}
 				for _, s := range out.ApplicationSummaries {
-					fmt.Fprintf(w, "%s\t%s\t%s\n", s.ApplicationName, s.ApplicationStatus, s.ApplicationARN)
-					start = s.ApplicationName
+					fmt.Fprintf(w, "%s\t%s\t%s\n", aws.ToString(s.ApplicationName), s.ApplicationStatus, aws.ToString(s.ApplicationARN))
+					req.ExclusiveStartApplicationName = s.ApplicationName
 				}
-				if !out.HasMoreApplications {
+				if !aws.ToBool(out.HasMoreApplications) {
 					return w.Flush()
 				}
 			}
@@ -146,12 +191,12 @@ otherwise with a placeholder key that a server without --auth accepts.`,
 		Short: "Print an application's description (the service's JSON)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out json.RawMessage
-			if err := c.call(cmd.Context(), "DescribeApplication", map[string]string{"ApplicationName": args[0]}, &out); err != nil {
+			var answer []byte
+			if _, err := c.describe(cmd.Context(), args[0], rawAnswer(&answer)); err != nil {
 				return err
 			}
 			var pretty bytes.Buffer
-			json.Indent(&pretty, out, "", "  ")
+			json.Indent(&pretty, bytes.TrimSpace(answer), "", "  ")
 			fmt.Fprintln(cmd.OutOrStdout(), pretty.String())
 			return nil
 		},
@@ -174,39 +219,46 @@ stream's recent records.`,
 			if (firehose == "") == (kinesis == "") {
 				return fmt.Errorf("give one input: --firehose NAME or --kinesis NAME")
 			}
-			source := map[string]string{"RoleARN": "arn:aws:iam::000000000000:role/riffle"}
-			inputKey := "KinesisFirehoseInput"
+			role := aws.String("arn:aws:iam::000000000000:role/riffle")
+			input := types.Input{NamePrefix: aws.String(prefix), InputParallelism: &types.InputParallelism{Count: aws.Int32(1)}}
+			var arn *string
 			if firehose != "" {
-				source["ResourceARN"] = "arn:aws:firehose:" + c.region + ":000000000000:deliverystream/" + firehose
+				arn = aws.String("arn:aws:firehose:" + c.region + ":000000000000:deliverystream/" + firehose)
+				input.KinesisFirehoseInput = &types.KinesisFirehoseInput{ResourceARN: arn, RoleARN: role}
 			} else {
-				inputKey = "KinesisStreamsInput"
-				source["ResourceARN"] = "arn:aws:kinesis:" + c.region + ":000000000000:stream/" + kinesis
+				arn = aws.String("arn:aws:kinesis:" + c.region + ":000000000000:stream/" + kinesis)
+				input.KinesisStreamsInput = &types.KinesisStreamsInput{ResourceARN: arn, RoleARN: role}
 			}
-			var schema json.RawMessage
 			if schemaFile != "" {
-				if schema, err = os.ReadFile(schemaFile); err != nil {
+				data, err := os.ReadFile(schemaFile)
+				if err != nil {
 					return err
+				}
+				// The SDK's SourceSchema has the wire's field names.
+				if err := json.Unmarshal(data, &input.InputSchema); err != nil {
+					return fmt.Errorf("the schema in %s: %w", schemaFile, err)
 				}
 			} else {
-				var found struct{ InputSchema json.RawMessage }
-				req := map[string]any{"ResourceARN": source["ResourceARN"], "RoleARN": source["RoleARN"],
-					"InputStartingPositionConfiguration": map[string]string{"InputStartingPosition": "NOW"}}
-				if err := c.call(cmd.Context(), "DiscoverInputSchema", req, &found); err != nil {
-					return err
+				found, err := c.api.DiscoverInputSchema(cmd.Context(), &kinesisanalytics.DiscoverInputSchemaInput{
+					ResourceARN: arn, RoleARN: role,
+					InputStartingPositionConfiguration: &types.InputStartingPositionConfiguration{InputStartingPosition: types.InputStartingPositionNow},
+				})
+				if err != nil {
+					return callError(err)
 				}
-				schema = found.InputSchema
+				input.InputSchema = found.InputSchema
 			}
-			req := map[string]any{
-				"ApplicationName": args[0], "ApplicationDescription": description, "ApplicationCode": string(code),
-				"Inputs": []any{map[string]any{"NamePrefix": prefix, inputKey: source, "InputSchema": schema, "InputParallelism": map[string]int{"Count": 1}}},
+			req := &kinesisanalytics.CreateApplicationInput{
+				ApplicationName: aws.String(args[0]), ApplicationCode: aws.String(string(code)), Inputs: []types.Input{input},
 			}
-			var out struct {
-				ApplicationSummary struct{ ApplicationARN, ApplicationStatus string }
+			if description != "" {
+				req.ApplicationDescription = aws.String(description)
 			}
-			if err := c.call(cmd.Context(), "CreateApplication", req, &out); err != nil {
-				return err
+			out, err := c.api.CreateApplication(cmd.Context(), req)
+			if err != nil {
+				return callError(err)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), out.ApplicationSummary.ApplicationARN, out.ApplicationSummary.ApplicationStatus)
+			fmt.Fprintln(cmd.OutOrStdout(), aws.ToString(out.ApplicationSummary.ApplicationARN), out.ApplicationSummary.ApplicationStatus)
 			return nil
 		},
 	}
@@ -232,10 +284,11 @@ stream's recent records.`,
 			if err != nil {
 				return err
 			}
-			return c.call(cmd.Context(), "UpdateApplication", map[string]any{
-				"ApplicationName": args[0], "CurrentApplicationVersionId": d.ApplicationVersionId,
-				"ApplicationUpdate": map[string]string{"ApplicationCodeUpdate": string(code)},
-			}, nil)
+			_, err = c.api.UpdateApplication(cmd.Context(), &kinesisanalytics.UpdateApplicationInput{
+				ApplicationName: aws.String(args[0]), CurrentApplicationVersionId: d.ApplicationVersionId,
+				ApplicationUpdate: &types.ApplicationUpdate{ApplicationCodeUpdate: aws.String(string(code))},
+			})
+			return callError(err)
 		},
 	}
 	update.Flags().StringVar(&updateCode, "code", "", "the application's new SQL file")
@@ -251,11 +304,13 @@ stream's recent records.`,
 			if err != nil {
 				return err
 			}
-			var inputs []any
+			var inputs []types.InputConfiguration
 			for _, in := range d.InputDescriptions {
-				inputs = append(inputs, map[string]any{"Id": in.InputId, "InputStartingPositionConfiguration": map[string]string{"InputStartingPosition": strings.ToUpper(position)}})
+				inputs = append(inputs, types.InputConfiguration{Id: in.InputId,
+					InputStartingPositionConfiguration: &types.InputStartingPositionConfiguration{InputStartingPosition: types.InputStartingPosition(strings.ToUpper(position))}})
 			}
-			return c.call(cmd.Context(), "StartApplication", map[string]any{"ApplicationName": args[0], "InputConfigurations": inputs}, nil)
+			_, err = c.api.StartApplication(cmd.Context(), &kinesisanalytics.StartApplicationInput{ApplicationName: aws.String(args[0]), InputConfigurations: inputs})
+			return callError(err)
 		},
 	}
 	start.Flags().StringVar(&position, "position", "NOW", "where the input starts: NOW, TRIM_HORIZON or LAST_STOPPED_POINT")
@@ -265,7 +320,8 @@ stream's recent records.`,
 		Short: "Stop an application (it checkpoints first)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.call(cmd.Context(), "StopApplication", map[string]string{"ApplicationName": args[0]}, nil)
+			_, err := c.api.StopApplication(cmd.Context(), &kinesisanalytics.StopApplicationInput{ApplicationName: aws.String(args[0])})
+			return callError(err)
 		},
 	}
 
@@ -278,7 +334,8 @@ stream's recent records.`,
 			if err != nil {
 				return err
 			}
-			return c.call(cmd.Context(), "DeleteApplication", map[string]any{"ApplicationName": args[0], "CreateTimestamp": d.CreateTimestamp}, nil)
+			_, err = c.api.DeleteApplication(cmd.Context(), &kinesisanalytics.DeleteApplicationInput{ApplicationName: aws.String(args[0]), CreateTimestamp: d.CreateTimestamp})
+			return callError(err)
 		},
 	}
 	cmd.AddCommand(list, describe, create, update, start, stop, del, newAddOutputCommand(c), newDeleteOutputCommand(c))
@@ -296,29 +353,29 @@ at least once, to a Lambda-compatible function (a name the server was started wi
 file under the server's --outputs directory (one row a line).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out := map[string]any{"Name": stream, "DestinationSchema": map[string]string{"RecordFormatType": strings.ToUpper(format)}}
+			out := &types.Output{Name: aws.String(stream), DestinationSchema: &types.DestinationSchema{RecordFormatType: types.RecordFormatType(strings.ToUpper(format))}}
+			role := aws.String("arn:aws:iam::000000000000:role/riffle")
+			var opts []func(*kinesisanalytics.Options)
 			given := 0
-			role := map[string]string{"RoleARN": "arn:aws:iam::000000000000:role/riffle"}
-			with := func(arn string) map[string]string {
-				given++
-				return map[string]string{"ResourceARN": arn, "RoleARN": role["RoleARN"]}
-			}
 			if lambda != "" {
+				given++
 				arn := lambda
 				if !strings.HasPrefix(lambda, "http://") && !strings.HasPrefix(lambda, "https://") && !strings.HasPrefix(lambda, "arn:") {
 					arn = "arn:aws:lambda:" + c.region + ":000000000000:function:" + lambda
 				}
-				out["LambdaOutput"] = with(arn)
+				out.LambdaOutput = &types.LambdaOutput{ResourceARN: aws.String(arn), RoleARN: role}
 			}
 			if firehose != "" {
-				out["KinesisFirehoseOutput"] = with("arn:aws:firehose:" + c.region + ":000000000000:deliverystream/" + firehose)
+				given++
+				out.KinesisFirehoseOutput = &types.KinesisFirehoseOutput{ResourceARN: aws.String("arn:aws:firehose:" + c.region + ":000000000000:deliverystream/" + firehose), RoleARN: role}
 			}
 			if kinesis != "" {
-				out["KinesisStreamsOutput"] = with("arn:aws:kinesis:" + c.region + ":000000000000:stream/" + kinesis)
+				given++
+				out.KinesisStreamsOutput = &types.KinesisStreamsOutput{ResourceARN: aws.String("arn:aws:kinesis:" + c.region + ":000000000000:stream/" + kinesis), RoleARN: role}
 			}
 			if file != "" {
 				given++
-				out["FileOutput"] = map[string]string{"Path": file}
+				opts = append(opts, withFileOutput(file))
 			}
 			if given != 1 {
 				return fmt.Errorf("give one destination: --lambda, --firehose, --kinesis or --file")
@@ -327,9 +384,10 @@ file under the server's --outputs directory (one row a line).`,
 			if err != nil {
 				return err
 			}
-			return c.call(cmd.Context(), "AddApplicationOutput", map[string]any{
-				"ApplicationName": args[0], "CurrentApplicationVersionId": d.ApplicationVersionId, "Output": out,
-			}, nil)
+			_, err = c.api.AddApplicationOutput(cmd.Context(), &kinesisanalytics.AddApplicationOutputInput{
+				ApplicationName: aws.String(args[0]), CurrentApplicationVersionId: d.ApplicationVersionId, Output: out,
+			}, opts...)
+			return callError(err)
 		},
 	}
 	cmd.Flags().StringVar(&stream, "stream", "DESTINATION_SQL_STREAM", "the in-application stream whose rows go out")
@@ -351,9 +409,10 @@ func newDeleteOutputCommand(c *managementClient) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.call(cmd.Context(), "DeleteApplicationOutput", map[string]any{
-				"ApplicationName": args[0], "CurrentApplicationVersionId": d.ApplicationVersionId, "OutputId": args[1],
-			}, nil)
+			_, err = c.api.DeleteApplicationOutput(cmd.Context(), &kinesisanalytics.DeleteApplicationOutputInput{
+				ApplicationName: aws.String(args[0]), CurrentApplicationVersionId: d.ApplicationVersionId, OutputId: aws.String(args[1]),
+			})
+			return callError(err)
 		},
 	}
 }

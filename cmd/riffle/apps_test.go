@@ -1,150 +1,27 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
 )
-
-// TestTheLabWithTheAWSCLI drives the lab's steps with the real AWS CLI:
-// a delivery stream, the discovery payload, schema discovery, the
-// application (created, started), live traffic, its CTR rows read with
-// riffle tail, the burst's anomaly in DESTINATION_SQL_STREAM, then stop and
-// delete. Application time runs 20 times faster.
-func TestTheLabWithTheAWSCLI(t *testing.T) {
-	srv := startServer(t, t.TempDir(), "--time-scale", "20", "--checkpoint", "200ms")
-	aws := newAWSCLI(t, srv.url)
-	dir := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(text), 0o644)
-		return "file://" + p
-	}
-	const fh = "arn:aws:firehose:us-east-1:000000000000:deliverystream/lab"
-	aws.run("firehose", "create-delivery-stream", "--delivery-stream-name", "lab")
-	aws.run("firehose", "put-record", "--delivery-stream-name", "lab",
-		"--record", write("discovery.json", `{"Data":"{\"browseraction\":\"DiscoveryKinesisTest\", \"site\": \"yourwebsiteurl.domain.com\"}\n"}`))
-	found := aws.run("kinesisanalytics", "discover-input-schema", "--resource-arn", fh, "--role-arn", "arn:aws:iam::000000000000:role/lab",
-		"--input-starting-position-configuration", "InputStartingPosition=NOW")
-	schema := found["InputSchema"].(map[string]any)
-	cols := schema["RecordColumns"].([]any)
-	if len(cols) != 2 {
-		t.Fatalf("discovered %v", schema)
-	}
-	for i, want := range []string{"browseraction", "site"} {
-		c := cols[i].(map[string]any)
-		if c["Name"] != want || c["Mapping"] != "$."+want || !strings.HasPrefix(c["SqlType"].(string), "VARCHAR(") {
-			t.Fatalf("column %d: %v", i, c)
-		}
-	}
-	sql, err := os.ReadFile("../../runner/testdata/bench/clickstream.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemaJSON, _ := jsonText(schema)
-	inputs := write("inputs.json", `[{"NamePrefix":"SOURCE_SQL_STREAM","KinesisFirehoseInput":{"ResourceARN":"`+fh+`","RoleARN":"arn:aws:iam::000000000000:role/lab"},"InputParallelism":{"Count":1},"InputSchema":`+schemaJSON+`}]`)
-	created := aws.run("kinesisanalytics", "create-application", "--application-name", "lab", "--application-code", write("app.sql", string(sql)), "--inputs", inputs)
-	if created["ApplicationSummary"].(map[string]any)["ApplicationStatus"] != "READY" {
-		t.Fatalf("create-application: %v", created)
-	}
-	aws.run("kinesisanalytics", "start-application", "--application-name", "lab",
-		"--input-configurations", "Id=1.1,InputStartingPositionConfiguration={InputStartingPosition=NOW}")
-	desc := aws.run("kinesisanalytics", "describe-application", "--application-name", "lab")["ApplicationDetail"].(map[string]any)
-	if desc["ApplicationStatus"] != "RUNNING" {
-		t.Fatalf("after start: %v", desc["ApplicationStatus"])
-	}
-
-	// The lab's traffic: an impression and a click each application second
-	// (50 ms); during a burst, three more clicks each second for 20 seconds.
-	stop := make(chan struct{})
-	defer close(stop)
-	var burst atomic.Int32 // application seconds of burst left
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(50 * time.Millisecond): // pacing the sender
-			}
-			actions := []string{"Impression", "Click"}
-			if burst.Load() > 0 {
-				actions = append(actions, "Click", "Click", "Click")
-				burst.Add(-1)
-			}
-			var recs []any
-			for _, action := range actions {
-				payload := fmt.Sprintf(`{"browseraction":%q, "site": "yourwebsiteurl.domain.com"}`+"\n", action)
-				recs = append(recs, raw(`{"Data":"`+base64.StdEncoding.EncodeToString([]byte(payload))+`"}`))
-			}
-			call(srv.url, "Firehose_20150804.PutRecordBatch", map[string]any{"DeliveryStreamName": "lab", "Records": recs})
-		}
-	}()
-	// tail returns a stream's rows once there are at least n of them.
-	tail := func(stream string, n int) []string {
-		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			out, _, err := runRiffle(t, "tail", "lab", stream, "--server", srv.url, "--follow=false")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if lines := strings.Fields(out); len(lines) >= n {
-				return lines
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s rows so far: %q", stream, out)
-			}
-			time.Sleep(100 * time.Millisecond) // polling a condition, bounded by the deadline
-		}
-	}
-	// The forest scores 0 for its first 12 rows (subSampleSize): let it warm up.
-	for _, l := range tail("CTRSTREAM", 14)[1:] { // the first window may have started mid-way
-		if !strings.Contains(l, `"CTR":100}`) {
-			t.Fatalf("steady CTR row %s, want 100", l)
-		}
-	}
-	burst.Store(20)
-	anomalies := tail("DESTINATION_SQL_STREAM", 1)
-	for _, l := range anomalies {
-		var row struct{ CTRPERCENT, ANOMALY_SCORE float64 }
-		if err := json.Unmarshal([]byte(l), &row); err != nil {
-			t.Fatal(err)
-		}
-		if row.CTRPERCENT < 200 || row.ANOMALY_SCORE <= 2 {
-			t.Fatalf("anomaly %s: want the burst's CTR (about 400) scoring above 2", l)
-		}
-	}
-	t.Logf("anomalies: %v", anomalies)
-	aws.run("kinesisanalytics", "stop-application", "--application-name", "lab")
-	desc = aws.run("kinesisanalytics", "describe-application", "--application-name", "lab")["ApplicationDetail"].(map[string]any)
-	aws.run("kinesisanalytics", "delete-application", "--application-name", "lab", "--create-timestamp", strconv.FormatFloat(desc["CreateTimestamp"].(float64), 'f', -1, 64))
-	list := aws.run("kinesisanalytics", "list-applications")
-	if len(list["ApplicationSummaries"].([]any)) != 0 {
-		t.Fatalf("after delete: %v", list)
-	}
-}
-
-type raw string
-
-func (r raw) MarshalJSON() ([]byte, error) { return []byte(r), nil }
-
-func jsonText(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
-}
 
 // TestAppsCommands manages an application with riffle apps: create (the
 // schema discovered from the stream), list, start, a refused update with
-// the SQL error's position, describe, stop and delete.
+// the SQL error's position, describe, an output to a file whose row riffle
+// tail prints too, stop and delete.
 func TestAppsCommands(t *testing.T) {
 	srv := startServer(t, t.TempDir())
 	if _, err := call(srv.url, "Firehose_20150804.CreateDeliveryStream", map[string]any{"DeliveryStreamName": "lab"}); err != nil {
@@ -222,6 +99,10 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseracti
 		}
 		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
 	}
+	// riffle tail prints the stream's recent rows, as JSON lines.
+	if out, _, err := runRiffle(t, "tail", "lab", "DESTINATION_SQL_STREAM", "--follow=false", "--server", srv.url); err != nil || !regexp.MustCompile(`^\{"ROWTIME":"[^"]+","ACTION":"Click"\}\n$`).MatchString(out) {
+		t.Fatalf("riffle tail: %q %v", out, err)
+	}
 	if err := json.Unmarshal([]byte(must("describe", "lab")), &desc); err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +128,9 @@ func TestWithAuthTheTapAndRiffleAppsNeedTheKey(t *testing.T) {
 	auth := filepath.Join(t.TempDir(), "auth.json")
 	os.WriteFile(auth, []byte(`{"AKIDEXAMPLE": "secret"}`), 0o600)
 	srv := startServer(t, t.TempDir(), "--auth", auth)
-	newAWSCLI(t, srv.url).run("firehose", "create-delivery-stream", "--delivery-stream-name", "lab")
+	if _, err := firehoseClient(srv.url, "AKIDEXAMPLE", "secret").CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("lab")}); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	sql, schema := filepath.Join(dir, "app.sql"), filepath.Join(dir, "schema.json")
 	os.WriteFile(sql, []byte(`CREATE STREAM "DESTINATION_SQL_STREAM" (a VARCHAR(16));
@@ -277,5 +160,33 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseracti
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("X-Amzn-ErrorType") != "IncompleteSignatureException" {
 		t.Fatalf("unsigned tap request: %s %s", resp.Status, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+}
+
+// TestAppsErrorsReadAsTheServiceNamesThem: a call the server refuses is
+// sent once (no retries, even for a retryable 500) and reads
+// "Operation: Type: message", without the SDK's attempt and request-id
+// details; a server that does not answer reads as the connection's error.
+func TestAppsErrorsReadAsTheServiceNamesThem(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte(`{"__type":"InternalFailure","message":"the disk is full"}`))
+	}))
+	defer srv.Close()
+	_, _, err := runRiffle(t, "apps", "list", "--server", srv.URL)
+	if err == nil || err.Error() != "ListApplications: InternalFailure: the disk is full" {
+		t.Fatalf("a refused call: %v", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the call was sent %d times, want once", n)
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // nothing listens at its address now
+	_, _, err = runRiffle(t, "apps", "describe", "lab", "--server", closed.URL)
+	if err == nil || !strings.HasPrefix(err.Error(), "DescribeApplication: Post ") || !strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "operation error") {
+		t.Fatalf("no server: %v", err)
 	}
 }

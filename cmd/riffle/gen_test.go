@@ -1,21 +1,28 @@
 package main
 
 import (
-	"encoding/base64"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 )
 
 // TestGenDeliversWhatItReportsAcknowledged: riffle gen against riffle serve
-// (a data stream made and read back with the AWS CLI) reports its records
+// (a data stream made and read back with the SDK's client) reports its records
 // acknowledged, and the server holds exactly those, each once.
 func TestGenDeliversWhatItReportsAcknowledged(t *testing.T) {
 	srv := startServer(t, t.TempDir())
-	aws := newAWSCLI(t, srv.url)
-	aws.run("kinesis", "create-stream", "--stream-name", "events", "--shard-count", "2")
+	ctx := context.Background()
+	kc := kinesisClient(srv.url, "AKIDEXAMPLE", "secret")
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("events"), ShardCount: aws.Int32(2)}); err != nil {
+		t.Fatal(err)
+	}
 	out, _, err := runRiffle(t, "gen", "--template", `{"id": "{{random.uuid}}", "n": {{random.number(100)}}}`, "--name", "events",
 		"--rate", "0", "--count", "3000", "--stream", "events", "--endpoint-url", srv.url)
 	if err != nil {
@@ -26,10 +33,16 @@ func TestGenDeliversWhatItReportsAcknowledged(t *testing.T) {
 	}
 	ids := map[string]int{}
 	for _, shard := range []string{"shardId-000000000000", "shardId-000000000001"} {
-		it := aws.run("kinesis", "get-shard-iterator", "--stream-name", "events", "--shard-id", shard, "--shard-iterator-type", "TRIM_HORIZON")
-		got := aws.run("kinesis", "get-records", "--shard-iterator", it["ShardIterator"].(string), "--limit", "10000")
-		for _, r := range got["Records"].([]any) {
-			data, _ := base64.StdEncoding.DecodeString(r.(map[string]any)["Data"].(string))
+		it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("events"), ShardId: aws.String(shard), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, Limit: aws.Int32(10000)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range got.Records {
+			data := r.Data
 			var rec struct{ ID string }
 			if err := json.Unmarshal(data, &rec); err != nil || !strings.HasSuffix(string(data), "\n") {
 				t.Fatalf("record %q: %v", data, err)
