@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/riffle-sql/riffle/internal/leakcheck"
 )
 
 // The crash test runs the real server as a separate process: the test
@@ -25,7 +27,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(leakcheck.Run(m))
 }
 
 type serverProcess struct {

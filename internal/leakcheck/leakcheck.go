@@ -4,6 +4,8 @@
 package leakcheck
 
 import (
+	"fmt"
+	"os"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -20,4 +22,18 @@ var ignored = []goleak.Option{
 // VerifyTestMain runs the tests, then fails if goroutines are left.
 func VerifyTestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, ignored...)
+}
+
+// Run runs the tests and checks for leaks as VerifyTestMain does, for a
+// TestMain that has more to do; it returns the exit code.
+func Run(m *testing.M) int {
+	code := m.Run()
+	if code != 0 {
+		return code
+	}
+	if err := goleak.Find(ignored...); err != nil {
+		fmt.Fprintf(os.Stderr, "goleak: goroutines outlived the tests: %v\n", err)
+		return 1
+	}
+	return 0
 }
