@@ -7,7 +7,9 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -297,7 +299,7 @@ func (s *API) putRecord(ctx context.Context, body []byte) (any, error) {
 	if _, err := s.stream(ctx, req.DeliveryStreamName); err != nil {
 		return nil, err
 	}
-	seqs, err := s.log.Append(ctx, req.DeliveryStreamName, 0, recs)
+	seqs, err := s.append(ctx, "firehose", req.DeliveryStreamName, 0, recs)
 	if err != nil {
 		if errors.Is(err, streamlog.ErrNotFound) {
 			return nil, s.notFound(req.DeliveryStreamName)
@@ -326,7 +328,7 @@ func (s *API) putRecordBatch(ctx context.Context, body []byte) (any, error) {
 	if _, err := s.stream(ctx, req.DeliveryStreamName); err != nil {
 		return nil, err
 	}
-	seqs, err := s.log.Append(ctx, req.DeliveryStreamName, 0, recs)
+	seqs, err := s.append(ctx, "firehose", req.DeliveryStreamName, 0, recs)
 	if err != nil {
 		if errors.Is(err, streamlog.ErrNotFound) {
 			return nil, s.notFound(req.DeliveryStreamName)
@@ -339,4 +341,23 @@ func (s *API) putRecordBatch(ctx context.Context, body []byte) (any, error) {
 		responses[i] = map[string]string{"RecordId": seq.String()}
 	}
 	return map[string]any{"FailedPutCount": 0, "Encrypted": false, "RequestResponses": responses}, nil
+}
+
+// append stores a request's records in a shard. A call that an AWS SDK
+// retries (its response lost, or its store slower than the client would
+// wait) carries the same invocation id and the same records: it gets the
+// first call's sequence numbers instead of storing them twice. Another
+// request that merely reuses an invocation id stores its records.
+func (s *API) append(ctx context.Context, api, stream string, shard int, recs []streamlog.Record) ([]streamlog.Seq, error) {
+	id := ""
+	if inv := awsjson.InvocationID(ctx); inv != "" {
+		h := sha256.New()
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%d", inv, api, stream, shard, len(recs))
+		for _, r := range recs {
+			fmt.Fprintf(h, "\x00%d:%s\x00%d:", len(r.PartitionKey), r.PartitionKey, len(r.Data))
+			h.Write(r.Data)
+		}
+		id = hex.EncodeToString(h.Sum(nil))
+	}
+	return s.log.AppendOnce(ctx, stream, shard, id, recs)
 }

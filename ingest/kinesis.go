@@ -307,7 +307,7 @@ func (s *API) kinesisPutRecord(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	seqs, err := s.log.Append(ctx, req.StreamName, shardOf[0], recs)
+	seqs, err := s.append(ctx, "kinesis", req.StreamName, shardOf[0], recs)
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +356,7 @@ func (s *API) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
 		for j, i := range idx {
 			batch[j] = recs[i]
 		}
-		seqs, err := s.log.Append(ctx, req.StreamName, sh, batch)
+		seqs, err := s.append(ctx, "kinesis", req.StreamName, sh, batch)
 		if err != nil {
 			return nil, err
 		}

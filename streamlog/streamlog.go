@@ -149,6 +149,8 @@ func (l *Log) Create(ctx context.Context, name, kind string, shards int) error {
 		Storage:   jetstream.FileStorage,
 		MaxAge:    l.retention,
 		Retention: jetstream.LimitsPolicy,
+		// How long an append's id is remembered (AppendOnce).
+		Duplicates: DedupWindow,
 		Metadata: map[string]string{
 			"riffle.name":    name,
 			"riffle.kind":    kind,
@@ -246,7 +248,22 @@ func ParseSeq(text string) (Seq, error) {
 // Append stores records in a shard as one batch and returns their
 // sequence numbers once JetStream has stored them.
 func (l *Log) Append(ctx context.Context, name string, shard int, recs []Record) ([]Seq, error) {
-	ack, err := l.js.Publish(ctx, subject(name, shard), encodeBatch(recs))
+	return l.AppendOnce(ctx, name, shard, "", recs)
+}
+
+// DedupWindow is how long AppendOnce remembers an id.
+const DedupWindow = 2 * time.Minute
+
+// AppendOnce is Append with an id: the same id appended again within
+// DedupWindow stores nothing and answers the first append's sequence
+// numbers, so a retried request is stored once. An empty id is a plain
+// Append.
+func (l *Log) AppendOnce(ctx context.Context, name string, shard int, id string, recs []Record) ([]Seq, error) {
+	var opts []jetstream.PublishOpt
+	if id != "" {
+		opts = append(opts, jetstream.WithMsgID(id))
+	}
+	ack, err := l.js.Publish(ctx, subject(name, shard), encodeBatch(recs), opts...)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, name)

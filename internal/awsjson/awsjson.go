@@ -190,7 +190,21 @@ func (s *Server) handle(r *http.Request) (any, error) {
 			return nil, err
 		}
 	}
-	return fn(r.Context(), body)
+	ctx := r.Context()
+	if id := r.Header.Get("Amz-Sdk-Invocation-Id"); id != "" {
+		ctx = context.WithValue(ctx, invocationKey{}, id)
+	}
+	return fn(ctx, body)
+}
+
+type invocationKey struct{}
+
+// InvocationID is the id an AWS SDK (or the AWS CLI) gives one call and
+// keeps across its retries (the amz-sdk-invocation-id header), or "": an
+// operation can recognise a retry of a request it already carried out.
+func InvocationID(ctx context.Context) string {
+	id, _ := ctx.Value(invocationKey{}).(string)
+	return id
 }
 
 // newID makes a request ID in the service's UUID-like form.
