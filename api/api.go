@@ -193,7 +193,7 @@ func (a *API) describe(ctx context.Context, body []byte) (any, error) {
 	for _, out := range def.Outputs {
 		outputs = append(outputs, describeOutput(out))
 	}
-	return map[string]any{"ApplicationDetail": map[string]any{
+	detail := map[string]any{
 		"ApplicationName":                 def.Name,
 		"ApplicationDescription":          def.Description,
 		"ApplicationARN":                  a.arn(def.Name),
@@ -205,7 +205,13 @@ func (a *API) describe(ctx context.Context, body []byte) (any, error) {
 		"InputDescriptions":               inputs,
 		"OutputDescriptions":              outputs,
 		"ReferenceDataSourceDescriptions": a.references(def),
-	}}, nil
+	}
+	if def.Failure != nil {
+		// Riffle's: why the application stopped by itself (the service
+		// has no such field; SDKs pass over a field they do not know).
+		detail["RiffleFailure"] = map[string]any{"Timestamp": seconds(def.Failure.Time), "Message": def.Failure.Message}
+	}
+	return map[string]any{"ApplicationDetail": detail}, nil
 }
 
 func seconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

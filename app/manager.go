@@ -31,6 +31,8 @@ type Manager struct {
 	base, closing context.Context
 	closeNow      context.CancelFunc
 
+	metrics *metrics
+
 	mu      sync.Mutex // guards what follows; never held across I/O
 	locks   map[string]*sync.Mutex
 	running map[string]*running
@@ -48,6 +50,7 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	closing, closeNow := context.WithCancel(base)
 	m := &Manager{log: l, store: store, opts: opts.withDefaults(), base: base, closing: closing, closeNow: closeNow,
 		locks: map[string]*sync.Mutex{}, running: map[string]*running{}}
+	m.metrics = newMetrics(m.opts.Metrics, m.countRunning)
 	apps, err := store.List(ctx)
 	if err != nil {
 		return nil, err
@@ -453,6 +456,7 @@ func (m *Manager) Start(ctx context.Context, name, position string) error {
 		return fmt.Errorf("%w: start position %q", ErrInvalid, position)
 	}
 	a.Status = Running
+	a.Failure = nil
 	a.Inputs[0].StartingPosition = position
 	now := m.opts.Clock.Now().UnixMilli()
 	appNow := now
@@ -556,4 +560,61 @@ func (m *Manager) Tap(name, stream string) (recent [][]byte, rows <-chan []byte,
 		return nil, nil, nil, fmt.Errorf("%w: application %s is not running", ErrInUse, name)
 	}
 	return r.taps.follow(stream)
+}
+
+// failed records that a run ended by itself: the application is READY
+// again, with the reason in its definition (DescribeApplication, the
+// console) and in the metrics and the log.
+func (m *Manager) failed(r *running, cause error) {
+	name := r.def.Name
+	unlock := m.lock(name)
+	defer unlock()
+	m.mu.Lock()
+	current := m.running[name] == r && !m.closed
+	if current {
+		delete(m.running, name)
+	}
+	m.mu.Unlock()
+	if !current {
+		return // stopped, replaced or shutting down meanwhile
+	}
+	m.metrics.failures.WithLabelValues(name).Inc()
+	m.opts.Logger.Error("the application stopped", "application", name, "reason", cause)
+	a, rev, err := m.store.Get(m.base, name)
+	if err != nil {
+		m.opts.Logger.Error("recording the failure failed", "application", name, "err", err)
+		return
+	}
+	a.Status = Ready
+	a.Failure = &Failure{Time: m.now(), Message: "stopped: " + cause.Error()}
+	if _, err := m.store.Update(m.base, a, rev); err != nil {
+		m.opts.Logger.Error("recording the failure failed", "application", name, "err", err)
+	}
+}
+
+func (m *Manager) countRunning() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return float64(len(m.running))
+}
+
+// Users names the running applications that read a stream or write to it,
+// so the stream is not deleted from under them.
+func (m *Manager) Users(ctx context.Context, stream string) ([]string, error) {
+	apps, err := m.store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, a := range apps {
+		if a.Status != Running {
+			continue
+		}
+		uses := slices.ContainsFunc(a.Inputs, func(in Input) bool { return in.Source == stream }) ||
+			slices.ContainsFunc(a.Outputs, func(o Output) bool { return (o.Kind == FirehoseOutput || o.Kind == KinesisOutput) && o.Target == stream })
+		if uses {
+			names = append(names, a.Name)
+		}
+	}
+	return names, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/record"
@@ -55,10 +56,19 @@ type Application struct {
 	Outputs     []Output
 	References  []Reference
 	Tags        map[string]string
+	// Failure says why a run ended by itself (its input stream is gone),
+	// until the next start.
+	Failure *Failure `json:",omitempty"`
 	// Origin ties application time to the wall clock since the last start:
 	// ROWTIME = App + (arrival - Wall) * time scale, in ms. Kept across
 	// restarts, so a resumed application gives the rows it would have.
 	Origin struct{ Wall, App int64 }
+}
+
+// Failure is why an application stopped running by itself, and when.
+type Failure struct {
+	Time    time.Time
+	Message string
 }
 
 // AppTime is the application time (ms) of a wall-clock time (ms), the one
@@ -170,6 +180,8 @@ type Options struct {
 	Clock clockwork.Clock
 	// Logger receives the applications' runtime errors.
 	Logger *slog.Logger
+	// Metrics, when set, receives the applications' Prometheus metrics.
+	Metrics prometheus.Registerer
 }
 
 func (o Options) withDefaults() Options {

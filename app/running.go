@@ -12,6 +12,7 @@ import (
 
 	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/throttle"
 	"github.com/riffle-sql/riffle/sql/engine"
 	"github.com/riffle-sql/riffle/sql/plan"
 	"github.com/riffle-sql/riffle/streamlog"
@@ -37,11 +38,12 @@ type running struct {
 	save   atomic.Bool // checkpoint when stopping
 
 	// Owned by the loop.
-	compiled *compile.Application
-	pos      positions            // each shard's first record not fed: what a checkpoint saves
-	next     positions            // each shard's next record to read
-	pending  [][]streamlog.Record // read but not fed yet, per shard
-	ckptRev  uint64               // the checkpoint head's revision this run last saw
+	compiled   *compile.Application
+	pos        positions            // each shard's first record not fed: what a checkpoint saves
+	next       positions            // each shard's next record to read
+	pending    [][]streamlog.Record // read but not fed yet, per shard
+	ckptRev    uint64               // the checkpoint head's revision this run last saw
+	feedErrors throttle.Log
 }
 
 // output is one running output: its delivery, which a goroutine of its
@@ -54,6 +56,9 @@ type output struct {
 // open compiles an application, restores it from its checkpoint when
 // resuming, and starts its loop and its outputs' senders.
 func (m *Manager) open(a Application, position string, tables []*plan.Table) (*running, error) {
+	if len(a.Inputs) == 0 || a.Code == "" {
+		return nil, fmt.Errorf("%w: application %s needs an input and code to run", ErrInvalid, a.Name)
+	}
 	in := a.Inputs[0]
 	if tables == nil {
 		var err error
@@ -102,6 +107,7 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 	}
 	r := &running{def: a, log: m.log, store: m.store, opts: m.opts, logger: m.opts.Logger.With("application", a.Name), source: in.Source,
 		done: make(chan struct{}), compiled: compiled, pos: pos, next: slices.Clone(pos), pending: make([][]streamlog.Record, len(pos)), ckptRev: rev}
+	r.feedErrors = throttle.Log{Logger: r.logger, Every: errorLogEvery, Clock: m.opts.Clock}
 	loopCtx, cancel := context.WithCancel(m.base)
 	r.cancel = cancel
 	if err := m.openOutputs(loopCtx, r, c.Outputs, !resume); err != nil {
@@ -131,10 +137,15 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 		senders.Go(func() { o.d.Run(sendCtx) })
 	}
 	go func() {
-		defer close(r.done)
-		defer senders.Wait()
-		defer stopSending()
-		r.loop(loopCtx)
+		err := func() error {
+			defer close(r.done)
+			defer senders.Wait()
+			defer stopSending()
+			return r.loop(loopCtx)
+		}()
+		if err != nil { // the run ended by itself: say so where users look
+			m.failed(r, err)
+		}
 	}()
 	return r, nil
 }
@@ -219,11 +230,19 @@ func (r *running) checkpoint(ctx context.Context) error {
 // its records must still find their windows open.
 const settle = 500 * time.Millisecond
 
+// Waits and log intervals of a loop that keeps failing.
+const (
+	maxErrorWait  = 30 * time.Second
+	errorLogEvery = 30 * time.Second
+)
+
 // loop reads new records, feeds them with ROWTIME from their arrival on
 // the application's clock, moves the clock, and checkpoints, until its
-// context ends. ROWTIME follows the stored arrival (not the moment of
-// reading), so a resumed application gives the rows it would have given.
-func (r *running) loop(ctx context.Context) {
+// context ends (nil) or the run cannot go on (its input stream is gone,
+// another writer took its checkpoint over: the error says which).
+// ROWTIME follows the stored arrival (not the moment of reading), so a
+// resumed application gives the rows it would have given.
+func (r *running) loop(ctx context.Context) error {
 	defer r.taps.close()
 	clock := r.opts.Clock
 	// A timer set again only when the loop waits (not a ticker), so that
@@ -231,6 +250,10 @@ func (r *running) loop(ctx context.Context) {
 	poll := clock.NewTimer(r.opts.Poll)
 	defer poll.Stop()
 	armed := true
+	next := r.opts.Poll // the wait before the next poll: longer while reads fail
+	retry := throttle.Backoff{Min: r.opts.Poll, Max: maxErrorWait}
+	readErrors := throttle.Log{Logger: r.logger, Every: errorLogEvery, Clock: clock}
+	checkpointErrors := throttle.Log{Logger: r.logger, Every: errorLogEvery, Clock: clock}
 	lastCheckpoint := clock.Now()
 	backlog := false      // a shard had more than one read's worth: go on at once
 	wait := func() bool { // false once the loop must end
@@ -238,7 +261,7 @@ func (r *running) loop(ctx context.Context) {
 			return ctx.Err() == nil
 		}
 		if !armed {
-			poll.Reset(r.opts.Poll)
+			poll.Reset(next)
 		}
 		select {
 		case <-ctx.Done():
@@ -251,37 +274,54 @@ func (r *running) loop(ctx context.Context) {
 	for {
 		if !wait() {
 			if r.save.Load() {
-				// What the outputs deliver now need not wait for the next start.
-				drain, cancel := context.WithTimeout(context.Background(), r.opts.Drain)
-				for _, o := range r.outputs {
-					o.d.Drain(drain)
-				}
-				cancel()
-				if err := r.checkpoint(context.Background()); err != nil {
-					r.logger.Error("last checkpoint failed", "err", err)
-				}
+				r.finish()
 			}
-			return
+			return nil
 		}
 		// An output that is behind holds the input back (nothing is lost;
 		// the application falls behind, as the service's does).
 		backlog = false
 		if !r.busy() {
-			backlog = r.step(ctx)
+			var err error
+			backlog, err = r.step(ctx)
+			switch {
+			case errors.Is(err, streamlog.ErrNotFound):
+				r.finish()
+				return fmt.Errorf("its input stream %s no longer exists", r.source)
+			case err != nil && ctx.Err() == nil:
+				readErrors.Error("reading the input failed; trying again", "stream", r.source, "err", err, "retry_in", next.String())
+				next = retry.Next()
+			case err == nil:
+				retry.Reset()
+				next = r.opts.Poll
+			}
 		}
 		if clock.Since(lastCheckpoint) >= r.opts.Checkpoint {
 			err := r.checkpoint(ctx)
 			if errors.Is(err, streamlog.ErrConflict) {
 				// Someone else saved this application's checkpoint: it is
 				// no longer this run's to write or deliver.
-				r.logger.Error("checkpoint taken over by another writer; this run stops", "err", err)
-				return
+				return fmt.Errorf("another writer took its checkpoint over: %w", err)
 			}
 			if err != nil && ctx.Err() == nil {
-				r.logger.Error("checkpoint failed", "err", err)
+				checkpointErrors.Error("checkpoint failed", "err", err)
 			}
 			lastCheckpoint = clock.Now()
 		}
+	}
+}
+
+// finish lets the outputs deliver what they hold (for up to
+// Options.Drain: what they deliver now need not wait for the next start)
+// and writes a last checkpoint.
+func (r *running) finish() {
+	drain, cancel := context.WithTimeout(context.Background(), r.opts.Drain)
+	for _, o := range r.outputs {
+		o.d.Drain(drain)
+	}
+	cancel()
+	if err := r.checkpoint(context.Background()); err != nil {
+		r.logger.Error("last checkpoint failed", "err", err)
 	}
 }
 
@@ -294,8 +334,10 @@ const readBatch = 1000
 
 // step reads what the input holds, feeds the records that arrived before
 // the watermark, moves the clock and flushes the outputs. It says whether a
-// shard has more to read at once.
-func (r *running) step(ctx context.Context) bool {
+// shard has more to read at once, and the first read that failed (the
+// records of the shards read are fed all the same).
+func (r *running) step(ctx context.Context) (bool, error) {
+	var readErr error
 	toApp := func(wall int64) int64 {
 		return r.def.AppTime(wall, r.opts.TimeScale)
 	}
@@ -305,8 +347,9 @@ func (r *running) step(ctx context.Context) bool {
 		for len(r.pending[shard]) < maxPending {
 			recs, after, err := r.log.Read(ctx, r.source, shard, r.next[shard], readBatch)
 			if err != nil {
-				if !errors.Is(err, context.Canceled) {
-					r.logger.Error("read input", "err", err)
+				more[shard] = false // not at once: the loop waits before trying again
+				if readErr == nil {
+					readErr = err
 				}
 				break
 			}
@@ -345,7 +388,7 @@ func (r *running) step(ctx context.Context) bool {
 		r.pending[from] = r.pending[from][1:]
 		rowtime := max(toApp(rec.Arrival.UnixMilli()), eng.Clock())
 		if err := feeders[from%len(feeders)].Feed(rec.Data, rowtime, rec.Arrival.UnixMilli()); err != nil {
-			r.logger.Error("feed", "err", err)
+			r.feedErrors.Error("a record could not be fed", "err", err)
 		}
 		fed++
 	}
@@ -360,5 +403,5 @@ func (r *running) step(ctx context.Context) bool {
 	for _, o := range r.outputs {
 		o.d.Flush()
 	}
-	return slices.Contains(more, true)
+	return slices.Contains(more, true), readErr
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -32,6 +33,10 @@ type Options struct {
 	Clock clockwork.Clock
 	// Metrics, when set, receives the counts of records and bytes stored.
 	Metrics prometheus.Registerer
+	// Users, when set, names who may not lose a stream (the running
+	// applications that read or write it): deleting it is refused while
+	// there are any.
+	Users func(ctx context.Context, stream string) ([]string, error)
 }
 
 // Target prefixes of the two APIs.
@@ -192,10 +197,30 @@ func (s *API) deleteDeliveryStream(ctx context.Context, body []byte) (any, error
 	if _, err := s.stream(ctx, req.DeliveryStreamName); err != nil {
 		return nil, err
 	}
+	if err := s.notInUse(ctx, "Firehose", req.DeliveryStreamName); err != nil {
+		return nil, err
+	}
 	if err := s.log.Delete(ctx, req.DeliveryStreamName); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
+}
+
+// notInUse refuses to delete a stream that running applications use, as
+// the service protects resources in use.
+func (s *API) notInUse(ctx context.Context, what, name string) error {
+	if s.opts.Users == nil {
+		return nil
+	}
+	users, err := s.opts.Users(ctx, name)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		return awsjson.Errorf(http.StatusBadRequest, "ResourceInUseException", "%s %s under account %s is in use by running applications: %s; stop them first",
+			what, name, s.opts.Account, strings.Join(users, ", "))
+	}
+	return nil
 }
 
 func (s *API) describeDeliveryStream(ctx context.Context, body []byte) (any, error) {

@@ -148,6 +148,9 @@ func (s *API) deleteStream(ctx context.Context, body []byte) (any, error) {
 	if _, err := s.dataStream(ctx, req.StreamName); err != nil {
 		return nil, err
 	}
+	if err := s.notInUse(ctx, "Stream", req.StreamName); err != nil {
+		return nil, err
+	}
 	return struct{}{}, s.log.Delete(ctx, req.StreamName)
 }
 

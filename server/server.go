@@ -74,6 +74,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		opts.Logger = cfg.Logger
 	}
 	opts.Delivery.Metrics = destination.NewMetrics(reg)
+	opts.Metrics = reg
 	if opts.Delivery.Logger == nil {
 		opts.Delivery.Logger = cfg.Logger
 	}
@@ -85,7 +86,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	// One front door for the AWS JSON 1.1 APIs: Firehose and Kinesis
 	// (ingest) and Kinesis Analytics (api) register with it as peers.
 	front := awsjson.New(awsjson.Options{Credentials: cfg.Credentials, Metrics: reg, Logger: cfg.Logger, Clock: cfg.Clock})
-	streams, err := ingest.New(ctx, l, ingest.Options{Region: opts.Region, Account: opts.Account, Metrics: reg, Clock: cfg.Clock})
+	streams, err := ingest.New(ctx, l, ingest.Options{Region: opts.Region, Account: opts.Account, Metrics: reg, Clock: cfg.Clock, Users: apps.Users})
 	if err != nil {
 		apps.Close()
 		l.Close()

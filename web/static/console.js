@@ -210,7 +210,10 @@ async function appPage(name, show) {
       actionError.textContent = err.message;
     }
   }
-  show(header, h("p", { class: "muted" }, d.ApplicationDescription || ""), actions, actionError,
+  // Why the application stopped by itself (Riffle's RiffleFailure), until it starts again.
+  const failure = d.RiffleFailure ? h("div", { class: "error", role: "status", id: "app-failure" },
+    `${d.RiffleFailure.Message} (${new Date(d.RiffleFailure.Timestamp * 1000).toISOString()})`) : "";
+  show(header, h("p", { class: "muted" }, d.ApplicationDescription || ""), failure, actions, actionError,
     sourceSection(d), sqlSection(d), running ? liveSection(name) : h("section", {}, h("h2", {}, "Real-time analytics"), h("p", { class: "muted" }, "Start the application to see its in-application streams live.")),
     outputsSection(d));
 }
