@@ -611,7 +611,9 @@ func (m *Manager) Users(ctx context.Context, stream string) ([]string, error) {
 			continue
 		}
 		uses := slices.ContainsFunc(a.Inputs, func(in Input) bool { return in.Source == stream }) ||
-			slices.ContainsFunc(a.Outputs, func(o Output) bool { return (o.Kind == FirehoseOutput || o.Kind == KinesisOutput) && o.Target == stream })
+			slices.ContainsFunc(a.Outputs, func(o Output) bool {
+				return (o.Kind == FirehoseOutput || o.Kind == KinesisOutput) && o.Target == stream
+			})
 		if uses {
 			names = append(names, a.Name)
 		}
