@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sort"
 	"strconv"
@@ -45,10 +46,14 @@ type Config struct {
 	URL string
 	// Retention is how long records are kept (default 24 hours).
 	Retention time.Duration
+	// Logger receives the embedded server's warnings and errors (its
+	// notices at debug level); nil: slog's default.
+	Logger *slog.Logger
 }
 
 // Log is an open stream log.
 type Log struct {
+	lock      *dirLock       // the data directory's, when embedded
 	server    *server.Server // nil with an external server
 	conn      *nats.Conn
 	js        jetstream.JetStream
@@ -67,20 +72,31 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		if cfg.Dir == "" {
 			return nil, errors.New("streamlog: a data directory or a NATS URL is needed")
 		}
+		lock, err := lockDir(cfg.Dir)
+		if err != nil {
+			return nil, err
+		}
+		l.lock = lock
 		ns, err := server.NewServer(&server.Options{
 			JetStream:  true,
 			StoreDir:   cfg.Dir,
 			DontListen: true, // reached in process only
 			NoSigs:     true,
-			NoLog:      true,
-			MaxPayload: 32 << 20, // application checkpoints hold whole forests
+			MaxPayload: 8 << 20, // a 5 MiB PutRecords batch with its records' headers (checkpoints go in chunks)
 		})
 		if err != nil {
+			lock.release()
 			return nil, fmt.Errorf("streamlog: start the embedded NATS server: %w", err)
 		}
+		logger := cfg.Logger
+		if logger == nil {
+			logger = slog.Default()
+		}
+		ns.SetLoggerV2(natsLogger{logger.With("component", "nats")}, false, false, false)
 		ns.Start()
 		if !ns.ReadyForConnections(30 * time.Second) {
 			ns.Shutdown()
+			lock.release()
 			return nil, errors.New("streamlog: the embedded NATS server did not start")
 		}
 		l.server = ns
@@ -114,7 +130,19 @@ func (l *Log) shutdown() {
 		l.server.Shutdown()
 		l.server.WaitForShutdown()
 	}
+	l.lock.release()
 }
+
+// natsLogger passes the embedded server's log to slog: warnings and errors
+// as such (a damaged block file must not go unseen), notices at debug.
+type natsLogger struct{ l *slog.Logger }
+
+func (n natsLogger) Noticef(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
+func (n natsLogger) Warnf(format string, v ...any)   { n.l.Warn(fmt.Sprintf(format, v...)) }
+func (n natsLogger) Errorf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
+func (n natsLogger) Fatalf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
+func (n natsLogger) Debugf(format string, v ...any)  { n.l.Debug(fmt.Sprintf(format, v...)) }
+func (n natsLogger) Tracef(format string, v ...any)  { n.l.Debug(fmt.Sprintf(format, v...)) }
 
 // Info describes a stream.
 type Info struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -37,5 +38,39 @@ func TestServeRefusesFunctionsThatCannotWork(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("serve %s: %v, want %q", c.flag, err, c.want)
 		}
+	}
+}
+
+// TestASecondServerOnTheSameDataExitsAtOnce: riffle serve on a data
+// directory another riffle serve has (the natural retry after "address
+// already in use", on another --listen) exits at once saying so, and the
+// first server's applications go on.
+func TestASecondServerOnTheSameDataExitsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	first := startServer(t, dir)
+	if _, err := call(first.url, "Firehose_20150804.CreateDeliveryStream", map[string]string{"DeliveryStreamName": "clicks"}); err != nil {
+		t.Fatal(err)
+	}
+	app := map[string]any{"ApplicationName": "lab", "ApplicationCode": `CREATE STREAM "OUT" (a VARCHAR(8)); CREATE PUMP p AS INSERT INTO "OUT" SELECT STREAM "a" FROM "SOURCE_SQL_STREAM_001";`,
+		"Inputs": []any{map[string]any{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisFirehoseInput": map[string]string{"ResourceARN": "arn:aws:firehose:us-east-1:000000000000:deliverystream/clicks"},
+			"InputSchema": map[string]any{"RecordFormat": map[string]string{"RecordFormatType": "JSON"}, "RecordColumns": []any{map[string]string{"Name": "a", "SqlType": "VARCHAR(8)", "Mapping": "$.a"}}}}}}
+	if _, err := call(first.url, "KinesisAnalytics_20150814.CreateApplication", app); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call(first.url, "KinesisAnalytics_20150814.StartApplication", map[string]any{"ApplicationName": "lab",
+		"InputConfigurations": []any{map[string]any{"Id": "1.1", "InputStartingPositionConfiguration": map[string]string{"InputStartingPosition": "NOW"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := runRiffle(t, "serve", "--data", dir, "--listen", "127.0.0.1:0")
+	want := fmt.Sprintf("%s is in use by riffle serve (pid %d)", dir, first.cmd.Process.Pid)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("a second serve on the same data: %v, want %q", err, want)
+	}
+	got, err := call(first.url, "KinesisAnalytics_20150814.DescribeApplication", map[string]string{"ApplicationName": "lab"})
+	if err != nil {
+		t.Fatalf("the first server's application after the second server: %v", err)
+	}
+	if status := got["ApplicationDetail"].(map[string]any)["ApplicationStatus"]; status != "RUNNING" {
+		t.Fatalf("the first server's application is %v, want RUNNING", status)
 	}
 }
