@@ -23,7 +23,7 @@ const StreamsPath = "GET /riffle/v1/applications/{app}/streams"
 
 // Streams serves StreamsPath.
 func (a *API) Streams(w http.ResponseWriter, r *http.Request) {
-	names, err := a.apps.Streams(r.PathValue("app"))
+	names, err := a.apps.Streams(r.Context(), r.PathValue("app"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusConflict)
 		return
@@ -79,7 +79,7 @@ func (a *API) Records(w http.ResponseWriter, r *http.Request) {
 
 // Tap serves TapPath.
 func (a *API) Tap(w http.ResponseWriter, r *http.Request) {
-	recent, rows, cancel, err := a.apps.Tap(r.PathValue("app"), r.PathValue("stream"))
+	recent, rows, cancel, err := a.apps.Tap(r.Context(), r.PathValue("app"), r.PathValue("stream"))
 	if err != nil {
 		status := http.StatusNotFound
 		if errors.Is(err, app.ErrInUse) {

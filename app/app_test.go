@@ -62,7 +62,7 @@ func send(t *testing.T, l *streamlog.Log, n int) {
 // it reaches want (or fails after a generous deadline).
 func counted(t *testing.T, m *Manager, want int, seen map[string]int) {
 	t.Helper()
-	recent, rows, cancel, err := m.Tap("lab", "DESTINATION_SQL_STREAM")
+	recent, rows, cancel, err := m.Tap(context.Background(), "lab", "DESTINATION_SQL_STREAM")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +134,7 @@ func TestRunCheckpointAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-m2.Resumed()
 	defer m2.Close()
 	send(t, l, 30)
 	counted(t, m2, 100, seen)
@@ -235,7 +236,7 @@ SELECT STREAM s."browseraction", r."label" FROM "SOURCE_SQL_STREAM_001" AS s JOI
 	}
 	labels := func() map[string]bool {
 		t.Helper()
-		recent, rows, cancel, err := m.Tap("lab", "DESTINATION_SQL_STREAM")
+		recent, rows, cancel, err := m.Tap(context.Background(), "lab", "DESTINATION_SQL_STREAM")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -336,7 +337,7 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "n" FROM "SO
 	if err := m.Start(ctx, "m", Now); err != nil {
 		t.Fatal(err)
 	}
-	_, rows, cancel, err := m.Tap("m", "DESTINATION_SQL_STREAM")
+	_, rows, cancel, err := m.Tap(context.Background(), "m", "DESTINATION_SQL_STREAM")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +395,7 @@ CREATE PUMP p2 AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM 2, "n" FROM
 	if err := m.Start(ctx, "m", Now); err != nil {
 		t.Fatal(err)
 	}
-	_, rows, cancel, err := m.Tap("m", "DESTINATION_SQL_STREAM")
+	_, rows, cancel, err := m.Tap(context.Background(), "m", "DESTINATION_SQL_STREAM")
 	if err != nil {
 		t.Fatal(err)
 	}

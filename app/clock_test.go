@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -34,7 +35,7 @@ func TestAFakeClockDrivesTheLiveApplication(t *testing.T) {
 	if err := m.Start(ctx, "lab", Now); err != nil {
 		t.Fatal(err)
 	}
-	_, rows, cancel, err := m.Tap("lab", "DESTINATION_SQL_STREAM")
+	_, rows, cancel, err := m.Tap(context.Background(), "lab", "DESTINATION_SQL_STREAM")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"sort"
 	"strings"
@@ -20,7 +21,7 @@ type collector struct {
 }
 
 func (c *collector) follow(t *testing.T, m *Manager, app, stream string) {
-	recent, rows, _, err := m.Tap(app, stream)
+	recent, rows, _, err := m.Tap(context.Background(), app, stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +100,7 @@ func TestCrashAndResumeGiveTheRowsOfAnUninterruptedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-m2.Resumed()
 	defer m2.Close()
 	for _, s := range streams {
 		live[s].follow(t, m2, "lab", s)

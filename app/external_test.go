@@ -82,7 +82,7 @@ CREATE PUMP "P" AS INSERT INTO "SCORES" SELECT STREAM * FROM TABLE(RANDOM_CUT_FO
 	if err := m.Start(ctx, "forest", LastStoppedPoint); err != nil {
 		t.Fatal(err)
 	}
-	recent, rows, cancel, err := m.Tap("forest", "SCORES")
+	recent, rows, cancel, err := m.Tap(context.Background(), "forest", "SCORES")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"strings"
 	"sync"
@@ -63,7 +64,7 @@ func TestAnApplicationWhoseInputVanishesStopsAndSaysWhy(t *testing.T) {
 	if !strings.Contains(a.Failure.Message, "clicks") || a.Failure.Time.IsZero() {
 		t.Fatalf("failure %+v: want the stream named and a time", a.Failure)
 	}
-	if _, err := m.Streams("lab"); err == nil {
+	if _, err := m.Streams(context.Background(), "lab"); err == nil {
 		t.Fatal("the application still has a run")
 	}
 	if n := testutil.ToFloat64(m.metrics.failures.WithLabelValues("lab")); n != 1 {

@@ -33,14 +33,22 @@ type Manager struct {
 
 	metrics *metrics
 
+	resumed  chan struct{}  // closed once the applications that were running are resumed
+	resuming sync.WaitGroup // the resume pass
+	// awaited are the applications the resume pass has yet to resume,
+	// each with a channel closed once it has been (for taps that come
+	// early); set before the pass starts, read-only after.
+	awaited map[string]chan struct{}
+
 	mu      sync.Mutex // guards what follows; never held across I/O
 	locks   map[string]*sync.Mutex
 	running map[string]*running
 	closed  bool
 }
 
-// NewManager opens the application store and resumes the applications
-// that were running (from their last checkpoint).
+// NewManager opens the application store and resumes, in the background,
+// the applications that were running (from their last checkpoint): the
+// server answers while they compile and load. Resumed says when they are.
 func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, error) {
 	store, err := OpenStore(ctx, l)
 	if err != nil {
@@ -49,19 +57,46 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	base := context.WithoutCancel(ctx)
 	closing, closeNow := context.WithCancel(base)
 	m := &Manager{log: l, store: store, opts: opts.withDefaults(), base: base, closing: closing, closeNow: closeNow,
-		locks: map[string]*sync.Mutex{}, running: map[string]*running{}}
+		locks: map[string]*sync.Mutex{}, running: map[string]*running{}, resumed: make(chan struct{})}
 	m.metrics = newMetrics(m.opts.Metrics, m.countRunning)
 	apps, err := store.List(ctx)
 	if err != nil {
 		return nil, err
 	}
+	m.awaited = map[string]chan struct{}{}
+	var toResume []string
 	for _, a := range apps {
 		if a.Status == Running || a.Status == Starting {
-			m.resume(ctx, a.Name)
+			toResume = append(toResume, a.Name)
+			m.awaited[a.Name] = make(chan struct{})
 		}
 	}
+	m.resuming.Go(func() {
+		defer close(m.resumed)
+		for _, name := range toResume {
+			if m.closing.Err() == nil { // shutting down: the rest resume at the next start
+				m.resume(m.closing, name)
+			}
+			close(m.awaited[name])
+		}
+	})
 	return m, nil
 }
+
+// awaitResume waits, for an application the resume pass has yet to reach,
+// until it has been resumed (or ctx ends).
+func (m *Manager) awaitResume(ctx context.Context, name string) {
+	if ch := m.awaited[name]; ch != nil {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// Resumed is closed once the applications that were running when the
+// manager opened are running again (or, failing, READY with the reason).
+func (m *Manager) Resumed() <-chan struct{} { return m.resumed }
 
 // resume launches an application that was running from its last
 // checkpoint; one that cannot resume (its reference file is gone) is
@@ -75,8 +110,12 @@ func (m *Manager) resume(ctx context.Context, name string) {
 		return
 	}
 	if err := m.launch(a, LastStoppedPoint, nil); err != nil {
+		if m.closing.Err() != nil {
+			return // interrupted by a shutdown: still RUNNING, to resume next time
+		}
 		m.opts.Logger.Error("resume failed; the application is READY again", "application", name, "err", err)
 		a.Status = Ready
+		a.Failure = &Failure{Time: m.now(), Message: "could not resume: " + err.Error()}
 		if _, err := m.store.Update(ctx, a, rev); err != nil {
 			m.opts.Logger.Error("saving READY failed", "application", name, "err", err)
 		}
@@ -495,20 +534,26 @@ func (m *Manager) Stop(ctx context.Context, name string) error {
 	return err
 }
 
+// shutdownDrain bounds the outputs' drain when the server shuts down, so
+// that it exits within a few seconds.
+const shutdownDrain = 500 * time.Millisecond
+
 // Close stops every running application after a last checkpoint; they
 // stay RUNNING in the store and resume when the server starts again. Slow
 // work in progress (a reference being fetched, an output probed) ends.
 func (m *Manager) Close() {
 	m.closeNow()
+	m.resuming.Wait()
 	m.mu.Lock()
 	m.closed = true
 	all := m.running
 	m.running = map[string]*running{}
 	m.mu.Unlock()
-	// Together: each may wait up to Options.Drain for its outputs.
+	// Together, each letting its outputs deliver for a moment: what they
+	// hold is in the last checkpoint and goes at the next start.
 	var stopping sync.WaitGroup
 	for _, r := range all {
-		stopping.Go(func() { r.stop(true) })
+		stopping.Go(func() { r.stopDraining(true, min(m.opts.Drain, shutdownDrain)) })
 	}
 	stopping.Wait()
 }
@@ -543,8 +588,10 @@ func (m *Manager) RecordsRead(name string) (int64, error) {
 }
 
 // Streams names a running application's in-application streams, in the
-// order of its code, error_stream last.
-func (m *Manager) Streams(name string) ([]string, error) {
+// order of its code, error_stream last. Right after a restart it waits
+// for the application to be resumed.
+func (m *Manager) Streams(ctx context.Context, name string) ([]string, error) {
+	m.awaitResume(ctx, name)
 	r := m.runningApp(name)
 	if r == nil {
 		return nil, fmt.Errorf("%w: application %s is not running", ErrInUse, name)
@@ -553,8 +600,10 @@ func (m *Manager) Streams(name string) ([]string, error) {
 }
 
 // Tap returns the recent rows of an application's stream and a channel of
-// new ones (closed when the application stops or cancel is called).
-func (m *Manager) Tap(name, stream string) (recent [][]byte, rows <-chan []byte, cancel func(), err error) {
+// new ones (closed when the application stops or cancel is called). Right
+// after a restart it waits for the application to be resumed.
+func (m *Manager) Tap(ctx context.Context, name, stream string) (recent [][]byte, rows <-chan []byte, cancel func(), err error) {
+	m.awaitResume(ctx, name)
 	r := m.runningApp(name)
 	if r == nil {
 		return nil, nil, nil, fmt.Errorf("%w: application %s is not running", ErrInUse, name)

@@ -98,6 +98,7 @@ func TestOutputsDeliverEveryRowAcrossOutagesAndACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-m2.Resumed()
 	defer m2.Close()
 	traffic(1000 * time.Millisecond)
 	// Every record lands in a window that closes once the clock moves on.
@@ -304,13 +305,17 @@ func TestAStartFromNowAfterACrashDeliversItsNewRows(t *testing.T) {
 
 	without := opts
 	without.Functions = nil
-	if _, err := NewManager(ctx, l, without); err != nil { // the resume fails: READY
+	m0, err := NewManager(ctx, l, without)
+	if err != nil {
 		t.Fatal(err)
 	}
+	<-m0.Resumed() // the resume fails: READY
+	m0.Close()
 	m2, err := NewManager(ctx, l, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-m2.Resumed()
 	defer m2.Close()
 	if got, _ := m2.Get(ctx, "lab"); got.Status != Ready {
 		t.Fatalf("status %s, want READY after the failed resume", got.Status)
@@ -354,6 +359,7 @@ func TestANewOutputKeepsItsRecordIDsAcrossACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-m2.Resumed()
 	defer m2.Close()
 	// Rows go in order: once a later row arrives, any repeat would have.
 	sendSites(t, l, "later", 1)

@@ -35,7 +35,8 @@ type running struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
-	save   atomic.Bool // checkpoint when stopping
+	save   atomic.Bool  // checkpoint when stopping
+	drain  atomic.Int64 // how long outputs may deliver when stopping (ns)
 
 	// Owned by the loop.
 	compiled   *compile.Application
@@ -204,8 +205,12 @@ func (r *running) busy() bool {
 
 // stop ends the loop and waits for it; with save, the outputs drain (for
 // up to Options.Drain) and a last checkpoint is written.
-func (r *running) stop(save bool) {
+func (r *running) stop(save bool) { r.stopDraining(save, r.opts.Drain) }
+
+// stopDraining is stop with another time for the outputs to drain.
+func (r *running) stopDraining(save bool, drain time.Duration) {
 	r.save.Store(save)
+	r.drain.Store(int64(drain))
 	r.cancel()
 	<-r.done
 }
@@ -315,7 +320,11 @@ func (r *running) loop(ctx context.Context) error {
 // Options.Drain: what they deliver now need not wait for the next start)
 // and writes a last checkpoint.
 func (r *running) finish() {
-	drain, cancel := context.WithTimeout(context.Background(), r.opts.Drain)
+	d := time.Duration(r.drain.Load())
+	if d <= 0 {
+		d = r.opts.Drain
+	}
+	drain, cancel := context.WithTimeout(context.Background(), d)
 	for _, o := range r.outputs {
 		o.d.Drain(drain)
 	}

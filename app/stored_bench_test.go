@@ -59,12 +59,12 @@ func BenchmarkStoredInput(b *testing.B) {
 				b.Fatal(err)
 			}
 			if watched {
-				streams, err := m.Streams("lab")
+				streams, err := m.Streams(context.Background(), "lab")
 				if err != nil {
 					b.Fatal(err)
 				}
 				for _, s := range streams {
-					_, rows, cancel, err := m.Tap("lab", s)
+					_, rows, cancel, err := m.Tap(context.Background(), "lab", s)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -96,7 +96,7 @@ func TestASlowReferenceHoldsUpNoOtherCall(t *testing.T) {
 		return err
 	})
 	within(t, "a tap on another application", func() error {
-		recent, rows, cancel, err := m.Tap("other", "DESTINATION_SQL_STREAM")
+		recent, rows, cancel, err := m.Tap(context.Background(), "other", "DESTINATION_SQL_STREAM")
 		if err != nil {
 			return err
 		}
@@ -266,4 +266,83 @@ func TestListingWhileApplicationsAreDeleted(t *testing.T) {
 	if err := <-deleted; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestAManagerAnswersWhileItResumes: applications that were running resume
+// in the background: while one of them waits for its reference data, the
+// manager is open and answers, its Resumed channel still open; once the
+// data comes, the application runs and a tap that came early gets it.
+func TestAManagerAnswersWhileItResumes(t *testing.T) {
+	l, ctx := setup(t)
+	fetching, release := make(chan struct{}), make(chan struct{})
+	var fetches atomic.Int32
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fetches.Add(1) == 3 { // after those of AddReference and Start: the resume's
+			close(fetching)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		w.Write([]byte("Click,clicked\nImpression,seen\n"))
+	}))
+	defer slow.Close()
+	m1, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
+	if _, err := m1.Create(ctx, Application{Name: "lab", Code: countsSQL, Inputs: []Input{in}}); err != nil {
+		t.Fatal(err)
+	}
+	ref := Reference{TableName: "labels", Key: slow.URL + "/labels.csv", Schema: record.Schema{
+		RecordFormat:  record.RecordFormat{RecordFormatType: record.CSV, MappingParameters: &record.MappingParameters{CSVMappingParameters: &record.CSVMappingParameters{RecordRowDelimiter: "\n", RecordColumnDelimiter: ","}}},
+		RecordColumns: []record.RecordColumn{{Name: "action", SqlType: "VARCHAR(16)"}, {Name: "label", SqlType: "VARCHAR(16)"}},
+	}}
+	if err := m1.AddReference(ctx, "lab", 1, ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := m1.Start(ctx, "lab", Now); err != nil {
+		t.Fatal(err)
+	}
+	m1.Close()
+
+	opened := make(chan *Manager, 1)
+	go func() {
+		m2, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
+		if err != nil {
+			t.Error(err)
+		}
+		opened <- m2
+	}()
+	var m2 *Manager
+	within(t, "opening a manager while an application resumes", func() error {
+		m2 = <-opened
+		return nil
+	})
+	defer m2.Close()
+	<-fetching
+	within(t, "a call while an application resumes", func() error {
+		_, err := m2.Create(ctx, Application{Name: "another"})
+		return err
+	})
+	select {
+	case <-m2.Resumed():
+		t.Fatal("resumed before the reference data came")
+	default:
+	}
+	tapped := make(chan error, 1)
+	go func() {
+		_, _, cancel, err := m2.Tap(ctx, "lab", "DESTINATION_SQL_STREAM")
+		if err == nil {
+			cancel()
+		}
+		tapped <- err
+	}()
+	release <- struct{}{}
+	if err := <-tapped; err != nil {
+		t.Fatalf("a tap that came while the application resumed: %v", err)
+	}
+	<-m2.Resumed()
 }

@@ -176,7 +176,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	rows := &collector{byEnd: map[int64]*Window{}}
 	var followers sync.WaitGroup // end when the application stops and its taps close
 	for _, stream := range []string{"CTRSTREAM", "SCORED", "DESTINATION_SQL_STREAM"} {
-		recent, ch, cancel, err := srv.Apps.Tap(Application, stream)
+		recent, ch, cancel, err := srv.Apps.Tap(ctx, Application, stream)
 		if err != nil {
 			return res, err
 		}

@@ -151,6 +151,16 @@ type Info struct {
 	Created time.Time
 	// Kind tells what created it ("firehose" or "kinesis"), for the APIs.
 	Kind string
+	// Lost is what the storage found damaged and dropped (a block file
+	// written over, a disk error); zero when nothing was lost. It is
+	// filled by Describe, not by List.
+	Lost Lost
+}
+
+// Lost counts the batches (messages) and bytes a stream's storage lost.
+type Lost struct {
+	Batches int
+	Bytes   uint64
 }
 
 // JetStream stream names and subject tokens cannot hold '.', so names are
@@ -215,7 +225,12 @@ func (l *Log) Describe(ctx context.Context, name string) (Info, error) {
 		}
 		return Info{}, fmt.Errorf("streamlog: describe %s: %w", name, err)
 	}
-	return infoOf(s.CachedInfo().Config), nil
+	cached := s.CachedInfo()
+	info := infoOf(cached.Config)
+	if lost := cached.State.Lost; lost != nil {
+		info.Lost = Lost{Batches: len(lost.Msgs), Bytes: lost.Bytes}
+	}
+	return info, nil
 }
 
 func infoOf(cfg jetstream.StreamConfig) Info {

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,9 +30,28 @@ func TestMain(m *testing.M) {
 }
 
 type serverProcess struct {
-	cmd *exec.Cmd
-	url string
-	dir string // its data directory
+	cmd    *exec.Cmd
+	url    string
+	dir    string        // its data directory
+	stderr *lockedBuffer // what it logged
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // startServer runs `riffle serve` on a data directory and waits for the
@@ -50,7 +68,8 @@ func startServer(t *testing.T, dir string, extra ...string) *serverProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = io.Discard
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +80,7 @@ func startServer(t *testing.T, dir string, extra ...string) *serverProcess {
 	}
 	url := strings.Fields(line[strings.Index(line, "http://"):])[0]
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return &serverProcess{cmd: cmd, url: url, dir: dir}
+	return &serverProcess{cmd: cmd, url: url, dir: dir, stderr: stderr}
 }
 
 func call(url, target string, body any) (map[string]any, error) {

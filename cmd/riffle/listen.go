@@ -20,10 +20,19 @@ func isLoopback(listen string) (bool, error) {
 	return host == "localhost" || ip != nil && ip.IsLoopback(), nil
 }
 
+// shutdownGrace is how long requests under way may take to finish once
+// the server stops; the rest are cut.
+const shutdownGrace = time.Second
+
 // serveUntilDone serves on ln until the server fails or ctx ends (a signal),
-// then shuts down, letting requests under way finish.
+// then shuts down: it ends the streams that never finish by themselves
+// (taps), lets other requests under way finish for a moment, and cuts
+// what is left.
 func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler) error {
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	requests, endRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer endRequests()
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return requests }}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -31,10 +40,11 @@ func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler) 
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	endRequests() // a tap's request context ends: its stream closes
+	shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+		srv.Close() // cut the connections still open
 	}
 	return nil
 }

@@ -2,11 +2,15 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestServeRefusesAnOpenAddressWithoutInsecure(t *testing.T) {
@@ -48,19 +52,7 @@ func TestServeRefusesFunctionsThatCannotWork(t *testing.T) {
 func TestASecondServerOnTheSameDataExitsAtOnce(t *testing.T) {
 	dir := t.TempDir()
 	first := startServer(t, dir)
-	if _, err := call(first.url, "Firehose_20150804.CreateDeliveryStream", map[string]string{"DeliveryStreamName": "clicks"}); err != nil {
-		t.Fatal(err)
-	}
-	app := map[string]any{"ApplicationName": "lab", "ApplicationCode": `CREATE STREAM "OUT" (a VARCHAR(8)); CREATE PUMP p AS INSERT INTO "OUT" SELECT STREAM "a" FROM "SOURCE_SQL_STREAM_001";`,
-		"Inputs": []any{map[string]any{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisFirehoseInput": map[string]string{"ResourceARN": "arn:aws:firehose:us-east-1:000000000000:deliverystream/clicks"},
-			"InputSchema": map[string]any{"RecordFormat": map[string]string{"RecordFormatType": "JSON"}, "RecordColumns": []any{map[string]string{"Name": "a", "SqlType": "VARCHAR(8)", "Mapping": "$.a"}}}}}}
-	if _, err := call(first.url, "KinesisAnalytics_20150814.CreateApplication", app); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := call(first.url, "KinesisAnalytics_20150814.StartApplication", map[string]any{"ApplicationName": "lab",
-		"InputConfigurations": []any{map[string]any{"Id": "1.1", "InputStartingPositionConfiguration": map[string]string{"InputStartingPosition": "NOW"}}}}); err != nil {
-		t.Fatal(err)
-	}
+	startPassThrough(t, first.url)
 	_, _, err := runRiffle(t, "serve", "--data", dir, "--listen", "127.0.0.1:0")
 	want := fmt.Sprintf("%s is in use by riffle serve (pid %d)", dir, first.cmd.Process.Pid)
 	if err == nil || !strings.Contains(err.Error(), want) {
@@ -73,4 +65,70 @@ func TestASecondServerOnTheSameDataExitsAtOnce(t *testing.T) {
 	if status := got["ApplicationDetail"].(map[string]any)["ApplicationStatus"]; status != "RUNNING" {
 		t.Fatalf("the first server's application is %v, want RUNNING", status)
 	}
+}
+
+// startPassThrough creates a delivery stream "clicks" and starts an
+// application "lab" that passes its records to OUT.
+func startPassThrough(t *testing.T, url string) {
+	t.Helper()
+	if _, err := call(url, "Firehose_20150804.CreateDeliveryStream", map[string]string{"DeliveryStreamName": "clicks"}); err != nil {
+		t.Fatal(err)
+	}
+	app := map[string]any{"ApplicationName": "lab", "ApplicationCode": `CREATE STREAM "OUT" (a VARCHAR(8)); CREATE PUMP p AS INSERT INTO "OUT" SELECT STREAM "a" FROM "SOURCE_SQL_STREAM_001";`,
+		"Inputs": []any{map[string]any{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisFirehoseInput": map[string]string{"ResourceARN": "arn:aws:firehose:us-east-1:000000000000:deliverystream/clicks"},
+			"InputSchema": map[string]any{"RecordFormat": map[string]string{"RecordFormatType": "JSON"}, "RecordColumns": []any{map[string]string{"Name": "a", "SqlType": "VARCHAR(8)", "Mapping": "$.a"}}}}}}
+	if _, err := call(url, "KinesisAnalytics_20150814.CreateApplication", app); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call(url, "KinesisAnalytics_20150814.StartApplication", map[string]any{"ApplicationName": "lab",
+		"InputConfigurations": []any{map[string]any{"Id": "1.1", "InputStartingPositionConfiguration": map[string]string{"InputStartingPosition": "NOW"}}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSIGTERMEndsTapsCheckpointsAndExits: SIGTERM on a server with a
+// running application and a tap open ends the tap, checkpoints and exits
+// with status 0 without waiting out a timeout; restarted, the server
+// answers at once and the application runs again where it stood.
+func TestSIGTERMEndsTapsCheckpointsAndExits(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, dir)
+	startPassThrough(t, srv.url)
+	resp, err := http.Get(srv.url + "/riffle/v1/applications/lab/streams/OUT")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("tap: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	tapEnded := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, resp.Body)
+		close(tapEnded)
+	}()
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- srv.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("riffle serve after SIGTERM: %v\n%s", err, srv.stderr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("riffle serve did not exit after SIGTERM:\n%s", srv.stderr)
+	}
+	<-tapEnded
+	if log := srv.stderr.String(); strings.Contains(log, "deadline exceeded") || strings.Contains(log, "level=ERROR") {
+		t.Fatalf("the shutdown logged errors:\n%s", log)
+	}
+	again := startServer(t, dir)
+	got, err := call(again.url, "KinesisAnalytics_20150814.DescribeApplication", map[string]string{"ApplicationName": "lab"})
+	if err != nil || got["ApplicationDetail"].(map[string]any)["ApplicationStatus"] != "RUNNING" {
+		t.Fatalf("after the restart: %v %v", got, err)
+	}
+	tap, err := http.Get(again.url + "/riffle/v1/applications/lab/streams/OUT?follow=false")
+	if err != nil || tap.StatusCode != http.StatusOK {
+		t.Fatalf("a tap right after the restart: %v %v", tap, err)
+	}
+	tap.Body.Close()
 }
