@@ -72,6 +72,8 @@ func fail(err error) error {
 	switch {
 	case errors.As(err, &sql):
 		return awsjson.Errorf(http.StatusBadRequest, "CodeValidationException", "%s", strings.ReplaceAll(sql.Error(), "\n", "; "))
+	case errors.Is(err, app.ErrDamaged):
+		return awsjson.Errorf(http.StatusBadRequest, "InvalidApplicationConfigurationException", "%v", err)
 	case errors.Is(err, app.ErrNotFound):
 		return awsjson.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "%v", err)
 	case errors.Is(err, app.ErrInUse):

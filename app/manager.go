@@ -58,11 +58,15 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	closing, closeNow := context.WithCancel(base)
 	m := &Manager{log: l, store: store, opts: opts.withDefaults(), base: base, closing: closing, closeNow: closeNow,
 		locks: map[string]*sync.Mutex{}, running: map[string]*running{}, resumed: make(chan struct{})}
-	m.metrics = newMetrics(m.opts.Metrics, m.countRunning)
-	apps, err := store.List(ctx)
+	apps, damaged, err := store.Scan(ctx)
 	if err != nil {
 		return nil, err
 	}
+	// One application that cannot be read must not keep the others down.
+	for _, d := range damaged {
+		m.opts.Logger.Error("an application is left out: run riffle repair", "application", d.Application, "problem", d.String())
+	}
+	m.metrics = newMetrics(m.opts.Metrics, m.countRunning, len(damaged))
 	m.awaited = map[string]chan struct{}{}
 	var toResume []string
 	for _, a := range apps {

@@ -146,6 +146,8 @@ var (
 	ErrInvalid = errors.New("invalid argument")
 	// ErrTooManyTags is the service's TooManyTagsException.
 	ErrTooManyTags = errors.New("too many tags")
+	// ErrDamaged is stored state that cannot be read (riffle repair).
+	ErrDamaged = errors.New("damaged")
 )
 
 // Options tune the service.

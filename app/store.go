@@ -82,31 +82,54 @@ func (s *Store) Get(ctx context.Context, name string) (Application, uint64, erro
 	}
 	var a Application
 	if err := json.Unmarshal(data, &a); err != nil {
-		return a, 0, fmt.Errorf("application %s: %w", name, err)
+		return a, 0, fmt.Errorf("%w: the definition of application %s: %v (riffle repair resets it)", ErrDamaged, name, err)
 	}
 	return a, rev, nil
 }
 
 // List reads every application, by name. One deleted between listing the
-// names and reading it is left out, not an error.
+// names and reading it is left out, not an error, and so is one whose
+// definition cannot be read (Scan tells those).
 func (s *Store) List(ctx context.Context) ([]Application, error) {
+	apps, _, err := s.Scan(ctx)
+	return apps, err
+}
+
+// Damage is a stored record that cannot be read.
+type Damage struct {
+	Application string
+	What        string // "definition", "checkpoint", "acknowledgements of output ID"
+	Reason      string
+}
+
+func (d Damage) String() string {
+	return fmt.Sprintf("the %s of application %s cannot be read: %s", d.What, d.Application, d.Reason)
+}
+
+// Scan reads every application, by name, and tells apart the definitions
+// that cannot be read.
+func (s *Store) Scan(ctx context.Context) ([]Application, []Damage, error) {
 	keys, err := s.defs.Keys(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list applications: %w", err)
+		return nil, nil, fmt.Errorf("list applications: %w", err)
 	}
 	out := make([]Application, 0, len(keys))
+	var damaged []Damage
 	for _, k := range keys {
 		a, _, err := s.Get(ctx, k)
-		if errors.Is(err, ErrNotFound) {
+		switch {
+		case errors.Is(err, ErrNotFound):
 			continue
-		}
-		if err != nil {
-			return nil, err
+		case errors.Is(err, ErrDamaged) || errors.Is(err, ErrInvalid):
+			damaged = append(damaged, Damage{Application: k, What: "definition", Reason: err.Error()})
+			continue
+		case err != nil:
+			return nil, nil, err
 		}
 		out = append(out, a)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return out, damaged, nil
 }
 
 // Create stores a new application, giving it its UID; ErrInUse if the
@@ -151,7 +174,7 @@ func (s *Store) Delete(ctx context.Context, a Application, rev uint64) error {
 			return err
 		}
 	}
-	if err := s.deleteCheckpoint(ctx, a); err != nil {
+	if err := s.deleteCheckpoint(ctx, a.Name); err != nil {
 		return err
 	}
 	err := s.defs.DeleteAt(ctx, a.Name, rev)
@@ -204,11 +227,14 @@ func (s *Store) LoadCheckpoint(ctx context.Context, a Application) (c checkpoint
 	if errors.Is(err, streamlog.ErrNotFound) && rev == 0 {
 		return c, 0, false, nil
 	}
+	if errors.Is(err, streamlog.ErrNotFound) {
+		return c, rev, false, fmt.Errorf("%w: the checkpoint of application %s: its body %s is missing (riffle repair resets it)", ErrDamaged, a.Name, object)
+	}
 	if err != nil {
 		return c, rev, false, fmt.Errorf("checkpoint of %s: %w", a.Name, err)
 	}
 	if err := json.Unmarshal(data, &c); err != nil {
-		return c, rev, false, fmt.Errorf("checkpoint of %s: %w", a.Name, err)
+		return c, rev, false, fmt.Errorf("%w: the checkpoint of application %s: %v (riffle repair resets it)", ErrDamaged, a.Name, err)
 	}
 	return c, rev, true, nil
 }
@@ -220,7 +246,7 @@ func (s *Store) head(ctx context.Context, name string) (checkpointHead, uint64, 
 		return h, 0, err
 	}
 	if err := json.Unmarshal(data, &h); err != nil {
-		return h, 0, fmt.Errorf("checkpoint head of %s: %w", name, err)
+		return h, 0, fmt.Errorf("%w: the checkpoint head of application %s: %v (riffle repair resets it)", ErrDamaged, name, err)
 	}
 	return h, rev, nil
 }
@@ -269,23 +295,28 @@ func (s *Store) SaveCheckpoint(ctx context.Context, a Application, c checkpoint,
 	return next, nil
 }
 
-// deleteCheckpoint removes an application's checkpoint, body and head.
-func (s *Store) deleteCheckpoint(ctx context.Context, a Application) error {
-	head, rev, err := s.head(ctx, a.Name)
-	if err != nil && !errors.Is(err, streamlog.ErrNotFound) {
-		return fmt.Errorf("delete the checkpoint of %s: %w", a.Name, err)
-	}
-	object := a.Name // before heads
-	if err == nil {
-		object = head.Object
-	}
-	if err := s.blobs.Delete(ctx, object); err != nil {
-		return fmt.Errorf("delete the checkpoint of %s: %w", a.Name, err)
-	}
-	if rev != 0 {
-		if err := s.heads.DeleteAt(ctx, a.Name, rev); err != nil {
-			return fmt.Errorf("delete the checkpoint of %s: %w", a.Name, err)
+// deleteCheckpoint removes an application's checkpoint, body and head,
+// also when the head cannot be read.
+func (s *Store) deleteCheckpoint(ctx context.Context, name string) error {
+	head, rev, err := s.head(ctx, name)
+	switch {
+	case errors.Is(err, streamlog.ErrNotFound):
+	case errors.Is(err, ErrDamaged): // its body cannot be known: garbage
+		if err := s.heads.Delete(ctx, name); err != nil {
+			return fmt.Errorf("delete the checkpoint of %s: %w", name, err)
 		}
+	case err != nil:
+		return fmt.Errorf("delete the checkpoint of %s: %w", name, err)
+	default:
+		if err := s.blobs.Delete(ctx, head.Object); err != nil {
+			return fmt.Errorf("delete the checkpoint of %s: %w", name, err)
+		}
+		if err := s.heads.DeleteAt(ctx, name, rev); err != nil {
+			return fmt.Errorf("delete the checkpoint of %s: %w", name, err)
+		}
+	}
+	if err := s.blobs.Delete(ctx, name); err != nil { // kept under the name before heads
+		return fmt.Errorf("delete the checkpoint of %s: %w", name, err)
 	}
 	return nil
 }
@@ -329,7 +360,10 @@ func (k *outputAcks) Load(ctx context.Context) (destination.Acked, bool, error) 
 		return a, false, err
 	}
 	k.rev = rev
-	return a, true, json.Unmarshal(data, &a)
+	if err := json.Unmarshal(data, &a); err != nil {
+		return a, false, fmt.Errorf("%w: the acknowledgements %s: %v (riffle repair resets them)", ErrDamaged, k.key, err)
+	}
+	return a, true, nil
 }
 
 func (k *outputAcks) Save(ctx context.Context, a destination.Acked) error {
