@@ -44,7 +44,9 @@ func (s *Store) Diagnose(ctx context.Context, now time.Time) ([]Repair, error) {
 			repairs = append(repairs, Repair{
 				Problem: fmt.Sprintf("application %s is stored %s without an input or code, so it cannot run", a.Name, a.Status),
 				Fix:     fmt.Sprintf("set application %s READY: nothing is lost", a.Name),
-				apply:   func(ctx context.Context) error { return s.setReady(ctx, a.Name, now, "riffle repair: it was RUNNING without an input or code") },
+				apply: func(ctx context.Context) error {
+					return s.setReady(ctx, a.Name, now, "riffle repair: it was RUNNING without an input or code")
+				},
 			})
 		}
 		if _, _, _, err := s.LoadCheckpoint(ctx, a); errors.Is(err, ErrDamaged) {
