@@ -350,6 +350,12 @@ func (r *running) step(ctx context.Context) (bool, error) {
 	toApp := func(wall int64) int64 {
 		return r.def.AppTime(wall, r.opts.TimeScale)
 	}
+	// The watermark is taken before reading: a record that arrived before
+	// it was stored before it (ingest stamps arrivals on the same clock),
+	// so the reads below see every record the watermark lets through, and
+	// none comes late into a window already closed, however slowly this
+	// loop runs or however far the clock jumps meanwhile.
+	watermark := r.opts.Clock.Now().Add(-settle).UnixMilli()
 	more := make([]bool, len(r.next)) // the shard may hold more than was read
 	for shard := range r.next {
 		more[shard] = true
@@ -373,7 +379,6 @@ func (r *running) step(ctx context.Context) (bool, error) {
 	// Feed the records that arrived before the watermark, merged across
 	// shards by arrival (then shard), so the order, and so every row, is
 	// the same however the reads fell.
-	watermark := r.opts.Clock.Now().Add(-settle).UnixMilli()
 	// Catching up on a backlog: no further than what every shard has
 	// been read to, so unread records keep their own ROWTIME.
 	for shard, p := range r.pending {
