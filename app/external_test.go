@@ -10,6 +10,7 @@ import (
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // TestACheckpointLargerThanANATSMessage: on an external nats-server with
@@ -19,14 +20,7 @@ import (
 // scored by the restored forest, not by a new one still warming up.
 func TestACheckpointLargerThanANATSMessage(t *testing.T) {
 	ctx := context.Background()
-	l, err := streamlog.Open(ctx, streamlog.Config{URL: natstest.Start(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := l.Create(ctx, "points", "kinesis", 1); err != nil {
-		t.Fatal(err)
-	}
+	l := streamlogtest.OpenConfig(t, streamlog.Config{URL: natstest.Start(t)}, streamlogtest.Stream{Name: "points", Kind: "kinesis", Shards: 1})
 	send := func(from, n int) {
 		var recs []streamlog.Record
 		for i := from; i < from+n; i++ {

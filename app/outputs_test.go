@@ -15,6 +15,7 @@ import (
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/internal/lambdatest"
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // windowTotal sums N over distinct windows (by action and time), so a
@@ -51,10 +52,7 @@ GROUP BY "browseraction", FLOOR(ROWTIME TO SECOND);`
 // sent is counted in exactly one delivered window, a repeat keeps its
 // record id, and the file and the stream get every window too.
 func TestOutputsDeliverEveryRowAcrossOutagesAndACrash(t *testing.T) {
-	l, ctx := setup(t)
-	if err := l.Create(ctx, "chained", "firehose", 1); err != nil {
-		t.Fatal(err)
-	}
+	l, ctx := setup(t, streamlogtest.Stream{Name: "chained", Kind: "firehose", Shards: 1})
 	fn := lambdatest.New(t)
 	url := fn.URL
 	dir := t.TempDir()

@@ -23,6 +23,7 @@ import (
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/runner"
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // rowSet gathers the distinct rows a stream's tap sends.
@@ -220,11 +221,7 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 
 	// The run that did not crash: the stored records, offline, with the
 	// arrival times the live application gave them.
-	l, err := streamlog.Open(context.Background(), streamlog.Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := streamlogtest.OpenConfig(t, streamlog.Config{Dir: dir})
 	defs, err := l.Bucket(context.Background(), "riffle_applications")
 	if err != nil {
 		t.Fatal(err)
