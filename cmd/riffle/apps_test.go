@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
+
+	"github.com/riffle-sql/riffle/server/servertest"
 )
 
 // TestAppsCommands manages an application with riffle apps: create (the
@@ -128,7 +130,7 @@ func TestWithAuthTheTapAndRiffleAppsNeedTheKey(t *testing.T) {
 	auth := filepath.Join(t.TempDir(), "auth.json")
 	os.WriteFile(auth, []byte(`{"AKIDEXAMPLE": "secret"}`), 0o600)
 	srv := startServer(t, t.TempDir(), "--auth", auth)
-	if _, err := firehoseClient(srv.url, "AKIDEXAMPLE", "secret").CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("lab")}); err != nil {
+	if _, err := servertest.NewClients(srv.url, "AKIDEXAMPLE", "secret").Firehose.CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("lab")}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
