@@ -1,54 +1,34 @@
-package api
+package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/riffle-sql/riffle/api"
 	"github.com/riffle-sql/riffle/app"
-	"github.com/riffle-sql/riffle/internal/awsjson"
-	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/server"
+	"github.com/riffle-sql/riffle/server/servertest"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
-func server(t *testing.T) string {
-	t.Helper()
-	return serverWith(t, app.Options{})
-}
-
+// serverWith starts the server with the application options; every
+// test's application reads delivery stream "in".
 func serverWith(t *testing.T, opts app.Options) string {
 	t.Helper()
-	ctx := context.Background()
-	l, err := streamlog.Open(ctx, streamlog.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	m, err := app.NewManager(ctx, l, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
-	// Every test's application reads delivery stream "in".
-	if err := l.Create(ctx, "in", "firehose", 1); err != nil {
-		t.Fatal(err)
-	}
-	front := awsjson.New(awsjson.Options{})
-	front.Register(Target, New(m, l, "", "").Operations())
-	srv := httptest.NewServer(front)
-	t.Cleanup(srv.Close)
+	srv := servertest.Start(t, server.Config{Apps: opts})
+	streamlogtest.Create(t, srv.Log, streamlogtest.Stream{Name: "in", Kind: "firehose", Shards: 1})
 	return srv.URL
 }
 
 func call(t *testing.T, url, op, body string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewBufferString(body))
-	req.Header.Set("X-Amz-Target", Target+"."+op)
+	req.Header.Set("X-Amz-Target", api.Target+"."+op)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/kinesisanalytics/aws4_request, SignedHeaders=host, Signature=0")
 	resp, err := http.DefaultClient.Do(req)
@@ -67,7 +47,7 @@ const input = `"Inputs":[{"NamePrefix":"SOURCE_SQL_STREAM","KinesisFirehoseInput
 const code = `CREATE STREAM \"OUT\" (v INTEGER); CREATE PUMP p AS INSERT INTO \"OUT\" SELECT STREAM \"v\" FROM \"SOURCE_SQL_STREAM_001\";`
 
 func TestBadRequestsGetTheServicesErrorsAndChangeNothing(t *testing.T) {
-	url := server(t)
+	url := serverWith(t, app.Options{})
 	if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`",`+input+`}`); status != 200 {
 		t.Fatalf("create: %v", out)
 	}

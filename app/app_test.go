@@ -17,6 +17,7 @@ import (
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/sql/ast"
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 const countsSQL = `CREATE STREAM "DESTINATION_SQL_STREAM" (action VARCHAR(16), n BIGINT);
@@ -32,18 +33,10 @@ var labSchema = record.Schema{
 	},
 }
 
-func setup(t *testing.T) (*streamlog.Log, context.Context) {
+// setup opens a log with delivery stream "clicks" and the extra streams.
+func setup(t *testing.T, extra ...streamlogtest.Stream) (*streamlog.Log, context.Context) {
 	t.Helper()
-	ctx := context.Background()
-	l, err := streamlog.Open(ctx, streamlog.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	if err := l.Create(ctx, "clicks", "firehose", 1); err != nil {
-		t.Fatal(err)
-	}
-	return l, ctx
+	return streamlogtest.Open(t, append([]streamlogtest.Stream{{Name: "clicks", Kind: "firehose", Shards: 1}}, extra...)...), context.Background()
 }
 
 func send(t *testing.T, l *streamlog.Log, n int) {
@@ -317,10 +310,7 @@ SELECT STREAM s."browseraction", r."label" FROM "SOURCE_SQL_STREAM_001" AS s JOI
 // SOURCE_SQL_STREAM_001 in arrival order across its shards, whatever order
 // the shards were written and read in.
 func TestShardsAreMergedByArrival(t *testing.T) {
-	l, ctx := setup(t)
-	if err := l.Create(ctx, "multi", "kinesis", 2); err != nil {
-		t.Fatal(err)
-	}
+	l, ctx := setup(t, streamlogtest.Stream{Name: "multi", Kind: "kinesis", Shards: 2})
 	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -369,10 +359,7 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "n" FROM "SO
 // shard 0 fills SOURCE_SQL_STREAM_001 and shard 1 SOURCE_SQL_STREAM_002,
 // and the SQL reads both.
 func TestInputParallelismSplitsShardsAcrossStreams(t *testing.T) {
-	l, ctx := setup(t)
-	if err := l.Create(ctx, "multi", "kinesis", 2); err != nil {
-		t.Fatal(err)
-	}
+	l, ctx := setup(t, streamlogtest.Stream{Name: "multi", Kind: "kinesis", Shards: 2})
 	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -430,10 +417,7 @@ CREATE PUMP p2 AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM 2, "n" FROM
 // ROWTIME of its arrival: each one-second window counts exactly its 500
 // clicks and 500 impressions.
 func TestABacklogKeepsItsRowtimes(t *testing.T) {
-	l, ctx := setup(t)
-	if err := l.Create(ctx, "backlog", "kinesis", 1); err != nil {
-		t.Fatal(err)
-	}
+	l, ctx := setup(t, streamlogtest.Stream{Name: "backlog", Kind: "kinesis", Shards: 1})
 	base := time.Now().Truncate(time.Second).Add(-time.Minute)
 	const n = 25000
 	for b := 0; b < n; b += 500 {

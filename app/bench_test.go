@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/ingest"
-	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // labBatch is a PutRecordBatch body of 500 lab events: one click for every
@@ -38,19 +38,6 @@ func labBatch(stream string) []byte {
 	return []byte(body.String())
 }
 
-func openBenchLog(b *testing.B) *streamlog.Log {
-	b.Helper()
-	l, err := streamlog.Open(context.Background(), streamlog.Config{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { l.Close() })
-	if err := l.Create(context.Background(), "clicks", "firehose", 1); err != nil {
-		b.Fatal(err)
-	}
-	return l
-}
-
 func labSQL(b *testing.B) string {
 	sql, err := os.ReadFile("../runner/testdata/bench/clickstream.sql")
 	if err != nil {
@@ -65,7 +52,7 @@ func labSQL(b *testing.B) string {
 // every record.
 func BenchmarkPipeline(b *testing.B) {
 	ctx := context.Background()
-	l := openBenchLog(b)
+	l := streamlogtest.Open(b, streamlogtest.Stream{Name: "clicks", Kind: "firehose", Shards: 1})
 	h, err := ingest.Handler(ctx, l, ingest.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -144,7 +131,7 @@ func BenchmarkPipeline(b *testing.B) {
 func BenchmarkIdleApplications(b *testing.B) {
 	const apps = 100
 	ctx := context.Background()
-	l := openBenchLog(b)
+	l := streamlogtest.Open(b, streamlogtest.Stream{Name: "clicks", Kind: "firehose", Shards: 1})
 	sql := labSQL(b)
 	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
 	inUse := func() (uint64, int) {

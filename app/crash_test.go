@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"sort"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riffle-sql/riffle/internal/poll"
 	"github.com/riffle-sql/riffle/internal/rowcheck"
 	"github.com/riffle-sql/riffle/runner"
 )
@@ -126,8 +128,7 @@ func TestCrashAndResumeGiveTheRowsOfAnUninterruptedRun(t *testing.T) {
 	// run's, and the live rows must go two windows past the crash.
 	for _, stream := range streams {
 		expected := expected(stream)
-		deadline := time.Now().Add(20 * time.Second)
-		for {
+		poll.Until(t, 20*time.Second, func() (bool, string) {
 			got := keys(live[stream].snapshot())
 			covered, problems, err := rowcheck.AcrossACrash(expected, got)
 			if err != nil {
@@ -138,13 +139,10 @@ func TestCrashAndResumeGiveTheRowsOfAnUninterruptedRun(t *testing.T) {
 			}
 			if covered >= beforeCrash[stream]+2 {
 				t.Logf("%s: %d windows before the crash, %d in all", stream, beforeCrash[stream], covered)
-				break
+				return true, ""
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: only %d windows, %d of them before the crash", stream, covered, beforeCrash[stream])
-			}
-			time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
-		}
+			return false, fmt.Sprintf("%s: only %d windows, %d of them before the crash", stream, covered, beforeCrash[stream])
+		})
 	}
 }
 

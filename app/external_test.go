@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/internal/natstest"
+	"github.com/riffle-sql/riffle/internal/poll"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // TestACheckpointLargerThanANATSMessage: on an external nats-server with
@@ -19,14 +21,7 @@ import (
 // scored by the restored forest, not by a new one still warming up.
 func TestACheckpointLargerThanANATSMessage(t *testing.T) {
 	ctx := context.Background()
-	l, err := streamlog.Open(ctx, streamlog.Config{URL: natstest.Start(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := l.Create(ctx, "points", "kinesis", 1); err != nil {
-		t.Fatal(err)
-	}
+	l := streamlogtest.OpenConfig(t, streamlog.Config{URL: natstest.Start(t)}, streamlogtest.Stream{Name: "points", Kind: "kinesis", Shards: 1})
 	send := func(from, n int) {
 		var recs []streamlog.Record
 		for i := from; i < from+n; i++ {
@@ -52,15 +47,10 @@ CREATE PUMP "P" AS INSERT INTO "SCORES" SELECT STREAM * FROM TABLE(RANDOM_CUT_FO
 	if err := m.Start(ctx, "forest", TrimHorizon); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if n, _ := m.RecordsRead("forest"); n == 600 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the application did not read its 600 records")
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition, bounded by the deadline
-	}
+	poll.Until(t, 30*time.Second, func() (bool, string) {
+		n, _ := m.RecordsRead("forest")
+		return n == 600, fmt.Sprintf("the application read %d of its 600 records", n)
+	})
 	if err := m.Stop(ctx, "forest"); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,9 @@ import (
 
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/internal/lambdatest"
+	"github.com/riffle-sql/riffle/internal/poll"
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // windowTotal sums N over distinct windows (by action and time), so a
@@ -51,10 +53,7 @@ GROUP BY "browseraction", FLOOR(ROWTIME TO SECOND);`
 // sent is counted in exactly one delivered window, a repeat keeps its
 // record id, and the file and the stream get every window too.
 func TestOutputsDeliverEveryRowAcrossOutagesAndACrash(t *testing.T) {
-	l, ctx := setup(t)
-	if err := l.Create(ctx, "chained", "firehose", 1); err != nil {
-		t.Fatal(err)
-	}
+	l, ctx := setup(t, streamlogtest.Stream{Name: "chained", Kind: "firehose", Shards: 1})
 	fn := lambdatest.New(t)
 	url := fn.URL
 	dir := t.TempDir()
@@ -103,12 +102,7 @@ func TestOutputsDeliverEveryRowAcrossOutagesAndACrash(t *testing.T) {
 	traffic(1000 * time.Millisecond)
 	// Every record lands in a window that closes once the clock moves on.
 	deadline := time.Now().Add(20 * time.Second)
-	for windowTotal(t, fn.Rows()) < sent {
-		if time.Now().After(deadline) {
-			t.Fatalf("the endpoint counted %d of %d records", windowTotal(t, fn.Rows()), sent)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
-	}
+	waitCounted(t, time.Until(deadline), "endpoint", fn.Rows, sent)
 	if got := windowTotal(t, fn.Rows()); got != sent || before >= sent {
 		t.Fatalf("the endpoint counted %d of %d records (%d before the crash)", got, sent, before)
 	}
@@ -143,12 +137,7 @@ func TestOutputsDeliverEveryRowAcrossOutagesAndACrash(t *testing.T) {
 		return lines
 	}
 	for what, lines := range map[string]func() []string{"file": fileLines, "stream": streamLines} {
-		for windowTotal(t, lines()) < sent {
-			if time.Now().After(deadline) {
-				t.Fatalf("the %s counted %d of %d records", what, windowTotal(t, lines()), sent)
-			}
-			time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
-		}
+		waitCounted(t, time.Until(deadline), what, lines, sent)
 	}
 }
 
@@ -189,13 +178,7 @@ func TestAFullOutputHoldsTheInputBack(t *testing.T) {
 		t.Fatalf("the application read all %d records while its output was full", sent)
 	}
 	fn.Down.Store(false)
-	deadline := time.Now().Add(20 * time.Second)
-	for windowTotal(t, fn.Rows()) < sent {
-		if time.Now().After(deadline) {
-			t.Fatalf("the endpoint counted %d of %d records", windowTotal(t, fn.Rows()), sent)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
-	}
+	waitCounted(t, 20*time.Second, "endpoint", fn.Rows, sent)
 }
 
 // recorder is a built-in function that acknowledges every record and keeps
@@ -251,12 +234,16 @@ func sendSites(t *testing.T, l *streamlog.Log, prefix string, n int) {
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition, bounded by the deadline
-	}
+	poll.Until(t, 20*time.Second, func() (bool, string) { return cond(), "waiting for " + what })
+}
+
+// waitCounted waits until the windows of rows count all the records sent.
+func waitCounted(t *testing.T, timeout time.Duration, what string, rows func() []string, sent int) {
+	t.Helper()
+	poll.Until(t, timeout, func() (bool, string) {
+		n := windowTotal(t, rows())
+		return n >= sent, fmt.Sprintf("the %s counted %d of %d records", what, n, sent)
+	})
 }
 
 // crash ends a running application as SIGKILL would: no drain, no last

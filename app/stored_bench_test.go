@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // BenchmarkStoredInput measures a running application alone: the lab SQL
@@ -20,14 +21,7 @@ func BenchmarkStoredInput(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
-			l, err := streamlog.Open(ctx, streamlog.Config{Dir: b.TempDir()})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer l.Close()
-			if err := l.Create(ctx, "stored", "kinesis", 1); err != nil {
-				b.Fatal(err)
-			}
+			l := streamlogtest.Open(b, streamlogtest.Stream{Name: "stored", Kind: "kinesis", Shards: 1})
 			from := time.Now().Add(-time.Hour)
 			batch := make([]streamlog.Record, 0, 500)
 			for i := range b.N {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/server"
+	"github.com/riffle-sql/riffle/server/servertest"
 )
 
 // TestAnInterruptedDemo: Ctrl-C two seconds in (32 s of application time,
@@ -34,17 +35,16 @@ func TestAnInterruptedDemo(t *testing.T) {
 // stream (and the application) of the first and runs all the same.
 func TestTheDemoRunsAgainOnItsData(t *testing.T) {
 	dir := t.TempDir()
-	srv, err := server.New(context.Background(), server.Config{Data: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := servertest.Start(t, server.Config{Data: dir})
 	if err := srv.Log.Create(context.Background(), Stream, "firehose", 1); err != nil { // what a first run left
 		t.Fatal(err)
 	}
-	srv.Close()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_, err = Run(ctx, Options{Data: dir, Listen: "127.0.0.1:0", Speed: 16, Chart: filepath.Join(t.TempDir(), "demo.svg"), Forever: true})
+	_, err := Run(ctx, Options{Data: dir, Listen: "127.0.0.1:0", Speed: 16, Chart: filepath.Join(t.TempDir(), "demo.svg"), Forever: true})
 	if err != nil {
 		t.Errorf("a second demo on the same --data: %v", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/riffle-sql/riffle/ingest"
-	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // BenchmarkSendToServe measures the generator's top rate: senders with no
@@ -17,11 +17,7 @@ import (
 // JetStream). b.N records in all, split over the senders.
 func BenchmarkSendToServe(b *testing.B) {
 	ctx := context.Background()
-	l, err := streamlog.Open(ctx, streamlog.Config{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
+	l := streamlogtest.Open(b)
 	h, err := ingest.Handler(ctx, l, ingest.Options{})
 	if err != nil {
 		b.Fatal(err)

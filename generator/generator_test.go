@@ -16,6 +16,7 @@ import (
 	"github.com/riffle-sql/riffle/ingest"
 	"github.com/riffle-sql/riffle/runner"
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 var labStart = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -135,14 +136,7 @@ func (f *flaky) Put(ctx context.Context, recs []Record) ([]bool, error) {
 // clock, moved on whenever one of them waits.
 func TestSendersDeliverExactlyWhatTheyCountAcknowledged(t *testing.T) {
 	ctx := context.Background()
-	l, err := streamlog.Open(ctx, streamlog.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := l.Create(ctx, "events", "kinesis", 2); err != nil {
-		t.Fatal(err)
-	}
+	l := streamlogtest.Open(t, streamlogtest.Stream{Name: "events", Kind: "kinesis", Shards: 2})
 	h, err := ingest.Handler(ctx, l, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)

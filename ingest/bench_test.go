@@ -2,19 +2,16 @@ package ingest
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
-
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // BenchmarkPutRecordBatch: 8 clients send PutRecordBatch requests of 500
@@ -23,20 +20,8 @@ import (
 //
 //	go test -run '^$' -bench PutRecordBatch -benchtime 20000x ./ingest
 func BenchmarkPutRecordBatch(b *testing.B) {
-	l, err := streamlog.Open(context.Background(), streamlog.Config{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	h, err := Handler(context.Background(), l, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	if err := l.Create(context.Background(), "bench", firehoseKind, 1); err != nil {
-		b.Fatal(err)
-	}
+	l := streamlogtest.Open(b, streamlogtest.Stream{Name: "bench", Kind: firehoseKind, Shards: 1})
+	srv := serve(b, l, Options{})
 	record := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("x", 99) + "\n"))
 	var body strings.Builder
 	body.WriteString(`{"DeliveryStreamName":"bench","Records":[`)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 func newServer(t testing.TB) (*httptest.Server, *streamlog.Log) {
@@ -25,18 +26,20 @@ func newServer(t testing.TB) (*httptest.Server, *streamlog.Log) {
 
 func newServerOn(t testing.TB, cfg streamlog.Config) (*httptest.Server, *streamlog.Log) {
 	t.Helper()
-	l, err := streamlog.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	h, err := Handler(context.Background(), l, Options{})
+	l := streamlogtest.OpenConfig(t, cfg)
+	return serve(t, l, Options{}), l
+}
+
+// serve serves the APIs over a log until the test ends.
+func serve(t testing.TB, l *streamlog.Log, opts Options) *httptest.Server {
+	t.Helper()
+	h, err := Handler(context.Background(), l, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return srv, l
+	return srv
 }
 
 func firehoseClient(url string) *firehose.Client {

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/riffle-sql/riffle/internal/awsjson"
-	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // TestAStreamInUseIsNotDeleted: a delivery stream or data stream that
@@ -21,11 +21,7 @@ import (
 // naming them, and kept; once unused it is deleted.
 func TestAStreamInUseIsNotDeleted(t *testing.T) {
 	ctx := context.Background()
-	l, err := streamlog.Open(ctx, streamlog.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := streamlogtest.Open(t)
 	users := map[string][]string{"clicks": {"lab", "other"}, "events": {"lab"}}
 	api, err := New(ctx, l, Options{Users: func(_ context.Context, stream string) ([]string, error) { return users[stream], nil }})
 	if err != nil {

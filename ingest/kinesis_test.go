@@ -23,6 +23,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 func kinesisClient(url string) *kinesis.Client {
@@ -139,22 +140,7 @@ func kinesisSuite(t *testing.T, srv *httptest.Server) {
 // kinesisOn serves the APIs over a log with a clock (nil: the real one).
 func kinesisOn(t *testing.T, l *streamlog.Log, clock clockwork.Clock) *kinesis.Client {
 	t.Helper()
-	h, err := Handler(context.Background(), l, Options{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return kinesisClient(srv.URL)
-}
-
-func openLog(t *testing.T, dir string) *streamlog.Log {
-	t.Helper()
-	l, err := streamlog.Open(context.Background(), streamlog.Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return kinesisClient(serve(t, l, Options{Clock: clock}).URL)
 }
 
 // putAndIterate makes stream s with two records on its one shard and
@@ -195,8 +181,7 @@ func read(kc *kinesis.Client, iterator string) ([]string, error) {
 // or expiry, or makes one up, gets the service's InvalidArgumentException
 // and reads nothing.
 func TestAnAlteredShardIteratorIsRefused(t *testing.T) {
-	l := openLog(t, t.TempDir())
-	defer l.Close()
+	l := streamlogtest.Open(t)
 	kc := kinesisOn(t, l, nil)
 	it := putAndIterate(t, kc)
 	if got, err := read(kc, it); err != nil || fmt.Sprint(got) != "[one two]" {
@@ -241,11 +226,10 @@ func TestAnAlteredShardIteratorIsRefused(t *testing.T) {
 // in the log, so an iterator handed out before a restart reads on after it.
 func TestShardIteratorsOutliveARestart(t *testing.T) {
 	dir := t.TempDir()
-	l := openLog(t, dir)
+	l := streamlogtest.OpenConfig(t, streamlog.Config{Dir: dir})
 	it := putAndIterate(t, kinesisOn(t, l, nil))
 	l.Close()
-	l = openLog(t, dir)
-	defer l.Close()
+	l = streamlogtest.OpenConfig(t, streamlog.Config{Dir: dir})
 	if got, err := read(kinesisOn(t, l, nil), it); err != nil || fmt.Sprint(got) != "[one two]" {
 		t.Fatalf("after a restart: %v %v", got, err)
 	}
@@ -255,8 +239,7 @@ func TestShardIteratorsOutliveARestart(t *testing.T) {
 // log (nodes of one NATS cluster) agree on the key, so an iterator from
 // one reads at the others.
 func TestNodesSharingALogShareTheIteratorKey(t *testing.T) {
-	l := openLog(t, t.TempDir())
-	defer l.Close()
+	l := streamlogtest.Open(t)
 	apis := make([]*API, 4)
 	errs := make([]error, len(apis))
 	var wg sync.WaitGroup
@@ -284,8 +267,7 @@ func TestNodesSharingALogShareTheIteratorKey(t *testing.T) {
 func TestArrivalsAndIteratorsFollowTheServersClock(t *testing.T) {
 	start := time.Date(2026, 11, 1, 9, 30, 0, 0, time.UTC)
 	clock := clockwork.NewFakeClockAt(start)
-	l := openLog(t, t.TempDir())
-	defer l.Close()
+	l := streamlogtest.Open(t)
 	kc := kinesisOn(t, l, clock)
 	it := putAndIterate(t, kc)
 	clock.Advance(iteratorLifetime)

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -12,25 +11,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // TestMetricsCountRecordsBytesAndErrors: /metrics shows the records and
 // bytes stored by API, the front door's errors by code and its latency
 // by operation.
 func TestMetricsCountRecordsBytesAndErrors(t *testing.T) {
-	l, err := streamlog.Open(context.Background(), streamlog.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
 	reg := prometheus.NewRegistry()
-	h, err := Handler(context.Background(), l, Options{Metrics: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serve(t, streamlogtest.Open(t), Options{Metrics: reg})
 	ctx := context.Background()
 	fh := firehoseClient(srv.URL)
 	fh.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("s")})

@@ -16,23 +16,24 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/internal/mailpit"
+	"github.com/riffle-sql/riffle/internal/smstest"
 	"github.com/riffle-sql/riffle/notify"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/runner"
+	"github.com/riffle-sql/riffle/server"
+	"github.com/riffle-sql/riffle/server/servertest"
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 var labDir = flag.String("lab", "../../shared/lab", "the lab's files")
@@ -100,21 +101,7 @@ func TestLabAnomaliesReachAMailboxAndAPhone(t *testing.T) {
 	}
 
 	mail := mailpit.Start(t)
-	var mu sync.Mutex
-	var sms []map[string]string
-	phone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, _ := r.BasicAuth()
-		if err := r.ParseForm(); err != nil || r.Method != http.MethodPost || user != "AC123" || pass != "token" {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		sms = append(sms, map[string]string{"To": r.PostForm.Get("To"), "From": r.PostForm.Get("From"), "Body": r.PostForm.Get("Body")})
-		mu.Unlock()
-		w.WriteHeader(http.StatusCreated)
-		w.Write([]byte(`{"sid":"SM1","status":"queued"}`))
-	}))
-	defer phone.Close()
+	phone := smstest.New(t, smstest.Options{SID: "AC123", Token: "token"})
 	var console bytes.Buffer
 	cfg := notify.Config{
 		Topic: "ClickStreamEvent2",
@@ -122,7 +109,7 @@ func TestLabAnomaliesReachAMailboxAndAPhone(t *testing.T) {
 			{Email: "ops@example.com"}, {SMS: "+15555550100"},
 		},
 		SMTP: notify.SMTPConfig{Host: mail.SMTPHost(), Port: mail.SMTPPort()},
-		SMS:  notify.SMSConfig{URL: phone.URL + "/2010-04-01/Accounts/AC123/Messages.json", From: "+15005550006", Username: "AC123", Password: "token"},
+		SMS:  notify.SMSConfig{URL: phone.MessagesURL(), From: "+15005550006", Username: "AC123", Password: "token"},
 	}
 	ctx := context.Background()
 	n, err := notify.New(ctx, cfg, notify.Options{Log: &console})
@@ -130,17 +117,13 @@ func TestLabAnomaliesReachAMailboxAndAPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The server, with the notifier as the lab's function.
+	srv := servertest.Start(t, server.Config{Apps: app.Options{Poll: 10 * time.Millisecond, Functions: map[string]destination.Function{"CSEBeconAnomalyResponse": n}}})
+
 	// The recorded traffic, moved to end a minute ago on a whole 10 s, in
 	// a data stream: the application reads it as a backlog, each record
 	// with its own arrival, so the windows are the recording's.
-	l, err := streamlog.Open(ctx, streamlog.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := l.Create(ctx, "clicks", "kinesis", 1); err != nil {
-		t.Fatal(err)
-	}
+	streamlogtest.Create(t, srv.Log, streamlogtest.Stream{Name: "clicks", Kind: "kinesis", Shards: 1})
 	arrivals, data := labRecords(t)
 	shift := time.Now().Add(-time.Minute).Truncate(10 * time.Second).Sub(arrivals[len(arrivals)-1].Truncate(10 * time.Second).Add(10 * time.Second))
 	for from := 0; from < len(data); from += 500 {
@@ -148,15 +131,10 @@ func TestLabAnomaliesReachAMailboxAndAPhone(t *testing.T) {
 		for i := from; i < min(from+500, len(data)); i++ {
 			recs = append(recs, streamlog.Record{Data: data[i], Arrival: arrivals[i].Add(shift)})
 		}
-		if _, err := l.Append(ctx, "clicks", 0, recs); err != nil {
+		if _, err := srv.Log.Append(ctx, "clicks", 0, recs); err != nil {
 			t.Fatal(err)
 		}
 	}
-	m, err := app.NewManager(ctx, l, app.Options{Poll: 10 * time.Millisecond, Functions: map[string]destination.Function{"CSEBeconAnomalyResponse": n}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
 	schema := record.Schema{
 		RecordFormat: record.RecordFormat{RecordFormatType: record.JSON},
 		RecordColumns: []record.RecordColumn{
@@ -169,29 +147,17 @@ func TestLabAnomaliesReachAMailboxAndAPhone(t *testing.T) {
 		Inputs:  []app.Input{{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "kinesis", Schema: schema}},
 		Outputs: []app.Output{{Name: "DESTINATION_SQL_STREAM", Format: "JSON", Kind: app.LambdaOutput, Target: "CSEBeconAnomalyResponse"}},
 	}
-	if _, err := m.Create(ctx, def); err != nil {
+	if _, err := srv.Apps.Create(ctx, def); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Start(ctx, def.Name, app.TrimHorizon); err != nil {
+	if err := srv.Apps.Start(ctx, def.Name, app.TrimHorizon); err != nil {
 		t.Fatal(err)
 	}
 
 	emails := mail.WaitFor(t, len(want), 60*time.Second)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		mu.Lock()
-		got := len(sms)
-		mu.Unlock()
-		if got >= len(want) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d SMS requests, want %d", got, len(want))
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
-	}
+	phone.WaitSent(t, len(want), 30*time.Second)
 	// Stopping drains the output: anything sent twice would be there now.
-	if err := m.Stop(ctx, def.Name); err != nil {
+	if err := srv.Apps.Stop(ctx, def.Name); err != nil {
 		t.Fatal(err)
 	}
 	emails = mail.Messages(t)
@@ -207,14 +173,13 @@ func TestLabAnomaliesReachAMailboxAndAPhone(t *testing.T) {
 	if !slices.Equal(bodies, want) {
 		t.Errorf("emails:\n%s\nwant one per anomaly:\n%s", strings.Join(bodies, "\n"), strings.Join(want, "\n"))
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	sms := phone.Sent()
 	var texts []string
 	for _, s := range sms {
-		if s["To"] != "+15555550100" || s["From"] != "+15005550006" {
-			t.Errorf("SMS from %s to %s", s["From"], s["To"])
+		if s.Form.Get("To") != "+15555550100" || s.Form.Get("From") != "+15005550006" {
+			t.Errorf("SMS from %s to %s", s.Form.Get("From"), s.Form.Get("To"))
 		}
-		texts = append(texts, s["Body"])
+		texts = append(texts, s.Form.Get("Body"))
 	}
 	slices.Sort(texts)
 	if !slices.Equal(texts, want) {

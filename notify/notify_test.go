@@ -28,6 +28,7 @@ import (
 
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/internal/mailpit"
+	"github.com/riffle-sql/riffle/internal/smstest"
 )
 
 // syncBuffer is a log writer the test can read while the notifier writes.
@@ -64,54 +65,6 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
-}
-
-// smsRequest is what the fake SMS provider received.
-type smsRequest struct {
-	Method, ContentType string
-	User, Password      string
-	HasAuth             bool
-	Form                url.Values
-}
-
-// smsProvider is a fake Twilio: it records every request and answers with
-// the status its fail function gives (201 unless told otherwise).
-type smsProvider struct {
-	*httptest.Server
-	mu       sync.Mutex
-	requests []smsRequest
-	fail     func(n int) int // status for the nth request (from 0)
-}
-
-func newSMSProvider(t *testing.T, fail func(n int) int) *smsProvider {
-	p := &smsProvider{fail: fail}
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, ok := r.BasicAuth()
-		r.ParseForm()
-		p.mu.Lock()
-		n := len(p.requests)
-		p.requests = append(p.requests, smsRequest{Method: r.Method, ContentType: r.Header.Get("Content-Type"), User: user, Password: pass, HasAuth: ok, Form: r.PostForm})
-		p.mu.Unlock()
-		status := http.StatusCreated
-		if p.fail != nil {
-			status = p.fail(n)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		if status >= 300 {
-			fmt.Fprint(w, `{"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400}`)
-			return
-		}
-		fmt.Fprintf(w, `{"sid": "SM%032d", "status": "queued", "to": %q, "body": %q}`, n, r.PostForm.Get("To"), r.PostForm.Get("Body"))
-	}))
-	t.Cleanup(p.Close)
-	return p
-}
-
-func (p *smsProvider) Requests() []smsRequest {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]smsRequest(nil), p.requests...)
 }
 
 func event(records ...string) destination.Event {
@@ -259,14 +212,14 @@ func TestNotifierDropsRecordsItCannotRead(t *testing.T) {
 }
 
 func TestNotifierSendsSMSTheWayTwilioTakesIt(t *testing.T) {
-	p := newSMSProvider(t, nil)
+	p := smstest.New(t, smstest.Options{SID: "AC123", Token: "token"})
 	cfg := Config{
 		DisplayName: "ClkStrEv2",
 		Subscriptions: []Subscription{
 			{SMS: "+15555550100"},
 			{SMS: "+447700900123"},
 		},
-		SMS: SMSConfig{URL: p.URL + "/2010-04-01/Accounts/AC123/Messages.json", From: "+15005550006", Username: "AC123", Password: "token"},
+		SMS: SMSConfig{URL: p.MessagesURL(), From: "+15005550006", Username: "AC123", Password: "token"},
 	}
 	n := newNotifier(t, cfg, Options{})
 	if got := results(t, n, event(`{"CTRPERCENT": 400.0, "ANOMALY_SCORE": 2.7}`)); got[0] != destination.Ok {
@@ -295,7 +248,7 @@ func TestNotifierSendsSMSTheWayTwilioTakesIt(t *testing.T) {
 }
 
 func TestNotifierSMSHasNoPrefixWithoutDisplayNameAndIsCapped(t *testing.T) {
-	p := newSMSProvider(t, nil)
+	p := smstest.New(t, smstest.Options{})
 	cfg := Config{
 		Template:      "{{.TEXT}}",
 		CSVColumns:    []string{"TEXT"},
@@ -321,7 +274,7 @@ func TestNotifierSMSHasNoPrefixWithoutDisplayNameAndIsCapped(t *testing.T) {
 }
 
 func TestNotifierSMSFailureIsDeliveryFailed(t *testing.T) {
-	p := newSMSProvider(t, func(int) int { return http.StatusBadRequest })
+	p := smstest.New(t, smstest.Options{Fail: func(int) int { return http.StatusBadRequest }})
 	cfg := Config{Subscriptions: []Subscription{{SMS: "+15555550100"}}, SMS: SMSConfig{URL: p.URL}}
 	n := newNotifier(t, cfg, Options{})
 	if got := results(t, n, event("1,2")); got[0] != destination.DeliveryFailed {
@@ -336,12 +289,12 @@ func TestNotifierSMSFailureIsDeliveryFailed(t *testing.T) {
 // email got through the first time, the SMS only the second.
 func TestNotifierRetrySendsOnlyToFailedSubscriptions(t *testing.T) {
 	mp := mailpit.Start(t)
-	p := newSMSProvider(t, func(n int) int {
+	p := smstest.New(t, smstest.Options{Fail: func(n int) int {
 		if n == 0 {
 			return http.StatusServiceUnavailable
 		}
 		return http.StatusCreated
-	})
+	}})
 	var log syncBuffer
 	cfg := Config{
 		Subscriptions: []Subscription{{Email: "ops@example.com"}, {SMS: "+15555550100"}, {Log: true}},
@@ -429,12 +382,12 @@ func TestNotifierCooldownFoldsAndReportsTheCount(t *testing.T) {
 
 func TestNotifierCooldownCountSurvivesARetry(t *testing.T) {
 	clock := &fakeClock{now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-	p := newSMSProvider(t, func(n int) int {
+	p := smstest.New(t, smstest.Options{Fail: func(n int) int {
 		if n == 1 {
 			return http.StatusInternalServerError
 		}
 		return http.StatusCreated
-	})
+	}})
 	cfg := Config{Cooldown: time.Minute, Template: "{{.CTRPERCENT}}", Subscriptions: []Subscription{{SMS: "+15555550100"}}, SMS: SMSConfig{URL: p.URL}}
 	n := newNotifier(t, cfg, Options{Now: clock.Now})
 	one := func(id, data string) destination.Event {

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -20,7 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -31,43 +29,8 @@ import (
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/server"
+	"github.com/riffle-sql/riffle/server/servertest"
 )
-
-// start runs the server's assembly behind an httptest server and returns
-// its URL.
-func start(t *testing.T, cfg server.Config) string {
-	t.Helper()
-	cfg.Data = t.TempDir()
-	s, err := server.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler)
-	t.Cleanup(func() {
-		srv.Close()
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return srv.URL
-}
-
-// clients are the SDK's three clients for one server and one key, without
-// retries so that a refused call shows at once.
-type clients struct {
-	firehose *firehose.Client
-	kinesis  *kinesis.Client
-	apps     *kinesisanalytics.Client
-}
-
-func newClients(url, id, secret string) clients {
-	creds := credentials.NewStaticCredentialsProvider(id, secret, "")
-	return clients{
-		firehose: firehose.New(firehose.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(url), Retryer: aws.NopRetryer{}}),
-		kinesis:  kinesis.New(kinesis.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(url), Retryer: aws.NopRetryer{}}),
-		apps:     kinesisanalytics.New(kinesisanalytics.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(url), Retryer: aws.NopRetryer{}}),
-	}
-}
 
 // The lab's payloads, as the Kinesis Data Generator sends them (with LF).
 func labPayload(action string) []byte {
@@ -79,14 +42,14 @@ func labPayload(action string) []byte {
 // shard's records back in order, and both shards are used; /metrics on
 // the same port counts the records of each API.
 func TestFirehoseAndKinesisWithTheSDK(t *testing.T) {
-	url := start(t, server.Config{})
-	c := newClients(url, "AKIDEXAMPLE", "secret")
+	srv := servertest.Start(t, server.Config{})
+	c := srv.Clients("AKIDEXAMPLE", "secret")
 	ctx := context.Background()
 
-	if _, err := c.firehose.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("clickstream")}); err != nil {
+	if _, err := c.Firehose.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("clickstream")}); err != nil {
 		t.Fatal(err)
 	}
-	put, err := c.firehose.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("clickstream"),
+	put, err := c.Firehose.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("clickstream"),
 		Records: []fhtypes.Record{{Data: labPayload("Click")}, {Data: labPayload("Impression")}}})
 	if err != nil {
 		t.Fatal(err)
@@ -94,14 +57,14 @@ func TestFirehoseAndKinesisWithTheSDK(t *testing.T) {
 	if aws.ToInt32(put.FailedPutCount) != 0 || len(put.RequestResponses) != 2 {
 		t.Fatalf("PutRecordBatch: %+v", put)
 	}
-	list, err := c.firehose.ListDeliveryStreams(ctx, &firehose.ListDeliveryStreamsInput{})
+	list, err := c.Firehose.ListDeliveryStreams(ctx, &firehose.ListDeliveryStreamsInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(list.DeliveryStreamNames) != "[clickstream]" {
 		t.Fatalf("ListDeliveryStreams: %v", list.DeliveryStreamNames)
 	}
-	desc, err := c.firehose.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("clickstream")})
+	desc, err := c.Firehose.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("clickstream")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,14 +72,14 @@ func TestFirehoseAndKinesisWithTheSDK(t *testing.T) {
 		t.Fatalf("DescribeDeliveryStream: status %s", desc.DeliveryStreamDescription.DeliveryStreamStatus)
 	}
 
-	if _, err := c.kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("clicks"), ShardCount: aws.Int32(2)}); err != nil {
+	if _, err := c.Kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("clicks"), ShardCount: aws.Int32(2)}); err != nil {
 		t.Fatal(err)
 	}
 	var entries []kintypes.PutRecordsRequestEntry
 	for i := range 20 {
 		entries = append(entries, kintypes.PutRecordsRequestEntry{Data: fmt.Appendf(nil, "record %02d", i), PartitionKey: aws.String(fmt.Sprintf("user-%d", i%5))})
 	}
-	res, err := c.kinesis.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("clicks"), Records: entries})
+	res, err := c.Kinesis.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("clicks"), Records: entries})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,12 +95,12 @@ func TestFirehoseAndKinesisWithTheSDK(t *testing.T) {
 		t.Fatalf("the records used %d shards, want both", len(want))
 	}
 	for shard, records := range want {
-		it, err := c.kinesis.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("clicks"), ShardId: aws.String(shard),
+		it, err := c.Kinesis.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("clicks"), ShardId: aws.String(shard),
 			ShardIteratorType: kintypes.ShardIteratorTypeTrimHorizon})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := c.kinesis.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+		got, err := c.Kinesis.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +113,7 @@ func TestFirehoseAndKinesisWithTheSDK(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Get(url + "/metrics")
+	resp, err := http.Get(srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,31 +133,31 @@ func TestFirehoseAndKinesisWithTheSDK(t *testing.T) {
 // signed with the key and refuses one signed with a wrong secret
 // (InvalidSignatureException), which changes nothing.
 func TestEveryAPIChecksSignatures(t *testing.T) {
-	url := start(t, server.Config{Credentials: map[string]string{"AKIDEXAMPLE": "secret"}})
+	srv := servertest.Start(t, server.Config{Credentials: map[string]string{"AKIDEXAMPLE": "secret"}})
 	ctx := context.Background()
-	calls := func(c clients, name string) map[string]error {
-		_, fh := c.firehose.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String(name + "-delivery")})
-		_, kin := c.kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name + "-data"), ShardCount: aws.Int32(1)})
-		_, ka := c.apps.ListApplications(ctx, &kinesisanalytics.ListApplicationsInput{})
+	calls := func(c servertest.Clients, name string) map[string]error {
+		_, fh := c.Firehose.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String(name + "-delivery")})
+		_, kin := c.Kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name + "-data"), ShardCount: aws.Int32(1)})
+		_, ka := c.Apps.ListApplications(ctx, &kinesisanalytics.ListApplicationsInput{})
 		return map[string]error{"Firehose": fh, "Kinesis": kin, "KinesisAnalytics": ka}
 	}
-	good := newClients(url, "AKIDEXAMPLE", "secret")
+	good := srv.Clients("AKIDEXAMPLE", "secret")
 	for api, err := range calls(good, "signed") {
 		if err != nil {
 			t.Errorf("%s signed with the key: %v", api, err)
 		}
 	}
-	for api, err := range calls(newClients(url, "AKIDEXAMPLE", "wrong"), "forged") {
+	for api, err := range calls(srv.Clients("AKIDEXAMPLE", "wrong"), "forged") {
 		var refused smithy.APIError
 		if !errors.As(err, &refused) || refused.ErrorCode() != "InvalidSignatureException" {
 			t.Errorf("%s signed with a wrong secret: %v, want InvalidSignatureException", api, err)
 		}
 	}
-	fh, err := good.firehose.ListDeliveryStreams(ctx, &firehose.ListDeliveryStreamsInput{})
+	fh, err := good.Firehose.ListDeliveryStreams(ctx, &firehose.ListDeliveryStreamsInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kin, err := good.kinesis.ListStreams(ctx, &kinesis.ListStreamsInput{})
+	kin, err := good.Kinesis.ListStreams(ctx, &kinesis.ListStreamsInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,20 +211,20 @@ func (tp *tap) next(t *testing.T) string {
 // runs 40 times faster.
 func TestTheLabWithTheSDK(t *testing.T) {
 	const scale = 40
-	url := start(t, server.Config{Apps: app.Options{TimeScale: scale, Checkpoint: 200 * time.Millisecond, Poll: 10 * time.Millisecond}})
-	c := newClients(url, "AKIDEXAMPLE", "secret")
+	srv := servertest.Start(t, server.Config{Apps: app.Options{TimeScale: scale, Checkpoint: 200 * time.Millisecond, Poll: 10 * time.Millisecond}})
+	c := srv.Clients("AKIDEXAMPLE", "secret")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
 	const fh = "arn:aws:firehose:us-east-1:000000000000:deliverystream/lab"
 	const role = "arn:aws:iam::000000000000:role/lab"
-	if _, err := c.firehose.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("lab")}); err != nil {
+	if _, err := c.Firehose.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("lab")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.firehose.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("lab"), Record: &fhtypes.Record{Data: labPayload("DiscoveryKinesisTest")}}); err != nil {
+	if _, err := c.Firehose.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("lab"), Record: &fhtypes.Record{Data: labPayload("DiscoveryKinesisTest")}}); err != nil {
 		t.Fatal(err)
 	}
-	found, err := c.apps.DiscoverInputSchema(ctx, &kinesisanalytics.DiscoverInputSchemaInput{ResourceARN: aws.String(fh), RoleARN: aws.String(role),
+	found, err := c.Apps.DiscoverInputSchema(ctx, &kinesisanalytics.DiscoverInputSchemaInput{ResourceARN: aws.String(fh), RoleARN: aws.String(role),
 		InputStartingPositionConfiguration: &katypes.InputStartingPositionConfiguration{InputStartingPosition: katypes.InputStartingPositionNow}})
 	if err != nil {
 		t.Fatal(err)
@@ -280,7 +243,7 @@ func TestTheLabWithTheSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	created, err := c.apps.CreateApplication(ctx, &kinesisanalytics.CreateApplicationInput{
+	created, err := c.Apps.CreateApplication(ctx, &kinesisanalytics.CreateApplicationInput{
 		ApplicationName: aws.String("lab"), ApplicationCode: aws.String(string(sql)),
 		Inputs: []katypes.Input{{NamePrefix: aws.String("SOURCE_SQL_STREAM"),
 			KinesisFirehoseInput: &katypes.KinesisFirehoseInput{ResourceARN: aws.String(fh), RoleARN: aws.String(role)},
@@ -292,14 +255,14 @@ func TestTheLabWithTheSDK(t *testing.T) {
 	if created.ApplicationSummary.ApplicationStatus != katypes.ApplicationStatusReady {
 		t.Fatalf("CreateApplication: status %s", created.ApplicationSummary.ApplicationStatus)
 	}
-	if _, err := c.apps.StartApplication(ctx, &kinesisanalytics.StartApplicationInput{ApplicationName: aws.String("lab"),
+	if _, err := c.Apps.StartApplication(ctx, &kinesisanalytics.StartApplicationInput{ApplicationName: aws.String("lab"),
 		InputConfigurations: []katypes.InputConfiguration{{Id: aws.String("1.1"),
 			InputStartingPositionConfiguration: &katypes.InputStartingPositionConfiguration{InputStartingPosition: katypes.InputStartingPositionNow}}}}); err != nil {
 		t.Fatal(err)
 	}
 	status := func() *katypes.ApplicationDetail {
 		t.Helper()
-		d, err := c.apps.DescribeApplication(ctx, &kinesisanalytics.DescribeApplicationInput{ApplicationName: aws.String("lab")})
+		d, err := c.Apps.DescribeApplication(ctx, &kinesisanalytics.DescribeApplicationInput{ApplicationName: aws.String("lab")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -308,8 +271,8 @@ func TestTheLabWithTheSDK(t *testing.T) {
 	if s := status().ApplicationStatus; s != katypes.ApplicationStatusRunning {
 		t.Fatalf("after start: %s", s)
 	}
-	ctr := follow(t, ctx, url, "lab", "CTRSTREAM")
-	anomalies := follow(t, ctx, url, "lab", "DESTINATION_SQL_STREAM")
+	ctr := follow(t, ctx, srv.URL, "lab", "CTRSTREAM")
+	anomalies := follow(t, ctx, srv.URL, "lab", "DESTINATION_SQL_STREAM")
 
 	// The lab's traffic: an impression and a click each application second;
 	// during a burst, three more clicks each second for 20 seconds.
@@ -336,7 +299,7 @@ func TestTheLabWithTheSDK(t *testing.T) {
 				records = append(records, fhtypes.Record{Data: labPayload("Click")}, fhtypes.Record{Data: labPayload("Click")}, fhtypes.Record{Data: labPayload("Click")})
 				burstLeft--
 			}
-			if _, err := c.firehose.PutRecordBatch(send, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("lab"), Records: records}); err != nil && send.Err() == nil {
+			if _, err := c.Firehose.PutRecordBatch(send, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("lab"), Records: records}); err != nil && send.Err() == nil {
 				t.Errorf("PutRecordBatch: %v", err)
 				return
 			}
@@ -366,17 +329,17 @@ func TestTheLabWithTheSDK(t *testing.T) {
 	stop()
 	sender.Wait()
 
-	if _, err := c.apps.StopApplication(ctx, &kinesisanalytics.StopApplicationInput{ApplicationName: aws.String("lab")}); err != nil {
+	if _, err := c.Apps.StopApplication(ctx, &kinesisanalytics.StopApplicationInput{ApplicationName: aws.String("lab")}); err != nil {
 		t.Fatal(err)
 	}
 	d := status()
 	if d.ApplicationStatus != katypes.ApplicationStatusReady {
 		t.Fatalf("after stop: %s", d.ApplicationStatus)
 	}
-	if _, err := c.apps.DeleteApplication(ctx, &kinesisanalytics.DeleteApplicationInput{ApplicationName: aws.String("lab"), CreateTimestamp: d.CreateTimestamp}); err != nil {
+	if _, err := c.Apps.DeleteApplication(ctx, &kinesisanalytics.DeleteApplicationInput{ApplicationName: aws.String("lab"), CreateTimestamp: d.CreateTimestamp}); err != nil {
 		t.Fatal(err)
 	}
-	list, err := c.apps.ListApplications(ctx, &kinesisanalytics.ListApplicationsInput{})
+	list, err := c.Apps.ListApplications(ctx, &kinesisanalytics.ListApplicationsInput{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package streamlog_test
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 type lockedBuffer struct {
@@ -34,26 +34,14 @@ func (l *lockedBuffer) String() string {
 // gone does not vanish without a word: the embedded server's warning,
 // naming the file, reaches the log given to the stream log.
 func TestDamagedStorageIsLoggedNotSilent(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
-	l, err := streamlog.Open(ctx, streamlog.Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Create(ctx, "clicks", "firehose", 1); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	streamlogtest.OpenConfig(t, streamlog.Config{Dir: dir}, streamlogtest.Stream{Name: "clicks", Kind: "firehose", Shards: 1}).Close()
 	meta := filepath.Join(dir, "jetstream", "$G", "streams", "rf_clicks", "meta.inf")
 	if err := os.Remove(meta); err != nil {
 		t.Fatal(err)
 	}
 	var log lockedBuffer
-	l, err = streamlog.Open(ctx, streamlog.Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(&log, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	streamlogtest.OpenConfig(t, streamlog.Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	if !strings.Contains(log.String(), "level=WARN") || !strings.Contains(log.String(), meta) {
 		t.Fatalf("the log says nothing of the missing %s:\n%s", meta, log.String())
 	}

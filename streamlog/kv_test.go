@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // TestKeyValueWritesCompareAndSetOnRevisions: two writers that read the
@@ -13,11 +14,7 @@ import (
 // a delete at a stale revision.
 func TestKeyValueWritesCompareAndSetOnRevisions(t *testing.T) {
 	ctx := context.Background()
-	l, err := streamlog.Open(ctx, streamlog.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := streamlogtest.Open(t)
 	kv, err := l.Bucket(ctx, "cas")
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // TestObjectsHoldValuesLargerThanAMessage: on a nats-server with its
@@ -15,11 +16,7 @@ import (
 // but goes whole into an object bucket, is replaced whole, and is deleted.
 func TestObjectsHoldValuesLargerThanAMessage(t *testing.T) {
 	ctx := context.Background()
-	l, err := streamlog.Open(ctx, streamlog.Config{URL: natstest.Start(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := streamlogtest.OpenConfig(t, streamlog.Config{URL: natstest.Start(t)})
 	big := bytes.Repeat([]byte("forest "), 3<<20/7)
 	kv, err := l.Bucket(ctx, "small")
 	if err != nil {

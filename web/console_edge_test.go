@@ -44,7 +44,7 @@ CREATE PUMP "P" AS INSERT INTO "%s" SELECT STREAM "N" FROM "SOURCE_SQL_STREAM_00
 // signIn signs the console in with a key of the server's --auth file.
 func signIn(c *session, id, secret string) {
 	c.do("sign in",
-		chromedp.Navigate(c.web.URL+"/#/"),
+		chromedp.Navigate(c.srv.URL+"/#/"),
 		chromedp.WaitVisible(chromedp.CSS(`#login-id`)),
 		chromedp.SendKeys(chromedp.CSS(`#login-id`), id),
 		chromedp.SendKeys(chromedp.CSS(`#login-secret`), secret),
@@ -77,7 +77,7 @@ func TestAQuotedStreamNameOpensUnderAuth(t *testing.T) {
 		}
 	}
 	c.do("the live view of MY OUT",
-		chromedp.Navigate(c.web.URL+"/#/app/live"),
+		chromedp.Navigate(c.srv.URL+"/#/app/live"),
 		chromedp.WaitVisible(`//button[@role="tab" and text()="MY OUT"]`),
 		chromedp.Click(`//button[@role="tab" and text()="MY OUT"]`))
 	ctx, cancel := context.WithTimeout(c.b, 5*time.Second)
@@ -114,7 +114,7 @@ func TestAPageOfAnotherSiteCannotStartASender(t *testing.T) {
 fetch(%q, {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"},
   body: JSON.stringify({name: "csrf", template: "{\"pwned\": true}", stream: "events", rate: 100})})
   .then(() => document.title = "sent", () => document.title = "failed");
-</script>`, c.web.URL+"/riffle/v1/generator/senders")
+</script>`, c.srv.URL+"/riffle/v1/generator/senders")
 	}))
 	defer evil.Close()
 	// Another origin: 127.0.0.1 vs localhost differ as origins too.
@@ -124,7 +124,7 @@ fetch(%q, {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plai
 		t.Fatal(err)
 	}
 	// The page's request has had its answer: the server has handled it.
-	resp, err := http.Get(c.web.URL + "/riffle/v1/generator/senders")
+	resp, err := http.Get(c.srv.URL + "/riffle/v1/generator/senders")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestASlowPageLoadDoesNotCoverANewerPage(t *testing.T) {
 	if _, err := c.srv.Apps.Create(context.Background(), app.Application{Name: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	c.do("open the console", chromedp.Navigate(c.web.URL+"/#/"), chromedp.WaitVisible(chromedp.CSS(`#app-name`)))
+	c.do("open the console", chromedp.Navigate(c.srv.URL+"/#/"), chromedp.WaitVisible(chromedp.CSS(`#app-name`)))
 	c.eval(`(` + slowFetch + `)("DescribeApplication", ""); location.hash = "#/app/a"; setTimeout(() => location.hash = "#/streams", 100); []`)
 	c.do("the streams page", chromedp.WaitVisible(`//h1[text()="Streams"]`))
 	c.afterSlowFetch()
@@ -189,7 +189,7 @@ func TestASlowPageLoadDoesNotCoverANewerPage(t *testing.T) {
 func TestTheLiveViewEndsWithItsPage(t *testing.T) {
 	c := newSession(t, 1)
 	liveApp(t, c, "live", "OUT")
-	c.do("open the console", chromedp.Navigate(c.web.URL+"/#/"), chromedp.WaitVisible(chromedp.CSS(`#app-name`)))
+	c.do("open the console", chromedp.Navigate(c.srv.URL+"/#/"), chromedp.WaitVisible(chromedp.CSS(`#app-name`)))
 	c.eval(`window.opened = [];
 		const ES = window.EventSource;
 		window.EventSource = class extends ES { constructor(u) { super(u); window.opened.push(this); } };
@@ -237,7 +237,7 @@ func TestSaveAfterAFailedStartUsesTheNewVersion(t *testing.T) {
 	down.Store(true)
 	sql := "CREATE STREAM \"OUT\" (N INTEGER);\nCREATE PUMP \"P\" AS INSERT INTO \"OUT\" SELECT STREAM \"N\" FROM \"SOURCE_SQL_STREAM_001\";"
 	c.do("save and run while the reference data is down",
-		chromedp.Navigate(c.web.URL+"/#/app/a"),
+		chromedp.Navigate(c.srv.URL+"/#/app/a"),
 		chromedp.WaitVisible(chromedp.CSS(`#sql`)),
 		chromedp.SetValue(chromedp.CSS(`#sql`), sql),
 		chromedp.Click(`//section[@aria-labelledby="sql-title"]//button`),
@@ -261,7 +261,7 @@ func TestTheLiveViewReconnectsWithAFreshSignature(t *testing.T) {
 	liveApp(t, c, "live", "OUT")
 	signIn(c, "AKID", "s3cret")
 	c.do("follow OUT",
-		chromedp.Navigate(c.web.URL+"/#/"),
+		chromedp.Navigate(c.srv.URL+"/#/"),
 		chromedp.WaitVisible(chromedp.CSS(`#app-name`)),
 		chromedp.Evaluate[chromedp.Void](`window.opened = [];
 			const ES = window.EventSource;

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/riffle-sql/riffle/generator"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/server"
+	"github.com/riffle-sql/riffle/server/servertest"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
@@ -74,8 +74,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // session is a browser on a console served by an in-process server.
 type session struct {
 	t   *testing.T
-	srv *server.Server
-	web *httptest.Server
+	srv *servertest.Server
 	b   context.Context
 }
 
@@ -87,14 +86,8 @@ func newSession(t *testing.T, scale float64, keys ...map[string]string) *session
 	if len(keys) > 0 {
 		creds = keys[0]
 	}
-	srv, err := server.New(context.Background(), server.Config{Data: t.TempDir(), Credentials: creds, Apps: app.Options{TimeScale: scale, Poll: 10 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	web := httptest.NewServer(srv.Handler)
-	t.Cleanup(web.Close)
-	return &session{t: t, srv: srv, web: web, b: browser(t)}
+	srv := servertest.Start(t, server.Config{Credentials: creds, Apps: app.Options{TimeScale: scale, Poll: 10 * time.Millisecond}})
+	return &session{t: t, srv: srv, b: browser(t)}
 }
 
 // do runs steps, saving a screenshot and failing the test if one fails.
@@ -131,7 +124,7 @@ func (c *session) eval(js string) []string {
 // ends.
 func (c *session) traffic(stream string, s generator.Scenario, speed float64) {
 	c.t.Helper()
-	target, err := generator.NewStreamTarget(context.Background(), generator.StreamConfig{Name: stream, Kind: "firehose", Endpoint: c.web.URL,
+	target, err := generator.NewStreamTarget(context.Background(), generator.StreamConfig{Name: stream, Kind: "firehose", Endpoint: c.srv.URL,
 		Credentials: generator.PlaceholderCredentials()})
 	if err != nil {
 		c.t.Fatal(err)
@@ -151,9 +144,9 @@ func (c *session) traffic(stream string, s generator.Scenario, speed float64) {
 func TestTheLabInTheConsole(t *testing.T) {
 	ctx := context.Background()
 	c := newSession(t, 20)
-	srv, b, run, text, eval, web := c.srv, c.b, c.do, c.text, c.eval, c.web
+	srv, b, run, text, eval := c.srv, c.b, c.do, c.text, c.eval
 	run("create the delivery stream",
-		chromedp.Navigate(web.URL+"/#/streams"),
+		chromedp.Navigate(srv.URL+"/#/streams"),
 		chromedp.WaitVisible(chromedp.CSS(`#stream-name`)),
 		chromedp.SendKeys(chromedp.CSS(`#stream-name`), "clicks"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Create a stream"] button`)),
@@ -164,7 +157,7 @@ func TestTheLabInTheConsole(t *testing.T) {
 	c.traffic("clicks", generator.Lab(), 20)
 
 	run("refuse an application without a name",
-		chromedp.Navigate(web.URL+"/#/"),
+		chromedp.Navigate(srv.URL+"/#/"),
 		chromedp.WaitVisible(chromedp.CSS(`#app-name`)),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Create an application"] button`)))
 	empty := text("#app-name-error")
@@ -261,7 +254,7 @@ func TestFormsRefuseBadInputAndLeaveNothingBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.do("an empty stream name, then a stream that exists",
-		chromedp.Navigate(c.web.URL+"/#/streams"),
+		chromedp.Navigate(c.srv.URL+"/#/streams"),
 		chromedp.WaitVisible(chromedp.CSS(`#stream-name`)),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Create a stream"] button`)))
 	if msg := c.text("#stream-name-error"); !strings.Contains(msg, "needs a name") {
@@ -275,13 +268,13 @@ func TestFormsRefuseBadInputAndLeaveNothingBehind(t *testing.T) {
 	}
 
 	c.do("create an application",
-		chromedp.Navigate(c.web.URL+"/#/"),
+		chromedp.Navigate(c.srv.URL+"/#/"),
 		chromedp.WaitVisible(chromedp.CSS(`#app-name`)),
 		chromedp.SendKeys(chromedp.CSS(`#app-name`), "a"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Create an application"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#sql`)))
 	c.do("a second application of that name",
-		chromedp.Navigate(c.web.URL+"/#/"),
+		chromedp.Navigate(c.srv.URL+"/#/"),
 		chromedp.WaitVisible(chromedp.CSS(`#app-name`)),
 		chromedp.SendKeys(chromedp.CSS(`#app-name`), "a"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Create an application"] button`)),
@@ -298,7 +291,7 @@ func TestFormsRefuseBadInputAndLeaveNothingBehind(t *testing.T) {
 	dead := "http://" + ln.Addr().String() + "/invoke"
 	ln.Close() // nothing answers there
 	c.do("a destination nobody answers",
-		chromedp.Navigate(c.web.URL+"/#/app/a"),
+		chromedp.Navigate(c.srv.URL+"/#/app/a"),
 		chromedp.WaitVisible(chromedp.CSS(`#out-target`)),
 		chromedp.SendKeys(chromedp.CSS(`#out-target`), dead),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Connect a destination"] button`)),
@@ -349,7 +342,7 @@ CREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "N", "S" FROM "SOURCE_SQL_STR
 	c.traffic("fast", generator.Scenario{Senders: []generator.Sender{{Name: "fast", Rate: 1000,
 		Template: `{"n": {{random.number(1000)}}, "s": "{{random.alphaNumeric(6)}}"}`}}}, 1)
 	c.do("follow OUT",
-		chromedp.Navigate(c.web.URL+"/#/app/fast"),
+		chromedp.Navigate(c.srv.URL+"/#/app/fast"),
 		chromedp.WaitVisible(`//button[@role="tab" and text()="OUT"]`),
 		chromedp.Click(`//button[@role="tab" and text()="OUT"]`),
 		chromedp.WaitVisible(chromedp.CSS(`table.rows[data-stream="OUT"] tbody tr`)))
@@ -378,7 +371,7 @@ func TestTheGeneratorPageSendsAndTheStreamsPageShowsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.do("test a template",
-		chromedp.Navigate(c.web.URL+"/#/generator"),
+		chromedp.Navigate(c.srv.URL+"/#/generator"),
 		chromedp.WaitReady(chromedp.CSS(`#gen-stream option[value="events"]`)),
 		chromedp.SetValue(chromedp.CSS(`#gen-template`), `{"id": "{{random.uuid}}", "n": {{random.number(9)}}}`),
 		chromedp.Click(`//button[text()="Test template"]`),
@@ -411,7 +404,7 @@ func TestTheGeneratorPageSendsAndTheStreamsPageShowsIt(t *testing.T) {
 		t.Errorf("the server holds %d records; the page counted 100 acknowledged", stored)
 	}
 	c.do("sample the stream",
-		chromedp.Navigate(c.web.URL+"/#/streams"),
+		chromedp.Navigate(c.srv.URL+"/#/streams"),
 		chromedp.WaitVisible(`//td[text()="events"]/..//button[text()="Sample"]`),
 		chromedp.Click(`//td[text()="events"]/..//button[text()="Sample"]`),
 		chromedp.WaitVisible(chromedp.CSS(`pre.sample`)))
@@ -429,7 +422,7 @@ func TestWithAuthTheConsoleSignsInAndSignsEveryRequest(t *testing.T) {
 	ctx := context.Background()
 	c := newSession(t, 1, map[string]string{"AKIDCONSOLE": "s3cret"})
 	c.do("the console asks for a key",
-		chromedp.Navigate(c.web.URL+"/#/"),
+		chromedp.Navigate(c.srv.URL+"/#/"),
 		chromedp.WaitVisible(chromedp.CSS(`#login-id`)))
 	c.do("a wrong secret is refused",
 		chromedp.SendKeys(chromedp.CSS(`#login-id`), "AKIDCONSOLE"),
@@ -467,7 +460,7 @@ CREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "N" FROM "SOURCE_SQL_STREAM_0
 		t.Fatal(err)
 	}
 	c.do("follow OUT",
-		chromedp.Navigate(c.web.URL+"/#/app/live"),
+		chromedp.Navigate(c.srv.URL+"/#/app/live"),
 		chromedp.WaitVisible(`//button[@role="tab" and text()="OUT"]`),
 		chromedp.Click(`//button[@role="tab" and text()="OUT"]`),
 		chromedp.WaitVisible(`//table[@data-stream="OUT"]//td[text()="7"]`))

@@ -19,10 +19,12 @@ import (
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/internal/lambdatest"
+	"github.com/riffle-sql/riffle/internal/poll"
 	"github.com/riffle-sql/riffle/internal/rowcheck"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/runner"
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // rowSet gathers the distinct rows a stream's tap sends.
@@ -148,13 +150,10 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 	})
 	waitRows := func(n int) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for len(live["CTRSTREAM"].snapshot()) < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("only %d CTR rows: %v", len(live["CTRSTREAM"].snapshot()), live["CTRSTREAM"].snapshot())
-			}
-			time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
-		}
+		poll.Until(t, 60*time.Second, func() (bool, string) {
+			rows := live["CTRSTREAM"].snapshot()
+			return len(rows) >= n, fmt.Sprintf("only %d CTR rows: %v", len(rows), rows)
+		})
 	}
 	waitRows(3)
 	endpoint.Down.Store(true) // rows from here wait for the endpoint
@@ -175,18 +174,12 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 		return last
 	}
 	deadline := time.Now().Add(60 * time.Second)
-	for latest().IsZero() {
-		if time.Now().After(deadline) {
-			t.Fatal("no source rows")
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition, bounded by the deadline
-	}
-	for mid := latest().Truncate(10 * time.Second).Add(16 * time.Second); latest().Before(mid); {
-		if time.Now().After(deadline) {
-			t.Fatalf("source rows stopped at %s", latest())
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition, bounded by the deadline
-	}
+	poll.Until(t, time.Until(deadline), func() (bool, string) { return !latest().IsZero(), "no source rows" })
+	mid := latest().Truncate(10 * time.Second).Add(16 * time.Second)
+	poll.Until(t, time.Until(deadline), func() (bool, string) {
+		last := latest()
+		return !last.Before(mid), fmt.Sprintf("source rows stopped at %s", last)
+	})
 	srv.cmd.Process.Signal(syscall.SIGKILL)
 	srv.cmd.Wait()
 	before := len(live["CTRSTREAM"].snapshot())
@@ -201,12 +194,10 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 	stopSending()
 	sender.Wait()
 	// Every CLICKSTREAM row seen live reaches the endpoint.
-	for deadline := time.Now().Add(60 * time.Second); len(endpoint.Rows()) < len(live["CLICKSTREAM"].snapshot()); {
-		if time.Now().After(deadline) {
-			t.Fatalf("the endpoint has %d rows, the stream %d", len(endpoint.Rows()), len(live["CLICKSTREAM"].snapshot()))
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
-	}
+	poll.Until(t, 60*time.Second, func() (bool, string) {
+		delivered, seen := len(endpoint.Rows()), len(live["CLICKSTREAM"].snapshot())
+		return delivered >= seen, fmt.Sprintf("the endpoint has %d rows, the stream %d", delivered, seen)
+	})
 	// The restarted server counted its deliveries, and the refusals while
 	// the endpoint was still down.
 	metrics := scrape(t, srv.url)
@@ -220,11 +211,7 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 
 	// The run that did not crash: the stored records, offline, with the
 	// arrival times the live application gave them.
-	l, err := streamlog.Open(context.Background(), streamlog.Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := streamlogtest.OpenConfig(t, streamlog.Config{Dir: dir})
 	defs, err := l.Bucket(context.Background(), "riffle_applications")
 	if err != nil {
 		t.Fatal(err)

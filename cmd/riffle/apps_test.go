@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
+
+	"github.com/riffle-sql/riffle/internal/poll"
+	"github.com/riffle-sql/riffle/server/servertest"
 )
 
 // TestAppsCommands manages an application with riffle apps: create (the
@@ -89,16 +93,10 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseracti
 		t.Fatal(err)
 	}
 	rows := filepath.Join(srv.dir, "outputs", "out", "rows.json")
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	poll.Until(t, 30*time.Second, func() (bool, string) {
 		data, _ := os.ReadFile(rows)
-		if string(data) == `{"ACTION":"Click"}`+"\n" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s holds %q", rows, data)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
-	}
+		return string(data) == `{"ACTION":"Click"}`+"\n", fmt.Sprintf("%s holds %q", rows, data)
+	})
 	// riffle tail prints the stream's recent rows, as JSON lines.
 	if out, _, err := runRiffle(t, "tail", "lab", "DESTINATION_SQL_STREAM", "--follow=false", "--server", srv.url); err != nil || !regexp.MustCompile(`^\{"ROWTIME":"[^"]+","ACTION":"Click"\}\n$`).MatchString(out) {
 		t.Fatalf("riffle tail: %q %v", out, err)
@@ -128,7 +126,7 @@ func TestWithAuthTheTapAndRiffleAppsNeedTheKey(t *testing.T) {
 	auth := filepath.Join(t.TempDir(), "auth.json")
 	os.WriteFile(auth, []byte(`{"AKIDEXAMPLE": "secret"}`), 0o600)
 	srv := startServer(t, t.TempDir(), "--auth", auth)
-	if _, err := firehoseClient(srv.url, "AKIDEXAMPLE", "secret").CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("lab")}); err != nil {
+	if _, err := servertest.NewClients(srv.url, "AKIDEXAMPLE", "secret").Firehose.CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("lab")}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

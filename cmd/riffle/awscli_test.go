@@ -14,6 +14,8 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+
+	"github.com/riffle-sql/riffle/server/servertest"
 )
 
 // awsCLI runs the real AWS CLI against the server and decodes its JSON.
@@ -104,7 +106,7 @@ func TestTheAWSCLISmoke(t *testing.T) {
 	t.Run("KinesisAnalytics", func(t *testing.T) {
 		t.Parallel()
 		// The delivery stream to discover from, made with the SDK.
-		fhc := firehoseClient(srv.url, "AKIDEXAMPLE", "secret")
+		fhc := servertest.NewClients(srv.url, "AKIDEXAMPLE", "secret").Firehose
 		ctx := context.Background()
 		if _, err := fhc.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: awssdk.String("lab")}); err != nil {
 			t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/riffle-sql/riffle/server/servertest"
 )
 
 // TestGenDeliversWhatItReportsAcknowledged: riffle gen against riffle serve
@@ -19,7 +21,7 @@ import (
 func TestGenDeliversWhatItReportsAcknowledged(t *testing.T) {
 	srv := startServer(t, t.TempDir())
 	ctx := context.Background()
-	kc := kinesisClient(srv.url, "AKIDEXAMPLE", "secret")
+	kc := servertest.NewClients(srv.url, "AKIDEXAMPLE", "secret").Kinesis
 	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("events"), ShardCount: aws.Int32(2)}); err != nil {
 		t.Fatal(err)
 	}

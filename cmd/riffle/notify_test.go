@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/smstest"
 )
 
 // notifyOutput collects what the command prints after its first line.
@@ -110,24 +110,7 @@ func writeNotifyConfig(t *testing.T, text string) string {
 }
 
 func TestNotifyServeDeliversAnEventToItsSubscriptions(t *testing.T) {
-	var (
-		mu    sync.Mutex
-		forms []url.Values
-	)
-	sms := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, _ := r.BasicAuth()
-		r.ParseForm()
-		if r.Method != http.MethodPost || user != "AC123" || pass != "token" {
-			http.Error(w, "unexpected request", http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		forms = append(forms, r.PostForm)
-		mu.Unlock()
-		w.WriteHeader(http.StatusCreated)
-		io.WriteString(w, `{"sid": "SM1", "status": "queued"}`)
-	}))
-	defer sms.Close()
+	sms := smstest.New(t, smstest.Options{SID: "AC123", Token: "token"})
 	config := writeNotifyConfig(t, `
 topic: ClickStreamEvent2
 display_name: ClkStrEv2
@@ -135,7 +118,7 @@ subscriptions:
   - sms: "+15555550100"
   - log: true
 sms:
-  url: `+sms.URL+`/2010-04-01/Accounts/AC123/Messages.json
+  url: `+sms.MessagesURL()+`
   from: "+15005550006"
   username: AC123
   password: token
@@ -164,11 +147,9 @@ sms:
 	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
 		t.Fatalf("without credentials: %s, want 401 with a challenge", resp.Status)
 	}
-	mu.Lock()
-	if len(forms) != 0 {
-		t.Fatalf("an unauthenticated request sent %d SMS", len(forms))
+	if sent := sms.Sent(); len(sent) != 0 {
+		t.Fatalf("an unauthenticated request sent %d SMS", len(sent))
 	}
-	mu.Unlock()
 
 	resp = post(true)
 	defer resp.Body.Close()
@@ -179,15 +160,14 @@ sms:
 	if len(got.Records) != 1 || got.Records[0] != (destination.Result{RecordID: event.Records[0].RecordID, Result: destination.Ok}) {
 		t.Fatalf("response %+v", got)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(forms) != 1 {
-		t.Fatalf("%d SMS sent, want 1", len(forms))
+	sent := sms.Sent()
+	if len(sent) != 1 {
+		t.Fatalf("%d SMS sent, want 1", len(sent))
 	}
 	want := url.Values{"To": {"+15555550100"}, "From": {"+15005550006"}, "Body": {"CLKSTREV2> Anomaly detected with a click through rate of 400.0% and an anomaly score of 2.718"}}
 	for k, v := range want {
-		if forms[0].Get(k) != v[0] {
-			t.Errorf("SMS %s = %q, want %q", k, forms[0].Get(k), v[0])
+		if sent[0].Form.Get(k) != v[0] {
+			t.Errorf("SMS %s = %q, want %q", k, sent[0].Form.Get(k), v[0])
 		}
 	}
 	// The log subscription wrote its line before the response was sent;

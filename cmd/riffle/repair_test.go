@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // TestRepairSaysWhatItWouldResetAndResetsItWithApply: on a data directory
@@ -16,10 +17,7 @@ import (
 func TestRepairSaysWhatItWouldResetAndResetsItWithApply(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	l, err := streamlog.Open(ctx, streamlog.Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := streamlogtest.OpenConfig(t, streamlog.Config{Dir: dir})
 	defs, err := l.Bucket(ctx, "riffle_applications")
 	if err != nil {
 		t.Fatal(err)
