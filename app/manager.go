@@ -35,6 +35,7 @@ type Manager struct {
 
 	resumed  chan struct{}  // closed once the applications that were running are resumed
 	resuming sync.WaitGroup // the resume pass
+	loops    sync.WaitGroup // every run's loop, up to recording how it ended
 	// awaited are the applications the resume pass has yet to resume,
 	// each with a channel closed once it has been (for taps that come
 	// early); set before the pass starts, read-only after.
@@ -560,6 +561,7 @@ func (m *Manager) Close() {
 		stopping.Go(func() { r.stopDraining(true, min(m.opts.Drain, shutdownDrain)) })
 	}
 	stopping.Wait()
+	m.loops.Wait()
 }
 
 // launch compiles and starts an application (under its lock), from its

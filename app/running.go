@@ -137,7 +137,7 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 	for _, o := range r.outputs {
 		senders.Go(func() { o.d.Run(sendCtx) })
 	}
-	go func() {
+	m.loops.Go(func() {
 		err := func() error {
 			defer close(r.done)
 			defer senders.Wait()
@@ -147,7 +147,7 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 		if err != nil { // the run ended by itself: say so where users look
 			m.failed(r, err)
 		}
-	}()
+	})
 	return r, nil
 }
 
