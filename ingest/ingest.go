@@ -329,7 +329,7 @@ func (s *API) putRecord(ctx context.Context, body []byte) (any, error) {
 		if errors.Is(err, streamlog.ErrNotFound) {
 			return nil, s.notFound(req.DeliveryStreamName)
 		}
-		return nil, err
+		return nil, putError(err)
 	}
 	s.metrics.stored("firehose", recs)
 	return map[string]any{"RecordId": seqs[0].String(), "Encrypted": false}, nil
@@ -358,7 +358,7 @@ func (s *API) putRecordBatch(ctx context.Context, body []byte) (any, error) {
 		if errors.Is(err, streamlog.ErrNotFound) {
 			return nil, s.notFound(req.DeliveryStreamName)
 		}
-		return nil, err
+		return nil, putError(err)
 	}
 	s.metrics.stored("firehose", recs)
 	responses := make([]map[string]string, len(seqs))
@@ -366,6 +366,17 @@ func (s *API) putRecordBatch(ctx context.Context, body []byte) (any, error) {
 		responses[i] = map[string]string{"RecordId": seq.String()}
 	}
 	return map[string]any{"FailedPutCount": 0, "Encrypted": false, "RequestResponses": responses}, nil
+}
+
+// putError answers a put the log refused for want of space as the
+// services' ServiceUnavailableException (HTTP 503), which the SDKs retry,
+// rather than an InternalFailure that says nothing.
+func putError(err error) error {
+	if errors.Is(err, streamlog.ErrStorageFull) {
+		return awsjson.Errorf(http.StatusServiceUnavailable, "ServiceUnavailableException",
+			"The server's storage is full: the records were not stored. Retry later; the server's operator must free disk space.")
+	}
+	return err
 }
 
 // append stores a request's records in a shard. A call that an AWS SDK

@@ -312,7 +312,7 @@ func (s *API) kinesisPutRecord(ctx context.Context, body []byte) (any, error) {
 	}
 	seqs, err := s.append(ctx, "kinesis", req.StreamName, shardOf[0], recs)
 	if err != nil {
-		return nil, err
+		return nil, putError(err)
 	}
 	s.metrics.stored("kinesis", recs)
 	return map[string]any{"ShardId": shardID(shardOf[0]), "SequenceNumber": seqs[0].String(), "EncryptionType": "NONE"}, nil
@@ -361,7 +361,7 @@ func (s *API) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
 		}
 		seqs, err := s.append(ctx, "kinesis", req.StreamName, sh, batch)
 		if err != nil {
-			return nil, err
+			return nil, putError(err)
 		}
 		for j, i := range idx {
 			results[i] = map[string]string{"ShardId": shardID(sh), "SequenceNumber": seqs[j].String()}

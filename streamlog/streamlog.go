@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -33,10 +34,19 @@ var (
 	// ErrConflict is a compare-and-set that lost: the key is not at the
 	// revision the writer last saw (someone else wrote it meanwhile).
 	ErrConflict = errors.New("revision conflict")
+	// ErrStorageFull is an append refused because the log cannot store
+	// more (a full disk, or the store limit reached): retry once space is
+	// freed.
+	ErrStorageFull = errors.New("storage full")
 )
 
 // DefaultRetention keeps records for 24 hours, as Kinesis does by default.
 const DefaultRetention = 24 * time.Hour
+
+// DefaultMinFree is the free space appends leave on the data directory's
+// filesystem unless Config.MinFree says otherwise: room for the buckets'
+// writes (checkpoints, acknowledgements) and the server's own files.
+const DefaultMinFree = 64 << 20
 
 // Config says where the log lives.
 type Config struct {
@@ -49,6 +59,19 @@ type Config struct {
 	// Logger receives the embedded server's warnings and errors (its
 	// notices at debug level); nil: slog's default.
 	Logger *slog.Logger
+	// MaxStore caps the bytes the embedded server stores (records and
+	// buckets): appends beyond it fail with ErrStorageFull. 0: the size of
+	// the data directory's filesystem, which MinFree guards. (JetStream's
+	// own default, 75% of the space free at start, would leave a server
+	// started on a full disk refusing every write until a restart, even
+	// after space is freed.)
+	MaxStore int64
+	// MinFree is the space appends leave free on the data directory's
+	// filesystem (default DefaultMinFree; negative: no check): below it
+	// they fail with ErrStorageFull at once, while the buckets can still
+	// write. JetStream does not answer a write that meets a full disk: the
+	// append would wait for its timeout and fail without saying why.
+	MinFree int64
 }
 
 // Log is an open stream log.
@@ -58,13 +81,23 @@ type Log struct {
 	conn      *nats.Conn
 	js        jetstream.JetStream
 	retention time.Duration
+	logger    *slog.Logger
+	dir       string // the embedded server's, "" with an external one
+	minFree   int64
+	full      atomic.Bool // appends are being refused for want of space
 }
 
 // Open starts the embedded server (or connects to Config.URL).
 func Open(ctx context.Context, cfg Config) (*Log, error) {
-	l := &Log{retention: cfg.Retention}
+	l := &Log{retention: cfg.Retention, logger: cfg.Logger, minFree: cfg.MinFree}
 	if l.retention <= 0 {
 		l.retention = DefaultRetention
+	}
+	if l.logger == nil {
+		l.logger = slog.Default()
+	}
+	if l.minFree == 0 {
+		l.minFree = DefaultMinFree
 	}
 	var opts []nats.Option
 	url := cfg.URL
@@ -77,22 +110,24 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 			return nil, err
 		}
 		l.lock = lock
+		l.dir = cfg.Dir
+		maxStore := cfg.MaxStore
+		if maxStore <= 0 {
+			maxStore = diskSize(cfg.Dir)
+		}
 		ns, err := server.NewServer(&server.Options{
-			JetStream:  true,
-			StoreDir:   cfg.Dir,
-			DontListen: true, // reached in process only
-			NoSigs:     true,
-			MaxPayload: 8 << 20, // a 5 MiB PutRecords batch with its records' headers (checkpoints go in chunks)
+			JetStream:         true,
+			StoreDir:          cfg.Dir,
+			JetStreamMaxStore: maxStore,
+			DontListen:        true, // reached in process only
+			NoSigs:            true,
+			MaxPayload:        8 << 20, // a 5 MiB PutRecords batch with its records' headers (checkpoints go in chunks)
 		})
 		if err != nil {
 			lock.release()
 			return nil, fmt.Errorf("streamlog: start the embedded NATS server: %w", err)
 		}
-		logger := cfg.Logger
-		if logger == nil {
-			logger = slog.Default()
-		}
-		ns.SetLoggerV2(natsLogger{logger.With("component", "nats")}, false, false, false)
+		ns.SetLoggerV2(natsLogger{l.logger.With("component", "nats")}, false, false, false)
 		ns.Start()
 		if !ns.ReadyForConnections(30 * time.Second) {
 			ns.Shutdown()
@@ -306,10 +341,17 @@ func (l *Log) AppendOnce(ctx context.Context, name string, shard int, id string,
 	if id != "" {
 		opts = append(opts, jetstream.WithMsgID(id))
 	}
-	ack, err := l.js.Publish(ctx, subject(name, shard), encodeBatch(recs), opts...)
+	data := encodeBatch(recs)
+	if err := l.roomFor(len(data)); err != nil {
+		return nil, fmt.Errorf("streamlog: append to %s: %w", name, err)
+	}
+	ack, err := l.js.Publish(ctx, subject(name, shard), data, opts...)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+		}
+		if l.outOfSpace(err) {
+			return nil, fmt.Errorf("streamlog: append to %s: %w: %w", name, ErrStorageFull, err)
 		}
 		return nil, fmt.Errorf("streamlog: append to %s: %w", name, err)
 	}
@@ -454,9 +496,17 @@ func (l *Log) SeqAt(ctx context.Context, name string, shard int, t time.Time) (S
 // definitions, checkpoints), so it works embedded and clustered alike.
 type KV struct{ kv jetstream.KeyValue }
 
-// Bucket opens (creating if needed) a key-value bucket.
+// Bucket opens (creating if needed) a key-value bucket. An existing one
+// is only looked up: updating it writes its configuration again, which
+// fails on a full disk and would keep the server from starting there.
 func (l *Log) Bucket(ctx context.Context, name string) (*KV, error) {
-	kv, err := l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage})
+	kv, err := l.js.KeyValue(ctx, name)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = l.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage})
+		if errors.Is(err, jetstream.ErrBucketExists) { // another node made it meanwhile
+			kv, err = l.js.KeyValue(ctx, name)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("streamlog: bucket %s: %w", name, err)
 	}
