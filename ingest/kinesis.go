@@ -176,7 +176,7 @@ func (s *API) describeStream(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"StreamDescription": map[string]any{
+	desc := map[string]any{
 		"StreamName":              info.Name,
 		"StreamARN":               s.streamARN(info.Name),
 		"StreamStatus":            "ACTIVE",
@@ -186,7 +186,11 @@ func (s *API) describeStream(ctx context.Context, body []byte) (any, error) {
 		"StreamCreationTimestamp": float64(info.Created.UnixMilli()) / 1000,
 		"EnhancedMonitoring":      []any{},
 		"EncryptionType":          "NONE",
-	}}, nil
+	}
+	if lost := lostData(info.Lost); lost != nil {
+		desc["RiffleLostData"] = lost
+	}
+	return map[string]any{"StreamDescription": desc}, nil
 }
 
 func (s *API) describeStreamSummary(ctx context.Context, body []byte) (any, error) {
@@ -198,7 +202,7 @@ func (s *API) describeStreamSummary(ctx context.Context, body []byte) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"StreamDescriptionSummary": map[string]any{
+	desc := map[string]any{
 		"StreamName":              info.Name,
 		"StreamARN":               s.streamARN(info.Name),
 		"StreamStatus":            "ACTIVE",
@@ -208,7 +212,11 @@ func (s *API) describeStreamSummary(ctx context.Context, body []byte) (any, erro
 		"EnhancedMonitoring":      []any{},
 		"EncryptionType":          "NONE",
 		"ConsumerCount":           0,
-	}}, nil
+	}
+	if lost := lostData(info.Lost); lost != nil {
+		desc["RiffleLostData"] = lost
+	}
+	return map[string]any{"StreamDescriptionSummary": desc}, nil
 }
 
 func (s *API) listStreams(ctx context.Context, body []byte) (any, error) {

@@ -19,12 +19,15 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/riffle-sql/riffle/internal/throttle"
 )
 
 // Errors a caller can tell apart with errors.Is.
@@ -85,6 +88,17 @@ type Log struct {
 	dir       string // the embedded server's, "" with an external one
 	minFree   int64
 	full      atomic.Bool // appends are being refused for want of space
+
+	// What the log knows of each stream's appends and losses (lost.go).
+	marksKV      jetstream.KeyValue // nil when the bucket could not be had
+	marksMu      sync.Mutex
+	marks        map[string]*mark
+	losses       map[string]lossRecord
+	pendingSkips map[string]uint64 // fills that failed, to the sequence they must reach
+	lossMu       sync.Mutex        // one loss check or acknowledgement at a time
+	markErrors   *throttle.Log
+	stopMarks    context.CancelFunc
+	marksDone    chan struct{}
 }
 
 // Open starts the embedded server (or connects to Config.URL).
@@ -148,11 +162,24 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		l.Close()
 		return nil, fmt.Errorf("streamlog: JetStream: %w", err)
 	}
+	l.markErrors = newMarkErrors(l)
+	if err := l.openMarks(ctx); err != nil {
+		l.Close()
+		return nil, err
+	}
 	return l, nil
 }
 
-// Close disconnects and stops the embedded server.
+// Close saves the streams' marks, disconnects and stops the embedded
+// server.
 func (l *Log) Close() error {
+	if l.stopMarks != nil {
+		l.stopMarks()
+		<-l.marksDone
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		l.saveMarks(ctx)
+		cancel()
+	}
 	if l.conn != nil {
 		l.conn.Close()
 	}
@@ -187,15 +214,32 @@ type Info struct {
 	// Kind tells what created it ("firehose" or "kinesis"), for the APIs.
 	Kind string
 	// Lost is what the storage found damaged and dropped (a block file
-	// written over, a disk error); zero when nothing was lost. It is
-	// filled by Describe, not by List.
+	// written over, a disk error) and no one has acknowledged yet; zero
+	// when nothing was lost. It is filled by Describe, not by List.
 	Lost Lost
 }
 
-// Lost counts the batches (messages) and bytes a stream's storage lost.
+// Lost counts the batches (messages) a stream's storage lost, and says
+// where.
 type Lost struct {
 	Batches int
-	Bytes   uint64
+	// Bytes is known only when JetStream itself reports the loss.
+	Bytes uint64
+	// First and Last are the message numbers (Seq.Msg) of the first and
+	// the last lost batch; the batches between may be lost too.
+	First, Last uint64
+	// Detected is when the latest loss was found.
+	Detected time.Time
+}
+
+// From is the lowest sequence number a lost record can have.
+func (l Lost) From() Seq { return Seq{Msg: l.First} }
+
+// Through is the highest sequence number a lost record can have.
+func (l Lost) Through() Seq { return Seq{Msg: l.Last, Index: maxIndex} }
+
+func sortLosses(ls []StreamLoss) {
+	sort.Slice(ls, func(i, j int) bool { return ls[i].Stream < ls[j].Stream })
 }
 
 // JetStream stream names and subject tokens cannot hold '.', so names are
@@ -231,12 +275,15 @@ func (l *Log) Create(ctx context.Context, name, kind string, shards int) error {
 			"riffle.created": strconv.FormatInt(time.Now().UnixMilli(), 10),
 		},
 	}
-	if _, err := l.js.CreateStream(ctx, cfg); err != nil {
+	s, err := l.js.CreateStream(ctx, cfg)
+	if err != nil {
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			return fmt.Errorf("%w: %s", ErrExists, name)
 		}
 		return fmt.Errorf("streamlog: create %s: %w", name, err)
 	}
+	l.forget(ctx, name) // a former stream's of the same name
+	l.streamIs(name, s.CachedInfo().Created.UnixNano())
 	return nil
 }
 
@@ -248,11 +295,14 @@ func (l *Log) Delete(ctx context.Context, name string) error {
 		}
 		return fmt.Errorf("streamlog: delete %s: %w", name, err)
 	}
+	l.forget(ctx, name)
 	return nil
 }
 
-// Describe tells a stream's shards and creation time.
+// Describe tells a stream's shards, creation time and lost records; it
+// checks the stream for a loss it has not seen yet.
 func (l *Log) Describe(ctx context.Context, name string) (Info, error) {
+	before := l.markOf(name) // before the state: what is appended meanwhile is in it
 	s, err := l.js.Stream(ctx, jsName(name))
 	if err != nil {
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -262,8 +312,35 @@ func (l *Log) Describe(ctx context.Context, name string) (Info, error) {
 	}
 	cached := s.CachedInfo()
 	info := infoOf(cached.Config)
-	if lost := cached.State.Lost; lost != nil {
-		info.Lost = Lost{Batches: len(lost.Msgs), Bytes: lost.Bytes}
+	created := cached.Created.UnixNano()
+	l.streamIs(name, created)
+	rec := l.cachedLoss(name, created)
+	if rec.Batches > 0 && l.marksKV != nil { // it may have been acknowledged on another node
+		if stored, rev, err := l.loadLoss(ctx, name, created); err == nil && rev != 0 {
+			rec = stored
+			l.marksMu.Lock()
+			l.losses[name] = stored
+			l.marksMu.Unlock()
+		}
+	}
+	if l.suspect(name, before, cached) {
+		checked, err := l.checkLoss(ctx, name)
+		if errors.Is(err, ErrNotFound) {
+			return Info{}, err
+		}
+		if err != nil { // the stream is still there to describe
+			l.logger.Error("cannot check a stream for lost records", "stream", name, "err", err)
+		} else {
+			rec = checked
+		}
+	}
+	info.Lost = rec.lost()
+	if lost := cached.State.Lost; lost != nil && len(lost.Msgs) > 0 {
+		info.Lost.Batches += len(lost.Msgs)
+		info.Lost.Bytes += lost.Bytes
+		for _, seq := range lost.Msgs {
+			info.Lost.First, info.Lost.Last = nonZeroMin(info.Lost.First, seq), max(info.Lost.Last, seq)
+		}
 	}
 	return info, nil
 }
@@ -355,6 +432,7 @@ func (l *Log) AppendOnce(ctx context.Context, name string, shard int, id string,
 		}
 		return nil, fmt.Errorf("streamlog: append to %s: %w", name, err)
 	}
+	l.appended(name, ack.Sequence)
 	seqs := make([]Seq, len(recs))
 	for i := range recs {
 		seqs[i] = Seq{Msg: ack.Sequence, Index: uint32(i)}
