@@ -89,8 +89,16 @@ type StreamLoss struct {
 	Lost   Lost
 }
 
-func markKey(name string) string { return "mark." + name }
-func lostKey(name string) string { return "lost." + name }
+// Keys hold a stream's name with '=' for '.' (which a key cannot have
+// at either end or twice in a row, and a name can).
+func markKey(name string) string { return "mark." + strings.ReplaceAll(name, ".", "=") }
+func lostKey(name string) string { return "lost." + strings.ReplaceAll(name, ".", "=") }
+
+// keyName is the stream a key is about, and its kind ("mark" or "lost").
+func keyName(key string) (string, string) {
+	kind, name, _ := strings.Cut(key, ".")
+	return strings.ReplaceAll(name, "=", "."), kind
+}
 
 // fillerSubject is where the fillers go: in the stream, read by no shard.
 func fillerSubject(name string) string { return "rf." + strings.ReplaceAll(name, ".", "~") + ".skip" }
@@ -112,11 +120,10 @@ func (l *Log) openMarks(ctx context.Context) error {
 	}
 	if err != nil {
 		l.logger.Error("cannot keep the streams' marks: a stream cut short by damaged storage will not be noticed", "bucket", marksBucket, "err", err)
+	} else if err := l.loadMarks(ctx, kv); err != nil {
+		l.logger.Error("cannot read the streams' marks: a stream cut short by damaged storage will not be noticed", "bucket", marksBucket, "err", err)
 	} else {
 		l.marksKV = kv
-		if err := l.loadMarks(ctx); err != nil {
-			return err
-		}
 	}
 	lister := l.js.ListStreams(ctx)
 	for si := range lister.Info() {
@@ -155,8 +162,8 @@ func (l *Log) openMarks(ctx context.Context) error {
 }
 
 // loadMarks reads the bucket into memory.
-func (l *Log) loadMarks(ctx context.Context) error {
-	w, err := l.marksKV.WatchAll(ctx, jetstream.IgnoreDeletes())
+func (l *Log) loadMarks(ctx context.Context, kv jetstream.KeyValue) error {
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return fmt.Errorf("streamlog: read %s: %w", marksBucket, err)
 	}
@@ -171,16 +178,21 @@ func (l *Log) loadMarks(ctx context.Context) error {
 		if e == nil { // every current value read
 			return nil
 		}
-		if name, ok := strings.CutPrefix(e.Key(), "mark."); ok {
+		var err error
+		switch name, kind := keyName(e.Key()); kind {
+		case "mark":
 			var v storedMark
-			if json.Unmarshal(e.Value(), &v) == nil {
+			if err = json.Unmarshal(e.Value(), &v); err == nil {
 				l.marks[name] = &mark{created: v.Created, seq: v.Seq, saved: v.Seq}
 			}
-		} else if name, ok := strings.CutPrefix(e.Key(), "lost."); ok {
+		case "lost":
 			var v lossRecord
-			if json.Unmarshal(e.Value(), &v) == nil {
+			if err = json.Unmarshal(e.Value(), &v); err == nil {
 				l.losses[name] = v
 			}
+		}
+		if err != nil { // hand-edited: written anew when next needed
+			l.logger.Warn("an unreadable value in the marks bucket is ignored", "bucket", marksBucket, "key", e.Key(), "err", err)
 		}
 	}
 }
@@ -560,7 +572,8 @@ func (l *Log) Losses(ctx context.Context) ([]StreamLoss, error) {
 				}
 				var rec lossRecord
 				if json.Unmarshal(e.Value(), &rec) == nil {
-					records[strings.TrimPrefix(e.Key(), "lost.")] = rec
+					name, _ := keyName(e.Key())
+					records[name] = rec
 				}
 			case <-ctx.Done():
 				return nil, fmt.Errorf("streamlog: read %s: %w", marksBucket, ctx.Err())
