@@ -141,12 +141,14 @@ func (l *Log) openMarks(ctx context.Context) error {
 		rec := l.cachedLoss(name, created)
 		known := rec.Detected
 		if appended > si.State.LastSeq || si.State.NumDeleted != rec.Deleted || si.State.LastSeq < rec.Through {
-			if rec, err = l.checkLoss(ctx, name); err != nil {
+			checked, err := l.checkLoss(ctx, name)
+			if err != nil {
 				l.logger.Error("cannot check a stream for lost records", "stream", name, "err", err)
+			} else {
+				rec = checked
 			}
 		}
-		if rec.Batches > 0 && rec.Detected == known { // not just now, when it was logged as an error
-
+		if rec.Batches > 0 && rec.Detected == known { // not found just now, when it was logged as an error
 			l.logger.Warn("stream lost records that are not yet acknowledged", "stream", name, "batches", rec.Batches,
 				"first_sequence", rec.lost().From().String(), "last_sequence", rec.lost().Through().String())
 		}
@@ -209,8 +211,7 @@ func (l *Log) appended(name string, seq uint64) {
 	m.seq = max(m.seq, seq)
 }
 
-// markOf is what the log appended to a stream, for a stream made at
-// created (0: any).
+// markOf is what the log knows of its appends to a stream.
 func (l *Log) markOf(name string) mark {
 	l.marksMu.Lock()
 	defer l.marksMu.Unlock()
