@@ -50,15 +50,69 @@ type metrics struct {
 	records, bytes *prometheus.CounterVec
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer, l *streamlog.Log) *metrics {
 	m := &metrics{
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "riffle_ingest_records_total", Help: "Records stored, by API."}, []string{"api"}),
 		bytes:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "riffle_ingest_bytes_total", Help: "Record bytes stored, by API."}, []string{"api"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.records, m.bytes)
+		reg.MustRegister(m.records, m.bytes, lostCollector{log: l})
 	}
 	return m
+}
+
+// lostCollector reports, when scraped, each stream's batches lost by its
+// storage and not yet acknowledged (0 for a sound stream).
+type lostCollector struct{ log *streamlog.Log }
+
+var lostDesc = prometheus.NewDesc("riffle_stream_lost_batches",
+	"Batches (each one request's records for a shard) that a stream's storage lost and no one has acknowledged yet.", []string{"stream"}, nil)
+
+func (c lostCollector) Describe(ch chan<- *prometheus.Desc) { ch <- lostDesc }
+
+func (c lostCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	streams, err := c.log.List(ctx, "")
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(lostDesc, err)
+		return
+	}
+	losses, err := c.log.Losses(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(lostDesc, err)
+		return
+	}
+	lost := map[string]int{}
+	for _, sl := range losses {
+		lost[sl.Stream] = sl.Lost.Batches
+	}
+	for _, info := range streams {
+		ch <- prometheus.MustNewConstMetric(lostDesc, prometheus.GaugeValue, float64(lost[info.Name]), info.Name)
+	}
+}
+
+// lostData is the Riffle extension to the Describe answers (SDKs ignore
+// fields they do not know): what the stream's storage lost, not yet
+// acknowledged; nil when nothing was.
+func lostData(lost streamlog.Lost) map[string]any {
+	if lost.Batches == 0 {
+		return nil
+	}
+	out := map[string]any{
+		"Batches":           lost.Batches,
+		"DetectedTimestamp": float64(lost.Detected.UnixMilli()) / 1000,
+		"Message": fmt.Sprintf("The server's storage lost %d batches of records of this stream; records with sequence numbers from FirstSequenceNumber to LastSequenceNumber may be gone.",
+			lost.Batches),
+	}
+	if lost.First > 0 {
+		out["FirstSequenceNumber"] = lost.From().String()
+		out["LastSequenceNumber"] = lost.Through().String()
+	}
+	if lost.Bytes > 0 {
+		out["Bytes"] = lost.Bytes
+	}
+	return out
 }
 
 // stored counts records an operation stored.
@@ -96,7 +150,7 @@ func New(ctx context.Context, l *streamlog.Log, opts Options) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &API{log: l, opts: opts, metrics: newMetrics(opts.Metrics), key: key}, nil
+	return &API{log: l, opts: opts, metrics: newMetrics(opts.Metrics, l), key: key}, nil
 }
 
 // Register serves the Firehose and Kinesis operations on a front door.
@@ -233,7 +287,7 @@ func (s *API) describeDeliveryStream(ctx context.Context, body []byte) (any, err
 		return nil, err
 	}
 	created := float64(info.Created.UnixMilli()) / 1000
-	return map[string]any{"DeliveryStreamDescription": map[string]any{
+	desc := map[string]any{
 		"DeliveryStreamName":   info.Name,
 		"DeliveryStreamARN":    s.arn(info.Name),
 		"DeliveryStreamStatus": "ACTIVE",
@@ -242,7 +296,11 @@ func (s *API) describeDeliveryStream(ctx context.Context, body []byte) (any, err
 		"CreateTimestamp":      created,
 		"Destinations":         []any{},
 		"HasMoreDestinations":  false,
-	}}, nil
+	}
+	if lost := lostData(info.Lost); lost != nil {
+		desc["RiffleLostData"] = lost
+	}
+	return map[string]any{"DeliveryStreamDescription": desc}, nil
 }
 
 func (s *API) listDeliveryStreams(ctx context.Context, body []byte) (any, error) {
@@ -329,7 +387,7 @@ func (s *API) putRecord(ctx context.Context, body []byte) (any, error) {
 		if errors.Is(err, streamlog.ErrNotFound) {
 			return nil, s.notFound(req.DeliveryStreamName)
 		}
-		return nil, err
+		return nil, putError(err)
 	}
 	s.metrics.stored("firehose", recs)
 	return map[string]any{"RecordId": seqs[0].String(), "Encrypted": false}, nil
@@ -358,7 +416,7 @@ func (s *API) putRecordBatch(ctx context.Context, body []byte) (any, error) {
 		if errors.Is(err, streamlog.ErrNotFound) {
 			return nil, s.notFound(req.DeliveryStreamName)
 		}
-		return nil, err
+		return nil, putError(err)
 	}
 	s.metrics.stored("firehose", recs)
 	responses := make([]map[string]string, len(seqs))
@@ -366,6 +424,17 @@ func (s *API) putRecordBatch(ctx context.Context, body []byte) (any, error) {
 		responses[i] = map[string]string{"RecordId": seq.String()}
 	}
 	return map[string]any{"FailedPutCount": 0, "Encrypted": false, "RequestResponses": responses}, nil
+}
+
+// putError answers a put the log refused for want of space as the
+// services' ServiceUnavailableException (HTTP 503), which the SDKs retry,
+// rather than an InternalFailure that says nothing.
+func putError(err error) error {
+	if errors.Is(err, streamlog.ErrStorageFull) {
+		return awsjson.Errorf(http.StatusServiceUnavailable, "ServiceUnavailableException",
+			"The server's storage is full: the records were not stored. Retry later; the server's operator must free disk space.")
+	}
+	return err
 }
 
 // append stores a request's records in a shard. A call that an AWS SDK

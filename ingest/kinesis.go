@@ -176,7 +176,7 @@ func (s *API) describeStream(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"StreamDescription": map[string]any{
+	desc := map[string]any{
 		"StreamName":              info.Name,
 		"StreamARN":               s.streamARN(info.Name),
 		"StreamStatus":            "ACTIVE",
@@ -186,7 +186,11 @@ func (s *API) describeStream(ctx context.Context, body []byte) (any, error) {
 		"StreamCreationTimestamp": float64(info.Created.UnixMilli()) / 1000,
 		"EnhancedMonitoring":      []any{},
 		"EncryptionType":          "NONE",
-	}}, nil
+	}
+	if lost := lostData(info.Lost); lost != nil {
+		desc["RiffleLostData"] = lost
+	}
+	return map[string]any{"StreamDescription": desc}, nil
 }
 
 func (s *API) describeStreamSummary(ctx context.Context, body []byte) (any, error) {
@@ -198,7 +202,7 @@ func (s *API) describeStreamSummary(ctx context.Context, body []byte) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"StreamDescriptionSummary": map[string]any{
+	desc := map[string]any{
 		"StreamName":              info.Name,
 		"StreamARN":               s.streamARN(info.Name),
 		"StreamStatus":            "ACTIVE",
@@ -208,7 +212,11 @@ func (s *API) describeStreamSummary(ctx context.Context, body []byte) (any, erro
 		"EnhancedMonitoring":      []any{},
 		"EncryptionType":          "NONE",
 		"ConsumerCount":           0,
-	}}, nil
+	}
+	if lost := lostData(info.Lost); lost != nil {
+		desc["RiffleLostData"] = lost
+	}
+	return map[string]any{"StreamDescriptionSummary": desc}, nil
 }
 
 func (s *API) listStreams(ctx context.Context, body []byte) (any, error) {
@@ -312,7 +320,7 @@ func (s *API) kinesisPutRecord(ctx context.Context, body []byte) (any, error) {
 	}
 	seqs, err := s.append(ctx, "kinesis", req.StreamName, shardOf[0], recs)
 	if err != nil {
-		return nil, err
+		return nil, putError(err)
 	}
 	s.metrics.stored("kinesis", recs)
 	return map[string]any{"ShardId": shardID(shardOf[0]), "SequenceNumber": seqs[0].String(), "EncryptionType": "NONE"}, nil
@@ -361,7 +369,7 @@ func (s *API) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
 		}
 		seqs, err := s.append(ctx, "kinesis", req.StreamName, sh, batch)
 		if err != nil {
-			return nil, err
+			return nil, putError(err)
 		}
 		for j, i := range idx {
 			results[i] = map[string]string{"ShardId": shardID(sh), "SequenceNumber": seqs[j].String()}

@@ -15,9 +15,16 @@ import (
 // new one is complete.
 type Objects struct{ os jetstream.ObjectStore }
 
-// ObjectBucket opens (creating if needed) an object bucket.
+// ObjectBucket opens (creating if needed) an object bucket; an existing
+// one is only looked up, as Bucket does.
 func (l *Log) ObjectBucket(ctx context.Context, name string) (*Objects, error) {
-	os, err := l.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: name, Storage: jetstream.FileStorage})
+	os, err := l.js.ObjectStore(ctx, name)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		os, err = l.js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: name, Storage: jetstream.FileStorage})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			os, err = l.js.ObjectStore(ctx, name)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("streamlog: object bucket %s: %w", name, err)
 	}

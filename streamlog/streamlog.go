@@ -19,11 +19,15 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/riffle-sql/riffle/internal/throttle"
 )
 
 // Errors a caller can tell apart with errors.Is.
@@ -33,10 +37,19 @@ var (
 	// ErrConflict is a compare-and-set that lost: the key is not at the
 	// revision the writer last saw (someone else wrote it meanwhile).
 	ErrConflict = errors.New("revision conflict")
+	// ErrStorageFull is an append refused because the log cannot store
+	// more (a full disk, or the store limit reached): retry once space is
+	// freed.
+	ErrStorageFull = errors.New("storage full")
 )
 
 // DefaultRetention keeps records for 24 hours, as Kinesis does by default.
 const DefaultRetention = 24 * time.Hour
+
+// DefaultMinFree is the free space appends leave on the data directory's
+// filesystem unless Config.MinFree says otherwise: room for the buckets'
+// writes (checkpoints, acknowledgements) and the server's own files.
+const DefaultMinFree = 64 << 20
 
 // Config says where the log lives.
 type Config struct {
@@ -49,6 +62,19 @@ type Config struct {
 	// Logger receives the embedded server's warnings and errors (its
 	// notices at debug level); nil: slog's default.
 	Logger *slog.Logger
+	// MaxStore caps the bytes the embedded server stores (records and
+	// buckets): appends beyond it fail with ErrStorageFull. 0: the size of
+	// the data directory's filesystem, which MinFree guards. (JetStream's
+	// own default, 75% of the space free at start, would leave a server
+	// started on a full disk refusing every write until a restart, even
+	// after space is freed.)
+	MaxStore int64
+	// MinFree is the space appends leave free on the data directory's
+	// filesystem (default DefaultMinFree; negative: no check): below it
+	// they fail with ErrStorageFull at once, while the buckets can still
+	// write. JetStream does not answer a write that meets a full disk: the
+	// append would wait for its timeout and fail without saying why.
+	MinFree int64
 }
 
 // Log is an open stream log.
@@ -58,13 +84,34 @@ type Log struct {
 	conn      *nats.Conn
 	js        jetstream.JetStream
 	retention time.Duration
+	logger    *slog.Logger
+	dir       string // the embedded server's, "" with an external one
+	minFree   int64
+	full      atomic.Bool // appends are being refused for want of space
+
+	// What the log knows of each stream's appends and losses (lost.go).
+	marksKV      jetstream.KeyValue // nil when the bucket could not be had
+	marksMu      sync.Mutex
+	marks        map[string]*mark
+	losses       map[string]lossRecord
+	pendingSkips map[string]uint64 // fills that failed, to the sequence they must reach
+	lossMu       sync.Mutex        // one loss check or acknowledgement at a time
+	markErrors   *throttle.Log
+	stopMarks    context.CancelFunc
+	marksDone    chan struct{}
 }
 
 // Open starts the embedded server (or connects to Config.URL).
 func Open(ctx context.Context, cfg Config) (*Log, error) {
-	l := &Log{retention: cfg.Retention}
+	l := &Log{retention: cfg.Retention, logger: cfg.Logger, minFree: cfg.MinFree}
 	if l.retention <= 0 {
 		l.retention = DefaultRetention
+	}
+	if l.logger == nil {
+		l.logger = slog.Default()
+	}
+	if l.minFree == 0 {
+		l.minFree = DefaultMinFree
 	}
 	var opts []nats.Option
 	url := cfg.URL
@@ -77,22 +124,24 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 			return nil, err
 		}
 		l.lock = lock
+		l.dir = cfg.Dir
+		maxStore := cfg.MaxStore
+		if maxStore <= 0 {
+			maxStore = diskSize(cfg.Dir)
+		}
 		ns, err := server.NewServer(&server.Options{
-			JetStream:  true,
-			StoreDir:   cfg.Dir,
-			DontListen: true, // reached in process only
-			NoSigs:     true,
-			MaxPayload: 8 << 20, // a 5 MiB PutRecords batch with its records' headers (checkpoints go in chunks)
+			JetStream:         true,
+			StoreDir:          cfg.Dir,
+			JetStreamMaxStore: maxStore,
+			DontListen:        true, // reached in process only
+			NoSigs:            true,
+			MaxPayload:        8 << 20, // a 5 MiB PutRecords batch with its records' headers (checkpoints go in chunks)
 		})
 		if err != nil {
 			lock.release()
 			return nil, fmt.Errorf("streamlog: start the embedded NATS server: %w", err)
 		}
-		logger := cfg.Logger
-		if logger == nil {
-			logger = slog.Default()
-		}
-		ns.SetLoggerV2(natsLogger{logger.With("component", "nats")}, false, false, false)
+		ns.SetLoggerV2(natsLogger{l.logger.With("component", "nats")}, false, false, false)
 		ns.Start()
 		if !ns.ReadyForConnections(30 * time.Second) {
 			ns.Shutdown()
@@ -113,11 +162,24 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		l.Close()
 		return nil, fmt.Errorf("streamlog: JetStream: %w", err)
 	}
+	l.markErrors = newMarkErrors(l)
+	if err := l.openMarks(ctx); err != nil {
+		l.Close()
+		return nil, err
+	}
 	return l, nil
 }
 
-// Close disconnects and stops the embedded server.
+// Close saves the streams' marks, disconnects and stops the embedded
+// server.
 func (l *Log) Close() error {
+	if l.stopMarks != nil {
+		l.stopMarks()
+		<-l.marksDone
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		l.saveMarks(ctx)
+		cancel()
+	}
 	if l.conn != nil {
 		l.conn.Close()
 	}
@@ -152,15 +214,32 @@ type Info struct {
 	// Kind tells what created it ("firehose" or "kinesis"), for the APIs.
 	Kind string
 	// Lost is what the storage found damaged and dropped (a block file
-	// written over, a disk error); zero when nothing was lost. It is
-	// filled by Describe, not by List.
+	// written over, a disk error) and no one has acknowledged yet; zero
+	// when nothing was lost. It is filled by Describe, not by List.
 	Lost Lost
 }
 
-// Lost counts the batches (messages) and bytes a stream's storage lost.
+// Lost counts the batches (messages) a stream's storage lost, and says
+// where.
 type Lost struct {
 	Batches int
-	Bytes   uint64
+	// Bytes is known only when JetStream itself reports the loss.
+	Bytes uint64
+	// First and Last are the message numbers (Seq.Msg) of the first and
+	// the last lost batch; the batches between may be lost too.
+	First, Last uint64
+	// Detected is when the latest loss was found.
+	Detected time.Time
+}
+
+// From is the lowest sequence number a lost record can have.
+func (l Lost) From() Seq { return Seq{Msg: l.First} }
+
+// Through is the highest sequence number a lost record can have.
+func (l Lost) Through() Seq { return Seq{Msg: l.Last, Index: maxIndex} }
+
+func sortLosses(ls []StreamLoss) {
+	sort.Slice(ls, func(i, j int) bool { return ls[i].Stream < ls[j].Stream })
 }
 
 // JetStream stream names and subject tokens cannot hold '.', so names are
@@ -196,12 +275,15 @@ func (l *Log) Create(ctx context.Context, name, kind string, shards int) error {
 			"riffle.created": strconv.FormatInt(time.Now().UnixMilli(), 10),
 		},
 	}
-	if _, err := l.js.CreateStream(ctx, cfg); err != nil {
+	s, err := l.js.CreateStream(ctx, cfg)
+	if err != nil {
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			return fmt.Errorf("%w: %s", ErrExists, name)
 		}
 		return fmt.Errorf("streamlog: create %s: %w", name, err)
 	}
+	l.forget(ctx, name) // a former stream's of the same name
+	l.streamIs(name, s.CachedInfo().Created.UnixNano())
 	return nil
 }
 
@@ -213,11 +295,14 @@ func (l *Log) Delete(ctx context.Context, name string) error {
 		}
 		return fmt.Errorf("streamlog: delete %s: %w", name, err)
 	}
+	l.forget(ctx, name)
 	return nil
 }
 
-// Describe tells a stream's shards and creation time.
+// Describe tells a stream's shards, creation time and lost records; it
+// checks the stream for a loss it has not seen yet.
 func (l *Log) Describe(ctx context.Context, name string) (Info, error) {
+	before := l.markOf(name) // before the state: what is appended meanwhile is in it
 	s, err := l.js.Stream(ctx, jsName(name))
 	if err != nil {
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -227,8 +312,35 @@ func (l *Log) Describe(ctx context.Context, name string) (Info, error) {
 	}
 	cached := s.CachedInfo()
 	info := infoOf(cached.Config)
-	if lost := cached.State.Lost; lost != nil {
-		info.Lost = Lost{Batches: len(lost.Msgs), Bytes: lost.Bytes}
+	created := cached.Created.UnixNano()
+	l.streamIs(name, created)
+	rec := l.cachedLoss(name, created)
+	if rec.Batches > 0 && l.marksKV != nil { // it may have been acknowledged on another node
+		if stored, rev, err := l.loadLoss(ctx, name, created); err == nil && rev != 0 {
+			rec = stored
+			l.marksMu.Lock()
+			l.losses[name] = stored
+			l.marksMu.Unlock()
+		}
+	}
+	if l.suspect(name, before, cached) {
+		checked, err := l.checkLoss(ctx, name)
+		if errors.Is(err, ErrNotFound) {
+			return Info{}, err
+		}
+		if err != nil { // the stream is still there to describe
+			l.logger.Error("cannot check a stream for lost records", "stream", name, "err", err)
+		} else {
+			rec = checked
+		}
+	}
+	info.Lost = rec.lost()
+	if lost := cached.State.Lost; lost != nil && len(lost.Msgs) > 0 {
+		info.Lost.Batches += len(lost.Msgs)
+		info.Lost.Bytes += lost.Bytes
+		for _, seq := range lost.Msgs {
+			info.Lost.First, info.Lost.Last = nonZeroMin(info.Lost.First, seq), max(info.Lost.Last, seq)
+		}
 	}
 	return info, nil
 }
@@ -306,13 +418,21 @@ func (l *Log) AppendOnce(ctx context.Context, name string, shard int, id string,
 	if id != "" {
 		opts = append(opts, jetstream.WithMsgID(id))
 	}
-	ack, err := l.js.Publish(ctx, subject(name, shard), encodeBatch(recs), opts...)
+	data := encodeBatch(recs)
+	if err := l.roomFor(len(data)); err != nil {
+		return nil, fmt.Errorf("streamlog: append to %s: %w", name, err)
+	}
+	ack, err := l.js.Publish(ctx, subject(name, shard), data, opts...)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
 		}
+		if l.outOfSpace(err) {
+			return nil, fmt.Errorf("streamlog: append to %s: %w: %w", name, ErrStorageFull, err)
+		}
 		return nil, fmt.Errorf("streamlog: append to %s: %w", name, err)
 	}
+	l.appended(name, ack.Sequence)
 	seqs := make([]Seq, len(recs))
 	for i := range recs {
 		seqs[i] = Seq{Msg: ack.Sequence, Index: uint32(i)}
@@ -454,9 +574,17 @@ func (l *Log) SeqAt(ctx context.Context, name string, shard int, t time.Time) (S
 // definitions, checkpoints), so it works embedded and clustered alike.
 type KV struct{ kv jetstream.KeyValue }
 
-// Bucket opens (creating if needed) a key-value bucket.
+// Bucket opens (creating if needed) a key-value bucket. An existing one
+// is only looked up: updating it writes its configuration again, which
+// fails on a full disk and would keep the server from starting there.
 func (l *Log) Bucket(ctx context.Context, name string) (*KV, error) {
-	kv, err := l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage})
+	kv, err := l.js.KeyValue(ctx, name)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = l.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage})
+		if errors.Is(err, jetstream.ErrBucketExists) { // another node made it meanwhile
+			kv, err = l.js.KeyValue(ctx, name)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("streamlog: bucket %s: %w", name, err)
 	}
