@@ -16,6 +16,12 @@ type Repair struct {
 	apply   func(ctx context.Context) error
 }
 
+// NewRepair is a repair of state this package does not keep (a stream's
+// storage, for one).
+func NewRepair(problem, fix string, apply func(ctx context.Context) error) Repair {
+	return Repair{Problem: problem, Fix: fix, apply: apply}
+}
+
 // Apply resets the state.
 func (r Repair) Apply(ctx context.Context) error { return r.apply(ctx) }
 

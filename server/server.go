@@ -32,6 +32,10 @@ type Config struct {
 	Data      string        // the embedded log's directory
 	NATS      string        // an external NATS server or cluster instead
 	Retention time.Duration // how long records are kept
+	// MaxStore and MinFree bound the embedded log's storage (see
+	// streamlog.Config): puts are refused, with a retryable error, past
+	// them.
+	MaxStore, MinFree int64
 	// Credentials are the access keys whose SigV4 signatures are checked;
 	// nil accepts any well-formed signature.
 	Credentials map[string]string
@@ -60,7 +64,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clockwork.NewRealClock()
 	}
-	l, err := streamlog.Open(ctx, streamlog.Config{Dir: cfg.Data, URL: cfg.NATS, Retention: cfg.Retention})
+	l, err := streamlog.Open(ctx, streamlog.Config{Dir: cfg.Data, URL: cfg.NATS, Retention: cfg.Retention,
+		MaxStore: cfg.MaxStore, MinFree: cfg.MinFree, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -21,7 +22,8 @@ func newRepairCommand() *cobra.Command {
 		Short: "Find stored state that cannot be read, say what resetting it costs, and reset it with --apply",
 		Long: `repair looks through the applications of a data directory (or a NATS
 server): definitions that do not parse, applications stored RUNNING that
-cannot run, checkpoints and acknowledgements that do not parse. For each
+cannot run, checkpoints and acknowledgements that do not parse, streams
+whose storage lost records. For each
 it says what is wrong and what resetting it would replay or lose; with
 --apply it resets them. Run it while no riffle serve uses the data (it
 takes the directory's lock). Exit status 1 when something is wrong and
@@ -41,6 +43,21 @@ takes the directory's lock). Exit status 1 when something is wrong and
 			repairs, err := store.Diagnose(ctx, time.Now())
 			if err != nil {
 				return err
+			}
+			losses, err := l.Losses(ctx)
+			if err != nil {
+				return err
+			}
+			for _, loss := range losses {
+				repairs = append(repairs, app.NewRepair(
+					fmt.Sprintf("stream %s lost %d batches of records (numbers %d to %d) in its storage, found %s",
+						loss.Stream, loss.Lost.Batches, loss.Lost.First, loss.Lost.Last, loss.Lost.Detected.UTC().Format(time.RFC3339)),
+					fmt.Sprintf("acknowledge the loss of stream %s: those records cannot be read back (applications that had not read them never will); "+
+						"DescribeStream and riffle_stream_lost_batches stop reporting it", loss.Stream),
+					func(ctx context.Context) error {
+						_, err := l.Acknowledge(ctx, loss.Stream)
+						return err
+					}))
 			}
 			out := cmd.OutOrStdout()
 			if len(repairs) == 0 {

@@ -33,6 +33,7 @@ func newServeCommand() *cobra.Command {
 		timeScale                          float64
 		buckets, outputDir                 string
 		insecure                           bool
+		maxStore, minFree                  int64
 		functions, notifiers               []string
 	)
 	cmd := &cobra.Command{
@@ -84,6 +85,7 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 				return err
 			}
 			srv, err := server.New(ctx, server.Config{Data: dataDir, NATS: natsURL, Retention: retention, Credentials: creds, Logger: logger,
+				MaxStore: maxStore, MinFree: minFree,
 				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, Functions: fns, OutputDir: outputDir}})
 			if err != nil {
 				return err
@@ -97,6 +99,8 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 	cmd.Flags().StringVar(&listen, "listen", DefaultListen, "address to serve on")
 	cmd.Flags().StringVar(&natsURL, "nats", "", "use this NATS server or cluster instead of the embedded one")
 	cmd.Flags().DurationVar(&retention, "retention", streamlog.DefaultRetention, "how long records are kept")
+	cmd.Flags().Int64Var(&maxStore, "max-store", 0, "bytes the embedded log may store (default: the data directory's filesystem)")
+	cmd.Flags().Int64Var(&minFree, "min-free", streamlog.DefaultMinFree, "bytes puts leave free on the data directory's filesystem (they are refused, retryably, below)")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --auth")
 	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "application time runs this many times faster than the wall clock (demos, tests)")
 	cmd.Flags().StringVar(&buckets, "buckets", "", "the directory standing for S3 in reference data sources: BUCKET/KEY (default DATA/buckets)")
