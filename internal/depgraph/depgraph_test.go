@@ -24,7 +24,8 @@ var layers = [][]string{
 	{"sql/plan"},
 	{"sql/functions", "sql/parser"},
 	{"sql/types"},
-	{"sql/ast", "rcf", "streamlog", "replay", "generator/template", "internal/throttle"},
+	{"sql/ast", "rcf", "streamlog", "replay", "generator/template"},
+	{"internal/throttle"},
 }
 
 // noHTTP are the packages that must know nothing of HTTP.
