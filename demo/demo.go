@@ -19,7 +19,10 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
@@ -57,6 +60,15 @@ type Options struct {
 	Seed   uint64
 	Out    io.Writer
 	Logger *slog.Logger
+	// Clock is the server's wall clock: arrival stamps, application time,
+	// deliveries and the notifications' times (nil: the real clock).
+	Clock clockwork.Clock
+	// TrafficClock paces the generator's sends and the demo's own waits
+	// (nil: Clock). A test gives two fake clocks and moves them on
+	// together whenever something waits on TrafficClock: then no record is
+	// on its way, so each arrives exactly at its scheduled time, whatever
+	// the machine's load.
+	TrafficClock clockwork.Clock
 }
 
 // Window is one 10-second window of the run.
@@ -97,6 +109,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.TrafficClock == nil {
+		o.TrafficClock = o.Clock
+	}
 	var res Result
 	dir := o.Data
 	if dir == "" {
@@ -115,13 +133,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		cfg = *o.Notify
 	}
 	cfg.Subscriptions = append(cfg.Subscriptions, notify.Subscription{Log: true})
-	n, err := notify.New(ctx, cfg, notify.Options{Log: o.Out, Logger: o.Logger})
+	n, err := notify.New(ctx, cfg, notify.Options{Log: o.Out, Logger: o.Logger, Now: o.Clock.Now})
 	if err != nil {
 		return res, fmt.Errorf("notifications: %w", err)
 	}
+	fn := &answering{f: n}
 
-	srv, err := server.New(ctx, server.Config{Data: dir, Logger: o.Logger, Apps: app.Options{
-		TimeScale: o.Speed, Functions: map[string]destination.Function{Function: n}}})
+	srv, err := server.New(ctx, server.Config{Data: dir, Logger: o.Logger, Clock: o.Clock, Apps: app.Options{
+		TimeScale: o.Speed, Functions: map[string]destination.Function{Function: fn}}})
 	if err != nil {
 		return res, err
 	}
@@ -152,15 +171,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return res, err
 		}
 	}
-	schema := record.Schema{
-		RecordFormat: record.RecordFormat{RecordFormatType: record.JSON},
-		RecordColumns: []record.RecordColumn{
-			{Name: "browseraction", SqlType: "VARCHAR(16)", Mapping: "$.browseraction"},
-			{Name: "site", SqlType: "VARCHAR(64)", Mapping: "$.site"},
-		},
-	}
 	def := app.Application{Name: Application, Code: labSQL,
-		Inputs:  []app.Input{{NamePrefix: "SOURCE_SQL_STREAM", Source: Stream, Kind: "firehose", Schema: schema}},
+		Inputs:  []app.Input{{NamePrefix: "SOURCE_SQL_STREAM", Source: Stream, Kind: "firehose", Schema: labSchema()}},
 		Outputs: []app.Output{{Name: "DESTINATION_SQL_STREAM", Format: "JSON", Kind: app.LambdaOutput, Target: Function}},
 	}
 	if _, err := srv.Apps.Create(ctx, def); err != nil {
@@ -196,7 +208,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	// The traffic starts on a window boundary of application time, so the
 	// generator's records sit in the middle of their seconds, far from the
 	// boundaries however the clock jitters.
-	now := time.Now()
+	now := o.Clock.Now()
 	appNow := time.UnixMilli(started.AppTime(now.UnixMilli(), o.Speed))
 	appStart := appNow.Truncate(10 * time.Second).Add(10 * time.Second)
 	wallStart := now.Add(time.Duration(float64(appStart.Sub(appNow)) / o.Speed))
@@ -208,8 +220,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	scenario := generator.Lab()
 	fmt.Fprintf(o.Out, "sending the lab's traffic: impressions and clicks at 1/s, bursts of 4 extra clicks/s for 20 s at %v, %v and %v (application time)\n",
 		generator.LabFirstBurst, generator.LabFirstBurst+generator.LabBurstEvery, generator.LabFirstBurst+2*generator.LabBurstEvery)
+	// Serial: the lab's senders send at the same moments, and one
+	// goroutine sends everything due before it waits again (the moments a
+	// test moves its clocks).
 	run, err := generator.Start(ctx, scenario, generator.Options{Target: target, Seed: o.Seed, Speed: o.Speed,
-		Start: appStart, WallStart: wallStart, Forever: o.Forever, Logger: o.Logger})
+		Start: appStart, WallStart: wallStart, Forever: o.Forever, Logger: o.Logger, Clock: o.TrafficClock, Serial: true})
 	if err != nil {
 		return res, err
 	}
@@ -217,16 +232,23 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err := run.Err(); err != nil {
 		return res, err
 	}
-	// The last window closes once the application's clock passes its end.
+	// The last window closes once the application's clock passes its end,
+	// and the anomalies go to the notifier before the application stops,
+	// so that the summary comes after them.
 	end := appStart.Add(scenario.Duration)
 	if o.Forever || ctx.Err() != nil { // stopped: as far as the windows went
 		end = rows.last()
 	} else {
-		for deadline := time.Now().Add(30 * time.Second); ctx.Err() == nil && !rows.has(end); {
-			if time.Now().After(deadline) {
-				return res, fmt.Errorf("the application gave no window ending at %s", end.Format(time.TimeOnly))
-			}
-			time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
+		// Polls on the traffic clock (a test moves its clocks while the
+		// demo waits), bounded in real time: a bug must not hang the demo.
+		guard, cancel := context.WithTimeout(ctx, time.Minute)
+		// Once a notification fails (an email server down), the rest
+		// have the application's stop to go.
+		for !(rows.has(end) && (fn.answered() >= rows.alarms() || fn.failing())) && sleep(guard, o.TrafficClock, 20*time.Millisecond) {
+		}
+		cancel()
+		if ctx.Err() == nil && !rows.has(end) {
+			return res, fmt.Errorf("the application gave no window ending at %s", end.Format(time.TimeOnly))
 		}
 	}
 	// Stopping drains the notifications still on their way.
@@ -268,6 +290,56 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return res, nil
 }
 
+// labSchema maps the lab's records to the application's input columns.
+func labSchema() record.Schema {
+	return record.Schema{
+		RecordFormat: record.RecordFormat{RecordFormatType: record.JSON},
+		RecordColumns: []record.RecordColumn{
+			{Name: "browseraction", SqlType: "VARCHAR(16)", Mapping: "$.browseraction"},
+			{Name: "site", SqlType: "VARCHAR(64)", Mapping: "$.site"},
+		},
+	}
+}
+
+// answering is the notifier, counting the anomalies it has answered for
+// (notified, or held back by a cooldown) and noting a failure.
+type answering struct {
+	f      destination.Function
+	ok     atomic.Int64
+	failed atomic.Bool
+}
+
+func (a *answering) Invoke(ctx context.Context, e destination.Event) (destination.Response, error) {
+	resp, err := a.f.Invoke(ctx, e)
+	if err != nil {
+		a.failed.Store(true)
+		return resp, err
+	}
+	for _, r := range resp.Records {
+		if r.Result == destination.Ok {
+			a.ok.Add(1)
+		} else {
+			a.failed.Store(true)
+		}
+	}
+	return resp, nil
+}
+
+func (a *answering) answered() int64 { return a.ok.Load() }
+func (a *answering) failing() bool   { return a.failed.Load() }
+
+// sleep waits d on the clock, or until ctx ends (false).
+func sleep(ctx context.Context, clock clockwork.Clock, d time.Duration) bool {
+	t := clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.Chan():
+		return true
+	}
+}
+
 // collector keeps the windows' rows from the taps, by ROWTIME.
 type collector struct {
 	mu    sync.Mutex
@@ -306,6 +378,20 @@ func (c *collector) has(end time.Time) bool {
 	defer c.mu.Unlock()
 	w := c.byEnd[end.UnixMilli()]
 	return w != nil && w.Scored
+}
+
+// alarms counts the windows scored above the lab's threshold (its
+// DESTINATION_SQL_STREAM's condition), up to the latest scored.
+func (c *collector) alarms() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n int64
+	for _, w := range c.byEnd {
+		if w.Scored && w.Score > 2 {
+			n++
+		}
+	}
+	return n
 }
 
 // windows are the scenario's windows in time order, each marked when the

@@ -2,24 +2,21 @@ package demo
 
 import (
 	"bytes"
-	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
-
-	"github.com/riffle-sql/riffle/server"
-	"github.com/riffle-sql/riffle/server/servertest"
 )
 
 // TestAnInterruptedDemo: Ctrl-C two seconds in (32 s of application time,
-// before the first burst): the demo waits for its generator, and counts only
-// the bursts that were sent (none), with or without --forever.
+// before the first burst): the demo waits for its generator, and counts
+// only the bursts that were sent (none), with or without --forever; the
+// windows it saw are the steady traffic's.
 func TestAnInterruptedDemo(t *testing.T) {
 	for _, forever := range []bool{false, true} {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		var out bytes.Buffer
-		res, err := Run(ctx, Options{Listen: "127.0.0.1:0", Speed: 16, Chart: filepath.Join(t.TempDir(), "demo.svg"), Seed: 1, Out: &out, Forever: forever})
-		cancel()
+		o := Options{Listen: "127.0.0.1:0", Speed: 16, Chart: filepath.Join(t.TempDir(), "demo.svg"), Seed: 1, Out: &out, Forever: forever}
+		res, err := runOnFakeClocks(t, o, t0, 2*time.Second)
 		if err != nil {
 			t.Errorf("forever %v: %v", forever, err)
 			continue
@@ -28,24 +25,49 @@ func TestAnInterruptedDemo(t *testing.T) {
 			t.Errorf("forever %v: interrupted before the first burst: %d of %d bursts detected, %d false alarms",
 				forever, res.BurstsDetected, res.Bursts, res.FalseAlarms)
 		}
+		for _, w := range res.Windows {
+			if w.CTR != 100 || w.Flagged || w.End.After(t0.Add(32*time.Second)) {
+				t.Errorf("forever %v: window ending %s: CTR %v, flagged %v", forever, w.End.Format(time.TimeOnly), w.CTR, w.Flagged)
+			}
+		}
+		if !strings.Contains(out.String(), "0 of 0 bursts detected") {
+			t.Errorf("forever %v: no summary:\n%s", forever, out.String())
+		}
 	}
 }
 
-// TestTheDemoRunsAgainOnItsData: with --data, a second demo finds the
-// stream (and the application) of the first and runs all the same.
+// TestTheDemoRunsAgainOnItsData: with --data, a second demo an hour after
+// the first finds the stream and the application of the first, and runs as
+// the first did: every burst caught, nothing else flagged, its own 48
+// windows (none of the first run's records in them), the anomalies
+// printed again, from an application made anew; the stream keeps both
+// runs' records.
 func TestTheDemoRunsAgainOnItsData(t *testing.T) {
 	dir := t.TempDir()
-	srv := servertest.Start(t, server.Config{Data: dir})
-	if err := srv.Log.Create(context.Background(), Stream, "firehose", 1); err != nil { // what a first run left
-		t.Fatal(err)
+	var first, second bytes.Buffer
+	o := Options{Data: dir, Listen: "127.0.0.1:0", Speed: 16, Chart: filepath.Join(t.TempDir(), "demo.svg"), Seed: 1, Out: &first}
+	if _, err := runOnFakeClocks(t, o, t0, 0); err != nil {
+		t.Fatalf("first demo: %v\n%s", err, first.String())
 	}
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err := Run(ctx, Options{Data: dir, Listen: "127.0.0.1:0", Speed: 16, Chart: filepath.Join(t.TempDir(), "demo.svg"), Forever: true})
+	firstApp, _ := stored(t, dir)
+	later := t0.Add(time.Hour)
+	o.Out = &second
+	res, err := runOnFakeClocks(t, o, later, 0)
 	if err != nil {
-		t.Errorf("a second demo on the same --data: %v", err)
+		t.Fatalf("a second demo on the same --data: %v\n%s", err, second.String())
+	}
+	checkLabWindows(t, res, later.Add(10*time.Second))
+	if n := strings.Count(second.String(), "Anomaly detected with a click through rate of 400%"); n != 6 {
+		t.Errorf("the second demo printed %d anomalies, want 6:\n%s", n, second.String())
+	}
+	if !strings.Contains(second.String(), "generator: 1140 records sent, 1140 acknowledged, 0 not sent") {
+		t.Errorf("the second demo did not send the lab's 1140 records:\n%s", second.String())
+	}
+	secondApp, recs := stored(t, dir)
+	if !secondApp.Created.After(firstApp.Created) {
+		t.Errorf("the application of the second demo was created at %v, the first's at %v", secondApp.Created, firstApp.Created)
+	}
+	if len(recs) != 2*1140 {
+		t.Errorf("the stream holds %d records, want both runs' 2×1140", len(recs))
 	}
 }

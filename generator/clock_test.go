@@ -3,6 +3,7 @@ package generator
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,5 +141,89 @@ func TestRecordsGoAtTheirScheduledTimes(t *testing.T) {
 				t.Errorf("sent %d, acknowledged %d, failed %d", sent, acked, failed)
 			}
 		})
+	}
+}
+
+// TestASerialRunHasSentEverythingDueWhenItWaits: with Serial, the run is
+// the one waiter on its clock, and whenever it waits, every record due so
+// far has gone, at its time, in one batch per sender, and none ahead of
+// its time: a test that moves a fake clock only while the run waits gets
+// every record at its scheduled time, whatever the machine's load.
+func TestASerialRunHasSentEverythingDueWhenItWaits(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(t0)
+	target := newClockedTarget(clock, 0)
+	// a and b at 0.25 s, 0.75 s...; c at 1.2 s, 2.2 s, 3.2 s.
+	s := Scenario{Senders: []Sender{
+		{Name: "a", Template: "a", Rate: 2, Count: 6},
+		{Name: "b", Template: "b", Rate: 2, Count: 6},
+		{Name: "c", Template: "c", Rate: 1, Start: 700 * time.Millisecond, Count: 3},
+	}}
+	due := map[string][]time.Duration{}
+	for k := range 6 {
+		off := 250*time.Millisecond + time.Duration(k)*500*time.Millisecond
+		due["a"], due["b"] = append(due["a"], off), append(due["b"], off)
+	}
+	for k := range 3 {
+		due["c"] = append(due["c"], 1200*time.Millisecond+time.Duration(k)*time.Second)
+	}
+	ctx, cancel := context.WithCancel(guard(t))
+	defer cancel()
+	run, err := Start(ctx, s, Options{Target: target, Clock: clock, Start: labStart, Serial: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting, stop := context.WithCancel(ctx) // ends when the run does
+	defer stop()
+	go func() {
+		select {
+		case <-run.Done():
+			stop()
+		case <-waiting.Done():
+		}
+	}()
+	sent := map[string]int{} // records of each sender gone so far
+	var order []string
+	take := func() { // the batches sent so far
+		for {
+			select {
+			case p := <-target.puts:
+				name := string(p.recs[0].Data[:1])
+				for _, r := range p.recs {
+					k := sent[name]
+					if string(r.Data[:1]) != name || k >= len(due[name]) || p.at.Sub(t0) != due[name][k] || !r.At.Equal(labStart.Add(due[name][k])) {
+						t.Fatalf("at %v: a batch of %s went with %q dated %v; want %s's record %d due at %v",
+							p.at.Sub(t0), name, r.Data, r.At.Sub(labStart), name, k, due[name])
+					}
+					sent[name]++
+					order = append(order, name)
+				}
+			default:
+				return
+			}
+		}
+	}
+	for clock.BlockUntilContext(waiting, 1) == nil {
+		take()
+		now := clock.Since(t0)
+		for name, offs := range due {
+			n := 0
+			for _, off := range offs {
+				if off <= now {
+					n++
+				}
+			}
+			if sent[name] != n {
+				t.Fatalf("the run waits at %v with %d of %s's records sent; %d are due", now, sent[name], name, n)
+			}
+		}
+		clock.Advance(50 * time.Millisecond)
+	}
+	<-run.Done()
+	take()
+	if got := strings.Join(order, ""); got != "ababcababcababc" {
+		t.Errorf("records went in the order %s", got)
+	}
+	if sent, acked, failed := run.Totals(); sent != 15 || acked != 15 || failed != 0 {
+		t.Errorf("sent %d, acknowledged %d, failed %d", sent, acked, failed)
 	}
 }

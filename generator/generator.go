@@ -48,6 +48,13 @@ type Options struct {
 	// Clock times the sends and the retries (nil: the real clock); a test
 	// passes a fake one to drive them.
 	Clock clockwork.Clock
+	// Serial sends every sender's records from one goroutine, in time
+	// order, each sender's records that are due together in one batch:
+	// while the run waits for its next record, every record due so far has
+	// been answered, and the run is the only one waiting on Clock (a test
+	// moving a fake clock knows when no send is on its way). Without it,
+	// each sender sends on its own, and a slow sender holds no other back.
+	Serial bool
 }
 
 // Stats count one sender's records.
@@ -157,10 +164,13 @@ func (g *gen) run(ctx context.Context, senders []*compiled) error {
 	for round := 0; ; round++ {
 		shift := time.Duration(round) * g.s.Duration
 		var err error
-		if g.o.Target.Live() {
+		switch {
+		case !g.o.Target.Live():
+			err = g.merged(ctx, senders, shift, false)
+		case g.o.Serial:
+			err = g.merged(ctx, senders, shift, true)
+		default:
 			err = g.live(ctx, senders, shift)
-		} else {
-			err = g.simulated(ctx, senders, shift)
 		}
 		if err != nil || !g.o.Forever || ctx.Err() != nil {
 			return err
@@ -216,9 +226,11 @@ func (g *gen) sendLive(ctx context.Context, c *compiled, shift time.Duration) er
 	return b.flush(ctx)
 }
 
-// simulated writes every sender's records merged in time order (then
-// sender order), at once: the same seed writes the same file.
-func (g *gen) simulated(ctx context.Context, senders []*compiled, shift time.Duration) error {
+// merged sends every sender's records merged in time order (then sender
+// order) from one goroutine. Unpaced (a replay file), it writes them at
+// once, one line at a time, so the same seed writes the same file. Paced,
+// each record waits for its time, and the records due before it go first.
+func (g *gen) merged(ctx context.Context, senders []*compiled, shift time.Duration, paced bool) error {
 	type head struct {
 		sc   *schedule
 		f    *template.Faker
@@ -234,6 +246,14 @@ func (g *gen) simulated(ctx context.Context, senders []*compiled, shift time.Dur
 		h.off, h.ok = h.sc.next()
 		heads[i] = h
 	}
+	flush := func() error {
+		for i, h := range heads {
+			if err := h.b.flush(ctx); err != nil {
+				return fmt.Errorf("sender %s: %w", senders[i].Name, err)
+			}
+		}
+		return nil
+	}
 	for ctx.Err() == nil {
 		next := -1
 		for i, h := range heads {
@@ -245,16 +265,29 @@ func (g *gen) simulated(ctx context.Context, senders []*compiled, shift time.Dur
 			break
 		}
 		h := heads[next]
-		if err := h.b.add(ctx, senders[next], h.f, h.keys, h.off+shift); err != nil {
+		off := h.off + shift
+		if wait := g.o.Clock.Until(g.wall(off)); paced && wait > 0 {
+			// Nothing more is due before this record: send what waits.
+			if err := flush(); err != nil {
+				return err
+			}
+			if !sleep(ctx, g.o.Clock, wait) {
+				return nil
+			}
+		}
+		if err := h.b.add(ctx, senders[next], h.f, h.keys, off); err != nil {
 			return err
 		}
-		// One line at a time, so the file is in time order across senders.
-		if err := h.b.flush(ctx); err != nil {
-			return err
+		if !paced {
+			// One line at a time, so the file is in time order across
+			// senders.
+			if err := h.b.flush(ctx); err != nil {
+				return err
+			}
 		}
 		h.off, h.ok = h.sc.next()
 	}
-	return nil
+	return flush()
 }
 
 // batcher gathers a sender's records up to the target's limits.
