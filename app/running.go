@@ -235,6 +235,9 @@ func (r *running) checkpoint(ctx context.Context) error {
 // its records must still find their windows open.
 const settle = 500 * time.Millisecond
 
+// checkpointTimeout bounds one checkpoint write.
+const checkpointTimeout = 30 * time.Second
+
 // Waits and log intervals of a loop that keeps failing.
 const (
 	maxErrorWait  = 30 * time.Second
@@ -302,13 +305,18 @@ func (r *running) loop(ctx context.Context) error {
 			}
 		}
 		if clock.Since(lastCheckpoint) >= r.opts.Checkpoint {
-			err := r.checkpoint(ctx)
+			// Not cut short by a stop: a write cancelled on its way may
+			// still land, and the last checkpoint would then find the head
+			// at a revision this run never saw.
+			write, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkpointTimeout)
+			err := r.checkpoint(write)
+			cancel()
 			if errors.Is(err, streamlog.ErrConflict) {
 				// Someone else saved this application's checkpoint: it is
 				// no longer this run's to write or deliver.
 				return fmt.Errorf("another writer took its checkpoint over: %w", err)
 			}
-			if err != nil && ctx.Err() == nil {
+			if err != nil {
 				checkpointErrors.Error("checkpoint failed", "err", err)
 			}
 			lastCheckpoint = clock.Now()
@@ -329,7 +337,9 @@ func (r *running) finish() {
 		o.d.Drain(drain)
 	}
 	cancel()
-	if err := r.checkpoint(context.Background()); err != nil {
+	write, cancelWrite := context.WithTimeout(context.Background(), checkpointTimeout)
+	defer cancelWrite()
+	if err := r.checkpoint(write); err != nil {
 		r.logger.Error("last checkpoint failed", "err", err)
 	}
 }
