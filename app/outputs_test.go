@@ -4,13 +4,18 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/internal/lambdatest"
@@ -141,44 +146,95 @@ func TestOutputsDeliverEveryRowAcrossOutagesAndACrash(t *testing.T) {
 	}
 }
 
-// TestAFullOutputHoldsTheInputBack: with its endpoint down, an output
-// holds at most about MaxQueue rows and the application stops reading;
-// once the endpoint is back, everything arrives.
+// TestAFullOutputHoldsTheInputBack: with its destination down, an output
+// takes rows until it holds MaxQueue, then the application reads no more
+// input, however many polls go by with records waiting; once the
+// destination is back, the rest is read and every row arrives, once. The
+// test's clock drives the application: records that arrived in the past
+// are read at the next poll, so what was read is exact, with no settle
+// wait to blur it.
 func TestAFullOutputHoldsTheInputBack(t *testing.T) {
 	l, ctx := setup(t)
-	fn := lambdatest.New(t)
-	url := fn.URL
-	fn.Down.Store(true)
-	opts := Options{Poll: 10 * time.Millisecond,
-		Delivery: destination.Config{MinInterval: 10 * time.Millisecond, Backoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxQueue: 3}}
+	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(t0)
+	fn := &switchable{recorder: newRecorder()}
+	fn.down.Store(true)
+	const maxQueue = 3
+	opts := Options{Clock: clock, Poll: 100 * time.Millisecond, Checkpoint: time.Hour, Functions: map[string]destination.Function{"fn": fn},
+		Delivery: destination.Config{MinInterval: 10 * time.Millisecond, Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxQueue: maxQueue,
+			Logger: slog.New(slog.DiscardHandler)}} // a retry's warning every poll is expected here
 	m, err := NewManager(ctx, l, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
 	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
-	out := Output{Name: "DESTINATION_SQL_STREAM", Format: "JSON", Kind: LambdaOutput, Target: url}
-	if _, err := m.Create(ctx, Application{Name: "lab", Code: timedCountsSQL, Inputs: []Input{in}, Outputs: []Output{out}}); err != nil {
+	out := Output{Name: "DESTINATION_SQL_STREAM", Format: "JSON", Kind: LambdaOutput, Target: "fn"}
+	if _, err := m.Create(ctx, Application{Name: "lab", Code: passSQL, Inputs: []Input{in}, Outputs: []Output{out}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Start(ctx, "lab", Now); err != nil {
 		t.Fatal(err)
 	}
-	sent := 0
-	for end := time.Now().Add(4 * time.Second); time.Now().Before(end); {
-		send(t, l, 2)
-		sent += 2
-		time.Sleep(50 * time.Millisecond) // pacing the sender, not waiting on the system
+	// tick moves the clock one poll on, once the loop and the output's
+	// sender both wait on it, and returns when both wait again: the loop's
+	// step, and the sender's attempt, are done.
+	g := guard(t)
+	tick := func() {
+		t.Helper()
+		if err := clock.BlockUntilContext(g, 2); err != nil {
+			t.Fatalf("the application never waited on the clock: %v", err)
+		}
+		clock.Advance(opts.Poll)
+		if err := clock.BlockUntilContext(g, 2); err != nil {
+			t.Fatalf("the application never waited on the clock again: %v", err)
+		}
 	}
-	read, err := m.RecordsRead("lab")
-	if err != nil {
-		t.Fatal(err)
+	read := func() int64 {
+		t.Helper()
+		n, err := m.RecordsRead("lab")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
 	}
-	if read >= int64(sent) {
-		t.Fatalf("the application read all %d records while its output was full", sent)
+	// One record a poll, each a row for the output: the first maxQueue
+	// fill it, and the application takes no more.
+	const sent = 8
+	for i := range sent {
+		sendSiteAt(t, l, fmt.Sprintf("site-%d", i), t0.Add(-time.Minute))
+		tick()
+		if got, want := read(), int64(min(i+1, maxQueue)); got != want {
+			t.Fatalf("after %d records, one a poll, with the destination down: %d read, want %d (the output holds %d rows at most)", i+1, got, want, maxQueue)
+		}
 	}
-	fn.Down.Store(false)
-	waitCounted(t, 20*time.Second, "endpoint", fn.Rows, sent)
+	for range 20 {
+		tick()
+	}
+	if got := read(); got != maxQueue {
+		t.Fatalf("20 polls later, with %d records waiting: %d read, want still %d", sent-maxQueue, got, maxQueue)
+	}
+	if n := fn.delivered(); n != 0 {
+		t.Fatalf("%d rows delivered while the destination was down", n)
+	}
+	// The destination is back. Rows wake the sender (not the clock), so it
+	// may send a moment after a poll: the clock moves on until every record
+	// is read and every row delivered.
+	fn.down.Store(false)
+	for fn.delivered() < sent || read() != sent {
+		if g.Err() != nil {
+			t.Fatalf("with the destination back: %d of %d records read, %d rows delivered", read(), sent, fn.delivered())
+		}
+		tick()
+	}
+	fn.mu.Lock()
+	defer fn.mu.Unlock()
+	for i := range sent {
+		row := fmt.Sprintf(`{"ACTION":"Click","SITE":"site-%d"}`, i)
+		if ids := fn.idsOf[row]; len(ids) != 1 {
+			t.Errorf("%s delivered under %d record ids, want one", row, len(ids))
+		}
+	}
 }
 
 // recorder is a built-in function that acknowledges every record and keeps
@@ -230,6 +286,44 @@ func sendSites(t *testing.T, l *streamlog.Log, prefix string, n int) {
 	if _, err := l.Append(context.Background(), "clicks", 0, recs); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sendSiteAt stores one click from site, arrived at at.
+func sendSiteAt(t *testing.T, l *streamlog.Log, site string, at time.Time) {
+	t.Helper()
+	rec := streamlog.Record{Data: fmt.Appendf(nil, `{"browseraction":"Click","site":"%s"}`, site), Arrival: at}
+	if _, err := l.Append(context.Background(), "clicks", 0, []streamlog.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// switchable is a recorder that refuses every invocation while down.
+type switchable struct {
+	*recorder
+	down atomic.Bool
+}
+
+func (f *switchable) Invoke(ctx context.Context, e destination.Event) (destination.Response, error) {
+	if f.down.Load() {
+		return destination.Response{}, errors.New("the function is down")
+	}
+	return f.recorder.Invoke(ctx, e)
+}
+
+// delivered counts the rows delivered.
+func (f *recorder) delivered() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.idsOf)
+}
+
+// guard bounds the waits of a test on the fake clock, so that a bug fails
+// the test instead of hanging it; no test passes or fails on how long it
+// takes.
+func guard(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
