@@ -727,3 +727,85 @@ func TestRetryHintStartsAgainAfterARestart(t *testing.T) {
 			failed.batch[0].RetryHint, again.batch[0].RetryHint, failed.batch[0].ID, again.batch[0].ID)
 	}
 }
+
+// TestBusyOnceMaxQueueRowsWait: Busy says "take no more input" exactly
+// when MaxQueue rows are flushed and not acknowledged, stays so while a
+// failed send's rows wait their backoff, and ends once they are delivered.
+func TestBusyOnceMaxQueueRowsWait(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(t0)
+	sink := newTimedSink(clock, 1) // the first send fails
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d, err := New(ctx, Config{Sink: sink, Clock: clock, MaxQueue: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Busy() {
+		t.Fatal("busy with nothing queued")
+	}
+	d.Add([]byte("row 1"))
+	d.Add([]byte("row 2"))
+	d.Flush()
+	if d.Busy() {
+		t.Fatal("busy with 2 rows queued, MaxQueue 3")
+	}
+	d.Add([]byte("row 3"))
+	d.Flush()
+	if !d.Busy() {
+		t.Fatal("not busy with 3 rows queued, MaxQueue 3")
+	}
+	go d.Run(ctx)
+	sink.next(t)      // the send that fails
+	waiting(t, clock) // its rows wait their backoff
+	if !d.Busy() {
+		t.Fatal("not busy after a failed send: its rows are still to deliver")
+	}
+	advanceUntil(t, clock, 100*time.Millisecond, "the rows delivered", func() bool { return d.Waiting() == 0 })
+	if d.Busy() {
+		t.Fatal("still busy with every row delivered")
+	}
+}
+
+// TestBusyByDefaultAtTenThousandRows: without MaxQueue, an output asks
+// the application to wait once 10,000 rows wait.
+func TestBusyByDefaultAtTenThousandRows(t *testing.T) {
+	d, err := New(context.Background(), Config{Sink: &countingSink{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range DefaultMaxQueue - 1 {
+		d.Add([]byte("row"))
+	}
+	d.Flush()
+	if d.Busy() {
+		t.Fatalf("busy with %d rows queued", DefaultMaxQueue-1)
+	}
+	d.Add([]byte("row"))
+	d.Flush()
+	if !d.Busy() {
+		t.Fatalf("not busy with %d rows queued", DefaultMaxQueue)
+	}
+}
+
+// TestARestoredFullQueueIsBusyAtOnce: an application restarted with a
+// checkpoint whose output held MaxQueue rows takes no input until they
+// are delivered; rows the destination acknowledged before the crash do
+// not count.
+func TestARestoredFullQueueIsBusyAtOnce(t *testing.T) {
+	state := State{Epoch: "e1", Next: 3, Pending: []Pending{{Seq: 1, Data: []byte("row 1")}, {Seq: 2, Data: []byte("row 2")}, {Seq: 3, Data: []byte("row 3")}}}
+	d, err := New(context.Background(), Config{Sink: &countingSink{}, State: state, MaxQueue: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Busy() {
+		t.Error("not busy with the checkpoint's 3 rows to deliver, MaxQueue 3")
+	}
+	acks := &memAcks{a: Acked{Epoch: "e1", Through: 3, Unacked: [][2]uint64{{3, 3}}}, ok: true} // rows 1 and 2 delivered
+	d, err = New(context.Background(), Config{Sink: &countingSink{}, State: state, MaxQueue: 3, Acks: acks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Busy() || d.Waiting() != 1 {
+		t.Errorf("busy %v with %d rows waiting, want not busy with row 3 waiting", d.Busy(), d.Waiting())
+	}
+}
