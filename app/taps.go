@@ -92,7 +92,10 @@ func (t *taps) follow(stream string) ([][]byte, <-chan []byte, func(), error) {
 	for _, row := range append(slices.Clone(r.rows[r.next:]), r.rows[:r.next]...) {
 		recent = append(recent, rowJSON(r.cols, row))
 	}
-	ch := make(chan []byte, 256)
+	// A follower may fall as far behind as the rows the tap keeps for a
+	// newcomer: a burst (a step catching up after the machine held the
+	// loop back) waits for it; only one that stays behind misses rows.
+	ch := make(chan []byte, r.limit)
 	r.followers[ch] = true
 	cancel := func() {
 		t.mu.Lock()
