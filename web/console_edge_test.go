@@ -79,19 +79,14 @@ func TestAQuotedStreamNameOpensUnderAuth(t *testing.T) {
 	c.do("the live view of MY OUT",
 		chromedp.Navigate(c.srv.URL+"/#/app/live"),
 		chromedp.WaitVisible(`//button[@role="tab" and text()="MY OUT"]`),
-		chromedp.Click(`//button[@role="tab" and text()="MY OUT"]`))
-	ctx, cancel := context.WithTimeout(c.b, 5*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(`//table[@data-stream="MY OUT"]//td[text()="7"]`)); err != nil {
-		screenshot(t, c.b, "my-out")
-		t.Errorf("the live view of \"MY OUT\" shows no rows under --auth: %v", err)
-	}
+		chromedp.Click(`//button[@role="tab" and text()="MY OUT"]`),
+		chromedp.WaitVisible(`//table[@data-stream="MY OUT"]//td[text()="7"]`))
 }
 
 // evalAsync evaluates a script that returns a promise, with its value.
 func evalAsync[T any](c *session, js string) T {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(c.b, 30*time.Second)
+	ctx, cancel := context.WithTimeout(c.b, guard)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -120,9 +115,7 @@ fetch(%q, {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plai
 	// Another origin: 127.0.0.1 vs localhost differ as origins too.
 	evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)
 	c.do("visit another site", chromedp.Navigate(evilURL))
-	if _, err := chromedp.Run(c.b, chromedp.Poll[bool](`document.title === "sent" || document.title === "failed"`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
-		t.Fatal(err)
-	}
+	c.waitJS("the other site's request answered", `document.title === "sent" || document.title === "failed"`)
 	// The page's request has had its answer: the server has handled it.
 	resp, err := http.Get(c.srv.URL + "/riffle/v1/generator/senders")
 	if err != nil {
@@ -135,17 +128,22 @@ fetch(%q, {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plai
 	}
 }
 
-// slowFetch makes the page's fetches whose X-Amz-Target ends with op, or
-// whose URL contains part, take 800 ms (a slow server or network), and
-// counts in window.slowDone those whose body the page has read.
-const slowFetch = `(op, part) => {
+// heldFetch holds the page's fetches whose X-Amz-Target ends with op, or
+// whose URL contains part, until the test calls window.release() (a slow
+// server or network, as slow as the test needs: no margin of time); it
+// counts in window.held those that wait and in window.slowDone those whose
+// body the page has read.
+const heldFetch = `(op, part) => {
 	const f = window.fetch;
+	window.held = 0;
 	window.slowDone = 0;
+	const released = new Promise((r) => { window.release = r; });
 	window.fetch = (u, o) => {
 		const target = String((o && o.headers && o.headers["X-Amz-Target"]) || "");
 		const slow = (op && target.endsWith("." + op)) || (part && String(u).includes(part));
 		if (!slow) return f(u, o);
-		return new Promise((r) => setTimeout(r, 800)).then(() => f(u, o)).then((resp) => {
+		window.held++;
+		return released.then(() => f(u, o)).then((resp) => {
 			const text = resp.text.bind(resp);
 			resp.text = () => text().then((t) => { window.slowDone++; return t; });
 			return resp;
@@ -153,14 +151,13 @@ const slowFetch = `(op, part) => {
 	};
 }`
 
-// afterSlowFetch waits until the slow fetch's body was read and the page
-// has run what it does with it (its promise callbacks run before the next
-// task).
+// afterSlowFetch releases the held fetches and waits until the first one's
+// body was read and the page has run what it does with it (its promise
+// callbacks run before the next task).
 func (c *session) afterSlowFetch() {
 	c.t.Helper()
-	if _, err := chromedp.Run(c.b, chromedp.Poll[bool](`window.slowDone >= 1`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
-		c.t.Fatal(err)
-	}
+	c.eval(`window.release(); []`)
+	c.waitJS("the slow fetch read", `window.slowDone >= 1`)
 	if _, err := chromedp.Run(c.b, chromedp.Evaluate[bool](`new Promise((r) => setTimeout(() => r(true), 0))`, chromedp.EvalAwaitPromise)); err != nil {
 		c.t.Fatal(err)
 	}
@@ -174,8 +171,9 @@ func TestASlowPageLoadDoesNotCoverANewerPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.do("open the console", chromedp.Navigate(c.srv.URL+"/#/"), chromedp.WaitVisible(chromedp.CSS(`#app-name`)))
-	c.eval(`(` + slowFetch + `)("DescribeApplication", ""); location.hash = "#/app/a"; setTimeout(() => location.hash = "#/streams", 100); []`)
-	c.do("the streams page", chromedp.WaitVisible(`//h1[text()="Streams"]`))
+	c.eval(`(` + heldFetch + `)("DescribeApplication", ""); location.hash = "#/app/a"; []`)
+	c.waitJS("the application's page loading", `window.held >= 1`)
+	c.do("the streams page", chromedp.Evaluate[chromedp.Void](`location.hash = "#/streams"`), chromedp.WaitVisible(`//h1[text()="Streams"]`))
 	c.afterSlowFetch()
 	got := c.eval(`[location.hash, document.querySelector("h1").textContent]`)
 	if got[1] != "Streams" {
@@ -193,9 +191,10 @@ func TestTheLiveViewEndsWithItsPage(t *testing.T) {
 	c.eval(`window.opened = [];
 		const ES = window.EventSource;
 		window.EventSource = class extends ES { constructor(u) { super(u); window.opened.push(this); } };
-		(` + slowFetch + `)("", "/streams?");
+		(` + heldFetch + `)("", "/streams?");
 		location.hash = "#/app/live"; []`)
 	c.do("the application's page", chromedp.WaitVisible(chromedp.CSS(`#live-title`)))
+	c.waitJS("its streams being listed", `window.held >= 1`)
 	c.do("go to the streams page", chromedp.Evaluate[chromedp.Void](`location.hash = "#/streams"`), chromedp.WaitVisible(`//h1[text()="Streams"]`))
 	c.afterSlowFetch()
 	open := c.eval(`window.opened.filter((s) => s.readyState !== EventSource.CLOSED).map((s) => s.url)`)
