@@ -2,12 +2,12 @@ package app
 
 import (
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/logtest"
 )
 
 // TestDamagedStateIsReportedAndRepairedNotFatal: a definition that does
@@ -63,9 +63,9 @@ func TestDamagedStateIsReportedAndRepairedNotFatal(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var log lockedBuffer
+	var log logtest.Buffer
 	opts := fn()
-	opts.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	opts.Logger = log.Logger()
 	m2, err := NewManager(ctx, l, opts)
 	if err != nil {
 		t.Fatalf("one damaged definition kept the manager from opening: %v", err)

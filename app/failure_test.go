@@ -1,35 +1,15 @@
 package app
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/riffle-sql/riffle/internal/logtest"
 )
-
-// lockedBuffer is a log both the test and the applications write to.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestAnApplicationWhoseInputVanishesStopsAndSaysWhy: the input stream of
 // a running application is deleted behind the API's back (an operator on
@@ -39,9 +19,9 @@ func (l *lockedBuffer) String() string {
 // runs and the reason is gone.
 func TestAnApplicationWhoseInputVanishesStopsAndSaysWhy(t *testing.T) {
 	l, ctx := setup(t)
-	var log lockedBuffer
+	var log logtest.Buffer
 	reg := prometheus.NewRegistry()
-	m, err := NewManager(ctx, l, Options{Poll: time.Millisecond, Logger: slog.New(slog.NewTextHandler(&log, nil)), Metrics: reg})
+	m, err := NewManager(ctx, l, Options{Poll: time.Millisecond, Logger: log.Logger(), Metrics: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/riffle-sql/riffle/internal/heldurl"
 	"github.com/riffle-sql/riffle/internal/lambdatest"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/streamlog"
@@ -40,21 +39,7 @@ func within(t *testing.T, what string, call func() error) {
 // go on; the slow change completes once the URL answers.
 func TestASlowReferenceHoldsUpNoOtherCall(t *testing.T) {
 	l, ctx := setup(t)
-	fetching, release := make(chan struct{}), make(chan struct{})
-	var fetches atomic.Int32
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if fetches.Add(1) == 1 {
-			close(fetching)
-		}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-			return
-		}
-		w.Write([]byte("Click,clicked\nImpression,seen\n"))
-	}))
-	defer slow.Close()
-	defer close(release) // before the server closes: it waits for its handlers
+	slow := heldurl.New(t, "Click,clicked\nImpression,seen\n", 1)
 	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +60,7 @@ func TestASlowReferenceHoldsUpNoOtherCall(t *testing.T) {
 	}}
 	added := make(chan error, 1)
 	go func() { added <- m.AddReference(ctx, "slow", 1, ref) }()
-	<-fetching
+	<-slow.Requested()
 
 	within(t, "DescribeApplication of another application", func() error {
 		_, err := m.Get(ctx, "other")
@@ -121,7 +106,7 @@ func TestASlowReferenceHoldsUpNoOtherCall(t *testing.T) {
 		t.Fatalf("the reference was added before its URL answered: %v", err)
 	default:
 	}
-	release <- struct{}{}
+	slow.Release()
 	if err := <-added; err != nil {
 		t.Fatal(err)
 	}
@@ -274,20 +259,8 @@ func TestListingWhileApplicationsAreDeleted(t *testing.T) {
 // data comes, the application runs and a tap that came early gets it.
 func TestAManagerAnswersWhileItResumes(t *testing.T) {
 	l, ctx := setup(t)
-	fetching, release := make(chan struct{}), make(chan struct{})
-	var fetches atomic.Int32
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if fetches.Add(1) == 3 { // after those of AddReference and Start: the resume's
-			close(fetching)
-			select {
-			case <-release:
-			case <-r.Context().Done():
-				return
-			}
-		}
-		w.Write([]byte("Click,clicked\nImpression,seen\n"))
-	}))
-	defer slow.Close()
+	// The third fetch (after those of AddReference and Start) is the resume's.
+	slow := heldurl.New(t, "Click,clicked\nImpression,seen\n", 3)
 	m1, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +295,7 @@ func TestAManagerAnswersWhileItResumes(t *testing.T) {
 		return nil
 	})
 	defer m2.Close()
-	<-fetching
+	<-slow.Requested()
 	within(t, "a call while an application resumes", func() error {
 		_, err := m2.Create(ctx, Application{Name: "another"})
 		return err
@@ -340,7 +313,7 @@ func TestAManagerAnswersWhileItResumes(t *testing.T) {
 		}
 		tapped <- err
 	}()
-	release <- struct{}{}
+	slow.Release()
 	if err := <-tapped; err != nil {
 		t.Fatalf("a tap that came while the application resumed: %v", err)
 	}

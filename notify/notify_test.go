@@ -27,27 +27,10 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/logtest"
 	"github.com/riffle-sql/riffle/internal/mailpit"
 	"github.com/riffle-sql/riffle/internal/smstest"
 )
-
-// syncBuffer is a log writer the test can read while the notifier writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // fakeClock is a clock the test moves.
 type fakeClock struct {
@@ -117,7 +100,7 @@ func logLines(s string) []string {
 }
 
 func TestNotifierDefaultTextIsTheLabsExactly(t *testing.T) {
-	var log syncBuffer
+	var log logtest.Buffer
 	clock := &fakeClock{now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 	n := newNotifier(t, Config{Subscriptions: []Subscription{{Log: true}}}, Options{Log: &log, Now: clock.Now})
 	msg, err := n.render([]byte(`{"CTRPERCENT": 400, "ANOMALY_SCORE": 3.5123}`))
@@ -167,7 +150,7 @@ func TestNotifierReadsJSONAndCSVRows(t *testing.T) {
 }
 
 func TestNotifierCustomTemplatesAndCSVColumns(t *testing.T) {
-	var log syncBuffer
+	var log logtest.Buffer
 	cfg := Config{
 		Topic:         "ClickStreamEvent2",
 		Subject:       "Anomaly on {{.PAGE}}\nsecond line",
@@ -193,7 +176,7 @@ func TestNotifierCustomTemplatesAndCSVColumns(t *testing.T) {
 }
 
 func TestNotifierDropsRecordsItCannotRead(t *testing.T) {
-	var log syncBuffer
+	var log logtest.Buffer
 	cfg := Config{Template: "{{.A.B.C}}", Subscriptions: []Subscription{{Log: true}}}
 	n := newNotifier(t, cfg, Options{Log: &log})
 	bad := []string{"", "   \n", `{"CTRPERCENT": 4`, `{"A": 1} {"A": 2}`, `{"A": 1}`, "1,2\n3,4"}
@@ -295,7 +278,7 @@ func TestNotifierRetrySendsOnlyToFailedSubscriptions(t *testing.T) {
 		}
 		return http.StatusCreated
 	}})
-	var log syncBuffer
+	var log logtest.Buffer
 	cfg := Config{
 		Subscriptions: []Subscription{{Email: "ops@example.com"}, {SMS: "+15555550100"}, {Log: true}},
 		SMTP:          SMTPConfig{Host: mp.SMTPHost(), Port: mp.SMTPPort()},
@@ -333,7 +316,7 @@ func TestNotifierRetrySendsOnlyToFailedSubscriptions(t *testing.T) {
 }
 
 func TestNotifierCooldownFoldsAndReportsTheCount(t *testing.T) {
-	var log syncBuffer
+	var log logtest.Buffer
 	clock := &fakeClock{now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 	cfg := Config{Cooldown: time.Minute, Template: "{{.CTRPERCENT}}", Subscriptions: []Subscription{{Log: true}}}
 	n := newNotifier(t, cfg, Options{Log: &log, Now: clock.Now})
@@ -415,7 +398,7 @@ func TestNotifierCooldownCountSurvivesARetry(t *testing.T) {
 }
 
 func TestNotifierHandlerIsLambdaCompatible(t *testing.T) {
-	var log syncBuffer
+	var log logtest.Buffer
 	n := newNotifier(t, Config{Subscriptions: []Subscription{{Log: true}}}, Options{Log: &log})
 	srv := httptest.NewServer(n.Handler())
 	defer srv.Close()

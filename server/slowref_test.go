@@ -3,10 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 	katypes "github.com/aws/aws-sdk-go-v2/service/kinesisanalytics/types"
 
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/internal/heldurl"
 	"github.com/riffle-sql/riffle/server"
 	"github.com/riffle-sql/riffle/server/servertest"
 )
@@ -33,21 +31,7 @@ func TestAReferenceURLThatDoesNotAnswerHoldsUpNoOneElse(t *testing.T) {
 	srv := servertest.Start(t, server.Config{Apps: app.Options{Poll: 10 * time.Millisecond}})
 	c := srv.Clients("AKIDEXAMPLE", "secret")
 	ctx := context.Background()
-	fetching, release := make(chan struct{}), make(chan struct{})
-	var fetches atomic.Int32
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if fetches.Add(1) == 1 {
-			close(fetching)
-		}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-			return
-		}
-		w.Write([]byte("Click,clicked\nImpression,seen\n"))
-	}))
-	defer slow.Close()
-	defer close(release)
+	slow := heldurl.New(t, "Click,clicked\nImpression,seen\n", 1)
 
 	const fh = "arn:aws:firehose:us-east-1:000000000000:deliverystream/clicks"
 	if _, err := c.Firehose.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("clicks")}); err != nil {
@@ -84,7 +68,7 @@ func TestAReferenceURLThatDoesNotAnswerHoldsUpNoOneElse(t *testing.T) {
 					RecordColumns: []katypes.RecordColumn{{Name: aws.String("action"), SqlType: aws.String("VARCHAR(16)")}, {Name: aws.String("label"), SqlType: aws.String("VARCHAR(16)")}}}}})
 		added <- err
 	}()
-	<-fetching
+	<-slow.Requested()
 
 	answers := func(what string, call func() error) {
 		t.Helper()
@@ -124,7 +108,7 @@ func TestAReferenceURLThatDoesNotAnswerHoldsUpNoOneElse(t *testing.T) {
 		t.Fatalf("the reference data source was added before its URL answered: %v", err)
 	default:
 	}
-	release <- struct{}{}
+	slow.Release()
 	if err := <-added; err != nil {
 		t.Fatal(err)
 	}

@@ -1,34 +1,15 @@
 package streamlog_test
 
 import (
-	"bytes"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/riffle-sql/riffle/internal/logtest"
 	"github.com/riffle-sql/riffle/streamlog"
 	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestDamagedStorageIsLoggedNotSilent: a stream whose metadata file is
 // gone does not vanish without a word: the embedded server's warning,
@@ -40,8 +21,8 @@ func TestDamagedStorageIsLoggedNotSilent(t *testing.T) {
 	if err := os.Remove(meta); err != nil {
 		t.Fatal(err)
 	}
-	var log lockedBuffer
-	streamlogtest.OpenConfig(t, streamlog.Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	var log logtest.Buffer
+	streamlogtest.OpenConfig(t, streamlog.Config{Dir: dir, Logger: log.Logger()})
 	if !strings.Contains(log.String(), "level=WARN") || !strings.Contains(log.String(), meta) {
 		t.Fatalf("the log says nothing of the missing %s:\n%s", meta, log.String())
 	}

@@ -4,54 +4,24 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/riffle-sql/riffle/internal/logtest"
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
-// logBuffer keeps what a Log logs, for the test to read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines are the lines logged at level that hold every one of words.
-func (b *logBuffer) lines(level string, words ...string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for _, line := range strings.Split(b.buf.String(), "\n") {
-		ok := strings.Contains(line, "level="+level)
-		for _, w := range words {
-			ok = ok && strings.Contains(line, w)
-		}
-		if ok {
-			out = append(out, line)
-		}
-	}
-	return out
-}
-
-func openLogged(t *testing.T, cfg streamlog.Config) (*streamlog.Log, *logBuffer) {
+func openLogged(t *testing.T, cfg streamlog.Config) (*streamlog.Log, *logtest.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
-	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	logs := &logtest.Buffer{}
+	cfg.Logger = logs.Logger()
 	l, err := streamlog.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -182,8 +152,8 @@ func TestAStreamCutShortByDamageSaysSo(t *testing.T) {
 		l.Close()
 		t.Fatalf("the damage left batches %d to %d of 2000: not the cut-short stream this test is about", left[0], left[len(left)-1])
 	}
-	errs := logs.lines("ERROR", "lost records", "stream=clicks", fmt.Sprintf("batches=%d", n))
-	if all := logs.lines("ERROR"); len(errs) != 1 || len(all) != 1 {
+	errs := logs.Lines("ERROR", "lost records", "stream=clicks", fmt.Sprintf("batches=%d", n))
+	if all := logs.Lines("ERROR"); len(errs) != 1 || len(all) != 1 {
 		t.Errorf("errors logged:\n%s\nwant one saying that clicks lost %d batches", strings.Join(all, "\n"), n)
 	}
 	checkLost(t, l, "clicks", n, first, last)
@@ -201,10 +171,10 @@ func TestAStreamCutShortByDamageSaysSo(t *testing.T) {
 	l.Close()
 
 	l, logs = openLogged(t, streamlog.Config{Dir: dir})
-	if errs := logs.lines("ERROR"); len(errs) != 0 {
+	if errs := logs.Lines("ERROR"); len(errs) != 0 {
 		t.Errorf("the second restart logged errors (the loss is not new):\n%s", strings.Join(errs, "\n"))
 	}
-	if len(logs.lines("WARN", "not yet acknowledged", "stream=clicks")) != 1 {
+	if len(logs.Lines("WARN", "not yet acknowledged", "stream=clicks")) != 1 {
 		t.Errorf("the second restart did not recall the unacknowledged loss")
 	}
 	checkLost(t, l, "clicks", n, first, last)
@@ -217,7 +187,7 @@ func TestAStreamCutShortByDamageSaysSo(t *testing.T) {
 
 	l, logs = openLogged(t, streamlog.Config{Dir: dir})
 	defer l.Close()
-	if lines := append(logs.lines("ERROR"), logs.lines("WARN", "lost")...); len(lines) != 0 {
+	if lines := append(logs.Lines("ERROR"), logs.Lines("WARN", "lost")...); len(lines) != 0 {
 		t.Errorf("after the acknowledgement a restart logged:\n%s", strings.Join(lines, "\n"))
 	}
 	checkLost(t, l, "clicks", 0, 0, 0)
@@ -243,15 +213,15 @@ func TestAHoleInAStreamSaysSo(t *testing.T) {
 		l.Close()
 		t.Fatalf("the damage left %d batches ending with %d: not the hole this test is about", len(left), left[len(left)-1])
 	}
-	if errs := logs.lines("ERROR", "lost records", "stream=clicks", fmt.Sprintf("batches=%d", n)); len(errs) != 1 {
-		t.Errorf("errors logged:\n%s\nwant one saying that clicks lost %d batches", strings.Join(logs.lines("ERROR"), "\n"), n)
+	if errs := logs.Lines("ERROR", "lost records", "stream=clicks", fmt.Sprintf("batches=%d", n)); len(errs) != 1 {
+		t.Errorf("errors logged:\n%s\nwant one saying that clicks lost %d batches", strings.Join(logs.Lines("ERROR"), "\n"), n)
 	}
 	checkLost(t, l, "clicks", n, first, last)
 	l.Close()
 
 	l, logs = openLogged(t, streamlog.Config{Dir: dir})
 	defer l.Close()
-	if errs := logs.lines("ERROR"); len(errs) != 0 {
+	if errs := logs.Lines("ERROR"); len(errs) != 0 {
 		t.Errorf("the second restart logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 	checkLost(t, l, "clicks", n, first, last)
@@ -286,14 +256,14 @@ func TestACleanRestartReportsNoLoss(t *testing.T) {
 		checkLost(t, l, "a", 0, 0, 0)
 		checkLost(t, l, "b.c", 0, 0, 0)
 		l.Close()
-		if lines := append(logs.lines("ERROR"), logs.lines("WARN")...); len(lines) != 0 {
+		if lines := append(logs.Lines("ERROR"), logs.Lines("WARN")...); len(lines) != 0 {
 			t.Fatalf("restart %d logged:\n%s", round+1, strings.Join(lines, "\n"))
 		}
 	}
 	l, logs := openLogged(t, streamlog.Config{Dir: dir})
 	defer l.Close()
 	checkLost(t, l, "b.c", 0, 0, 0)
-	if lines := append(logs.lines("ERROR"), logs.lines("WARN")...); len(lines) != 0 {
+	if lines := append(logs.Lines("ERROR"), logs.Lines("WARN")...); len(lines) != 0 {
 		t.Fatalf("the last restart logged:\n%s", strings.Join(lines, "\n"))
 	}
 }
@@ -330,15 +300,15 @@ func TestLossesOnAnExternalServer(t *testing.T) {
 		}
 	}
 	checkLost(t, l, name, 3, 3, 5)
-	if errs := logs.lines("ERROR", "lost records", "stream="+name, "batches=3"); len(errs) != 1 {
-		t.Errorf("errors logged:\n%s\nwant one saying that clicks lost 3 batches", strings.Join(logs.lines("ERROR"), "\n"))
+	if errs := logs.Lines("ERROR", "lost records", "stream="+name, "batches=3"); len(errs) != 1 {
+		t.Errorf("errors logged:\n%s\nwant one saying that clicks lost 3 batches", strings.Join(logs.Lines("ERROR"), "\n"))
 	}
 	l.Close()
 
 	l, logs = openLogged(t, cfg)
 	defer l.Close()
 	checkLost(t, l, name, 3, 3, 5)
-	if errs := logs.lines("ERROR"); len(errs) != 0 {
+	if errs := logs.Lines("ERROR"); len(errs) != 0 {
 		t.Errorf("reconnecting logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 	other, _ := openLogged(t, cfg) // another node sharing the server

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/riffle-sql/riffle/internal/leakcheck"
+	"github.com/riffle-sql/riffle/internal/logtest"
 )
 
 // The crash test runs the real server as a separate process: the test
@@ -32,26 +33,8 @@ func TestMain(m *testing.M) {
 type serverProcess struct {
 	cmd    *exec.Cmd
 	url    string
-	dir    string        // its data directory
-	stderr *lockedBuffer // what it logged
-}
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	dir    string          // its data directory
+	stderr *logtest.Buffer // what it logged
 }
 
 // startServer runs `riffle serve` on a data directory and waits for the
@@ -68,7 +51,7 @@ func startServer(t *testing.T, dir string, extra ...string) *serverProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &lockedBuffer{}
+	stderr := &logtest.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
