@@ -39,6 +39,19 @@ func setup(t *testing.T, extra ...streamlogtest.Stream) (*streamlog.Log, context
 	return streamlogtest.Open(t, append([]streamlogtest.Stream{{Name: "clicks", Kind: "firehose", Shards: 1}}, extra...)...), context.Background()
 }
 
+// startCounts creates application "lab", counting actions a second
+// (countsSQL) on the given input stream, and starts it at position.
+func startCounts(t *testing.T, m *Manager, source, kind, position string) {
+	t.Helper()
+	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: source, Kind: kind, Schema: labSchema, Parallelism: 1}
+	if _, err := m.Create(context.Background(), Application{Name: "lab", Code: countsSQL, Inputs: []Input{in}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(context.Background(), "lab", position); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func send(t *testing.T, l *streamlog.Log, n int) {
 	t.Helper()
 	var recs []streamlog.Record
@@ -106,13 +119,7 @@ func TestRunCheckpointAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
-	if _, err := m.Create(ctx, Application{Name: "lab", Code: countsSQL, Inputs: []Input{in}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ctx, "lab", Now); err != nil {
-		t.Fatal(err)
-	}
+	startCounts(t, m, "clicks", "firehose", Now)
 	if err := m.Start(ctx, "lab", Now); !errors.Is(err, ErrInUse) {
 		t.Fatalf("second start: %v, want ErrInUse", err)
 	}
@@ -435,13 +442,7 @@ func TestABacklogKeepsItsRowtimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "backlog", Kind: "kinesis", Schema: labSchema, Parallelism: 1}
-	if _, err := m.Create(ctx, Application{Name: "lab", Code: countsSQL, Inputs: []Input{in}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ctx, "lab", TrimHorizon); err != nil {
-		t.Fatal(err)
-	}
+	startCounts(t, m, "backlog", "kinesis", TrimHorizon)
 	seen := map[string]int{}
 	counted(t, m, n, seen)
 	for key, count := range seen {
@@ -465,13 +466,7 @@ func TestLastStoppedPointWithoutACheckpointStartsNow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
-	if _, err := m.Create(ctx, Application{Name: "lab", Code: countsSQL, Inputs: []Input{in}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ctx, "lab", LastStoppedPoint); err != nil {
-		t.Fatal(err)
-	}
+	startCounts(t, m, "clicks", "firehose", LastStoppedPoint)
 	send(t, l, 4)
 	counted(t, m, 4, map[string]int{})
 	if n, _ := m.RecordsRead("lab"); n != 4 {

@@ -26,13 +26,7 @@ func TestAnApplicationWhoseInputVanishesStopsAndSaysWhy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
-	if _, err := m.Create(ctx, Application{Name: "lab", Code: countsSQL, Inputs: []Input{in}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ctx, "lab", Now); err != nil {
-		t.Fatal(err)
-	}
+	startCounts(t, m, "clicks", "firehose", Now)
 	if err := l.Delete(ctx, "clicks"); err != nil {
 		t.Fatal(err)
 	}

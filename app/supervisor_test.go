@@ -15,24 +15,6 @@ import (
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
-// within fails the test if call has not returned before the slow work it
-// must not wait for is released; it never waits on a clock margin: the
-// slow work is held until the test lets it go, so a call that waits for
-// it never returns, and the bound only turns that hang into a failure.
-func within(t *testing.T, what string, call func() error) {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- call() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s waited for another application's reference data", what)
-	}
-}
-
 // TestASlowReferenceHoldsUpNoOtherCall: while one application's reference
 // data source is being fetched from a URL that does not answer, every call
 // about another application, the list, and reads of the same application
@@ -62,25 +44,25 @@ func TestASlowReferenceHoldsUpNoOtherCall(t *testing.T) {
 	go func() { added <- m.AddReference(ctx, "slow", 1, ref) }()
 	<-slow.Requested()
 
-	within(t, "DescribeApplication of another application", func() error {
+	slow.Meanwhile(t, "DescribeApplication of another application", func() error {
 		_, err := m.Get(ctx, "other")
 		return err
 	})
-	within(t, "DescribeApplication of the application being updated", func() error {
+	slow.Meanwhile(t, "DescribeApplication of the application being updated", func() error {
 		a, err := m.Get(ctx, "slow")
 		if err == nil && a.Version != 1 {
 			err = errors.New("the update shows before it is done")
 		}
 		return err
 	})
-	within(t, "ListApplications", func() error {
+	slow.Meanwhile(t, "ListApplications", func() error {
 		apps, err := m.List(ctx)
 		if err == nil && len(apps) != 3 {
 			err = errors.New("not every application is listed")
 		}
 		return err
 	})
-	within(t, "a tap on another application", func() error {
+	slow.Meanwhile(t, "a tap on another application", func() error {
 		recent, rows, cancel, err := m.Tap(context.Background(), "other", "DESTINATION_SQL_STREAM")
 		if err != nil {
 			return err
@@ -92,7 +74,7 @@ func TestASlowReferenceHoldsUpNoOtherCall(t *testing.T) {
 		}
 		return nil
 	})
-	within(t, "starting, stopping and changing another application", func() error {
+	slow.Meanwhile(t, "starting, stopping and changing another application", func() error {
 		if err := m.Start(ctx, "waiting", Now); err != nil {
 			return err
 		}
@@ -290,13 +272,13 @@ func TestAManagerAnswersWhileItResumes(t *testing.T) {
 		opened <- m2
 	}()
 	var m2 *Manager
-	within(t, "opening a manager while an application resumes", func() error {
+	slow.Meanwhile(t, "opening a manager while an application resumes", func() error {
 		m2 = <-opened
 		return nil
 	})
 	defer m2.Close()
 	<-slow.Requested()
-	within(t, "a call while an application resumes", func() error {
+	slow.Meanwhile(t, "a call while an application resumes", func() error {
 		_, err := m2.Create(ctx, Application{Name: "another"})
 		return err
 	})

@@ -70,28 +70,15 @@ func TestAReferenceURLThatDoesNotAnswerHoldsUpNoOneElse(t *testing.T) {
 	}()
 	<-slow.Requested()
 
-	answers := func(what string, call func() error) {
-		t.Helper()
-		done := make(chan error, 1)
-		go func() { done <- call() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("%s: %v", what, err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("%s waited for another application's reference URL", what)
-		}
-	}
-	answers("DescribeApplication of another application", func() error {
+	slow.Meanwhile(t, "DescribeApplication of another application", func() error {
 		_, err := c.Apps.DescribeApplication(ctx, &kinesisanalytics.DescribeApplicationInput{ApplicationName: aws.String("other")})
 		return err
 	})
-	answers("ListApplications", func() error {
+	slow.Meanwhile(t, "ListApplications", func() error {
 		_, err := c.Apps.ListApplications(ctx, &kinesisanalytics.ListApplicationsInput{})
 		return err
 	})
-	answers("a row on another application's tap", func() error {
+	slow.Meanwhile(t, "a row on another application's tap", func() error {
 		if _, err := c.Firehose.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("clicks"),
 			Record: &fhtypes.Record{Data: []byte(`{"browseraction":"Click"}`)}}); err != nil {
 			return err

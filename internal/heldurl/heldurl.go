@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Server answers every request with Body, except that from the Hold-th
@@ -52,3 +53,25 @@ func (s *Server) Requested() <-chan struct{} { return s.requested }
 
 // Release lets the held requests (and any later one) be answered.
 func (s *Server) Release() { s.once.Do(func() { close(s.release) }) }
+
+// hangGuard turns a call that waits for the held URL (it would never
+// return before the release) into a failure; it is no clock margin.
+const hangGuard = 30 * time.Second
+
+// Meanwhile fails the test unless call returns, without error, while the
+// URL still holds its requests: whatever call does must not wait for them.
+func (s *Server) Meanwhile(t testing.TB, what string, call func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- call() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	case <-s.release:
+		t.Fatalf("%s: the URL was released before the call returned", what)
+	case <-time.After(hangGuard):
+		t.Fatalf("%s waited for the held URL", what)
+	}
+}
