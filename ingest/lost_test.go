@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 // answers keeps the body of every answer an SDK client gets, by operation,
@@ -95,17 +94,7 @@ func TestALossIsShownByTheDescribeAnswersAndTheMetric(t *testing.T) {
 	}
 	l.Close()
 	for _, name := range []string{"fh", "ks"} {
-		blk := filepath.Join(dir, "jetstream", "$G", "streams", "rf_"+name, "msgs", "1.blk")
-		st, err := os.Stat(blk)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.OpenFile(blk, os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.WriteAt(bytes.Repeat([]byte{0xa5}, 16<<10), st.Size()/8)
-		f.Close()
+		streamlogtest.Damage(t, dir, name)
 	}
 
 	l, err = streamlog.Open(ctx, cfg)

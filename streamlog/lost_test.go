@@ -1,11 +1,8 @@
 package streamlog_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/riffle-sql/riffle/internal/logtest"
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/streamlog"
+	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
 )
 
 func openLogged(t *testing.T, cfg streamlog.Config) (*streamlog.Log, *logtest.Buffer) {
@@ -41,25 +39,6 @@ func fill(t *testing.T, l *streamlog.Log, name string, batches, recordSize int) 
 		if _, err := l.Append(context.Background(), name, 0, recs); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-// damage writes 16 KB of garbage an eighth of the way into a stream's
-// first block file, as a bad disk or a stray write would.
-func damage(t *testing.T, dir, stream string) {
-	t.Helper()
-	blk := filepath.Join(dir, "jetstream", "$G", "streams", "rf_"+stream, "msgs", "1.blk")
-	st, err := os.Stat(blk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(blk, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteAt(bytes.Repeat([]byte{0xa5}, 16<<10), st.Size()/8); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -143,7 +122,7 @@ func TestAStreamCutShortByDamageSaysSo(t *testing.T) {
 	}
 	fill(t, l, "clicks", 2000, 10)
 	l.Close()
-	damage(t, dir, "clicks")
+	streamlogtest.Damage(t, dir, "clicks")
 
 	l, logs := openLogged(t, streamlog.Config{Dir: dir})
 	left := batchesLeft(t, l, "clicks")
@@ -204,7 +183,7 @@ func TestAHoleInAStreamSaysSo(t *testing.T) {
 	}
 	fill(t, l, "clicks", 2000, 40) // 9 MB: two block files
 	l.Close()
-	damage(t, dir, "clicks")
+	streamlogtest.Damage(t, dir, "clicks")
 
 	l, logs := openLogged(t, streamlog.Config{Dir: dir})
 	left := batchesLeft(t, l, "clicks")

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,20 +44,7 @@ func TestRepairSaysWhatItWouldResetAndResetsItWithApply(t *testing.T) {
 		}
 	}
 	l.Close()
-	// A stray write into the stream's block file, as a bad disk would make.
-	blk := filepath.Join(dir, "jetstream", "$G", "streams", "rf_clicks", "msgs", "1.blk")
-	st, err := os.Stat(blk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(blk, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteAt(bytes.Repeat([]byte{0xa5}, 16<<10), st.Size()/8); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	streamlogtest.Damage(t, dir, "clicks") // a stray write into its block file
 
 	out, _, err := runRiffle(t, "repair", "--data", dir)
 	if !errors.Is(err, errReported) {

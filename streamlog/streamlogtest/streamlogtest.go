@@ -5,7 +5,10 @@
 package streamlogtest
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/riffle-sql/riffle/streamlog"
@@ -51,5 +54,26 @@ func Create(t testing.TB, l *streamlog.Log, streams ...Stream) {
 		if err := l.Create(context.Background(), s.Name, s.Kind, s.Shards); err != nil {
 			t.Fatalf("create stream %s: %v", s.Name, err)
 		}
+	}
+}
+
+// Damage writes 16 KB of garbage an eighth of the way into the first
+// block file of a stream of the embedded log in dir (closed), as a bad
+// disk or a stray write would: JetStream then drops the batches from
+// there on when it opens the stream again.
+func Damage(t testing.TB, dir, stream string) {
+	t.Helper()
+	blk := filepath.Join(dir, "jetstream", "$G", "streams", "rf_"+stream, "msgs", "1.blk")
+	st, err := os.Stat(blk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(blk, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xa5}, 16<<10), st.Size()/8); err != nil {
+		t.Fatal(err)
 	}
 }
