@@ -329,9 +329,6 @@ func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, c
 	if r == nil {
 		return nil
 	}
-	if !newTables {
-		tables = nil // loaded again by the launch
-	}
 	if err := m.launch(a, LastStoppedPoint, tables); err != nil {
 		a.Status = Ready // saved, but not running: say so
 		if _, serr := m.store.Update(ctx, a, rev); serr != nil {

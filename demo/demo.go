@@ -27,6 +27,7 @@ import (
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/generator"
+	"github.com/riffle-sql/riffle/internal/wait"
 	"github.com/riffle-sql/riffle/notify"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/server"
@@ -244,7 +245,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		guard, cancel := context.WithTimeout(ctx, time.Minute)
 		// Once a notification fails (an email server down), the rest
 		// have the application's stop to go.
-		for !(rows.has(end) && (fn.answered() >= rows.alarms() || fn.failing())) && sleep(guard, o.TrafficClock, 20*time.Millisecond) {
+		for !(rows.has(end) && (fn.answered() >= rows.alarms() || fn.failing())) && wait.Sleep(guard, o.TrafficClock, 20*time.Millisecond) {
 		}
 		cancel()
 		if ctx.Err() == nil && !rows.has(end) {
@@ -327,18 +328,6 @@ func (a *answering) Invoke(ctx context.Context, e destination.Event) (destinatio
 
 func (a *answering) answered() int64 { return a.ok.Load() }
 func (a *answering) failing() bool   { return a.failed.Load() }
-
-// sleep waits d on the clock, or until ctx ends (false).
-func sleep(ctx context.Context, clock clockwork.Clock, d time.Duration) bool {
-	t := clock.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.Chan():
-		return true
-	}
-}
 
 // collector keeps the windows' rows from the taps, by ROWTIME.
 type collector struct {

@@ -180,28 +180,18 @@ func runOffline(t *testing.T, dir string, speed float64) map[int64]Window {
 		Streams: []string{"CTRSTREAM", "SCORED", "DESTINATION_SQL_STREAM"}}, &replay, &out); err != nil {
 		t.Fatal(err)
 	}
-	windows := map[int64]Window{}
+	// The same collector as the live run's, fed the offline rows.
+	c := &collector{byEnd: map[int64]*Window{}}
 	for sc := bufio.NewScanner(&out); sc.Scan(); {
-		var row struct {
-			STREAM        string
-			ROWTIME       time.Time
-			CTR           float64
-			ANOMALY_SCORE float64
-		}
+		var row struct{ STREAM string }
 		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
 			t.Fatalf("%s: %v", sc.Bytes(), err)
 		}
-		w := windows[row.ROWTIME.UnixMilli()]
-		w.End = row.ROWTIME
-		switch row.STREAM {
-		case "CTRSTREAM":
-			w.CTR = row.CTR
-		case "SCORED":
-			w.Score, w.Scored = row.ANOMALY_SCORE, true
-		case "DESTINATION_SQL_STREAM":
-			w.Flagged = true
-		}
-		windows[row.ROWTIME.UnixMilli()] = w
+		c.add(row.STREAM, sc.Bytes())
+	}
+	windows := map[int64]Window{}
+	for end, w := range c.byEnd {
+		windows[end] = *w
 	}
 	return windows
 }

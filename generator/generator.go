@@ -26,6 +26,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/riffle-sql/riffle/generator/template"
+	"github.com/riffle-sql/riffle/internal/wait"
 )
 
 // Options run a scenario.
@@ -179,14 +180,14 @@ func (g *gen) run(ctx context.Context, senders []*compiled) error {
 }
 
 // live runs every sender in a goroutine of its own, each sending its
-// records when their time comes.
+// records when their time comes (merged, one sender each).
 func (g *gen) live(ctx context.Context, senders []*compiled, shift time.Duration) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, len(senders))
 	for _, c := range senders {
 		wg.Go(func() {
-			if err := g.sendLive(ctx, c, shift); err != nil {
-				errc <- fmt.Errorf("sender %s: %w", c.Name, err)
+			if err := g.merged(ctx, []*compiled{c}, shift, true); err != nil {
+				errc <- err
 			}
 		})
 	}
@@ -197,33 +198,6 @@ func (g *gen) live(ctx context.Context, senders []*compiled, shift time.Duration
 
 func (g *gen) wall(off time.Duration) time.Time {
 	return g.o.WallStart.Add(time.Duration(float64(off) / g.o.Speed))
-}
-
-func (g *gen) sendLive(ctx context.Context, c *compiled, shift time.Duration) error {
-	sc := newSchedule(c.Sender, g.s.Duration, c.seed+uint64(shift))
-	f := template.NewFaker(c.seed + uint64(shift))
-	keys := rand.New(rand.NewPCG(c.seed, uint64(shift)))
-	b := g.newBatcher(c)
-	for ctx.Err() == nil { // a sender behind its schedule never waits: check here
-		off, ok := sc.next()
-		if !ok {
-			break
-		}
-		off += shift
-		if wait := g.o.Clock.Until(g.wall(off)); wait > 0 {
-			// Nothing more is due before this record: send what waits.
-			if err := b.flush(ctx); err != nil {
-				return err
-			}
-			if !sleep(ctx, g.o.Clock, wait) {
-				return nil
-			}
-		}
-		if err := b.add(ctx, c, f, keys, off); err != nil {
-			return err
-		}
-	}
-	return b.flush(ctx)
 }
 
 // merged sends every sender's records merged in time order (then sender
@@ -266,23 +240,23 @@ func (g *gen) merged(ctx context.Context, senders []*compiled, shift time.Durati
 		}
 		h := heads[next]
 		off := h.off + shift
-		if wait := g.o.Clock.Until(g.wall(off)); paced && wait > 0 {
+		if ahead := g.o.Clock.Until(g.wall(off)); paced && ahead > 0 {
 			// Nothing more is due before this record: send what waits.
 			if err := flush(); err != nil {
 				return err
 			}
-			if !sleep(ctx, g.o.Clock, wait) {
+			if !wait.Sleep(ctx, g.o.Clock, ahead) {
 				return nil
 			}
 		}
 		if err := h.b.add(ctx, senders[next], h.f, h.keys, off); err != nil {
-			return err
+			return fmt.Errorf("sender %s: %w", senders[next].Name, err)
 		}
 		if !paced {
 			// One line at a time, so the file is in time order across
 			// senders.
 			if err := h.b.flush(ctx); err != nil {
-				return err
+				return fmt.Errorf("sender %s: %w", senders[next].Name, err)
 			}
 		}
 		h.off, h.ok = h.sc.next()
@@ -361,24 +335,10 @@ func (b *batcher) flush(ctx context.Context) error {
 			return nil
 		}
 		recs = again
-		if !sleep(ctx, b.g.o.Clock, b.retryWait<<attempt) {
+		if !wait.Sleep(ctx, b.g.o.Clock, b.retryWait<<attempt) {
 			st.Failed.Add(int64(len(recs)))
 			return nil
 		}
 	}
 	return nil
-}
-
-// sleep waits d on the clock, or until ctx ends (false). Its timer is
-// stopped on the way out, so a fake clock counts the sender as waiting
-// only while it waits.
-func sleep(ctx context.Context, clock clockwork.Clock, d time.Duration) bool {
-	t := clock.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.Chan():
-		return true
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -447,8 +448,12 @@ func (s *API) append(ctx context.Context, api, stream string, shard int, recs []
 	if inv := awsjson.InvocationID(ctx); inv != "" {
 		h := sha256.New()
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%d", inv, api, stream, shard, len(recs))
+		var head []byte // each record's lengths and key, without fmt: this runs per record
 		for _, r := range recs {
-			fmt.Fprintf(h, "\x00%d:%s\x00%d:", len(r.PartitionKey), r.PartitionKey, len(r.Data))
+			head = binary.AppendUvarint(head[:0], uint64(len(r.PartitionKey)))
+			head = append(head, r.PartitionKey...)
+			head = binary.AppendUvarint(head, uint64(len(r.Data)))
+			h.Write(head)
 			h.Write(r.Data)
 		}
 		id = hex.EncodeToString(h.Sum(nil))

@@ -265,12 +265,9 @@ func (l *Log) checkLoss(ctx context.Context, name string) (lossRecord, error) {
 	l.lossMu.Lock()
 	defer l.lossMu.Unlock()
 	for attempt := 0; ; attempt++ {
-		s, err := l.js.Stream(ctx, jsName(name))
+		s, err := l.stream(ctx, name, "check")
 		if err != nil {
-			if errors.Is(err, jetstream.ErrStreamNotFound) {
-				return lossRecord{}, fmt.Errorf("%w: %s", ErrNotFound, name)
-			}
-			return lossRecord{}, fmt.Errorf("streamlog: check %s: %w", name, err)
+			return lossRecord{}, err
 		}
 		si := s.CachedInfo()
 		created := si.Created.UnixNano()
@@ -493,7 +490,7 @@ func (l *Log) saveMarks(ctx context.Context) {
 	l.marksMu.Unlock()
 	for _, mv := range moves {
 		if mv.fetchCreated { // appended to without a Describe first
-			s, err := l.js.Stream(ctx, jsName(mv.name))
+			s, err := l.stream(ctx, mv.name, "save the mark of")
 			if err != nil {
 				l.markErrors.Error("cannot save a stream's mark", "stream", mv.name, "err", err)
 				continue
@@ -602,12 +599,9 @@ func (l *Log) Acknowledge(ctx context.Context, name string) (Lost, error) {
 	l.lossMu.Lock()
 	defer l.lossMu.Unlock()
 	for attempt := 0; ; attempt++ {
-		s, err := l.js.Stream(ctx, jsName(name))
+		s, err := l.stream(ctx, name, "acknowledge")
 		if err != nil {
-			if errors.Is(err, jetstream.ErrStreamNotFound) {
-				return Lost{}, fmt.Errorf("%w: %s", ErrNotFound, name)
-			}
-			return Lost{}, fmt.Errorf("streamlog: acknowledge %s: %w", name, err)
+			return Lost{}, err
 		}
 		created := s.CachedInfo().Created.UnixNano()
 		rec, rev, err := l.loadLoss(ctx, name, created)

@@ -248,6 +248,19 @@ var nameChars = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
 
 func jsName(name string) string { return "rf_" + strings.ReplaceAll(name, ".", "~") }
 
+// stream opens a stream's JetStream stream; ErrNotFound when there is
+// none. doing names the operation in other errors.
+func (l *Log) stream(ctx context.Context, name, doing string) (jetstream.Stream, error) {
+	s, err := l.js.Stream(ctx, jsName(name))
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("streamlog: %s %s: %w", doing, name, err)
+	}
+	return s, nil
+}
+
 func subject(name string, shard int) string {
 	return "rf." + strings.ReplaceAll(name, ".", "~") + "." + strconv.Itoa(shard)
 }
@@ -303,12 +316,9 @@ func (l *Log) Delete(ctx context.Context, name string) error {
 // checks the stream for a loss it has not seen yet.
 func (l *Log) Describe(ctx context.Context, name string) (Info, error) {
 	before := l.markOf(name) // before the state: what is appended meanwhile is in it
-	s, err := l.js.Stream(ctx, jsName(name))
+	s, err := l.stream(ctx, name, "describe")
 	if err != nil {
-		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			return Info{}, fmt.Errorf("%w: %s", ErrNotFound, name)
-		}
-		return Info{}, fmt.Errorf("streamlog: describe %s: %w", name, err)
+		return Info{}, err
 	}
 	cached := s.CachedInfo()
 	info := infoOf(cached.Config)
@@ -443,12 +453,9 @@ func (l *Log) AppendOnce(ctx context.Context, name string, shard int, id string,
 // Read returns up to max records of a shard from position from onwards
 // (Seq{} reads from the start), and the position after the last one.
 func (l *Log) Read(ctx context.Context, name string, shard int, from Seq, max int) ([]Record, Seq, error) {
-	s, err := l.js.Stream(ctx, jsName(name))
+	s, err := l.stream(ctx, name, "read")
 	if err != nil {
-		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			return nil, from, fmt.Errorf("%w: %s", ErrNotFound, name)
-		}
-		return nil, from, fmt.Errorf("streamlog: read %s: %w", name, err)
+		return nil, from, err
 	}
 	var out []Record
 	next := from
@@ -535,12 +542,9 @@ func (l *Log) Retention() time.Duration { return l.retention }
 
 // Last is the sequence of the stream's last message (0 when empty).
 func (l *Log) Last(ctx context.Context, name string) (uint64, error) {
-	s, err := l.js.Stream(ctx, jsName(name))
+	s, err := l.stream(ctx, name, "read the end of")
 	if err != nil {
-		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			return 0, fmt.Errorf("%w: %s", ErrNotFound, name)
-		}
-		return 0, fmt.Errorf("streamlog: %s: %w", name, err)
+		return 0, err
 	}
 	info, err := s.Info(ctx)
 	if err != nil {

@@ -25,7 +25,7 @@ var layers = [][]string{
 	{"sql/functions", "sql/parser"},
 	{"sql/types"},
 	{"sql/ast", "rcf", "streamlog", "replay", "generator/template"},
-	{"internal/throttle"},
+	{"internal/throttle", "internal/wait"},
 }
 
 // noHTTP are the packages that must know nothing of HTTP.
