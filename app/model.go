@@ -17,6 +17,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/record"
 )
@@ -94,13 +95,7 @@ func (in Input) StreamName() string { return in.NamePrefix + "_001" }
 
 // StreamNames are the in-application streams the input fills, one per
 // InputParallelism: NamePrefix_001, _002...; shard s feeds stream s mod N.
-func (in Input) StreamNames() []string {
-	var names []string
-	for i := range max(in.Parallelism, 1) {
-		names = append(names, fmt.Sprintf("%s_%03d", in.NamePrefix, i+1))
-	}
-	return names
-}
+func (in Input) StreamNames() []string { return compile.InputNames(in.NamePrefix, in.Parallelism) }
 
 // Output sends an in-application stream's rows to a destination.
 type Output struct {

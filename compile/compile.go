@@ -18,6 +18,21 @@ import (
 // nothing else is configured.
 const InputStream = "SOURCE_SQL_STREAM_001"
 
+// InputPrefix is the name prefix of an application's input when nothing
+// else is configured: its first stream is InputStream.
+const InputPrefix = "SOURCE_SQL_STREAM"
+
+// InputNames are the in-application streams of an input with this name
+// prefix and parallelism, as the service names them: PREFIX_001 to
+// PREFIX_00N (at least one).
+func InputNames(prefix string, parallelism int) []string {
+	var names []string
+	for i := range max(parallelism, 1) {
+		names = append(names, fmt.Sprintf("%s_%03d", prefix, i+1))
+	}
+	return names
+}
+
 // ArrivalColumn is the input streams' pseudo-column: when the record was
 // stored. In a replay that is its arrival time, which is also its ROWTIME.
 const ArrivalColumn = "APPROXIMATE_ARRIVAL_TIME"

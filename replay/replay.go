@@ -1,6 +1,8 @@
 // Package replay reads and writes replay files: one JSON object a line,
 // {"arrival": "2026-11-01T00:00:00.134Z", "data": {...}}, where data is the
-// record (a JSON value, or a string holding a raw CSV or text record).
+// record (a JSON value, or a string holding a raw CSV or text record) and
+// an optional "shard" (0, 1, ...) says which shard of the source it came
+// from, for applications whose input has parallelism.
 package replay
 
 import (
@@ -13,10 +15,12 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// Record is one record and the time it arrived.
+// Record is one record, the time it arrived and, when the line names one,
+// the shard it was read from ("shard": a number from 0; -1 when absent).
 type Record struct {
 	Arrival time.Time
 	Data    []byte
+	Shard   int
 }
 
 // Reader reads a replay file record by record.
@@ -62,6 +66,14 @@ func (r *Reader) Next() (Record, error) {
 			return Record{}, fmt.Errorf("line %d: arrival %s is before the previous record's", r.line, arrival)
 		}
 		r.last = at
+		shard := -1
+		if sv := v.Get("shard"); sv != nil {
+			n, err := sv.Int()
+			if err != nil || n < 0 {
+				return Record{}, fmt.Errorf("line %d: shard %s is not a shard number (0 or more)", r.line, sv)
+			}
+			shard = n
+		}
 		var raw []byte
 		if data.Type() == fastjson.TypeString {
 			raw = append(raw, data.GetStringBytes()...) // a raw text record
@@ -69,7 +81,7 @@ func (r *Reader) Next() (Record, error) {
 			// Keep the record's own bytes (error_stream shows them).
 			raw = append(raw, memberText(text, "data")...)
 		}
-		return Record{Arrival: at, Data: raw}, nil
+		return Record{Arrival: at, Data: raw, Shard: shard}, nil
 	}
 	if err := r.scan.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {

@@ -32,6 +32,21 @@ type Options struct {
 	Streams     []string // default: DESTINATION_SQL_STREAM
 	Seed        uint64
 	Tables      []*plan.Table // reference tables
+	// Input is the input's name prefix (default SOURCE_SQL_STREAM) and
+	// Parallelism its number of in-application streams: Input_001 to
+	// Input_00N. A record goes to stream (shard mod N) when its replay line
+	// names a shard, else the records are dealt in turn.
+	Input       string
+	Parallelism int
+}
+
+// Inputs are the in-application input streams the options describe.
+func (o Options) Inputs() []string {
+	prefix := o.Input
+	if prefix == "" {
+		prefix = compile.InputPrefix
+	}
+	return compile.InputNames(prefix, o.Parallelism)
 }
 
 // Run replays records through the application and writes the chosen
@@ -59,7 +74,7 @@ func Run(opts Options, records io.Reader, out io.Writer) error {
 		}
 		schema = &s
 	}
-	compiled, err := compile.Compile(compile.Options{SQL: opts.SQL, Schema: *schema, Application: opts.Application, Seed: opts.Seed, Tables: opts.Tables})
+	compiled, err := compile.Compile(compile.Options{SQL: opts.SQL, Inputs: opts.Inputs(), Schema: *schema, Application: opts.Application, Seed: opts.Seed, Tables: opts.Tables})
 	if err != nil {
 		return err
 	}
@@ -86,10 +101,16 @@ func Run(opts Options, records io.Reader, out io.Writer) error {
 			return err
 		}
 	}
-	feeder := compiled.Feeders[0]
+	feeders := compiled.Feeders
+	dealt := 0
 	feed := func(rec replay.Record) error {
 		at := rec.Arrival.UnixMilli()
-		return feeder.Feed(rec.Data, at, at)
+		stream := dealt % len(feeders)
+		if rec.Shard >= 0 {
+			stream = rec.Shard % len(feeders)
+		}
+		dealt++
+		return feeders[stream].Feed(rec.Data, at, at)
 	}
 	for _, rec := range buffered {
 		if err := feed(rec); err != nil {

@@ -20,14 +20,20 @@ import (
 var errReported = errors.New("errors reported")
 
 func newCheckCommand() *cobra.Command {
-	var schemaPath, replayPath string
+	var (
+		schemaPath, replayPath string
+		references             []string
+		in                     inputFlags
+	)
 	cmd := &cobra.Command{
-		Use:   "check APP.sql [--schema SCHEMA.json | --replay FILE]",
+		Use:   "check APP.sql [--schema SCHEMA.json | --replay FILE] [--reference NAME=FILE]... [--input PREFIX] [--input-parallelism N]",
 		Short: "Check an application's SQL and report every error with its position",
 		Long: `Reads an application's SQL and prints every error as FILE:LINE:COLUMN: message.
 Exits 0 when the SQL is sound, 1 otherwise. With the input's schema (--schema, or
 discovered from --replay) it also checks names, types, windows and pumps, as the
-service does when an application is saved; without one it checks the syntax.`,
+service does when an application is saved; without one it checks the syntax.
+Reference tables the SQL joins come with --reference; an input other than
+SOURCE_SQL_STREAM_001 with --input and --input-parallelism, as for run.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := os.ReadFile(args[0])
@@ -35,6 +41,14 @@ service does when an application is saved; without one it checks the syntax.`,
 				return err
 			}
 			schema, err := loadSchema(schemaPath, replayPath)
+			if err != nil {
+				return err
+			}
+			tables, err := loadReferences(references)
+			if err != nil {
+				return err
+			}
+			prefix, parallelism, err := in.check()
 			if err != nil {
 				return err
 			}
@@ -46,7 +60,8 @@ service does when an application is saved; without one it checks the syntax.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d statements, syntax OK (give --schema or --replay to check names and types too)\n", args[0], len(script.Statements))
 				return nil
 			}
-			g, err := compile.Plan(compile.Options{SQL: string(src), Schema: *schema, Application: "check"})
+			g, err := compile.Plan(compile.Options{SQL: string(src), Schema: *schema, Application: "check",
+				Inputs: compile.InputNames(prefix, parallelism), Tables: tables})
 			if err != nil {
 				return reportSQLErrors(cmd, args[0], err)
 			}
@@ -56,6 +71,8 @@ service does when an application is saved; without one it checks the syntax.`,
 	}
 	cmd.Flags().StringVar(&schemaPath, "schema", "", "input schema (the service's SourceSchema JSON)")
 	cmd.Flags().StringVar(&replayPath, "replay", "", "replay file to discover the input schema from")
+	cmd.Flags().StringArrayVar(&references, "reference", nil, "reference table NAME=FILE (JSON objects, one a line), repeatable")
+	in.add(cmd)
 	cmd.MarkFlagsMutuallyExclusive("schema", "replay")
 	return cmd
 }
