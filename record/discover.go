@@ -12,28 +12,31 @@ import (
 	"strings"
 )
 
-// Discover infers a JSON schema from sample records, as the service's
-// DiscoverInputSchema does: one column per leaf value (nested objects give
-// paths such as $.address.city), named after its key, typed from the values
-// seen: INTEGER (BIGINT past 32 bits), DOUBLE, BOOLEAN, TIMESTAMP for
-// 'yyyy-MM-dd HH:mm:ss[.SSS]' strings, else VARCHAR(n) with n the smallest
-// power of two (at least 4) that holds the longest value.
+// Discover infers a schema from sample records, as the service's
+// DiscoverInputSchema does. JSON records give one column per leaf value
+// (nested objects give paths such as $.address.city), named after its key;
+// the first array of objects is flattened (one row per element, its
+// members mapped as $.orders[0:].orderId) and other arrays are taken whole
+// as text ($.tags[0:]). Other records are read as CSV (see discoverCSV).
+// Types come from the values seen: INTEGER (BIGINT past 32 bits), DOUBLE,
+// BOOLEAN, TIMESTAMP for 'yyyy-MM-dd HH:mm:ss[.SSS]' strings, else
+// VARCHAR(n) with n the smallest power of two (at least 4) that holds the
+// longest value.
 func Discover(samples [][]byte) (Schema, error) {
-	var order []string
-	seen := map[string]*discovered{}
+	if len(samples) == 0 {
+		return Schema{}, errors.New("discover: no sample records")
+	}
+	for _, rec := range samples {
+		if !isJSONDocument(rec) {
+			return discoverCSV(samples)
+		}
+	}
+	w := &walker{seen: map[string]*discovered{}}
 	for _, rec := range samples {
 		dec := json.NewDecoder(bytes.NewReader(rec))
 		dec.UseNumber()
 		for {
-			err := walk(dec, "$", func(path string, v any) {
-				d := seen[path]
-				if d == nil {
-					d = &discovered{}
-					seen[path] = d
-					order = append(order, path)
-				}
-				d.add(v)
-			})
+			err := w.value(dec, "$", false)
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -42,7 +45,7 @@ func Discover(samples [][]byte) (Schema, error) {
 			}
 		}
 	}
-	if len(order) == 0 {
+	if len(w.order) == 0 {
 		return Schema{}, errors.New("discover: no JSON fields in the sample records")
 	}
 	s := Schema{
@@ -50,68 +53,195 @@ func Discover(samples [][]byte) (Schema, error) {
 			JSONMappingParameters: &JSONMappingParameters{RecordRowPath: "$"}}},
 		RecordEncoding: "UTF-8",
 	}
-	names := map[string]bool{}
-	for i, path := range order {
-		name := columnName(path[strings.LastIndexByte(path, '.')+1:], i)
-		for base, n := name, 2; names[strings.ToUpper(name)]; n++ {
-			name = base + "_" + strconv.Itoa(n)
-		}
-		names[strings.ToUpper(name)] = true
-		s.RecordColumns = append(s.RecordColumns, RecordColumn{Name: name, SqlType: seen[path].sqlType(), Mapping: path})
+	var names uniqueNames
+	for i, path := range w.order {
+		key := strings.TrimSuffix(path, "[0:]")
+		key = key[max(strings.LastIndexByte(key, '.'), strings.LastIndex(key, "['")+1)+1:]
+		key = strings.TrimSuffix(key, "']")
+		s.RecordColumns = append(s.RecordColumns, RecordColumn{Name: names.add(columnName(key, i)), SqlType: w.seen[path].sqlType(), Mapping: path})
 	}
 	return s, nil
 }
 
-// walk reads one JSON value from dec and reports each leaf with its path.
-func walk(dec *json.Decoder, path string, leaf func(string, any)) error {
+// isJSONDocument tells a record holding one or more JSON objects or arrays.
+func isJSONDocument(rec []byte) bool {
+	trimmed := bytes.TrimSpace(rec)
+	if len(trimmed) == 0 || trimmed[0] != '{' && trimmed[0] != '[' {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	for {
+		var v json.RawMessage
+		if err := dec.Decode(&v); errors.Is(err, io.EOF) {
+			return true
+		} else if err != nil {
+			return false
+		}
+	}
+}
+
+// uniqueNames keeps column names distinct (ignoring case) with _2, _3...
+type uniqueNames map[string]bool
+
+func (u *uniqueNames) add(name string) string {
+	if *u == nil {
+		*u = uniqueNames{}
+	}
+	for base, n := name, 2; (*u)[strings.ToUpper(name)]; n++ {
+		name = base + "_" + strconv.Itoa(n)
+	}
+	(*u)[strings.ToUpper(name)] = true
+	return name
+}
+
+// walker reads JSON values token by token and records each column's
+// mapping path and the values seen there, in the order first seen.
+type walker struct {
+	order []string
+	seen  map[string]*discovered
+	// flat is the path of the array whose elements become rows: the first
+	// array of objects met. Only one array can be flattened.
+	flat string
+}
+
+func (w *walker) leaf(path string, v any) {
+	d := w.seen[path]
+	if d == nil {
+		d = &discovered{}
+		w.seen[path] = d
+		w.order = append(w.order, path)
+	}
+	d.add(v)
+}
+
+func childPath(path, key string) string {
+	if simpleKey.MatchString(key) {
+		return path + "." + key
+	}
+	return path + "['" + key + "']"
+}
+
+// value reads one JSON value at path. Inside a flattened array's element
+// (inElement) objects and arrays are taken whole: a mapping dereferences
+// only one level after the array.
+func (w *walker) value(dec *json.Decoder, path string, inElement bool) error {
+	start := dec.InputOffset()
 	tok, err := dec.Token()
 	if err != nil {
 		return err
 	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			for dec.More() {
-				key, err := dec.Token()
-				if err != nil {
-					return err
-				}
-				k := key.(string)
-				child := path + "." + k
-				if !simpleKey.MatchString(k) {
-					child = path + "['" + k + "']"
-				}
-				if err := walk(dec, child, leaf); err != nil {
-					return err
-				}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		w.leaf(path, tok)
+		return nil
+	}
+	if inElement {
+		if err := skipRest(dec); err != nil {
+			return err
+		}
+		w.leaf(path, wholeText(dec.InputOffset()-start))
+		return nil
+	}
+	switch d {
+	case '{':
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return err
 			}
-		case '[':
-			// Arrays are taken whole, as text.
-			depth := 1
-			for depth > 0 {
-				tok, err := dec.Token()
-				if err != nil {
-					return err
-				}
-				if d, ok := tok.(json.Delim); ok {
-					if d == '[' || d == '{' {
-						depth++
-					} else {
-						depth--
+			if err := w.value(dec, childPath(path, key.(string)), false); err != nil {
+				return err
+			}
+		}
+		_, err := dec.Token() // }
+		return err
+	case '[':
+		return w.array(dec, path, start)
+	}
+	return fmt.Errorf("unexpected %v", d)
+}
+
+// array reads an array whose '[' was just read: the first array of objects
+// is flattened, others are one column of text.
+func (w *walker) array(dec *json.Decoder, path string, start int64) error {
+	if !dec.More() {
+		_, err := dec.Token() // ], an empty array tells nothing
+		return err
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != json.Delim('{') || w.flat != "" && w.flat != path {
+		if d, ok := tok.(json.Delim); ok && (d == '{' || d == '[') {
+			if err := skipRest(dec); err != nil {
+				return err
+			}
+		}
+		if err := skipRest(dec); err != nil {
+			return err
+		}
+		w.leaf(path+"[0:]", wholeText(dec.InputOffset()-start))
+		return nil
+	}
+	w.flat = path
+	for first := true; ; first = false {
+		if !first {
+			if !dec.More() {
+				_, err := dec.Token() // ]
+				return err
+			}
+			tok, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			if tok != json.Delim('{') {
+				// A scalar among the objects has no members to map.
+				if d, ok := tok.(json.Delim); ok && d == '[' {
+					if err := skipRest(dec); err != nil {
+						return err
 					}
 				}
+				continue
 			}
-			leaf(path, "[...]")
-			return nil
 		}
-		_, err := dec.Token() // the closing delimiter
-		return err
-	default:
-		leaf(path, t)
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			if err := w.value(dec, childPath(path+"[0:]", key.(string)), true); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil { // }
+			return err
+		}
+	}
+}
+
+// skipRest reads to the end of the object or array whose opening
+// delimiter was just read.
+func skipRest(dec *json.Decoder) error {
+	for depth := 1; depth > 0; {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if d, ok := tok.(json.Delim); ok {
+			if d == '[' || d == '{' {
+				depth++
+			} else {
+				depth--
+			}
+		}
 	}
 	return nil
 }
+
+// wholeText stands for an object or array taken whole as text of n bytes:
+// it is typed VARCHAR, sized to hold it.
+type wholeText int64
 
 var (
 	simpleKey     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -140,6 +270,9 @@ func (d *discovered) add(v any) {
 		} else {
 			d.floats++
 		}
+	case wholeText:
+		d.strings++
+		d.maxLen = max(d.maxLen, int(x))
 	case string:
 		d.maxLen = max(d.maxLen, len([]rune(x)))
 		if timestampText.MatchString(x) {

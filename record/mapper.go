@@ -261,7 +261,7 @@ func b2i(b bool) int64 {
 }
 
 // mapCSV splits the record into lines and fields, taking the columns
-// positionally.
+// positionally; a schema of one column takes each whole line.
 func (m *Mapper) mapCSV(data []byte) ([][]types.Value, error) {
 	rowDelim, colDelim := "\n", ","
 	if p := m.schema.RecordFormat.MappingParameters; p != nil && p.CSVMappingParameters != nil {
@@ -269,7 +269,12 @@ func (m *Mapper) mapCSV(data []byte) ([][]types.Value, error) {
 	}
 	var rows [][]types.Value
 	for _, line := range strings.Split(strings.TrimSuffix(string(data), rowDelim), rowDelim) {
-		fields := strings.Split(line, colDelim)
+		fields := []string{line}
+		if len(m.columns) > 1 {
+			// One column holds the whole line (discovery's choice for log
+			// lines, which SQL then parses).
+			fields = strings.Split(line, colDelim)
+		}
 		if len(fields) < len(m.columns) {
 			return nil, fmt.Errorf("line %q has %d fields, the schema %d columns", line, len(fields), len(m.columns))
 		}

@@ -53,7 +53,7 @@ func TestDiscoverTypesAndNames(t *testing.T) {
 	want := []string{
 		"n INTEGER $.n", "big BIGINT $.big", "x DOUBLE $.x", "ok BOOLEAN $.ok", "at TIMESTAMP $.at",
 		"iso VARCHAR(32) $.iso", "COL_user VARCHAR(16) $.user", "COL_USERDOMAIN VARCHAR(4) $['USER@DOMAIN']",
-		"COL_9lives INTEGER $['9lives']", "COL_9 INTEGER $['@@']", "city VARCHAR(4) $.address.city", "tags VARCHAR(8) $.tags",
+		"COL_9lives INTEGER $['9lives']", "COL_9 INTEGER $['@@']", "city VARCHAR(4) $.address.city", "tags VARCHAR(8) $.tags[0:]",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("discovered\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -166,5 +166,95 @@ func TestFlatteningAnArray(t *testing.T) {
 	s.RecordColumns = append(s.RecordColumns, RecordColumn{Name: "x", SqlType: "INTEGER", Mapping: "$.other[0:].x"})
 	if _, err := NewMapper(s); err == nil || !strings.Contains(err.Error(), "only one array") {
 		t.Errorf("two flattened arrays: %v", err)
+	}
+}
+
+// The developer guide's data.csv (schema discovery on static data) and
+// the schema it documents: the header names the columns (reserved words
+// get COL_), types and lengths come from the rows below it.
+func TestDiscoverCSVWithAHeaderAsTheServiceDocuments(t *testing.T) {
+	data := "year,month,state,producer_type,energy_source,units,consumption\r\n" +
+		"2001,1,AK,TotalElectricPowerIndustry,Coal,ShortTons,47615\r\n" +
+		"2001,1,AK,ElectricGeneratorsElectricUtilities,Coal,ShortTons,16535\r\n" +
+		"2001,1,AK,CombinedHeatandPowerElectricPower,Coal,ShortTons,22890\r\n" +
+		"2001,1,AL,TotalElectricPowerIndustry,Coal,ShortTons,3020601\r\n" +
+		"2001,1,AL,ElectricGeneratorsElectricUtilities,Coal,ShortTons,2987681"
+	s, err := Discover([][]byte{[]byte(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(s)
+	want := `{"RecordFormat":{"RecordFormatType":"CSV","MappingParameters":{"CSVMappingParameters":{"RecordRowDelimiter":"\r\n","RecordColumnDelimiter":","}}},"RecordEncoding":"UTF-8","RecordColumns":[` +
+		`{"Name":"COL_year","SqlType":"INTEGER"},{"Name":"COL_month","SqlType":"INTEGER"},{"Name":"state","SqlType":"VARCHAR(4)"},` +
+		`{"Name":"producer_type","SqlType":"VARCHAR(64)"},{"Name":"energy_source","SqlType":"VARCHAR(4)"},{"Name":"units","SqlType":"VARCHAR(16)"},` +
+		`{"Name":"consumption","SqlType":"INTEGER"}]}`
+	if string(got) != want {
+		t.Fatalf("discovered\n%s\nwant\n%s", got, want)
+	}
+}
+
+// Records without a header are named COL0, COL1...; a tab-separated stream
+// is found by its delimiter; lines with no pattern become one column that
+// holds the whole line, commas and all.
+func TestDiscoverCSVWithoutAHeaderAndLogLines(t *testing.T) {
+	s, err := Discover([][]byte{[]byte("AMZN,12.5,true"), []byte("ORCL,7,false\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range s.RecordColumns {
+		got = append(got, c.Name+" "+c.SqlType)
+	}
+	if strings.Join(got, ", ") != "COL0 VARCHAR(4), COL1 DOUBLE, COL2 BOOLEAN" {
+		t.Fatalf("header-less CSV: %v", got)
+	}
+	s, err = Discover([][]byte{[]byte("a\tb\n1\t2"), []byte("3\t4")})
+	if err != nil || s.RecordFormat.MappingParameters.CSVMappingParameters.RecordColumnDelimiter != "\t" || s.RecordColumns[0].Name != "a" || s.RecordColumns[1].SqlType != "INTEGER" {
+		t.Fatalf("tab-separated: %+v, %v", s, err)
+	}
+	logs := [][]byte{
+		[]byte(`192.168.254.30 - John [24/May/2004:22:01:02 -0700] "GET /a,b HTTP/1.1" 304 0`),
+		[]byte(`192.168.254.30 - John [24/May/2004:22:01:03 -0700] "GET /c HTTP/1.1" 200 18`),
+	}
+	s, err = Discover(logs)
+	if err != nil || len(s.RecordColumns) != 1 || s.RecordColumns[0].Name != "COL0" || s.RecordColumns[0].SqlType != "VARCHAR(128)" {
+		t.Fatalf("log lines: %+v, %v", s.RecordColumns, err)
+	}
+	m, err := NewMapper(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := m.Map(logs[0])
+	if err != nil || len(rows) != 1 || rows[0][0].S != string(logs[0]) {
+		t.Fatalf("a log line maps to %v, %v; want the whole line", rows, err)
+	}
+}
+
+// Discovery flattens the first array of objects (one row per element, as
+// $.orders[0:].orderId) and takes other arrays whole, as text.
+func TestDiscoverFlattensTheFirstArrayOfObjects(t *testing.T) {
+	rec := []byte(`{"customerName": "John Doe", "orders": [{"orderId": "23284", "itemPrice": 33.99}, {"orderId": "63122", "itemPrice": 22.5, "extra": {"gift": true}}], "tags": ["a", "b"], "returns": [{"orderId": "1"}]}`)
+	s, err := Discover([][]byte{rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range s.RecordColumns {
+		got = append(got, c.Name+" "+c.SqlType+" "+c.Mapping)
+	}
+	want := []string{
+		"customerName VARCHAR(8) $.customerName", "orderId VARCHAR(8) $.orders[0:].orderId", "itemPrice DOUBLE $.orders[0:].itemPrice",
+		"extra VARCHAR(16) $.orders[0:].extra", "tags VARCHAR(16) $.tags[0:]", "returns VARCHAR(32) $.returns[0:]",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("discovered\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	m, err := NewMapper(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := m.Map(rec)
+	if err != nil || len(rows) != 2 || rows[1][1].S != "63122" || rows[1][3].S != `{"gift":true}` || rows[0][4].S != `["a","b"]` {
+		t.Fatalf("mapped %v, %v", rows, err)
 	}
 }
