@@ -81,3 +81,14 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "n" FROM SOURCE_SQ
 		t.Fatalf("error_stream got %v, want one RECORD_MAPPING_ERROR row", errs)
 	}
 }
+
+// A CSV reference file's header names the columns and is not a row.
+func TestLoadTableSkipsTheHeaderRow(t *testing.T) {
+	tb, err := LoadTable("COMPANIES", strings.NewReader("Ticker,Company\nAMZN,Amazon\nORCL,Oracle\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tb.Columns) != 2 || tb.Columns[1].Name != "Company" || len(tb.Rows) != 2 || tb.Rows[0][1].S != "Amazon" {
+		t.Fatalf("table %+v", tb)
+	}
+}

@@ -11,17 +11,25 @@ import (
 	"github.com/riffle-sql/riffle/sql/types"
 )
 
-// LoadTable reads a reference table from JSON records (one object a line),
-// with the schema discovered from them, as the service does for a
-// reference data source.
+// LoadTable reads a reference table from a file of JSON objects (one a
+// line) or CSV rows, with the schema discovered from the whole file, as the
+// service does for a reference data object; a CSV header row names the
+// columns and is not a row of the table.
 func LoadTable(name string, r io.Reader) (*plan.Table, error) {
-	records, err := readRecords(name, r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", name, err)
+	}
+	schema, header, err := record.DiscoverFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", name, err)
+	}
+	records, err := readRecords(name, bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}
-	schema, err := record.Discover(records)
-	if err != nil {
-		return nil, fmt.Errorf("table %s: %w", name, err)
+	if header && len(records) > 0 {
+		records = records[1:]
 	}
 	return tableOf(name, schema, records)
 }

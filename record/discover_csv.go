@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"regexp"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -22,6 +23,25 @@ var columnDelimiters = []string{",", "\t", "|", ";"}
 // VARCHAR column, COL0, holding the whole line, to be parsed in SQL with
 // the log-parsing functions.
 func discoverCSV(samples [][]byte) (Schema, error) {
+	s, _, err := discoverCSVRows(samples, false)
+	return s, err
+}
+
+// DiscoverFile infers the schema of a whole file, such as a reference data
+// object: JSON objects, or CSV whose first row is a header when it stands
+// out as above or, the file being one table, when its fields are distinct
+// names (letters, digits, underscores, spaces) found nowhere below:
+// "Ticker, Company" over rows of text. header tells the
+// caller to skip the first row when mapping the file's rows.
+func DiscoverFile(file []byte) (s Schema, header bool, err error) {
+	if isJSONDocument(file) {
+		s, err = Discover([][]byte{file})
+		return s, false, err
+	}
+	return discoverCSVRows([][]byte{file}, true)
+}
+
+func discoverCSVRows(samples [][]byte, file bool) (Schema, bool, error) {
 	rowDelim := "\n"
 	for _, s := range samples {
 		if bytes.Contains(s, []byte("\r\n")) {
@@ -38,7 +58,7 @@ func discoverCSV(samples [][]byte) (Schema, error) {
 		}
 	}
 	if len(lines) == 0 {
-		return Schema{}, errors.New("discover: the sample records are empty")
+		return Schema{}, false, errors.New("discover: the sample records are empty")
 	}
 	colDelim := ""
 	var rows [][]string
@@ -73,11 +93,11 @@ func discoverCSV(samples [][]byte) (Schema, error) {
 		d.ints, d.floats, d.bools, d.timestamps = 0, 0, 0, 0
 		s.RecordFormat.MappingParameters = &MappingParameters{CSVMappingParameters: &CSVMappingParameters{RecordRowDelimiter: rowDelim, RecordColumnDelimiter: ","}}
 		s.RecordColumns = []RecordColumn{{Name: "COL0", SqlType: d.sqlType()}}
-		return s, nil
+		return s, false, nil
 	}
 	s.RecordFormat.MappingParameters = &MappingParameters{CSVMappingParameters: &CSVMappingParameters{RecordRowDelimiter: rowDelim, RecordColumnDelimiter: colDelim}}
 	width := len(rows[0])
-	header := isHeader(rows)
+	header := isHeader(rows) || file && namesRow(rows)
 	body := rows
 	if header {
 		body = rows[1:]
@@ -94,7 +114,32 @@ func discoverCSV(samples [][]byte) (Schema, error) {
 		}
 		s.RecordColumns = append(s.RecordColumns, RecordColumn{Name: names.add(name), SqlType: d.sqlType()})
 	}
-	return s, nil
+	return s, header, nil
+}
+
+var nameLike = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_ ]*$`)
+
+// namesRow tells a first row of distinct names that appear nowhere below.
+func namesRow(rows [][]string) bool {
+	if len(rows) < 2 {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, f := range rows[0] {
+		name := strings.TrimSpace(f)
+		if !nameLike.MatchString(name) || seen[name] {
+			return false
+		}
+		seen[name] = true
+	}
+	for _, r := range rows[1:] {
+		for _, f := range r {
+			if seen[strings.TrimSpace(f)] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // csvValue types a CSV field as discovery sees it: empty is missing, then

@@ -258,3 +258,21 @@ func TestDiscoverFlattensTheFirstArrayOfObjects(t *testing.T) {
 		t.Fatalf("mapped %v, %v", rows, err)
 	}
 }
+
+// A reference data file in CSV names its columns in a header row even when
+// every column is text (the developer guide's ticker/company file); a file
+// of rows alone keeps COL0, COL1...
+func TestDiscoverFileFindsAHeaderOfNames(t *testing.T) {
+	s, header, err := DiscoverFile([]byte("Ticker, Company\nAMZN, Amazon\nORCL, Oracle\n"))
+	if err != nil || !header || s.RecordColumns[0].Name != "Ticker" || s.RecordColumns[1].Name != "Company" {
+		t.Fatalf("ticker file: %+v, header %v, %v", s.RecordColumns, header, err)
+	}
+	s, header, err = DiscoverFile([]byte("AMZN,Amazon\nORCL,AMZN\n"))
+	if err != nil || header || s.RecordColumns[0].Name != "COL0" {
+		t.Fatalf("rows only: %+v, header %v, %v", s.RecordColumns, header, err)
+	}
+	s, header, err = DiscoverFile([]byte(`{"Ticker": "AMZN"}` + "\n" + `{"Ticker": "ORCL"}`))
+	if err != nil || header || s.RecordFormat.RecordFormatType != JSON {
+		t.Fatalf("JSON file: %+v, header %v, %v", s, header, err)
+	}
+}
