@@ -127,7 +127,8 @@ func feed(t *testing.T, f *compile.Feeder, r replay.Record) {
 }
 
 // runSplit runs the records, snapshotting and restoring into a new App
-// after record k (never when k < 0), and returns every printed row.
+// after record k (never when k < 0; after the last, before the input
+// ends, when k is the number of records), and returns every printed row.
 func runSplit(t *testing.T, sql string, recs []replay.Record, streams []string, k int) string {
 	t.Helper()
 	newCompiled := compileFor(t, sql, recs)
@@ -160,6 +161,16 @@ func runSplit(t *testing.T, sql string, recs []replay.Record, streams []string, 
 			}
 		}
 		feed(t, feeder, rec)
+	}
+	if k == len(recs) {
+		snap, err := app.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		app = newApp()
+		if err := app.Restore(snap); err != nil {
+			t.Fatal(err)
+		}
 	}
 	app.Advance(engine.Forever)
 	return out.String()

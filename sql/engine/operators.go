@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/riffle-sql/riffle/rcf"
 	"github.com/riffle-sql/riffle/sql/functions"
@@ -57,7 +59,7 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 			a.stateful = append(a.stateful, op)
 			return a.build(n.Input, op, 0, pump)
 		}
-		op := &aggregateOp{app: a, pump: pump, node: n, out: em, outBound: math.MinInt64, data: dataIndices(n.Input)}
+		op := &aggregateOp{app: a, pump: pump, node: n, out: em, outBound: math.MinInt64, last: math.MinInt64, data: dataIndices(n.Input)}
 		a.stateful = append(a.stateful, op)
 		return a.build(n.Input, op, 0, pump)
 	case *plan.Analytic:
@@ -252,6 +254,13 @@ func (p *pumpSink) advance(_ int, t int64) { p.target.advance(p.producer, t) }
 // of the time key; a window ends where the key next changes (found by
 // probing the key, which depends on ROWTIME alone), and emits its groups,
 // in the order they appeared, once the clock passes its end.
+//
+// Keys declared MONOTONIC cannot be probed: a window of theirs ends when a
+// row arrives with another value of them (the old value will not come
+// back), and emits at once, stamped with that row's ROWTIME, which is not
+// before any row of the window. At the end of the input it emits at the
+// input's last time. Until then such a window may close at any later row,
+// so the operator promises no more than its input's clock.
 type aggregateOp struct {
 	data     []int // data columns, for error_stream
 	app      *App
@@ -264,11 +273,12 @@ type aggregateOp struct {
 	keys     []types.Value // scratch
 	args     []types.Value // scratch
 	id       []byte        // scratch
+	last     int64         // the input's latest time, row or clock
 }
 
 type window struct {
 	end    int64
-	keys   []types.Value // the time keys' values
+	keys   []types.Value // the time keys' values, then the declared keys'
 	groups []*group
 	index  map[string]*group
 }
@@ -286,6 +296,10 @@ func (g *aggregateOp) push(_ int, time int64, vals []types.Value) {
 	if err != nil {
 		g.app.rowError(g.pump, g.data, env, err)
 		return
+	}
+	g.last = max(g.last, time)
+	if len(g.node.DeclaredKeys) > 0 {
+		g.declaredMoves(time, keys)
 	}
 	w := g.windowFor(time, keys)
 	g.id = appendGroupID(g.id[:0], keys)
@@ -323,10 +337,44 @@ func sameKey(a, b types.Value) bool {
 	return err == nil && c == 0
 }
 
+// declaredMoves closes the windows whose declared keys differ from this
+// row's: by the declaration, their values will not come back.
+func (g *aggregateOp) declaredMoves(time int64, keys []types.Value) {
+	closed := false
+	base := len(g.node.TimeKeys)
+	for _, w := range g.windows {
+		for i, k := range g.node.DeclaredKeys {
+			if !sameKey(w.keys[base+i], keys[k]) {
+				w.end, closed = min(w.end, time), true
+				break
+			}
+		}
+	}
+	if closed {
+		g.emitUntil(time)
+	}
+}
+
+// emitUntil emits, in order of their ends, the windows that end by t.
+func (g *aggregateOp) emitUntil(t int64) {
+	slices.SortStableFunc(g.windows, func(a, b *window) int { return cmp.Compare(a.end, b.end) })
+	for len(g.windows) > 0 && g.windows[0].end <= t {
+		w := g.windows[0]
+		g.windows = g.windows[1:]
+		g.emit(w)
+	}
+}
+
 func (g *aggregateOp) windowFor(time int64, keys []types.Value) *window {
 	same := func(w *window) bool {
 		for i, k := range g.node.TimeKeys {
 			if !sameKey(w.keys[i], keys[k]) {
+				return false
+			}
+		}
+		base := len(g.node.TimeKeys)
+		for i, k := range g.node.DeclaredKeys {
+			if !sameKey(w.keys[base+i], keys[k]) {
 				return false
 			}
 		}
@@ -341,6 +389,9 @@ func (g *aggregateOp) windowFor(time int64, keys []types.Value) *window {
 	for i, k := range g.node.TimeKeys {
 		w.keys = append(w.keys, keys[k])
 		w.end = min(w.end, bucketEnd(&g.node.Buckets[i], time, keys[k]))
+	}
+	for _, k := range g.node.DeclaredKeys {
+		w.keys = append(w.keys, keys[k])
 	}
 	// Keep windows ordered by end (they normally arrive in order).
 	i := len(g.windows)
@@ -399,6 +450,20 @@ func bucketEndAt(b *plan.TimeBucket, t int64) (int64, bool) {
 }
 
 func (g *aggregateOp) advance(_ int, t int64) {
+	declared := len(g.node.DeclaredKeys) > 0
+	if declared && t == Forever {
+		// The input has ended: the windows waiting for a declared key to
+		// move are complete, at the input's last time.
+		for _, w := range g.windows {
+			if w.end == Forever {
+				w.end = g.last
+			}
+		}
+		g.emitUntil(Forever)
+	}
+	if t != Forever {
+		g.last = max(g.last, t)
+	}
 	for len(g.windows) > 0 && g.windows[0].end <= t {
 		w := g.windows[0]
 		g.windows = g.windows[1:]
@@ -415,6 +480,9 @@ func (g *aggregateOp) advance(_ int, t int64) {
 			}
 			next = min(next, end)
 		}
+	}
+	if declared {
+		next = min(next, t) // a window may close at the next row
 	}
 	if next > g.outBound {
 		g.outBound = next

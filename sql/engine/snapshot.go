@@ -150,6 +150,9 @@ func loadGroup(gs groupState, aggs []plan.AggCall) (*group, error) {
 type tumblingState struct {
 	OutBound int64
 	Windows  []windowState
+	// Last is the input's last time, for windows of declared keys that
+	// end with the input.
+	Last int64
 }
 
 type windowState struct {
@@ -159,7 +162,7 @@ type windowState struct {
 }
 
 func (g *aggregateOp) saveState() ([]byte, error) {
-	st := tumblingState{OutBound: g.outBound}
+	st := tumblingState{OutBound: g.outBound, Last: g.last}
 	for _, w := range g.windows {
 		ws := windowState{End: w.end, Keys: w.keys}
 		for _, grp := range w.groups {
@@ -180,6 +183,7 @@ func (g *aggregateOp) loadState(data []byte) error {
 		return err
 	}
 	g.outBound, g.windows = st.OutBound, nil
+	g.last = st.Last
 	for _, ws := range st.Windows {
 		w := &window{end: ws.End, keys: ws.Keys, index: map[string]*group{}}
 		for _, gs := range ws.Groups {

@@ -18,10 +18,16 @@ type Expr struct {
 	// Source is the expression as written (canonical SQL), for messages.
 	Source string
 	// usesRowtime and usesColumns say what the value depends on; a
-	// streaming GROUP BY needs a key that depends on ROWTIME alone.
+	// streaming GROUP BY needs a key that depends on ROWTIME alone (the
+	// output row's time, Env.Time: such a key reads nothing else), or a key
+	// declared MONOTONIC.
 	usesRowtime, usesColumns bool
-	// monotonic: the value never decreases as ROWTIME grows.
+	// monotonic: the value never decreases as ROWTIME grows; with
+	// usesColumns, the user declared it (MONOTONIC) never reverses.
 	monotonic bool
+	// sideRowtime: reads the ROWTIME of one side of a join of streams,
+	// which is a value of the row, not the output's time.
+	sideRowtime bool
 }
 
 // posError is an error at a position in the SQL.
@@ -80,16 +86,7 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 		if err != nil {
 			return nil, errAt(n, "%v", err)
 		}
-		if r.index < 0 {
-			return &Expr{Type: r.typ, usesRowtime: true, monotonic: true,
-				Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Time), nil }}, nil
-		}
-		i := r.index
-		// A relation's own ROWTIME grows with the output only when it is the
-		// only relation: after a join, the output's time is the later one.
-		mono := r.rowtime && len(c.scope.rels) == 1
-		return &Expr{Type: r.typ, usesRowtime: r.rowtime, usesColumns: !r.rowtime, monotonic: mono,
-			Eval: func(env *Env) (types.Value, error) { return env.Values[i], nil }}, nil
+		return reference(r), nil
 	case *ast.Unary:
 		return c.unary(n)
 	case *ast.Binary:
@@ -161,6 +158,27 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 	return nil, errAt(n, "%s is not supported yet", n)
 }
 
+// reference compiles a resolved column reference.
+func reference(r resolved) *Expr {
+	i := r.index
+	switch {
+	case i < 0:
+		return &Expr{Type: r.typ, usesRowtime: true, monotonic: true,
+			Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Time), nil }}
+	case r.rowtime:
+		// After a join of streams the output's time is the later of the two
+		// rows': a side's own ROWTIME is a value of the row.
+		return &Expr{Type: r.typ, usesColumns: true, sideRowtime: true,
+			Eval: func(env *Env) (types.Value, error) { return env.Values[i], nil }}
+	case r.timed && r.column.time != nil:
+		// A time key computed before (a subquery's ROWTIME AS t): the row
+		// kept its ROWTIME, so it is the same function of the output's time.
+		return &Expr{Type: r.typ, usesRowtime: true, monotonic: true, Eval: r.column.time.Eval}
+	}
+	return &Expr{Type: r.typ, usesColumns: true, monotonic: r.timed && r.column.monotonic,
+		Eval: func(env *Env) (types.Value, error) { return env.Values[i], nil }}
+}
+
 // derived builds an expression from sub-expressions, inheriting what they
 // depend on.
 func derived(t types.Type, monotonic bool, eval func(*Env) (types.Value, error), parts ...*Expr) *Expr {
@@ -168,6 +186,7 @@ func derived(t types.Type, monotonic bool, eval func(*Env) (types.Value, error),
 	for _, p := range parts {
 		e.usesRowtime = e.usesRowtime || p.usesRowtime
 		e.usesColumns = e.usesColumns || p.usesColumns
+		e.sideRowtime = e.sideRowtime || p.sideRowtime
 		e.monotonic = e.monotonic && p.monotonic
 	}
 	return e
@@ -624,7 +643,7 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 	if err != nil {
 		return nil, errAt(n, "%v", err)
 	}
-	return derived(t, f.Monotonic, func(env *Env) (types.Value, error) {
+	e := derived(t, f.Monotonic, func(env *Env) (types.Value, error) {
 		vals := make([]types.Value, len(args))
 		for i, a := range args {
 			v, err := a.Eval(env)
@@ -641,7 +660,12 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 			return v, err
 		}
 		return types.Cast(v, t) // hold the declared type (COALESCE of INTEGER and DECIMAL)
-	}, args...), nil
+	}, args...)
+	if name == "MONOTONIC" && len(n.Name) == 1 {
+		// The user's word: a GROUP BY may close its groups when it moves.
+		e.monotonic = true
+	}
+	return e, nil
 }
 
 func (c *compiler) floorCeil(n *ast.FloorCeil) (*Expr, error) {

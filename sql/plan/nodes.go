@@ -95,6 +95,12 @@ type Aggregate struct {
 	// with ROWTIME = open + Stagger. Keys are then the partition keys and
 	// TimeKeys are unused.
 	Stagger int64
+	// DeclaredKeys are keys the user declared MONOTONIC (not functions of
+	// ROWTIME): they split windows too, and a window also ends when a row
+	// arrives whose value of one of them differs (the key moved, so the
+	// window's value will not come back), emitting at that row's ROWTIME;
+	// at the end of the input, at the input's last time.
+	DeclaredKeys []int
 }
 
 // TimeBucket is a time key (a monotonic expression of ROWTIME alone) and

@@ -105,10 +105,10 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 					if col.Hidden {
 						continue
 					}
-					idx := r.offset + i
-					p.Exprs = append(p.Exprs, &Expr{Type: col.Type, Source: col.Name, usesColumns: true,
-						Eval: func(env *Env) (types.Value, error) { return env.Values[idx], nil }})
-					p.Cols = append(p.Cols, col)
+					e := reference(sc.column(r, i))
+					e.Source = col.Name
+					p.Exprs = append(p.Exprs, e)
+					p.Cols = append(p.Cols, outColumn(col.Name, e))
 				}
 			}
 			continue
@@ -118,7 +118,7 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 			return nil, err
 		}
 		p.Exprs = append(p.Exprs, e)
-		p.Cols = append(p.Cols, Column{Name: itemName(item, len(p.Cols)), Type: e.Type})
+		p.Cols = append(p.Cols, outColumn(itemName(item, len(p.Cols)), e))
 	}
 	var out Node = p
 	if s.Distinct {
@@ -140,9 +140,27 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 // isTimeKey tells a monotonic expression of ROWTIME alone.
 func isTimeKey(e *Expr) bool { return e.usesRowtime && !e.usesColumns && e.monotonic }
 
+// isDeclaredKey tells an expression of the row's values that the user
+// declared monotonic (MONOTONIC(x), or an order-keeping expression of it).
+func isDeclaredKey(e *Expr) bool { return e.usesColumns && e.monotonic }
+
+// outColumn is a select item's column, with what a query reading it may
+// rely on: a time key stays a function of the row's ROWTIME, which the
+// row keeps; a declared monotonic value stays monotonic.
+func outColumn(name string, e *Expr) Column {
+	col := Column{Name: name, Type: e.Type}
+	switch {
+	case isTimeKey(e):
+		col.time = e
+	case isDeclaredKey(e):
+		col.monotonic = true
+	}
+	return col
+}
+
 // distinct plans SELECT STREAM DISTINCT: rows compare on every select
-// item but ROWTIME itself; the first time key other than ROWTIME (or
-// ROWTIME, if it is the only one) says when to forget.
+// item but ROWTIME itself; the first time key other than ROWTIME (else
+// the first value declared MONOTONIC, else ROWTIME) says when to forget.
 func distinct(s *ast.Select, p *Project) (Node, error) {
 	d := &Distinct{Input: p, Key: -1, Cols: p.Cols}
 	for i, item := range s.Items {
@@ -154,11 +172,18 @@ func distinct(s *ast.Select, p *Project) (Node, error) {
 		}
 		d.Compared = append(d.Compared, i)
 	}
+	declared := -1
 	for _, i := range d.Compared {
 		if isTimeKey(p.Exprs[i]) {
-			d.Key = i
+			d.Key, declared = i, -1
 			break
 		}
+		if declared < 0 && isDeclaredKey(p.Exprs[i]) {
+			declared = i
+		}
+	}
+	if declared >= 0 {
+		d.Key = declared
 	}
 	if d.Key < 0 {
 		return nil, errAt(s, "SELECT STREAM DISTINCT needs a time key in its select list, such as FLOOR(ROWTIME TO MINUTE), so that it can forget old rows")
@@ -166,10 +191,10 @@ func distinct(s *ast.Select, p *Project) (Node, error) {
 	return d, nil
 }
 
-// isRowtimeRef tells ROWTIME or rel.ROWTIME.
+// isRowtimeRef tells ROWTIME or rel.ROWTIME (quoted or not).
 func isRowtimeRef(e ast.Expr) bool {
 	ref, ok := e.(*ast.ColumnRef)
-	return ok && ref.Parts[len(ref.Parts)-1].Name == "ROWTIME"
+	return ok && isRowtimeName(ref.Parts[len(ref.Parts)-1])
 }
 
 // orderBy plans ORDER BY on a stream: the leading key must be a time key;
@@ -177,7 +202,9 @@ func isRowtimeRef(e ast.Expr) bool {
 // computed by the projection after the row's ROWTIME.
 func orderBy(s *ast.Select, p *Project, c *compiler) (Node, error) {
 	visible := len(p.Exprs)
-	sort := &Sort{Input: p, Cols: p.Cols}
+	// Rows leave stamped with their batch's latest ROWTIME and reordered:
+	// their columns no longer follow ROWTIME.
+	sort := &Sort{Input: p, Cols: plain(p.Cols)}
 	var lead *Expr
 	for i, item := range s.OrderBy {
 		idx, e := -1, (*Expr)(nil)
@@ -189,7 +216,7 @@ func orderBy(s *ast.Select, p *Project, c *compiler) (Node, error) {
 			idx, e = int(n.I-1), p.Exprs[n.I-1]
 		} else if ref, ok := item.Expr.(*ast.ColumnRef); ok && len(ref.Parts) == 1 {
 			for j, col := range p.Cols {
-				if col.Name == ref.Parts[0].Name && ref.Parts[0].Name != "ROWTIME" {
+				if col.Name == ref.Parts[0].Name && !isRowtimeName(ref.Parts[0]) {
 					idx, e = j, p.Exprs[j]
 					break
 				}
@@ -244,7 +271,8 @@ func (qp *queryPlanner) from(t ast.TableRef, sc *scope) (Node, error) {
 			if t.Over != nil {
 				return nil, errAt(t.Over, "a table takes no window")
 			}
-			n = &TableScan{Table: tb}
+			sc.addTable(name, tb.Columns)
+			return &TableScan{Table: tb}, nil
 		} else if v, ok := qp.g.views[t.Name[0].Name]; ok {
 			vn, err := qp.view(v)
 			if err != nil {
@@ -283,10 +311,16 @@ func (qp *queryPlanner) from(t ast.TableRef, sc *scope) (Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t.Alias == nil {
-			return nil, errAt(t, "a subquery in FROM needs an alias")
+		name := ""
+		if t.Alias != nil {
+			name = t.Alias.Name
+		} else {
+			// The service accepts a subquery without an alias; its columns
+			// are read unqualified. It is named as Calcite names one.
+			name = fmt.Sprintf("EXPR$%d", sc.unnamed)
+			sc.unnamed++
 		}
-		sc.add(t.Alias.Name, n.Columns())
+		sc.add(name, n.Columns())
 		return n, nil
 	case *ast.Join:
 		if t.Natural || len(t.Using) > 0 {
@@ -415,22 +449,64 @@ func walkExpr(e ast.Expr, visit func(ast.Expr)) {
 
 // aggContext maps the select list of a GROUP BY query onto the group's
 // values: grouped expressions become key references, aggregate calls
-// accumulators.
+// accumulators. Expressions match a key by what their column references
+// resolve to, not by how they are spelled (s.col and col are one key).
 type aggContext struct {
 	input   *compiler
 	keySQL  []string
 	keys    []*Expr
+	kinds   []keyKind
 	aggs    []AggCall
 	aggSQL  []string
 	aggExpr []*Expr
+	// byTime: every window of this GROUP BY is a span of ROWTIME (its time
+	// keys are all functions of ROWTIME), so the group's ROWTIME, the end
+	// of that span, gives back the values of its time keys.
+	byTime bool
+}
+
+// keyKind is what a GROUP BY key is to the windows.
+type keyKind int
+
+const (
+	partitionKey keyKind = iota // splits a window into groups
+	timeKey                     // a monotonic function of ROWTIME
+	declaredKey                 // declared MONOTONIC: a window ends when it moves
+)
+
+// keyRef is the select list's reference to key i. A time key of a GROUP
+// BY whose windows are spans of ROWTIME is computed again from the group's
+// ROWTIME (the span's end): its value 1 ms before, still inside the span.
+// So it stays a function of ROWTIME alone, a time key for a query reading
+// this one. A time key of windows closed by a declared key's move still
+// grows from group to group, as declared keys do.
+func (a *aggContext) keyRef(i int, source string) *Expr {
+	idx, t := i, a.keys[i].Type
+	stored := func(env *Env) (types.Value, error) { return env.Values[idx], nil }
+	switch {
+	case a.kinds[i] == timeKey && a.byTime:
+		k := a.keys[i]
+		return &Expr{Type: t, Source: source, usesRowtime: true, monotonic: true, Eval: func(env *Env) (types.Value, error) {
+			at := env.Time
+			env.Time = at - 1
+			v, err := k.Eval(env)
+			env.Time = at
+			return v, err
+		}}
+	case a.kinds[i] != partitionKey:
+		return &Expr{Type: t, Source: source, usesColumns: true, monotonic: true, Eval: stored}
+	}
+	return &Expr{Type: t, Source: source, usesColumns: true, Eval: stored}
 }
 
 func (a *aggContext) lookup(n ast.Expr) (*Expr, bool, error) {
-	sql := n.String()
+	if ref, ok := n.(*ast.ColumnRef); ok && len(ref.Parts) == 1 && isRowtimeName(ref.Parts[0]) {
+		return nil, false, nil // the group's ROWTIME: the window's end
+	}
+	sql := a.input.canonical(n)
 	for i, k := range a.keySQL {
 		if k == sql {
-			idx, t := i, a.keys[i].Type
-			return &Expr{Type: t, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[idx], nil }}, true, nil
+			return a.keyRef(i, n.String()), true, nil
 		}
 	}
 	switch n := n.(type) {
@@ -470,18 +546,44 @@ func (a *aggContext) lookup(n ast.Expr) (*Expr, bool, error) {
 		}
 		call.Type = t
 		idx := len(a.keys) + len(a.aggs)
-		e := &Expr{Type: t, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[idx], nil }}
+		e := &Expr{Type: t, Source: n.String(), usesColumns: true, Eval: func(env *Env) (types.Value, error) { return env.Values[idx], nil }}
 		a.aggs = append(a.aggs, call)
 		a.aggSQL = append(a.aggSQL, sql)
 		a.aggExpr = append(a.aggExpr, e)
 		return e, true, nil
 	case *ast.ColumnRef:
-		if len(n.Parts) == 1 && n.Parts[0].Name == "ROWTIME" && !n.Parts[0].Quoted {
-			return nil, false, nil // the group's ROWTIME: the window's end
-		}
 		return nil, true, errAt(n, "%s must appear in GROUP BY or inside an aggregate", n)
 	}
 	return nil, false, nil
+}
+
+// canonical prints an expression with each column reference replaced by
+// what it resolves to in this compiler's scope, so that two spellings of
+// one expression (s.col and col; s.ROWTIME and ROWTIME for a lone stream)
+// print the same. References that do not resolve stay as written.
+func (c *compiler) canonical(e ast.Expr) string {
+	type saved struct {
+		ref   *ast.ColumnRef
+		parts []ast.Ident
+	}
+	var undo []saved
+	walkExpr(e, func(n ast.Expr) {
+		ref, ok := n.(*ast.ColumnRef)
+		if !ok {
+			return
+		}
+		r, err := c.scope.resolve(ref)
+		if err != nil {
+			return
+		}
+		undo = append(undo, saved{ref, ref.Parts})
+		ref.Parts = []ast.Ident{{Pos: ref.Pos, Name: r.identity()}}
+	})
+	sql := e.String()
+	for _, u := range undo {
+		u.ref.Parts = u.parts
+	}
+	return sql
 }
 
 func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node, error) {
@@ -499,24 +601,38 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 		agg.Stagger = r
 		groupBy = s.Stagger.PartitionBy
 	}
+	var sideKey ast.Expr // a key on a join side's ROWTIME, for the message
 	for _, g := range groupBy {
 		k, err := in.compile(g)
 		if err != nil {
 			return nil, err
 		}
-		if k.usesRowtime && !k.usesColumns {
-			if !k.monotonic {
-				return nil, errAt(g, "GROUP BY %s: the time key must grow with ROWTIME (use FLOOR, CEIL or STEP of ROWTIME; after a join, of the unqualified ROWTIME, the later of the two)", g)
-			}
+		kind := partitionKey
+		switch {
+		case agg.Stagger > 0:
+		case isTimeKey(k):
+			kind = timeKey
 			agg.TimeKeys = append(agg.TimeKeys, len(ac.keys))
 			agg.Buckets = append(agg.Buckets, in.bucket(k))
+		case isDeclaredKey(k):
+			kind = declaredKey
+			agg.DeclaredKeys = append(agg.DeclaredKeys, len(ac.keys))
+		case k.usesRowtime && !k.usesColumns:
+			return nil, errAt(g, "GROUP BY %s: the time key must grow with ROWTIME (use FLOOR, CEIL or STEP of ROWTIME; after a join, of the unqualified ROWTIME, the later of the two)", g)
+		case k.sideRowtime && sideKey == nil:
+			sideKey = g
 		}
 		ac.keys = append(ac.keys, k)
-		ac.keySQL = append(ac.keySQL, g.String())
+		ac.kinds = append(ac.kinds, kind)
+		ac.keySQL = append(ac.keySQL, in.canonical(g))
 	}
-	if len(agg.TimeKeys) == 0 && agg.Stagger == 0 {
-		return nil, errAt(s, "a streaming GROUP BY needs a key based on ROWTIME, such as FLOOR(s.ROWTIME TO MINUTE) or STEP(s.ROWTIME BY INTERVAL '10' SECOND): without one the groups never close")
+	if len(agg.TimeKeys) == 0 && len(agg.DeclaredKeys) == 0 && agg.Stagger == 0 {
+		if sideKey != nil {
+			return nil, errAt(sideKey, "GROUP BY %s: the time key must grow with ROWTIME (use FLOOR, CEIL or STEP of ROWTIME; after a join, of the unqualified ROWTIME, the later of the two)", sideKey)
+		}
+		return nil, errAt(s, "a streaming GROUP BY needs a key based on ROWTIME, such as FLOOR(s.ROWTIME TO MINUTE) or STEP(s.ROWTIME BY INTERVAL '10' SECOND), or one declared MONOTONIC(...): without one the groups never close")
 	}
+	ac.byTime = agg.Stagger == 0 && len(agg.DeclaredKeys) == 0
 	out := &compiler{scope: &scope{}, lookup: ac.lookup}
 	for _, item := range s.Items {
 		if item.Star {
@@ -527,7 +643,7 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 			return nil, err
 		}
 		agg.Out = append(agg.Out, e)
-		agg.Cols = append(agg.Cols, Column{Name: itemName(item, len(agg.Cols)), Type: e.Type})
+		agg.Cols = append(agg.Cols, outColumn(itemName(item, len(agg.Cols)), e))
 	}
 	if s.Having != nil {
 		h, err := out.compile(s.Having)
@@ -660,7 +776,9 @@ func (qp *queryPlanner) union(q *ast.SetOp) (Node, error) {
 			return nil, errAt(q, "UNION ALL column %d: %s and %s do not mix", i+1, lc[i].Type, rc[i].Type)
 		}
 	}
-	return &Union{Left: l, Right: r, Cols: lc}, nil
+	// Rows of both sides interleave: a column in time with one side's
+	// ROWTIME need not be with the merged stream's.
+	return &Union{Left: l, Right: r, Cols: plain(lc)}, nil
 }
 
 // analytic plans the windowed calls (f(x) OVER w) of a select list. It
@@ -720,7 +838,7 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 			call.Slot = base + len(slots)
 			w.Calls = append(w.Calls, call)
 			slot := call.Slot
-			slots[sql] = &Expr{Type: call.Type, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
+			slots[sql] = &Expr{Type: call.Type, Source: sql, usesColumns: true, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
 			return
 		}
 		agg, ok := functions.LookupAggregate(name)
@@ -751,7 +869,7 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 		slot := base + len(slots)
 		call.Slot = slot
 		w.Calls = append(w.Calls, call)
-		slots[sql] = &Expr{Type: t, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
+		slots[sql] = &Expr{Type: t, Source: sql, usesColumns: true, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
 	}
 	for _, item := range s.Items {
 		walkExpr(item.Expr, visit)
@@ -870,7 +988,8 @@ func (qp *queryPlanner) view(v *ast.CreateView) (Node, error) {
 	}
 	renamed := make([]Column, len(cols))
 	for i, c := range cols {
-		renamed[i] = Column{Name: v.Columns[i].Name, Type: c.Type, Hidden: c.Hidden}
+		c.Name = v.Columns[i].Name
+		renamed[i] = c
 	}
 	return &Renamed{Input: n, Cols: renamed}, nil
 }

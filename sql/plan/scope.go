@@ -19,6 +19,27 @@ type Column struct {
 	Name   string
 	Type   types.Type
 	Hidden bool
+	// time is set when the column's value is a monotonic function of its
+	// row's ROWTIME alone (ROWTIME AS t, STEP(ROWTIME BY ...), a grouped time
+	// key copied out of a GROUP BY): that function, evaluated from Env.Time
+	// alone. Rows keep their ROWTIME through projections, filters, views,
+	// subqueries and joins with tables, so a query reading the column there
+	// groups, orders and deduplicates on it as on ROWTIME itself.
+	time *Expr
+	// monotonic is set when the user declared the values never reverse
+	// direction (MONOTONIC(...), or an order-keeping expression of such a
+	// column): a GROUP BY on it closes a group when the value moves.
+	monotonic bool
+}
+
+// plain drops what a column promises about its order, for operators that
+// restamp or reorder rows (ORDER BY, UNION ALL).
+func plain(cols []Column) []Column {
+	out := make([]Column, len(cols))
+	for i, c := range cols {
+		out[i] = Column{Name: c.Name, Type: c.Type, Hidden: c.Hidden}
+	}
+	return out
 }
 
 // Env is what an expression is evaluated against: the values of the
@@ -36,6 +57,8 @@ type rel struct {
 	name    string
 	columns []Column
 	offset  int
+	// table: a reference table, whose rows have no time.
+	table bool
 }
 
 func (r rel) rowtimeIndex() int { return r.offset + len(r.columns) }
@@ -46,6 +69,9 @@ func (r rel) width() int { return len(r.columns) + 1 }
 
 type scope struct {
 	rels []rel
+	// unnamed counts the subqueries in FROM without an alias, which are
+	// named EXPR$0, EXPR$1, ...
+	unnamed int
 }
 
 func (s *scope) add(name string, cols []Column) rel {
@@ -58,6 +84,26 @@ func (s *scope) add(name string, cols []Column) rel {
 	return r
 }
 
+func (s *scope) addTable(name string, cols []Column) {
+	s.add(name, cols)
+	s.rels[len(s.rels)-1].table = true
+}
+
+// timed tells whether a relation's row time is the output row's: it is the
+// only relation in scope that has a time (the others are reference tables,
+// and a stream row joined to a table keeps its ROWTIME).
+func (s *scope) timed(r rel) bool {
+	if r.table {
+		return false
+	}
+	for _, o := range s.rels {
+		if !o.table && o.offset != r.offset {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *scope) width() int {
 	if len(s.rels) == 0 {
 		return 0
@@ -68,23 +114,42 @@ func (s *scope) width() int {
 
 // resolved is a column reference found in a scope.
 type resolved struct {
-	index   int // into Env.Values; -1 for the unqualified ROWTIME
+	index   int // into Env.Values; -1 for the output row's time (Env.Time)
 	typ     types.Type
-	rowtime bool
+	rowtime bool   // a ROWTIME
+	column  Column // the column found; zero for a ROWTIME
+	// timed: the relation's row time is the output row's (see scope.timed).
+	timed bool
 }
 
+// identity names what a reference resolved to, so that two spellings of
+// one column (s.col and col, s.ROWTIME and ROWTIME for a lone stream)
+// compare equal.
+func (r resolved) identity() string {
+	if r.index < 0 {
+		return "\x00T"
+	}
+	return fmt.Sprintf("\x00%d", r.index)
+}
+
+// isRowtimeName tells the identifier ROWTIME; quoting it does not change
+// it ("ROWTIME" is the same upper-case name), only "rowtime" is another.
+func isRowtimeName(id ast.Ident) bool { return id.Name == "ROWTIME" }
+
 // resolve finds a column reference: col, rel.col, rel.ROWTIME or ROWTIME.
+// The ROWTIME of the only relation with a time is the output row's time.
 func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
 	parts := ref.Parts
-	if len(parts) == 1 && !parts[0].Quoted && parts[0].Name == "ROWTIME" {
-		return resolved{index: -1, typ: types.Type{Kind: types.Timestamp}, rowtime: true}, nil
+	timestamp := types.Type{Kind: types.Timestamp}
+	if len(parts) == 1 && isRowtimeName(parts[0]) {
+		return resolved{index: -1, typ: timestamp, rowtime: true, timed: true}, nil
 	}
 	if len(parts) == 1 {
 		var found []resolved
 		for _, r := range s.rels {
 			for i, c := range r.columns {
 				if c.Name == parts[0].Name {
-					found = append(found, resolved{index: r.offset + i, typ: c.Type})
+					found = append(found, s.column(r, i))
 				}
 			}
 		}
@@ -101,12 +166,18 @@ func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
 			if r.name != parts[0].Name {
 				continue
 			}
-			if parts[1].Name == "ROWTIME" {
-				return resolved{index: r.rowtimeIndex(), typ: types.Type{Kind: types.Timestamp}, rowtime: true}, nil
+			if isRowtimeName(parts[1]) {
+				switch {
+				case r.table:
+					return resolved{}, fmt.Errorf("%s is a reference table: its rows have no ROWTIME", parts[0])
+				case s.timed(r):
+					return resolved{index: -1, typ: timestamp, rowtime: true, timed: true}, nil
+				}
+				return resolved{index: r.rowtimeIndex(), typ: timestamp, rowtime: true}, nil
 			}
 			for i, c := range r.columns {
 				if c.Name == parts[1].Name {
-					return resolved{index: r.offset + i, typ: c.Type}, nil
+					return s.column(r, i), nil
 				}
 			}
 			return resolved{}, fmt.Errorf("unknown column %s in %s", parts[1], parts[0])
@@ -114,6 +185,12 @@ func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
 		return resolved{}, fmt.Errorf("unknown stream or alias %s", parts[0])
 	}
 	return resolved{}, fmt.Errorf("%s: field access into ROW values is not supported yet", ref)
+}
+
+// column is the reference to column i of relation r.
+func (s *scope) column(r rel, i int) resolved {
+	c := r.columns[i]
+	return resolved{index: r.offset + i, typ: c.Type, column: c, timed: s.timed(r)}
 }
 
 func (s *scope) inWhat() string {
