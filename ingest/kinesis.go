@@ -83,11 +83,11 @@ func (s *API) dataStream(ctx context.Context, name string) (streamlog.Info, erro
 	return info, err
 }
 
-func shardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
+func shardID(i int) string { return streamlog.ShardID(i) }
 
 func parseShardID(id string, shards int) (int, bool) {
-	n, err := strconv.Atoi(strings.TrimPrefix(id, "shardId-"))
-	return n, err == nil && strings.HasPrefix(id, "shardId-") && n >= 0 && n < shards
+	n, ok := streamlog.ParseShardID(id)
+	return n, ok && n < shards
 }
 
 // hashRange is shard i's hash keys, [start, end].
