@@ -114,7 +114,7 @@ type filterOp struct {
 }
 
 func (f *filterOp) push(_ int, time int64, vals []types.Value) {
-	f.env = plan.Env{Time: time, Values: vals}
+	f.env = plan.Env{Time: time, Values: vals, Start: f.app.start}
 	v, err := f.cond.Eval(&f.env)
 	if err != nil {
 		f.app.rowError(f.pump, f.data, &f.env, err)
@@ -137,7 +137,7 @@ type projectOp struct {
 }
 
 func (p *projectOp) push(_ int, time int64, vals []types.Value) {
-	env := plan.Env{Time: time, Values: vals}
+	env := plan.Env{Time: time, Values: vals, Start: p.app.start}
 	visible := len(p.exprs) - p.hidden
 	out := make([]types.Value, len(p.exprs)+1)
 	for i, e := range p.exprs {
@@ -279,7 +279,7 @@ type group struct {
 }
 
 func (g *aggregateOp) push(_ int, time int64, vals []types.Value) {
-	g.env = plan.Env{Time: time, Values: vals}
+	g.env = plan.Env{Time: time, Values: vals, Start: g.app.start}
 	env := &g.env
 	keys, args, err := groupInput(g.node, env, g.keys, g.args)
 	g.keys, g.args = keys, args
@@ -436,7 +436,7 @@ func emitGroup(app *App, pump string, node *plan.Aggregate, grp *group, end int6
 	for _, acc := range grp.accs {
 		vals = append(vals, acc.Result())
 	}
-	env := plan.Env{Time: end, Values: vals}
+	env := plan.Env{Time: end, Values: vals, Start: app.start}
 	if node.Having != nil {
 		h, err := node.Having.Eval(&env)
 		if err != nil {

@@ -598,11 +598,17 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 		return &Expr{Type: types.Type{Kind: types.Timestamp}, usesRowtime: true, monotonic: true,
 			Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Time), nil }}, nil
 	}
+	if e, err := startTime(n); e != nil || err != nil {
+		return e, err
+	}
 	if _, ok := functions.LookupAggregate(name); ok {
 		return nil, errAt(n, "aggregate %s is only allowed in the select list or HAVING of a GROUP BY or stagger query", name)
 	}
 	if n.Over != nil {
 		return nil, errAt(n, "windowed (OVER) functions are only allowed in the select list")
+	}
+	if windowOnly[name] {
+		return nil, errAt(n, "%s is computed over a window: write %s(...) OVER w, or OVER (...)", name, name)
 	}
 	f, ok := functions.LookupScalar(name)
 	if !ok {
@@ -785,4 +791,52 @@ func (c *compiler) intervalConv(n *ast.IntervalConv) (*Expr, error) {
 		v.I = v.I / size * size
 		return v, nil
 	}, x), nil
+}
+
+// startTime compiles CURRENT_TIMESTAMP, LOCALTIMESTAMP, CURRENT_DATE,
+// CURRENT_TIME and LOCALTIME: evaluated once when the query starts, so
+// every row gets the same value. Riffle takes it from the application
+// clock (Env.Start), never the wall clock: the same input gives the same
+// output. The engine works in UTC, so the LOCAL forms equal the CURRENT
+// ones. The value is not known when planning: it counts as depending on
+// the row (usesColumns), so nothing evaluates it at plan time or takes it
+// for a time key. It returns nil for other calls.
+func startTime(n *ast.FuncCall) (*Expr, error) {
+	name := n.Name[0].Name
+	if len(n.Name) != 1 || n.Name[0].Quoted || !startTimes[name] {
+		return nil, nil
+	}
+	if !n.Niladic() {
+		return nil, errAt(n, "%s takes no precision or arguments (the service does not support them either): write %s", name, name)
+	}
+	const day = 86400000
+	var e *Expr
+	switch name {
+	case "CURRENT_TIMESTAMP", "LOCALTIMESTAMP":
+		e = &Expr{Type: types.Type{Kind: types.Timestamp},
+			Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Start), nil }}
+	case "CURRENT_DATE":
+		e = &Expr{Type: types.Type{Kind: types.Date},
+			Eval: func(env *Env) (types.Value, error) {
+				return types.Int(types.Date, floorDiv(env.Start, day)), nil
+			}}
+	case "CURRENT_TIME", "LOCALTIME":
+		e = &Expr{Type: types.Type{Kind: types.Time},
+			Eval: func(env *Env) (types.Value, error) {
+				return types.Int(types.Time, env.Start-floorDiv(env.Start, day)*day), nil
+			}}
+	}
+	e.usesColumns = true
+	return e, nil
+}
+
+var startTimes = map[string]bool{"CURRENT_TIMESTAMP": true, "LOCALTIMESTAMP": true, "CURRENT_DATE": true,
+	"CURRENT_TIME": true, "LOCALTIME": true}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }

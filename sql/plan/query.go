@@ -445,10 +445,11 @@ func (a *aggContext) lookup(n ast.Expr) (*Expr, bool, error) {
 				return a.aggExpr[i], true, nil
 			}
 		}
-		if n.Distinct {
-			return nil, true, errAt(n, "%s(DISTINCT ...) is not supported yet", name)
+		opts, err := aggOptions(n, name, f)
+		if err != nil {
+			return nil, true, err
 		}
-		call := AggCall{Func: f}
+		call := AggCall{Func: f, Opts: opts}
 		argType := types.Type{Kind: types.Unknown}
 		switch {
 		case n.Star:
@@ -723,15 +724,32 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 			slots[sql] = &Expr{Type: call.Type, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
 			return
 		}
+		if name == "NTH_VALUE" || name == "EXP_AVG" {
+			call, err := windowedCall(in, f, name)
+			if err != nil {
+				failure = err
+				return
+			}
+			call.Slot = base + len(slots)
+			w.Calls = append(w.Calls, call)
+			slot := call.Slot
+			slots[sql] = &Expr{Type: call.Type, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
+			return
+		}
 		agg, ok := functions.LookupAggregate(name)
 		if !ok {
 			failure = errAt(f, "%s is not supported OVER a window yet", name)
 			return
 		}
-		call := AnalyticCall{Func: agg, Type: types.Type{Kind: types.Unknown}}
+		opts, err := aggOptions(f, name, agg)
+		if err != nil {
+			failure = err
+			return
+		}
+		call := AnalyticCall{Func: agg, Opts: opts, Type: types.Type{Kind: types.Unknown}}
 		switch {
 		case f.Star && name == "COUNT":
-		case len(f.Args) == 1 && !f.Distinct:
+		case len(f.Args) == 1:
 			arg, err := in.compile(f.Args[0])
 			if err != nil {
 				failure = err
@@ -830,7 +848,10 @@ func lagCall(in *compiler, f *ast.FuncCall) (AnalyticCall, error) {
 	if err != nil {
 		return AnalyticCall{}, err
 	}
-	call := AnalyticCall{Arg: arg, Type: arg.Type, Lag: 1, IgnoreNulls: f.NullTreatment == "IGNORE NULLS"}
+	if f.FromEnd != "" {
+		return AnalyticCall{}, errAt(f, "LAG takes no %s (NTH_VALUE does)", f.FromEnd)
+	}
+	call := AnalyticCall{Kind: AnalyticLag, Arg: arg, Type: arg.Type, Lag: 1, IgnoreNulls: f.NullTreatment == "IGNORE NULLS"}
 	if len(f.Args) >= 2 {
 		n, err := in.compile(f.Args[1])
 		if err != nil {
