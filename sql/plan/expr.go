@@ -104,9 +104,11 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 			return types.Bool(v.Null != n.Not), err
 		}, x), nil
 	case *ast.Between:
-		return c.compile(&ast.Binary{Pos: n.Pos, Op: "AND",
-			L: &ast.Binary{Pos: n.Pos, Op: ">=", L: n.X, R: n.Lo},
-			R: &ast.Binary{Pos: n.Pos, Op: "<=", L: n.X, R: n.Hi}})
+		return c.between(n)
+	case *ast.IsTruth:
+		return c.isTruth(n)
+	case *ast.IsDistinct:
+		return c.isDistinct(n)
 	case *ast.InList:
 		return c.inList(n)
 	case *ast.Like:
@@ -140,7 +142,7 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 		return c.intervalConv(n)
 	case *ast.Substring:
 		if n.Similar {
-			return nil, errAt(n, "SUBSTRING ... SIMILAR is not supported yet")
+			return c.substringSimilar(n)
 		}
 		return c.callNamed(n, "SUBSTRING", n.X, n.From, n.For)
 	case *ast.Position:
@@ -492,15 +494,23 @@ func (c *compiler) like(n *ast.Like) (*Expr, error) {
 
 // likeRegexp translates a LIKE or SIMILAR TO pattern.
 func likeRegexp(pattern, escape string, similar bool) (*regexp.Regexp, error) {
+	body, err := patternRegexp(pattern, escape, similar)
+	if err != nil {
+		return nil, err
+	}
+	return regexp.Compile("(?s)^" + body + "$")
+}
+
+// patternRegexp translates the body of a LIKE or SIMILAR TO pattern.
+func patternRegexp(pattern, escape string, similar bool) (string, error) {
 	var b strings.Builder
-	b.WriteString("(?s)^")
 	rs := []rune(pattern)
 	for i := 0; i < len(rs); i++ {
 		r := rs[i]
 		switch {
 		case escape != "" && string(r) == escape:
 			if i+1 == len(rs) {
-				return nil, fmt.Errorf("pattern ends with the escape character")
+				return "", fmt.Errorf("pattern ends with the escape character")
 			}
 			i++
 			b.WriteString(regexp.QuoteMeta(string(rs[i])))
@@ -514,8 +524,7 @@ func likeRegexp(pattern, escape string, similar bool) (*regexp.Regexp, error) {
 			b.WriteString(regexp.QuoteMeta(string(r)))
 		}
 	}
-	b.WriteString("$")
-	return regexp.Compile(b.String())
+	return b.String(), nil
 }
 
 func (c *compiler) caseExpr(n *ast.Case) (*Expr, error) {
@@ -734,6 +743,9 @@ func (c *compiler) step(n *ast.Step) (*Expr, error) {
 	iv, err := c.compile(n.Interval)
 	if err != nil {
 		return nil, err
+	}
+	if x.Type.Kind.IsInteger() {
+		return c.stepInteger(n, x, iv)
 	}
 	if iv.usesColumns || iv.usesRowtime || iv.Type.Kind != types.IntervalDayTime {
 		return nil, errAt(n.Interval, "STEP takes a constant day-time interval after BY")

@@ -228,8 +228,18 @@ func itemName(item ast.SelectItem, i int) string {
 	return fmt.Sprintf("EXPR$%d", i)
 }
 
-// from plans one FROM item, adding its relations to the scope.
+// from plans one FROM item, adding its relations to the scope, and
+// renames its columns when its alias lists them: AS t(c1, c2, ...).
 func (qp *queryPlanner) from(t ast.TableRef, sc *scope) (Node, error) {
+	n, err := qp.fromItem(t, sc)
+	if err != nil {
+		return nil, err
+	}
+	return renameColumns(t, n, sc)
+}
+
+// fromItem plans one FROM item, adding its relations to the scope.
+func (qp *queryPlanner) fromItem(t ast.TableRef, sc *scope) (Node, error) {
 	switch t := t.(type) {
 	case *ast.NamedTable:
 		if len(t.Name) != 1 {
@@ -798,6 +808,11 @@ func slidingWindow(in *compiler, spec *ast.WindowSpec) (*SlidingWindow, error) {
 	}
 	if f.Start.Following || f.Start.CurrentRow {
 		return nil, errAt(f, "a window starts some rows or some time PRECEDING the current row")
+	}
+	for _, o := range spec.OrderBy {
+		if !isRowtimeRef(o.Expr) || o.Desc {
+			return nil, errAt(o.Expr, "a sliding window is ordered by ROWTIME, ascending, and only by it: its RANGE is measured on ROWTIME")
+		}
 	}
 	w := &SlidingWindow{IsRows: f.Rows}
 	for _, p := range spec.PartitionBy {
