@@ -134,16 +134,18 @@ type projectOp struct {
 	exprs  []*plan.Expr
 	hidden int // trailing exprs that go after the ROWTIME
 	out    emitter
+	env    plan.Env // reused: the row's, while its values are computed
 }
 
 func (p *projectOp) push(_ int, time int64, vals []types.Value) {
-	env := plan.Env{Time: time, Values: vals, Start: p.app.start}
+	p.env = plan.Env{Time: time, Values: vals, Start: p.app.start}
+	env := &p.env
 	visible := len(p.exprs) - p.hidden
 	out := make([]types.Value, len(p.exprs)+1)
 	for i, e := range p.exprs {
-		v, err := e.Eval(&env)
+		v, err := e.Eval(env)
 		if err != nil {
-			p.app.rowError(p.pump, p.data, &env, err)
+			p.app.rowError(p.pump, p.data, env, err)
 			return
 		}
 		if i >= visible {

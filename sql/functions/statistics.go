@@ -3,6 +3,7 @@ package functions
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"math/bits"
 
 	"github.com/riffle-sql/riffle/sql/types"
@@ -43,32 +44,38 @@ func booleanAgg(name string) func(types.Type) (types.Type, error) {
 // variance is VAR_POP, VAR_SAMP, STDDEV_POP and STDDEV_SAMP, NULLs
 // ignored, in the argument's type like AVG. Integers follow the
 // reference's formula in integer arithmetic, (S2 - S1*S1/N) / N (or N-1),
-// each division truncated, and the square root truncated; an integer sum
-// too large for 64 bits is an error. REAL, DOUBLE and DECIMAL use
+// each division truncated, and the square root truncated; sums too large
+// for 64 bits go on exactly in big integers. REAL, DOUBLE and DECIMAL use
 // Welford's running mean, the same value without the formula's loss of
 // precision in floating point.
 type variance struct {
 	t            types.Type
 	sample, sqrt bool
 	n            int64
-	s1, s2       int64   // integers
-	mean, m2     float64 // the others
+	s1, s2       int64    // integers
+	b1, b2       *big.Int // integers, once the sums overflowed 64 bits
+	mean, m2     float64  // the others
 }
-
-var errVarianceOverflow = fmt.Errorf("variance: the sum of squares is too large for BIGINT")
 
 func (v *variance) Add(x types.Value) error {
 	if x.Null {
 		return nil
 	}
 	if v.t.Kind.IsInteger() {
-		sq, ok := mul64(x.I, x.I)
-		s1, ok1 := add64(v.s1, x.I)
-		s2, ok2 := add64(v.s2, sq)
-		if !ok || !ok1 || !ok2 {
-			return errVarianceOverflow
+		v.n++
+		if v.b1 == nil {
+			sq, ok := mul64(x.I, x.I)
+			s1, ok1 := add64(v.s1, x.I)
+			s2, ok2 := add64(v.s2, sq)
+			if ok && ok1 && ok2 {
+				v.s1, v.s2 = s1, s2
+				return nil
+			}
+			v.b1, v.b2 = big.NewInt(v.s1), big.NewInt(v.s2)
 		}
-		v.n, v.s1, v.s2 = v.n+1, s1, s2
+		b := big.NewInt(x.I)
+		v.b1.Add(v.b1, b)
+		v.b2.Add(v.b2, b.Mul(b, b))
 		return nil
 	}
 	f := x.Float64()
@@ -89,9 +96,22 @@ func (v *variance) Result() types.Value {
 	}
 	if v.t.Kind.IsInteger() {
 		sq, ok := mul64(v.s1, v.s1)
-		if !ok { // too large for the formula: the value as a float, truncated
-			f := (float64(v.s2) - float64(v.s1)*float64(v.s1)/float64(v.n)) / float64(den)
-			return v.integer(int64(max(f, 0)))
+		if v.b1 != nil || !ok { // past 64 bits: the same formula in big integers
+			b1, b2 := v.b1, v.b2
+			if b1 == nil {
+				b1, b2 = big.NewInt(v.s1), big.NewInt(v.s2)
+			}
+			r := new(big.Int).Mul(b1, b1)
+			r.Quo(r, big.NewInt(v.n))
+			r.Sub(b2, r)
+			r.Quo(r, big.NewInt(den))
+			if v.sqrt {
+				r.Sqrt(r)
+			}
+			if !r.IsInt64() {
+				return types.NullOf(v.t.Kind) // beyond BIGINT: no value to give
+			}
+			return v.integer(r.Int64())
 		}
 		r := (v.s2 - sq/v.n) / den
 		if v.sqrt {
@@ -119,16 +139,32 @@ func (v *variance) integer(r int64) types.Value {
 	return types.Int(types.BigInt, r)
 }
 
+// Snapshot saves the count, the 64-bit sums, the big sums as decimal text
+// (empty while unused) and Welford's mean and m2.
 func (v *variance) Snapshot() []types.Value {
+	b1, b2 := "", ""
+	if v.b1 != nil {
+		b1, b2 = v.b1.String(), v.b2.String()
+	}
 	return []types.Value{types.Int(types.BigInt, v.n), types.Int(types.BigInt, v.s1), types.Int(types.BigInt, v.s2),
+		types.Str(types.Varchar, b1), types.Str(types.Varchar, b2),
 		types.Float(types.Double, v.mean), types.Float(types.Double, v.m2)}
 }
 
 func (v *variance) Restore(st []types.Value) error {
-	if len(st) != 5 {
+	if len(st) != 7 {
 		return errBadState
 	}
-	v.n, v.s1, v.s2, v.mean, v.m2 = st[0].I, st[1].I, st[2].I, st[3].F, st[4].F
+	v.n, v.s1, v.s2, v.mean, v.m2 = st[0].I, st[1].I, st[2].I, st[5].F, st[6].F
+	v.b1, v.b2 = nil, nil
+	if st[3].S != "" {
+		b1, ok1 := new(big.Int).SetString(st[3].S, 10)
+		b2, ok2 := new(big.Int).SetString(st[4].S, 10)
+		if !ok1 || !ok2 {
+			return errBadState
+		}
+		v.b1, v.b2 = b1, b2
+	}
 	return nil
 }
 
