@@ -45,6 +45,13 @@ type App struct {
 	streams map[string]*stream
 	errors  *stream
 	clock   int64
+	// start is when the application's queries started: the clock's first
+	// value, or the first row's time if a row came before the clock moved.
+	// CURRENT_TIMESTAMP, CURRENT_DATE, CURRENT_TIME and LOCALTIME[STAMP]
+	// read it, so every row of a run sees the same value, and a restored
+	// application keeps it.
+	start   int64
+	started bool
 	// stateful lists the operators with state, in build order (snapshots).
 	stateful []stateful
 }
@@ -123,12 +130,24 @@ func (a *App) Insert(name string, r Row) error {
 	if r.Time < a.clock {
 		return ErrOutOfOrder
 	}
+	a.begin(r.Time)
 	if len(r.Values) != len(s.columns) {
 		return fmt.Errorf("%s takes %d values, not %d", name, len(s.columns), len(r.Values))
 	}
 	s.insert(0, r)
 	return nil
 }
+
+// begin fixes the start time at the first time the application sees.
+func (a *App) begin(t int64) {
+	if !a.started {
+		a.start, a.started = t, true
+	}
+}
+
+// Start is when the application's queries started on its clock (see
+// begin), and whether that has happened yet.
+func (a *App) Start() (int64, bool) { return a.start, a.started }
 
 func (a *App) isInput(name string) bool {
 	for _, s := range a.graph.Streams {
@@ -144,6 +163,9 @@ func (a *App) isInput(name string) bool {
 func (a *App) Advance(t int64) {
 	if t <= a.clock {
 		return
+	}
+	if t != Forever {
+		a.begin(t)
 	}
 	a.clock = t
 	for _, s := range a.graph.Streams {

@@ -230,7 +230,7 @@ func (j *joinOp) pairs(left, right []*joinRow) {
 			vals := make([]types.Value, 0, len(l.vals)+len(r.vals))
 			vals = append(append(vals, l.vals...), r.vals...)
 			time := max(l.time, r.time)
-			env := plan.Env{Time: time, Values: vals}
+			env := plan.Env{Time: time, Values: vals, Start: j.app.start}
 			if j.node.Cond != nil {
 				v, err := j.node.Cond.Eval(&env)
 				if err != nil {

@@ -116,7 +116,7 @@ type filterOp struct {
 }
 
 func (f *filterOp) push(_ int, time int64, vals []types.Value) {
-	f.env = plan.Env{Time: time, Values: vals}
+	f.env = plan.Env{Time: time, Values: vals, Start: f.app.start}
 	v, err := f.cond.Eval(&f.env)
 	if err != nil {
 		f.app.rowError(f.pump, f.data, &f.env, err)
@@ -136,16 +136,18 @@ type projectOp struct {
 	exprs  []*plan.Expr
 	hidden int // trailing exprs that go after the ROWTIME
 	out    emitter
+	env    plan.Env // reused: the row's, while its values are computed
 }
 
 func (p *projectOp) push(_ int, time int64, vals []types.Value) {
-	env := plan.Env{Time: time, Values: vals}
+	p.env = plan.Env{Time: time, Values: vals, Start: p.app.start}
+	env := &p.env
 	visible := len(p.exprs) - p.hidden
 	out := make([]types.Value, len(p.exprs)+1)
 	for i, e := range p.exprs {
-		v, err := e.Eval(&env)
+		v, err := e.Eval(env)
 		if err != nil {
-			p.app.rowError(p.pump, p.data, &env, err)
+			p.app.rowError(p.pump, p.data, env, err)
 			return
 		}
 		if i >= visible {
@@ -289,7 +291,7 @@ type group struct {
 }
 
 func (g *aggregateOp) push(_ int, time int64, vals []types.Value) {
-	g.env = plan.Env{Time: time, Values: vals}
+	g.env = plan.Env{Time: time, Values: vals, Start: g.app.start}
 	env := &g.env
 	keys, args, err := groupInput(g.node, env, g.keys, g.args)
 	g.keys, g.args = keys, args
@@ -504,7 +506,7 @@ func emitGroup(app *App, pump string, node *plan.Aggregate, grp *group, end int6
 	for _, acc := range grp.accs {
 		vals = append(vals, acc.Result())
 	}
-	env := plan.Env{Time: end, Values: vals}
+	env := plan.Env{Time: end, Values: vals, Start: app.start}
 	if node.Having != nil {
 		h, err := node.Having.Eval(&env)
 		if err != nil {

@@ -25,6 +25,8 @@ var ErrSnapshot = errors.New("snapshot does not fit this application")
 type appState struct {
 	Version   int
 	Clock     int64
+	Start     int64 // see App.start; absent (zero) in older snapshots
+	Started   bool
 	Streams   []streamState // by name
 	Operators [][]byte      // in build order
 }
@@ -45,7 +47,7 @@ type stateful interface {
 
 // Snapshot saves the application's state.
 func (a *App) Snapshot() ([]byte, error) {
-	st := appState{Version: snapshotVersion, Clock: a.clock}
+	st := appState{Version: snapshotVersion, Clock: a.clock, Start: a.start, Started: a.started}
 	names := make([]string, 0, len(a.streams))
 	for name := range a.streams {
 		names = append(names, name)
@@ -89,6 +91,7 @@ func (a *App) Restore(data []byte) error {
 		}
 	}
 	a.clock = st.Clock
+	a.start, a.started = st.Start, st.Started
 	return nil
 }
 

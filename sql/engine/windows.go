@@ -33,7 +33,7 @@ type staggerWindow struct {
 }
 
 func (s *staggerOp) push(_ int, time int64, vals []types.Value) {
-	s.env = plan.Env{Time: time, Values: vals}
+	s.env = plan.Env{Time: time, Values: vals, Start: s.app.start}
 	env := &s.env
 	keys, args, err := groupInput(s.node, env, s.keys, s.args)
 	s.keys, s.args = keys, args
@@ -83,7 +83,7 @@ func (s *staggerOp) advance(_ int, t int64) {
 func newAccumulators(aggs []plan.AggCall) []functions.Accumulator {
 	accs := make([]functions.Accumulator, len(aggs))
 	for i, a := range aggs {
-		accs[i] = a.Func.New(a.Type)
+		accs[i] = a.Func.NewWith(a.Type, a.Opts)
 	}
 	return accs
 }
@@ -148,7 +148,7 @@ type slidingRow struct {
 }
 
 func (a *analyticOp) push(_ int, time int64, vals []types.Value) {
-	a.env = plan.Env{Time: time, Values: vals}
+	a.env = plan.Env{Time: time, Values: vals, Start: a.app.start}
 	env := &a.env
 	// Evaluate every window's partition and arguments first, so that a row
 	// that fails joins no window.
@@ -189,7 +189,8 @@ func (a *analyticOp) push(_ int, time int64, vals []types.Value) {
 		part.rows = append(part.rows, rows[wi])
 		part.evict(w, time)
 		for ci, c := range w.Calls {
-			if c.Func == nil {
+			switch c.Kind {
+			case plan.AnalyticLag:
 				v, err := lag(part.rows, ci, &c, env)
 				if err != nil {
 					a.app.rowError(a.pump, a.data, env, err)
@@ -197,8 +198,14 @@ func (a *analyticOp) push(_ int, time int64, vals []types.Value) {
 				}
 				out[c.Slot] = v
 				continue
+			case plan.AnalyticNth:
+				out[c.Slot] = nth(part.rows, ci, &c)
+				continue
+			case plan.AnalyticExpAvg:
+				out[c.Slot] = expAvg(part.rows, ci, &c, time)
+				continue
 			}
-			acc := c.Func.New(c.Type)
+			acc := c.Func.NewWith(c.Type, c.Opts)
 			for _, r := range part.rows {
 				if err := acc.Add(r.args[ci]); err != nil {
 					a.app.rowError(a.pump, a.data, env, err)
@@ -232,6 +239,57 @@ func lag(rows []slidingRow, ci int, c *plan.AnalyticCall, env *plan.Env) (types.
 		return types.Cast(d, c.Type)
 	}
 	return types.NullOf(c.Type.Kind), nil
+}
+
+// nth is NTH_VALUE over a window's rows, the current row last: the Nth
+// value from the oldest row (FROM FIRST) or from the current row (FROM
+// LAST), NULL-valued rows not counted with IGNORE NULLS; NULL if the
+// window has fewer rows.
+func nth(rows []slidingRow, ci int, c *plan.AnalyticCall) types.Value {
+	n := c.Nth
+	for k := range rows {
+		i := k
+		if c.FromLast {
+			i = len(rows) - 1 - k
+		}
+		v := rows[i].args[ci]
+		if c.IgnoreNulls && v.Null {
+			continue
+		}
+		if n--; n == 0 {
+			return v
+		}
+	}
+	return types.NullOf(c.Type.Kind)
+}
+
+// expAvg is EXP_AVG over a window's rows at time now: the average of the
+// non-NULL values, each weighing 2^-k where k is how many whole half-lives
+// old its row is (the window cut, from the current row back, into
+// sub-windows one half-life long: the newest weighs twice the next). In the
+// argument's type, an integer truncated like AVG; NULL if no value.
+func expAvg(rows []slidingRow, ci int, c *plan.AnalyticCall, now int64) types.Value {
+	var sum, weights float64
+	for _, r := range rows {
+		v := r.args[ci]
+		if v.Null {
+			continue
+		}
+		w := math.Ldexp(1, -int(min((now-r.time)/c.HalfLife, 2000)))
+		sum += w * v.Float64()
+		weights += w
+	}
+	if weights == 0 {
+		return types.NullOf(c.Type.Kind)
+	}
+	avg := sum / weights
+	if c.Type.Kind.IsInteger() {
+		return types.Int(c.Type.Kind, int64(math.Trunc(avg)))
+	}
+	if v, err := types.Cast(types.Float(types.Double, avg), c.Type); err == nil {
+		return v
+	}
+	return types.Float(types.Double, avg)
 }
 
 // evict drops the rows that left the window ending at now: RANGE keeps

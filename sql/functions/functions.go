@@ -31,6 +31,10 @@ type Aggregate struct {
 	Result func(arg types.Type) (types.Type, error)
 	// New makes an empty accumulator.
 	New func(result types.Type) Accumulator
+	// Distinct: the function takes DISTINCT (each value counts once).
+	Distinct bool
+	// NullTreatment: the function takes IGNORE NULLS or RESPECT NULLS.
+	NullTreatment bool
 }
 
 // Accumulator folds a group's values.

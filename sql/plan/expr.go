@@ -101,9 +101,11 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 			return types.Bool(v.Null != n.Not), err
 		}, x), nil
 	case *ast.Between:
-		return c.compile(&ast.Binary{Pos: n.Pos, Op: "AND",
-			L: &ast.Binary{Pos: n.Pos, Op: ">=", L: n.X, R: n.Lo},
-			R: &ast.Binary{Pos: n.Pos, Op: "<=", L: n.X, R: n.Hi}})
+		return c.between(n)
+	case *ast.IsTruth:
+		return c.isTruth(n)
+	case *ast.IsDistinct:
+		return c.isDistinct(n)
 	case *ast.InList:
 		return c.inList(n)
 	case *ast.Like:
@@ -137,7 +139,7 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 		return c.intervalConv(n)
 	case *ast.Substring:
 		if n.Similar {
-			return nil, errAt(n, "SUBSTRING ... SIMILAR is not supported yet")
+			return c.substringSimilar(n)
 		}
 		return c.callNamed(n, "SUBSTRING", n.X, n.From, n.For)
 	case *ast.Position:
@@ -511,15 +513,23 @@ func (c *compiler) like(n *ast.Like) (*Expr, error) {
 
 // likeRegexp translates a LIKE or SIMILAR TO pattern.
 func likeRegexp(pattern, escape string, similar bool) (*regexp.Regexp, error) {
+	body, err := patternRegexp(pattern, escape, similar)
+	if err != nil {
+		return nil, err
+	}
+	return regexp.Compile("(?s)^" + body + "$")
+}
+
+// patternRegexp translates the body of a LIKE or SIMILAR TO pattern.
+func patternRegexp(pattern, escape string, similar bool) (string, error) {
 	var b strings.Builder
-	b.WriteString("(?s)^")
 	rs := []rune(pattern)
 	for i := 0; i < len(rs); i++ {
 		r := rs[i]
 		switch {
 		case escape != "" && string(r) == escape:
 			if i+1 == len(rs) {
-				return nil, fmt.Errorf("pattern ends with the escape character")
+				return "", fmt.Errorf("pattern ends with the escape character")
 			}
 			i++
 			b.WriteString(regexp.QuoteMeta(string(rs[i])))
@@ -533,8 +543,7 @@ func likeRegexp(pattern, escape string, similar bool) (*regexp.Regexp, error) {
 			b.WriteString(regexp.QuoteMeta(string(r)))
 		}
 	}
-	b.WriteString("$")
-	return regexp.Compile(b.String())
+	return b.String(), nil
 }
 
 func (c *compiler) caseExpr(n *ast.Case) (*Expr, error) {
@@ -617,11 +626,17 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 		return &Expr{Type: types.Type{Kind: types.Timestamp}, usesRowtime: true, monotonic: true,
 			Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Time), nil }}, nil
 	}
+	if e, err := startTime(n); e != nil || err != nil {
+		return e, err
+	}
 	if _, ok := functions.LookupAggregate(name); ok {
 		return nil, errAt(n, "aggregate %s is only allowed in the select list or HAVING of a GROUP BY or stagger query", name)
 	}
 	if n.Over != nil {
 		return nil, errAt(n, "windowed (OVER) functions are only allowed in the select list")
+	}
+	if windowOnly[name] {
+		return nil, errAt(n, "%s is computed over a window: write %s(...) OVER w, or OVER (...)", name, name)
 	}
 	f, ok := functions.LookupScalar(name)
 	if !ok {
@@ -753,6 +768,9 @@ func (c *compiler) step(n *ast.Step) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if x.Type.Kind.IsInteger() {
+		return c.stepInteger(n, x, iv)
+	}
 	if iv.usesColumns || iv.usesRowtime || iv.Type.Kind != types.IntervalDayTime {
 		return nil, errAt(n.Interval, "STEP takes a constant day-time interval after BY")
 	}
@@ -809,4 +827,52 @@ func (c *compiler) intervalConv(n *ast.IntervalConv) (*Expr, error) {
 		v.I = v.I / size * size
 		return v, nil
 	}, x), nil
+}
+
+// startTime compiles CURRENT_TIMESTAMP, LOCALTIMESTAMP, CURRENT_DATE,
+// CURRENT_TIME and LOCALTIME: evaluated once when the query starts, so
+// every row gets the same value. Riffle takes it from the application
+// clock (Env.Start), never the wall clock: the same input gives the same
+// output. The engine works in UTC, so the LOCAL forms equal the CURRENT
+// ones. The value is not known when planning: it counts as depending on
+// the row (usesColumns), so nothing evaluates it at plan time or takes it
+// for a time key. It returns nil for other calls.
+func startTime(n *ast.FuncCall) (*Expr, error) {
+	name := n.Name[0].Name
+	if len(n.Name) != 1 || n.Name[0].Quoted || !startTimes[name] {
+		return nil, nil
+	}
+	if !n.Niladic() {
+		return nil, errAt(n, "%s takes no precision or arguments (the service does not support them either): write %s", name, name)
+	}
+	const day = 86400000
+	var e *Expr
+	switch name {
+	case "CURRENT_TIMESTAMP", "LOCALTIMESTAMP":
+		e = &Expr{Type: types.Type{Kind: types.Timestamp},
+			Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Start), nil }}
+	case "CURRENT_DATE":
+		e = &Expr{Type: types.Type{Kind: types.Date},
+			Eval: func(env *Env) (types.Value, error) {
+				return types.Int(types.Date, floorDiv(env.Start, day)), nil
+			}}
+	case "CURRENT_TIME", "LOCALTIME":
+		e = &Expr{Type: types.Type{Kind: types.Time},
+			Eval: func(env *Env) (types.Value, error) {
+				return types.Int(types.Time, env.Start-floorDiv(env.Start, day)*day), nil
+			}}
+	}
+	e.usesColumns = true
+	return e, nil
+}
+
+var startTimes = map[string]bool{"CURRENT_TIMESTAMP": true, "LOCALTIMESTAMP": true, "CURRENT_DATE": true,
+	"CURRENT_TIME": true, "LOCALTIME": true}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }

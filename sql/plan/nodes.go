@@ -159,13 +159,32 @@ type SlidingWindow struct {
 	Calls  []AnalyticCall
 }
 
+// AnalyticKind tells the calls over a window apart.
+type AnalyticKind int
+
+const (
+	AnalyticAggregate AnalyticKind = iota // Func folded over the window's rows
+	AnalyticLag
+	AnalyticNth    // NTH_VALUE
+	AnalyticExpAvg // EXP_AVG
+)
+
 // AnalyticCall is one aggregate over a sliding window; Slot is where its
 // result goes in the row above.
 type AnalyticCall struct {
-	Func *functions.Aggregate // nil for LAG
+	Kind AnalyticKind
+	Func *functions.Aggregate // for AnalyticAggregate
+	Opts functions.Options
 	Arg  *Expr
 	Type types.Type
 	Slot int
+	// NTH_VALUE(Arg, Nth) [FROM LAST] [IGNORE NULLS]: the Nth row's value
+	// counted from the window's oldest row (from the current row with
+	// FromLast), skipping NULLs with IgnoreNulls.
+	Nth      int64
+	FromLast bool
+	// EXP_AVG(Arg, HalfLife): rows weigh half as much per HalfLife ms of age.
+	HalfLife int64
 	// LAG(Arg, Lag, Default): Arg's value Lag rows before the current one
 	// in the window, Default (or NULL) past its start; IgnoreNulls counts
 	// only rows where Arg is not NULL.
@@ -183,6 +202,7 @@ type Union struct {
 // AggCall is one aggregate in a GROUP BY query.
 type AggCall struct {
 	Func *functions.Aggregate
+	Opts functions.Options
 	Arg  *Expr // nil for COUNT(*)
 	Type types.Type
 }

@@ -255,8 +255,18 @@ func itemName(item ast.SelectItem, i int) string {
 	return fmt.Sprintf("EXPR$%d", i)
 }
 
-// from plans one FROM item, adding its relations to the scope.
+// from plans one FROM item, adding its relations to the scope, and
+// renames its columns when its alias lists them: AS t(c1, c2, ...).
 func (qp *queryPlanner) from(t ast.TableRef, sc *scope) (Node, error) {
+	n, err := qp.fromItem(t, sc)
+	if err != nil {
+		return nil, err
+	}
+	return renameColumns(t, n, sc)
+}
+
+// fromItem plans one FROM item, adding its relations to the scope.
+func (qp *queryPlanner) fromItem(t ast.TableRef, sc *scope) (Node, error) {
 	switch t := t.(type) {
 	case *ast.NamedTable:
 		if len(t.Name) != 1 {
@@ -521,10 +531,11 @@ func (a *aggContext) lookup(n ast.Expr) (*Expr, bool, error) {
 				return a.aggExpr[i], true, nil
 			}
 		}
-		if n.Distinct {
-			return nil, true, errAt(n, "%s(DISTINCT ...) is not supported yet", name)
+		opts, err := aggOptions(n, name, f)
+		if err != nil {
+			return nil, true, err
 		}
-		call := AggCall{Func: f}
+		call := AggCall{Func: f, Opts: opts}
 		argType := types.Type{Kind: types.Unknown}
 		switch {
 		case n.Star:
@@ -841,15 +852,32 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 			slots[sql] = &Expr{Type: call.Type, Source: sql, usesColumns: true, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
 			return
 		}
+		if name == "NTH_VALUE" || name == "EXP_AVG" {
+			call, err := windowedCall(in, f, name)
+			if err != nil {
+				failure = err
+				return
+			}
+			call.Slot = base + len(slots)
+			w.Calls = append(w.Calls, call)
+			slot := call.Slot
+			slots[sql] = &Expr{Type: call.Type, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
+			return
+		}
 		agg, ok := functions.LookupAggregate(name)
 		if !ok {
 			failure = errAt(f, "%s is not supported OVER a window yet", name)
 			return
 		}
-		call := AnalyticCall{Func: agg, Type: types.Type{Kind: types.Unknown}}
+		opts, err := aggOptions(f, name, agg)
+		if err != nil {
+			failure = err
+			return
+		}
+		call := AnalyticCall{Func: agg, Opts: opts, Type: types.Type{Kind: types.Unknown}}
 		switch {
 		case f.Star && name == "COUNT":
-		case len(f.Args) == 1 && !f.Distinct:
+		case len(f.Args) == 1:
 			arg, err := in.compile(f.Args[0])
 			if err != nil {
 				failure = err
@@ -898,6 +926,11 @@ func slidingWindow(in *compiler, spec *ast.WindowSpec) (*SlidingWindow, error) {
 	}
 	if f.Start.Following || f.Start.CurrentRow {
 		return nil, errAt(f, "a window starts some rows or some time PRECEDING the current row")
+	}
+	for _, o := range spec.OrderBy {
+		if !isRowtimeRef(o.Expr) || o.Desc {
+			return nil, errAt(o.Expr, "a sliding window is ordered by ROWTIME, ascending, and only by it: its RANGE is measured on ROWTIME")
+		}
 	}
 	w := &SlidingWindow{IsRows: f.Rows}
 	for _, p := range spec.PartitionBy {
@@ -948,7 +981,10 @@ func lagCall(in *compiler, f *ast.FuncCall) (AnalyticCall, error) {
 	if err != nil {
 		return AnalyticCall{}, err
 	}
-	call := AnalyticCall{Arg: arg, Type: arg.Type, Lag: 1, IgnoreNulls: f.NullTreatment == "IGNORE NULLS"}
+	if f.FromEnd != "" {
+		return AnalyticCall{}, errAt(f, "LAG takes no %s (NTH_VALUE does)", f.FromEnd)
+	}
+	call := AnalyticCall{Kind: AnalyticLag, Arg: arg, Type: arg.Type, Lag: 1, IgnoreNulls: f.NullTreatment == "IGNORE NULLS"}
 	if len(f.Args) >= 2 {
 		n, err := in.compile(f.Args[1])
 		if err != nil {

@@ -44,10 +44,12 @@ func plain(cols []Column) []Column {
 
 // Env is what an expression is evaluated against: the values of the
 // relations in scope, laid out one after the other, and the time of the
-// row being produced (the unqualified ROWTIME).
+// row being produced (the unqualified ROWTIME), and when the application's
+// queries started on its clock (CURRENT_TIMESTAMP and its kin).
 type Env struct {
 	Time   int64
 	Values []types.Value
+	Start  int64
 }
 
 // A rel is one relation in a query's scope. Its values sit at
