@@ -374,9 +374,11 @@ func TestInputParallelismSplitsShardsAcrossStreams(t *testing.T) {
 	defer m.Close()
 	schema := record.Schema{RecordFormat: record.RecordFormat{RecordFormatType: record.JSON},
 		RecordColumns: []record.RecordColumn{{Name: "n", SqlType: "INTEGER", Mapping: "$.n"}}}
-	const sql = `CREATE STREAM "DESTINATION_SQL_STREAM" (src INTEGER, n INTEGER);
-CREATE PUMP p1 AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM 1, "n" FROM "SOURCE_SQL_STREAM_001";
-CREATE PUMP p2 AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM 2, "n" FROM "SOURCE_SQL_STREAM_002";`
+	// Each row says which shard it came from (SHARD_ID), with its partition
+	// key and sequence number: the Kinesis metadata of the record.
+	const sql = `CREATE STREAM "DESTINATION_SQL_STREAM" (src INTEGER, n INTEGER, shard VARCHAR(32), pk VARCHAR(8), seq VARCHAR(64));
+CREATE PUMP p1 AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM 1, "n", SHARD_ID, PARTITION_KEY, SEQUENCE_NUMBER FROM "SOURCE_SQL_STREAM_001";
+CREATE PUMP p2 AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM 2, "n", SHARD_ID, PARTITION_KEY, SEQUENCE_NUMBER FROM "SOURCE_SQL_STREAM_002";`
 	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "multi", Kind: "kinesis", Schema: schema, Parallelism: 2}
 	if _, err := m.Create(ctx, Application{Name: "m", Code: sql, Inputs: []Input{in}}); err != nil {
 		t.Fatal(err)
@@ -399,20 +401,28 @@ CREATE PUMP p2 AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM 2, "n" FROM
 		var recs []streamlog.Record
 		for i := range 5 {
 			n := 10*shard + i
-			recs = append(recs, streamlog.Record{Data: []byte(fmt.Sprintf(`{"n":%d}`, n)), Arrival: base.Add(time.Duration(n) * time.Millisecond)})
+			recs = append(recs, streamlog.Record{Data: []byte(fmt.Sprintf(`{"n":%d}`, n)), PartitionKey: fmt.Sprintf("k%d", n), Arrival: base.Add(time.Duration(n) * time.Millisecond)})
 		}
 		if _, err := l.Append(ctx, "multi", shard, recs); err != nil {
 			t.Fatal(err)
 		}
 	}
+	seqs := map[string]bool{}
 	for range 10 {
 		select {
 		case row := <-rows:
-			var r struct{ SRC, N int }
+			var r struct {
+				SRC, N         int
+				SHARD, PK, SEQ string
+			}
 			json.Unmarshal(row, &r)
 			if want := r.N/10 + 1; r.SRC != want {
 				t.Fatalf("row %s came through SOURCE_SQL_STREAM_00%d, want _00%d", row, r.SRC, want)
 			}
+			if want := fmt.Sprintf("shardId-%012d", r.N/10); r.SHARD != want || r.PK != fmt.Sprintf("k%d", r.N) || r.SEQ == "" || seqs[r.SEQ] {
+				t.Fatalf("row %s: want SHARD_ID %s, PARTITION_KEY k%d and a sequence number of its own", row, want, r.N)
+			}
+			seqs[r.SEQ] = true
 		case <-time.After(20 * time.Second):
 			t.Fatal("rows missing")
 		}

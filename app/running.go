@@ -12,6 +12,7 @@ import (
 
 	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/shardid"
 	"github.com/riffle-sql/riffle/internal/throttle"
 	"github.com/riffle-sql/riffle/sql/engine"
 	"github.com/riffle-sql/riffle/sql/plan"
@@ -23,12 +24,15 @@ import (
 // outputs and its taps. One goroutine (loop) owns the fields below the
 // line; stop ends it.
 type running struct {
-	def     Application
-	log     *streamlog.Log
-	store   *Store
-	opts    Options
-	logger  *slog.Logger
-	source  string
+	def    Application
+	log    *streamlog.Log
+	store  *Store
+	opts   Options
+	logger *slog.Logger
+	source string
+	// kinesis inputs fill SHARD_ID, PARTITION_KEY and SEQUENCE_NUMBER (a
+	// Firehose delivery stream has no shards: NULL).
+	kinesis bool
 	outputs []output
 	taps    *taps
 	read    atomic.Int64 // input records fed since the start
@@ -106,7 +110,7 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 			}
 		}
 	}
-	r := &running{def: a, log: m.log, store: m.store, opts: m.opts, logger: m.opts.Logger.With("application", a.Name), source: in.Source,
+	r := &running{def: a, log: m.log, store: m.store, opts: m.opts, logger: m.opts.Logger.With("application", a.Name), source: in.Source, kinesis: in.Kind == "kinesis",
 		done: make(chan struct{}), compiled: compiled, pos: pos, next: slices.Clone(pos), pending: make([][]streamlog.Record, len(pos)), ckptRev: rev}
 	r.feedErrors = throttle.Log{Logger: r.logger, Every: errorLogEvery, Clock: m.opts.Clock}
 	loopCtx, cancel := context.WithCancel(m.base)
@@ -411,7 +415,11 @@ func (r *running) step(ctx context.Context) (bool, error) {
 		rec := r.pending[from][0]
 		r.pending[from] = r.pending[from][1:]
 		rowtime := max(toApp(rec.Arrival.UnixMilli()), eng.Clock())
-		if err := feeders[from%len(feeders)].Feed(rec.Data, rowtime, rec.Arrival.UnixMilli()); err != nil {
+		meta := compile.Meta{Stored: rec.Arrival.UnixMilli()}
+		if r.kinesis {
+			meta.Shard, meta.PartitionKey, meta.Sequence = shardid.Format(from), rec.PartitionKey, rec.Seq.String()
+		}
+		if err := feeders[from%len(feeders)].Feed(rec.Data, rowtime, meta); err != nil {
 			r.feedErrors.Error("a record could not be fed", "err", err)
 		}
 		fed++

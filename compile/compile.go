@@ -37,6 +37,32 @@ func InputNames(prefix string, parallelism int) []string {
 // stored. In a replay that is its arrival time, which is also its ROWTIME.
 const ArrivalColumn = "APPROXIMATE_ARRIVAL_TIME"
 
+// The input streams' other pseudo-columns: the Kinesis metadata of the
+// record (NULL where the source has none, as a Firehose delivery stream
+// has no shards).
+const (
+	ShardColumn        = "SHARD_ID"
+	PartitionKeyColumn = "PARTITION_KEY"
+	SequenceColumn     = "SEQUENCE_NUMBER"
+)
+
+// pseudoColumns are added, hidden, to every input stream whose schema does
+// not map a column of the same name, in this order.
+var pseudoColumns = []plan.Column{
+	{Name: ArrivalColumn, Type: types.Type{Kind: types.Timestamp}, Hidden: true},
+	{Name: ShardColumn, Type: types.Type{Kind: types.Varchar, Length: 64}, Hidden: true},
+	{Name: PartitionKeyColumn, Type: types.Type{Kind: types.Varchar, Length: 256}, Hidden: true},
+	{Name: SequenceColumn, Type: types.Type{Kind: types.Varchar, Length: 128}, Hidden: true},
+}
+
+// Meta is what the source tells about a record besides its bytes.
+type Meta struct {
+	Stored       int64  // when it was stored, Unix ms: APPROXIMATE_ARRIVAL_TIME
+	Shard        string // SHARD_ID, "" for NULL
+	PartitionKey string // PARTITION_KEY, "" for NULL
+	Sequence     string // SEQUENCE_NUMBER, "" for NULL
+}
+
 // Options describe one application to compile.
 type Options struct {
 	SQL string
@@ -78,8 +104,10 @@ func Plan(opts Options) (*plan.Graph, error) {
 		for _, c := range cols {
 			in.Columns = append(in.Columns, plan.Column{Name: c.Name, Type: c.Type})
 		}
-		if columnIndex(in.Columns, ArrivalColumn) < 0 {
-			in.Columns = append(in.Columns, plan.Column{Name: ArrivalColumn, Type: types.Type{Kind: types.Timestamp}, Hidden: true})
+		for _, p := range pseudoColumns {
+			if columnIndex(in.Columns, p.Name) < 0 {
+				in.Columns = append(in.Columns, p)
+			}
 		}
 		streams = append(streams, in)
 	}
@@ -142,13 +170,14 @@ func columnIndex(cols []plan.Column, name string) int {
 
 // A Feeder puts records into one input stream of an engine: it moves the
 // clock to each record's ROWTIME, maps the record to rows (a record that
-// does not fit goes to error_stream) and fills APPROXIMATE_ARRIVAL_TIME.
+// does not fit goes to error_stream) and fills the pseudo-columns.
 type Feeder struct {
-	input       string
-	app         *engine.App
-	mapper      *record.Mapper
-	withArrival bool
-	row         []types.Value // scratch: a mapped row and its arrival
+	input  string
+	app    *engine.App
+	mapper *record.Mapper
+	// pseudo are the pseudo-columns the stream has after the mapped ones.
+	pseudo []string
+	row    []types.Value // scratch: a mapped row and its pseudo-columns
 }
 
 func newFeeder(input string, app *engine.App, g *plan.Graph, mapper *record.Mapper) (*Feeder, error) {
@@ -156,13 +185,16 @@ func newFeeder(input string, app *engine.App, g *plan.Graph, mapper *record.Mapp
 	if !ok {
 		return nil, fmt.Errorf("the application has no %s", input)
 	}
-	return &Feeder{input: input, app: app, mapper: mapper, withArrival: columnIndex(in.Columns, ArrivalColumn) == len(mapper.Columns())}, nil
+	f := &Feeder{input: input, app: app, mapper: mapper}
+	for _, c := range in.Columns[len(mapper.Columns()):] {
+		f.pseudo = append(f.pseudo, c.Name)
+	}
+	return f, nil
 }
 
 // Feed delivers one record with its ROWTIME (when it reached the
-// application) and its APPROXIMATE_ARRIVAL_TIME (when it was stored), both
-// in Unix milliseconds.
-func (f *Feeder) Feed(data []byte, rowtime, stored int64) error {
+// application, Unix milliseconds) and what its source tells about it.
+func (f *Feeder) Feed(data []byte, rowtime int64, meta Meta) error {
 	f.app.Advance(rowtime)
 	rows, err := f.mapper.Map(data)
 	if err != nil {
@@ -170,8 +202,11 @@ func (f *Feeder) Feed(data []byte, rowtime, stored int64) error {
 		return nil
 	}
 	for _, vals := range rows {
-		if f.withArrival {
-			f.row = append(append(f.row[:0], vals...), types.TimestampMs(stored))
+		if len(f.pseudo) > 0 {
+			f.row = append(f.row[:0], vals...)
+			for _, name := range f.pseudo {
+				f.row = append(f.row, meta.value(name))
+			}
 			vals = f.row
 		}
 		if err := f.app.Insert(f.input, engine.Row{Time: rowtime, Values: vals}); err != nil {
@@ -179,4 +214,23 @@ func (f *Feeder) Feed(data []byte, rowtime, stored int64) error {
 		}
 	}
 	return nil
+}
+
+// value is a pseudo-column's value.
+func (m Meta) value(column string) types.Value {
+	text := func(s string) types.Value {
+		if s == "" {
+			return types.NullOf(types.Varchar)
+		}
+		return types.Str(types.Varchar, s)
+	}
+	switch column {
+	case ArrivalColumn:
+		return types.TimestampMs(m.Stored)
+	case ShardColumn:
+		return text(m.Shard)
+	case PartitionKeyColumn:
+		return text(m.PartitionKey)
+	}
+	return text(m.Sequence)
 }

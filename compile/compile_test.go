@@ -35,10 +35,10 @@ func TestEveryInputGetsAFeederAndTheSQLSeesThemAll(t *testing.T) {
 	if err := app.Engine.Subscribe("OUT", func(r engine.Row) { got = append(got, r.Values[0].String()) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Feeders[0].Feed([]byte(`{"n": 1}`), 1000, 1000); err != nil {
+	if err := app.Feeders[0].Feed([]byte(`{"n": 1}`), 1000, Meta{Stored: 1000}); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Feeders[1].Feed([]byte(`{"n": 2}`), 2000, 2000); err != nil {
+	if err := app.Feeders[1].Feed([]byte(`{"n": 2}`), 2000, Meta{Stored: 2000}); err != nil {
 		t.Fatal(err)
 	}
 	app.Engine.Advance(engine.Forever)
@@ -74,7 +74,7 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "n" FROM SOURCE_SQ
 	if err := app.Engine.Subscribe(engine.ErrorStream, func(r engine.Row) { errs = append(errs, r.Values[2].String()) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Feeders[0].Feed([]byte(`not json`), 1000, 1000); err != nil {
+	if err := app.Feeders[0].Feed([]byte(`not json`), 1000, Meta{Stored: 1000}); err != nil {
 		t.Fatal(err)
 	}
 	if len(errs) != 1 || errs[0] != "RECORD_MAPPING_ERROR" {

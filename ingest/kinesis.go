@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/internal/awsjson"
+	"github.com/riffle-sql/riffle/internal/shardid"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
@@ -83,10 +84,10 @@ func (s *API) dataStream(ctx context.Context, name string) (streamlog.Info, erro
 	return info, err
 }
 
-func shardID(i int) string { return streamlog.ShardID(i) }
+func shardID(i int) string { return shardid.Format(i) }
 
 func parseShardID(id string, shards int) (int, bool) {
-	n, ok := streamlog.ParseShardID(id)
+	n, ok := shardid.Parse(id)
 	return n, ok && n < shards
 }
 

@@ -66,7 +66,7 @@ func BenchmarkEngine(b *testing.B) {
 		rec := recs[i%len(recs)]
 		// Keep time moving forward when the records wrap around.
 		rec.Arrival = rec.Arrival.Add(time.Duration(i/len(recs)) * span)
-		if err := feeder.Feed(rec.Data, rec.Arrival.UnixMilli(), rec.Arrival.UnixMilli()); err != nil {
+		if err := feeder.Feed(rec.Data, rec.Arrival.UnixMilli(), compile.Meta{Stored: rec.Arrival.UnixMilli()}); err != nil {
 			b.Fatal(err)
 		}
 	}

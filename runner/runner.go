@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/compile"
+	"github.com/riffle-sql/riffle/internal/shardid"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/replay"
 	"github.com/riffle-sql/riffle/sql/engine"
@@ -110,7 +111,11 @@ func Run(opts Options, records io.Reader, out io.Writer) error {
 			stream = rec.Shard % len(feeders)
 		}
 		dealt++
-		return feeders[stream].Feed(rec.Data, at, at)
+		meta := compile.Meta{Stored: at}
+		if rec.Shard >= 0 {
+			meta.Shard = shardid.Format(rec.Shard)
+		}
+		return feeders[stream].Feed(rec.Data, at, meta)
 	}
 	for _, rec := range buffered {
 		if err := feed(rec); err != nil {

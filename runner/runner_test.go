@@ -22,7 +22,7 @@ import (
 //	run [stream=NAME]... [seed=N] [input=PREFIX] [parallelism=N]
 //	<SQL>
 //	==== records
-//	<HH:MM:SS.mmm on 2026-11-01, or an RFC 3339 time> <record>
+//	<HH:MM:SS.mmm on 2026-11-01, or an RFC 3339 time> [shard=N] <record>
 //	[==== schema
 //	<SourceSchema JSON>]
 //	[==== table NAME
@@ -225,10 +225,16 @@ func toReplay(lines string) (string, error) {
 		if _, err := time.Parse(time.RFC3339Nano, at); err != nil {
 			return "", fmt.Errorf("record line %q: %v", line, err)
 		}
+		shard := ""
+		if rest, ok := strings.CutPrefix(data, "shard="); ok {
+			// "TIME shard=N RECORD": the record came from shard N.
+			n, record, _ := strings.Cut(rest, " ")
+			shard, data = `,"shard":`+n, record
+		}
 		if !strings.HasPrefix(data, "{") {
 			data = fmt.Sprintf("%q", data)
 		}
-		fmt.Fprintf(&b, `{"arrival":%q,"data":%s}`+"\n", at, data)
+		fmt.Fprintf(&b, `{"arrival":%q,"data":%s%s}`+"\n", at, data, shard)
 	}
 	return b.String(), nil
 }

@@ -121,7 +121,7 @@ func compileFor(t *testing.T, sql string, recs []replay.Record) func() *compile.
 
 func feed(t *testing.T, f *compile.Feeder, r replay.Record) {
 	t.Helper()
-	if err := f.Feed(r.Data, r.Arrival.UnixMilli(), r.Arrival.UnixMilli()); err != nil {
+	if err := f.Feed(r.Data, r.Arrival.UnixMilli(), compile.Meta{Stored: r.Arrival.UnixMilli()}); err != nil {
 		t.Fatal(err)
 	}
 }

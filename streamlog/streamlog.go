@@ -386,15 +386,6 @@ type Record struct {
 	Seq          Seq
 }
 
-// ShardID names shard i as Kinesis does: shardId-000000000000.
-func ShardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
-
-// ParseShardID reads a name made by ShardID.
-func ParseShardID(id string) (int, bool) {
-	n, err := strconv.Atoi(strings.TrimPrefix(id, "shardId-"))
-	return n, err == nil && strings.HasPrefix(id, "shardId-") && n >= 0
-}
-
 // Seq orders the records of a shard: the JetStream message and the
 // record's place in it.
 type Seq struct {

@@ -25,7 +25,7 @@ var layers = [][]string{
 	{"sql/functions", "sql/parser"},
 	{"sql/types"},
 	{"sql/ast", "rcf", "streamlog", "replay", "generator/template"},
-	{"internal/throttle", "internal/wait"},
+	{"internal/throttle", "internal/wait", "internal/shardid"},
 }
 
 // noHTTP are the packages that must know nothing of HTTP.
