@@ -308,7 +308,8 @@ func (d *distinctCounter) add(key []byte) {
 
 func (d *distinctCounter) count() int64 {
 	if d.sketch != nil {
-		return int64(d.sketch.Estimate())
+		// Never below what the exact count has already passed.
+		return max(int64(d.sketch.Estimate()), exactDistinct+1)
 	}
 	return int64(len(d.exact))
 }
