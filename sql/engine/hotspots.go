@@ -14,10 +14,10 @@ import (
 // a core point has at least minPts points of the window (itself included)
 // within ε; core points within ε of each other are one hotspot, and a
 // point that is not core belongs to the hotspot of its oldest core
-// neighbour. Every neighbour count is kept up to date as points enter and
-// leave (a grid of ε-sided cells finds the candidates in few dimensions),
-// so each record costs the points near the new and the evicted one, plus
-// one pass over the core points to join them into hotspots.
+// neighbour. Each point's neighbours are kept up to date as points enter
+// and leave (a grid of ε-sided cells finds them in few dimensions), so each
+// record costs the points near the new and the evicted one, plus one pass
+// over the core points' neighbours to join them into hotspots.
 type hotspotDetector struct {
 	window  int
 	radius  float64
@@ -26,12 +26,12 @@ type hotspotDetector struct {
 	dims    int
 	useGrid bool
 
-	pts    []float64 // window*dims, a ring
-	counts []int32   // neighbours within radius, the point itself left out
-	cells  []uint64  // each slot's grid key
-	head   int       // the next slot written: the oldest once full
-	n      int
-	grid   map[uint64][]int32
+	pts   []float64 // window*dims, a ring
+	adj   [][]int32 // each slot's neighbours within radius, itself left out
+	cells []uint64  // each slot's grid key
+	head  int       // the next slot written: the oldest once full
+	n     int
+	grid  map[uint64][]int32
 
 	// scratch for queries and clustering
 	offsets [][]int64
@@ -61,7 +61,7 @@ func newHotspotDetector(window int, radius float64, minPts, dims int) *hotspotDe
 		window: window, radius: radius, r2: radius * radius, minPts: minPts, dims: dims,
 		useGrid: dims <= maxGridDims,
 		pts:     make([]float64, window*dims),
-		counts:  make([]int32, window),
+		adj:     make([][]int32, window),
 		cells:   make([]uint64, window),
 		grid:    map[uint64][]int32{},
 		coord:   make([]int64, dims),
@@ -166,18 +166,20 @@ func (d *hotspotDetector) near(p []float64, slot int) bool {
 func (d *hotspotDetector) add(p []float64) {
 	slot := d.head
 	if d.n == d.window {
-		old := d.point(slot)
-		d.n-- // leave it out of its own query
+		d.n--
 		d.removeFromGrid(slot)
-		for _, s := range d.neighbours(old) {
-			d.counts[s]--
+		for _, t := range d.adj[slot] {
+			// Order within a list does not matter: see hotspots.
+			i := slices.Index(d.adj[t], int32(slot))
+			last := len(d.adj[t]) - 1
+			d.adj[t][i] = d.adj[t][last]
+			d.adj[t] = d.adj[t][:last]
 		}
 	}
 	copy(d.point(slot), p)
-	d.counts[slot] = 0
-	for _, s := range d.neighbours(p) {
-		d.counts[s]++
-		d.counts[slot]++
+	d.adj[slot] = append(d.adj[slot][:0], d.neighbours(p)...)
+	for _, t := range d.adj[slot] {
+		d.adj[t] = append(d.adj[t], int32(slot))
 	}
 	if d.useGrid {
 		d.cellOf(p)
@@ -205,7 +207,7 @@ func (d *hotspotDetector) removeFromGrid(slot int) {
 	}
 }
 
-func (d *hotspotDetector) core(slot int) bool { return int(d.counts[slot])+1 >= d.minPts }
+func (d *hotspotDetector) core(slot int) bool { return len(d.adj[slot])+1 >= d.minPts }
 
 func (d *hotspotDetector) find(s int32) int32 {
 	for d.parent[s] != s {
@@ -225,13 +227,13 @@ func (d *hotspotDetector) hotspots() []hotspot {
 		d.label[s] = -1
 	}
 	// Oldest first, so that a border point goes to its oldest core
-	// neighbour whatever the order of the grid's buckets.
+	// neighbour whatever the order of the neighbour lists.
 	for k := range d.n {
 		s := d.slotAt(k)
 		if !d.core(s) {
 			continue
 		}
-		for _, t := range d.neighbours(d.point(s)) {
+		for _, t := range d.adj[s] {
 			switch {
 			case d.core(int(t)):
 				a, b := d.find(int32(s)), d.find(t)
