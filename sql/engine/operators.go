@@ -88,6 +88,14 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		return a.build(n.Right, op, 1, pump)
 	case *plan.TableScan:
 		return nil // the join holds the table's rows
+	case *plan.Hotspots:
+		op := newHotspotsOp(n, em)
+		a.stateful = append(a.stateful, op)
+		return a.build(n.Input, op, 0, pump)
+	case *plan.ItemsTumbling:
+		op := newItemsOp(n, em)
+		a.stateful = append(a.stateful, op)
+		return a.build(n.Input, op, 0, pump)
 	case *plan.RCF:
 		forest, err := rcf.New(n.Config)
 		if err != nil {

@@ -277,6 +277,10 @@ func reads(n Node) []*Stream {
 		return reads(n.Input)
 	case *RCF:
 		return reads(n.Input)
+	case *Hotspots:
+		return reads(n.Input)
+	case *ItemsTumbling:
+		return reads(n.Input)
 	case *Sort:
 		return reads(n.Input)
 	case *Distinct:

@@ -667,10 +667,17 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 	return agg, nil
 }
 
-// tableFunction plans TABLE(RANDOM_CUT_FOREST[_WITH_EXPLANATION](CURSOR(...), ...)).
+// tableFunction plans TABLE(RANDOM_CUT_FOREST[_WITH_EXPLANATION](CURSOR(...), ...))
+// and the other table functions (tablefn.go).
 func (qp *queryPlanner) tableFunction(t *ast.TableFunction) (Node, error) {
 	call := t.Call
 	name := call.Name[len(call.Name)-1].Name
+	switch name {
+	case "HOTSPOTS":
+		return qp.hotspots(call)
+	case "TOP_K_ITEMS_TUMBLING", "COUNT_DISTINCT_ITEMS_TUMBLING":
+		return qp.itemsTumbling(call, name)
+	}
 	explain := name == "RANDOM_CUT_FOREST_WITH_EXPLANATION"
 	if name != "RANDOM_CUT_FOREST" && !explain {
 		return nil, errAt(call, "unknown table function %s", name)
