@@ -157,6 +157,8 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 		return c.callNamed(n, "TRIM_"+side, n.X, chars)
 	case *ast.Extract:
 		return c.callNamed(n, "EXTRACT_"+n.Unit, n.X)
+	case *ast.Overlay:
+		return c.callNamed(n, "OVERLAY", n.X, n.Placing, n.From, n.For)
 	}
 	return nil, errAt(n, "%s is not supported yet", n)
 }

@@ -36,9 +36,6 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 	if len(s.From) == 0 {
 		return nil, errAt(s, "a streaming query needs FROM")
 	}
-	if s.Within != nil {
-		return nil, errAt(s.Within, "ORDER BY ... WITHIN (T-sort) is not supported yet")
-	}
 	var node Node
 	sc := &scope{}
 	for i, from := range s.From {
@@ -79,8 +76,8 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 		}
 	}
 	if len(s.GroupBy) > 0 || s.Stagger != nil || hasAggregate(s) {
-		if s.Distinct || len(s.OrderBy) > 0 {
-			return nil, errAt(s, "DISTINCT and ORDER BY over GROUP BY results are not supported yet")
+		if s.Within != nil {
+			return nil, errAt(s.Within, "ORDER BY ... WITHIN sorts a stream's rows by a timestamp; it cannot sort GROUP BY results (sort the input in a subquery or an earlier pump)")
 		}
 		return qp.aggregate(s, node, c)
 	}
@@ -95,6 +92,9 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 		node, c = an, ac
 	}
 	p := &Project{Input: node}
+	// rowtimes marks the columns that are ROWTIME itself, which DISTINCT
+	// does not compare.
+	var rowtimes []bool
 	for _, item := range s.Items {
 		if item.Star {
 			for _, r := range sc.rels {
@@ -109,6 +109,7 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 					p.Exprs = append(p.Exprs, &Expr{Type: col.Type, Source: col.Name, usesColumns: true,
 						Eval: func(env *Env) (types.Value, error) { return env.Values[idx], nil }})
 					p.Cols = append(p.Cols, col)
+					rowtimes = append(rowtimes, false)
 				}
 			}
 			continue
@@ -119,20 +120,24 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 		}
 		p.Exprs = append(p.Exprs, e)
 		p.Cols = append(p.Cols, Column{Name: itemName(item, len(p.Cols)), Type: e.Type})
+		rowtimes = append(rowtimes, isRowtimeRef(item.Expr))
+	}
+	if s.Within != nil {
+		if s.Distinct {
+			return nil, errAt(s, "DISTINCT with ORDER BY ... WITHIN is not supported: T-sort in one query, DISTINCT in the next")
+		}
+		return tsort(s, p, c)
 	}
 	var out Node = p
 	if s.Distinct {
-		d, err := distinct(s, p)
+		d, err := distinct(s, p, rowtimes)
 		if err != nil {
 			return nil, err
 		}
 		out = d
 	}
 	if len(s.OrderBy) > 0 {
-		if s.Distinct {
-			return nil, errAt(s, "DISTINCT with ORDER BY is not supported yet")
-		}
-		return orderBy(s, p, c)
+		return orderBy(s.OrderBy, projectKeys(p, out, s.Distinct), c, nil)
 	}
 	return out, nil
 }
@@ -143,10 +148,10 @@ func isTimeKey(e *Expr) bool { return e.usesRowtime && !e.usesColumns && e.monot
 // distinct plans SELECT STREAM DISTINCT: rows compare on every select
 // item but ROWTIME itself; the first time key other than ROWTIME (or
 // ROWTIME, if it is the only one) says when to forget.
-func distinct(s *ast.Select, p *Project) (Node, error) {
+func distinct(s *ast.Select, p *Project, rowtimes []bool) (Node, error) {
 	d := &Distinct{Input: p, Key: -1, Cols: p.Cols}
-	for i, item := range s.Items {
-		if isRowtimeRef(item.Expr) {
+	for i, rt := range rowtimes {
+		if rt {
 			if d.Key < 0 {
 				d.Key = i
 			}
@@ -172,48 +177,158 @@ func isRowtimeRef(e ast.Expr) bool {
 	return ok && ref.Parts[len(ref.Parts)-1].Name == "ROWTIME"
 }
 
-// orderBy plans ORDER BY on a stream: the leading key must be a time key;
-// keys are select items (by ordinal or name) or expressions of the input,
-// computed by the projection after the row's ROWTIME.
-func orderBy(s *ast.Select, p *Project, c *compiler) (Node, error) {
-	visible := len(p.Exprs)
-	sort := &Sort{Input: p, Cols: p.Cols}
-	var lead *Expr
-	for i, item := range s.OrderBy {
-		idx, e := -1, (*Expr)(nil)
-		if lit, ok := item.Expr.(*ast.Literal); ok && lit.Kind == ast.NumberLit {
-			n, err := types.ParseNumber(lit.Text)
-			if err != nil || !n.Kind.IsInteger() || n.I < 1 || n.I > int64(visible) {
-				return nil, errAt(lit, "ORDER BY %s: no such select item", lit.Text)
-			}
-			idx, e = int(n.I-1), p.Exprs[n.I-1]
-		} else if ref, ok := item.Expr.(*ast.ColumnRef); ok && len(ref.Parts) == 1 {
-			for j, col := range p.Cols {
-				if col.Name == ref.Parts[0].Name && ref.Parts[0].Name != "ROWTIME" {
-					idx, e = j, p.Exprs[j]
-					break
-				}
+// sortInput is what an ORDER BY sorts: the rows of input, whose visible
+// columns are computed by exprs; add computes one more value, a sort key,
+// after the row's ROWTIME and gives its index in the row.
+type sortInput struct {
+	input Node
+	exprs []*Expr
+	cols  []Column
+	add   func(*Expr) int
+	// selected: with DISTINCT, a key other than the leading time key must
+	// be a select item (another value is not defined for a distinct row).
+	selected bool
+}
+
+// projectKeys sorts the rows of a projection (read through input, the
+// projection itself or a DISTINCT above it).
+func projectKeys(p *Project, input Node, selected bool) sortInput {
+	return sortInput{input: input, exprs: p.Exprs[:len(p.Cols)], cols: p.Cols, selected: selected, add: func(e *Expr) int {
+		p.Exprs = append(p.Exprs, e)
+		p.Hidden++
+		return len(p.Exprs) // after the ROWTIME
+	}}
+}
+
+// selectItemIndex finds the select item an ORDER BY key names: by
+// ordinal, by column name or alias, or by being the same expression.
+// -1 if none; an error for an ordinal out of range.
+func selectItemIndex(key ast.Expr, in sortInput) (int, error) {
+	if lit, ok := key.(*ast.Literal); ok && lit.Kind == ast.NumberLit {
+		n, err := types.ParseNumber(lit.Text)
+		if err != nil || !n.Kind.IsInteger() || n.I < 1 || n.I > int64(len(in.cols)) {
+			return -1, errAt(lit, "ORDER BY %s: no such select item", lit.Text)
+		}
+		return int(n.I - 1), nil
+	}
+	if ref, ok := key.(*ast.ColumnRef); ok && len(ref.Parts) == 1 && ref.Parts[0].Name != "ROWTIME" {
+		for j, col := range in.cols {
+			if col.Name == ref.Parts[0].Name {
+				return j, nil
 			}
 		}
-		if idx < 0 {
+	}
+	sql := key.String()
+	for j, e := range in.exprs {
+		if e.Source == sql {
+			return j, nil
+		}
+	}
+	return -1, nil
+}
+
+// sortKey resolves one ORDER BY key to its value's index in the row: a
+// select item's, or a hidden value computed for the sort.
+func sortKey(key ast.Expr, in sortInput, c *compiler) (int, *Expr, error) {
+	idx, err := selectItemIndex(key, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	if idx >= 0 {
+		return idx, in.exprs[idx], nil
+	}
+	e, err := c.compile(key)
+	if err != nil {
+		return 0, nil, err
+	}
+	return in.add(e), e, nil
+}
+
+// orderBy plans ORDER BY on a stream: the leading key must be a time key
+// (lead, when given, stands for it); the rows of each of its buckets are
+// sorted by the other keys.
+func orderBy(items []ast.OrderItem, in sortInput, c *compiler, lead *Expr) (Node, error) {
+	sort := &Sort{Input: in.input, Cols: in.cols}
+	for i, item := range items {
+		var idx int
+		var e *Expr
+		if i == 0 && lead != nil {
+			idx, e = in.add(lead), lead
+		} else {
 			var err error
-			if e, err = c.compile(item.Expr); err != nil {
+			if idx, e, err = sortKey(item.Expr, in, c); err != nil {
 				return nil, err
 			}
-			p.Exprs = append(p.Exprs, e)
-			p.Hidden++
-			idx = visible + p.Hidden // after the ROWTIME
 		}
 		if i == 0 {
 			if !isTimeKey(e) || item.Desc {
 				return nil, errAt(item.Expr, "ORDER BY on a stream must lead with an ascending time key, such as ROWTIME or FLOOR(s.ROWTIME TO SECOND)")
 			}
 			lead = e
+		} else if in.selected && idx >= len(in.cols) {
+			return nil, errAt(item.Expr, "ORDER BY %s: with DISTINCT, sort by select items (a distinct row has no single value of %s)", item.Expr, item.Expr)
 		}
 		sort.Keys = append(sort.Keys, SortKey{Index: idx, Desc: item.Desc})
 	}
 	sort.Bucket = c.bucket(lead)
 	return sort, nil
+}
+
+// tsort plans ORDER BY t WITHIN interval (a T-sort): t must be a TIMESTAMP
+// also selected AS ROWTIME, which becomes the row's time; rows are held
+// for the interval to put them in t's order.
+func tsort(s *ast.Select, p *Project, c *compiler) (Node, error) {
+	leadItem := s.OrderBy[0]
+	var bare ast.Node
+	walkExpr(leadItem.Expr, func(e ast.Expr) {
+		if ref, ok := e.(*ast.ColumnRef); ok && len(ref.Parts) == 1 && !ref.Parts[0].Quoted && ref.Parts[0].Name == "ROWTIME" && bare == nil {
+			bare = ref
+		}
+	})
+	if bare != nil {
+		return nil, errAt(bare, "ORDER BY ... WITHIN sorts by a timestamp of the rows, not by ROWTIME; qualify it (s.ROWTIME) to use the input's")
+	}
+	if leadItem.Desc {
+		return nil, errAt(leadItem.Expr, "ORDER BY ... WITHIN sorts ascending: DESC is not allowed on its timestamp")
+	}
+	in := projectKeys(p, p, false)
+	key, err := selectItemIndex(leadItem.Expr, in)
+	if err != nil {
+		return nil, err
+	}
+	if key < 0 || p.Cols[key].Name != "ROWTIME" {
+		key = -1
+		for j, col := range p.Cols {
+			if col.Name == "ROWTIME" && p.Exprs[j].Source == leadItem.Expr.String() {
+				key = j
+				break
+			}
+		}
+	}
+	if key < 0 {
+		return nil, errAt(leadItem.Expr, "ORDER BY %s WITHIN ...: select it AS ROWTIME too (SELECT STREAM %s AS ROWTIME, ...): it becomes the rows' time", leadItem.Expr, leadItem.Expr)
+	}
+	if k := p.Exprs[key].Type.Kind; k != types.Timestamp {
+		return nil, errAt(leadItem.Expr, "ORDER BY ... WITHIN sorts by a TIMESTAMP, not %s", p.Exprs[key].Type)
+	}
+	within, err := constantInterval(c, s.Within)
+	if err != nil {
+		return nil, err
+	}
+	t := &TSort{Input: p, Key: key, Within: within}
+	for i, col := range p.Cols {
+		if i != key {
+			t.Cols = append(t.Cols, col)
+		}
+	}
+	for _, item := range s.OrderBy[1:] {
+		idx, _, err := sortKey(item.Expr, in, c)
+		if err != nil {
+			return nil, err
+		}
+		t.Keys = append(t.Keys, SortKey{Index: idx, Desc: item.Desc})
+	}
+	return t, nil
 }
 
 // itemName is a select item's column name: its alias, the column it
@@ -410,6 +525,11 @@ func walkExpr(e ast.Expr, visit func(ast.Expr)) {
 		walkExpr(e.X, visit)
 		walkExpr(e.Lo, visit)
 		walkExpr(e.Hi, visit)
+	case *ast.Overlay:
+		walkExpr(e.X, visit)
+		walkExpr(e.Placing, visit)
+		walkExpr(e.From, visit)
+		walkExpr(e.For, visit)
 	}
 }
 
@@ -536,8 +656,44 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 		}
 		agg.Having = h
 	}
+	var result Node = agg
+	if s.Distinct {
+		// A window's groups come out together, at its end: DISTINCT compares
+		// the rows of each window (ROWTIME itself aside).
+		d := &Distinct{Input: agg, Key: len(agg.Cols), Cols: agg.Cols}
+		for i, item := range s.Items {
+			if !isRowtimeRef(item.Expr) {
+				d.Compared = append(d.Compared, i)
+			}
+		}
+		result = d
+	}
+	if len(s.OrderBy) > 0 {
+		in := sortInput{input: result, exprs: append([]*Expr(nil), agg.Out...), cols: agg.Cols, selected: s.Distinct, add: func(e *Expr) int {
+			agg.Out = append(agg.Out, e)
+			return len(agg.Out) // after the ROWTIME
+		}}
+		// A GROUP BY time key leads by its window: the rows that come out
+		// together at the window's end, sorted as one batch.
+		var lead *Expr
+		leadSQL := s.OrderBy[0].Expr.String()
+		if i, err := selectItemIndex(s.OrderBy[0].Expr, in); err == nil && i >= 0 {
+			leadSQL = s.Items[i].Expr.String()
+		}
+		for _, k := range agg.TimeKeys {
+			if ac.keySQL[k] == leadSQL {
+				lead = &Expr{Type: types.Type{Kind: types.Timestamp}, Source: "ROWTIME", usesRowtime: true, monotonic: true,
+					Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Time), nil }}
+			}
+		}
+		sorted, err := orderBy(s.OrderBy, in, out, lead)
+		if err != nil {
+			return nil, err
+		}
+		result = sorted
+	}
 	agg.Keys, agg.Aggs = ac.keys, ac.aggs
-	return agg, nil
+	return result, nil
 }
 
 // tableFunction plans TABLE(RANDOM_CUT_FOREST[_WITH_EXPLANATION](CURSOR(...), ...)).
@@ -640,9 +796,6 @@ func (qp *queryPlanner) union(q *ast.SetOp) (Node, error) {
 	if q.Op != "UNION" || !q.All {
 		return nil, errAt(q, "streams combine only with UNION ALL (%s%s works on finite relations)", q.Op, map[bool]string{true: " ALL"}[q.All])
 	}
-	if len(q.OrderBy) > 0 {
-		return nil, errAt(q, "ORDER BY is not supported yet")
-	}
 	l, err := qp.query(q.Left)
 	if err != nil {
 		return nil, err
@@ -660,7 +813,20 @@ func (qp *queryPlanner) union(q *ast.SetOp) (Node, error) {
 			return nil, errAt(q, "UNION ALL column %d: %s and %s do not mix", i+1, lc[i].Type, rc[i].Type)
 		}
 	}
-	return &Union{Left: l, Right: r, Cols: lc}, nil
+	u := &Union{Left: l, Right: r, Cols: lc}
+	if len(q.OrderBy) == 0 {
+		return u, nil
+	}
+	// ORDER BY sorts the merged rows: its keys name the columns of the
+	// first branch, or are expressions of them.
+	sc := &scope{}
+	sc.add("", lc)
+	p := &Project{Input: u, Cols: lc}
+	for i, col := range lc {
+		p.Exprs = append(p.Exprs, &Expr{Type: col.Type, Source: ast.Ident{Name: col.Name, Quoted: true}.String(), usesColumns: true,
+			Eval: func(env *Env) (types.Value, error) { return env.Values[i], nil }})
+	}
+	return orderBy(q.OrderBy, projectKeys(p, p, false), &compiler{scope: sc}, nil)
 }
 
 // analytic plans the windowed calls (f(x) OVER w) of a select list. It
