@@ -76,6 +76,13 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 		}
 		return constant(types.IntervalMs(ms), types.Type{Kind: types.IntervalDayTime}), nil
 	case *ast.ColumnRef:
+		if u, err := c.scope.using(n); err != nil || u != nil {
+			if err != nil {
+				return nil, errAt(n, "%v", err)
+			}
+			e := *u.expr
+			return &e, nil
+		}
 		r, err := c.scope.resolve(n)
 		if err != nil {
 			return nil, errAt(n, "%v", err)

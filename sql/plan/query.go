@@ -97,12 +97,22 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 	var rowtimes []bool
 	for _, item := range s.Items {
 		if item.Star {
+			if len(item.Qualifier) == 0 {
+				// The columns USING merged come first, once.
+				for _, u := range sc.usings {
+					if !u.gone {
+						p.Exprs = append(p.Exprs, &Expr{Type: u.expr.Type, Source: ast.Ident{Name: u.name, Quoted: true}.String(), usesColumns: true, Eval: u.expr.Eval})
+						p.Cols = append(p.Cols, Column{Name: u.name, Type: u.expr.Type})
+						rowtimes = append(rowtimes, false)
+					}
+				}
+			}
 			for _, r := range sc.rels {
 				if len(item.Qualifier) > 0 && item.Qualifier[len(item.Qualifier)-1].Name != r.name {
 					continue
 				}
 				for i, col := range r.columns {
-					if col.Hidden {
+					if col.Hidden || len(item.Qualifier) == 0 && sc.merged[r.offset+i] {
 						continue
 					}
 					idx := r.offset + i
@@ -404,18 +414,27 @@ func (qp *queryPlanner) from(t ast.TableRef, sc *scope) (Node, error) {
 		sc.add(t.Alias.Name, n.Columns())
 		return n, nil
 	case *ast.Join:
-		if t.Natural || len(t.Using) > 0 {
-			return nil, errAt(t, "NATURAL JOIN and USING are not supported yet; write ON")
-		}
+		left := joinSide{rels: len(sc.rels), usings: len(sc.usings)}
 		l, err := qp.from(t.Left, sc)
 		if err != nil {
 			return nil, err
 		}
+		right := joinSide{rels: len(sc.rels), usings: len(sc.usings)}
 		r, err := qp.from(t.Right, sc)
 		if err != nil {
 			return nil, err
 		}
 		j := joinOf(l, r, t.Kind)
+		if t.Natural || len(t.Using) > 0 {
+			left.relEnd, left.usingEnd = right.rels, right.usings
+			right.relEnd, right.usingEnd = len(sc.rels), len(sc.usings)
+			cond, err := qp.using(t, sc, left, right)
+			if err != nil {
+				return nil, err
+			}
+			j.Cond = cond
+			return j, nil
+		}
 		if t.On != nil {
 			cond, err := (&compiler{scope: sc}).compile(t.On)
 			if err != nil {
@@ -429,6 +448,160 @@ func (qp *queryPlanner) from(t ast.TableRef, sc *scope) (Node, error) {
 		return j, nil
 	}
 	return nil, fmt.Errorf("unknown table reference %T", t)
+}
+
+// joinSide is the part of a scope one side of a join added: its
+// relations and merged columns.
+type joinSide struct {
+	rels, relEnd     int
+	usings, usingEnd int
+}
+
+// visible lists the names a side shows (merged columns, then its
+// relations' columns not merged away nor hidden) and, for each, the
+// expression reading it.
+func (side joinSide) visible(sc *scope) ([]string, []*Expr) {
+	var names []string
+	var exprs []*Expr
+	for _, u := range sc.usings[side.usings:side.usingEnd] {
+		if !u.gone {
+			names, exprs = append(names, u.name), append(exprs, u.expr)
+		}
+	}
+	for _, r := range sc.rels[side.rels:side.relEnd] {
+		for i, c := range r.columns {
+			idx := r.offset + i
+			if c.Hidden || sc.merged[idx] {
+				continue
+			}
+			names = append(names, c.Name)
+			exprs = append(exprs, &Expr{Type: c.Type, Source: ast.Ident{Name: c.Name, Quoted: true}.String(), usesColumns: true,
+				Eval: func(env *Env) (types.Value, error) { return env.Values[idx], nil }})
+		}
+	}
+	return names, exprs
+}
+
+// using plans JOIN ... USING (cols) and NATURAL JOIN (USING the columns
+// both sides name): the condition that each pair is equal, and one merged
+// column per pair, which * shows once, first, and an unqualified name
+// means; a qualified name still reaches each side's own column.
+func (qp *queryPlanner) using(t *ast.Join, sc *scope, left, right joinSide) (*Expr, error) {
+	lnames, lexprs := left.visible(sc)
+	rnames, rexprs := right.visible(sc)
+	find := func(names []string, name string) (int, int) {
+		at, n := -1, 0
+		for i, v := range names {
+			if v == name {
+				at, n = i, n+1
+			}
+		}
+		return at, n
+	}
+	cols := t.Using
+	if t.Natural {
+		cols = nil
+		for _, name := range lnames {
+			if _, n := find(rnames, name); n > 0 {
+				cols = append(cols, ast.Ident{Pos: t.Pos, Name: name})
+			}
+		}
+	}
+	var cond ast.Expr
+	sides := map[ast.Expr]*Expr{}
+	seen := map[string]bool{}
+	for _, col := range cols {
+		if seen[col.Name] {
+			return nil, errAt(col, "column %s is named twice in USING", col)
+		}
+		seen[col.Name] = true
+		li, ln := find(lnames, col.Name)
+		ri, rn := find(rnames, col.Name)
+		switch {
+		case ln == 0 || rn == 0:
+			return nil, errAt(col, "USING (%s): both sides of the join need a column %s", col, col)
+		case ln > 1 || rn > 1:
+			return nil, errAt(col, "USING (%s): a side of the join has two columns %s; join ON the qualified columns", col, col)
+		}
+		// The pair compares like l = r written ON, through placeholders.
+		lref := &ast.ColumnRef{Pos: col.Pos, Parts: []ast.Ident{col}}
+		rref := &ast.ColumnRef{Pos: col.Pos, Parts: []ast.Ident{col}}
+		sides[lref], sides[rref] = lexprs[li], rexprs[ri]
+		var eq ast.Expr = &ast.Binary{Pos: col.Pos, Op: "=", L: lref, R: rref}
+		if cond != nil {
+			eq = &ast.Binary{Pos: col.Pos, Op: "AND", L: cond, R: eq}
+		}
+		cond = eq
+		merged, err := mergedColumn(t.Kind, lexprs[li], rexprs[ri])
+		if err != nil {
+			return nil, errAt(col, "USING (%s): %v", col, err)
+		}
+		qp.merge(sc, left, lnames[li])
+		qp.merge(sc, right, rnames[ri])
+		sc.usings = append(sc.usings, &usingCol{name: col.Name, expr: merged})
+	}
+	if cond == nil {
+		return nil, nil // NATURAL JOIN of sides with no name in common: every pair
+	}
+	c := &compiler{scope: sc, lookup: func(e ast.Expr) (*Expr, bool, error) {
+		x, ok := sides[e]
+		return x, ok, nil
+	}}
+	return c.compile(cond)
+}
+
+// merge hides a side's column of that name behind a merged column.
+func (qp *queryPlanner) merge(sc *scope, side joinSide, name string) {
+	for _, u := range sc.usings[side.usings:side.usingEnd] {
+		if !u.gone && u.name == name {
+			u.gone = true
+			return
+		}
+	}
+	for _, r := range sc.rels[side.rels:side.relEnd] {
+		for i, c := range r.columns {
+			if c.Name == name && !c.Hidden && !sc.merged[r.offset+i] {
+				if sc.merged == nil {
+					sc.merged = map[int]bool{}
+				}
+				sc.merged[r.offset+i] = true
+				return
+			}
+		}
+	}
+}
+
+// mergedColumn is the value of a USING column: the preserved side's (the
+// left's unless the join is RIGHT), or for a FULL join the first of the
+// two that is not NULL.
+func mergedColumn(kind string, l, r *Expr) (*Expr, error) {
+	t, err := types.Unify(l.Type, r.Type)
+	if err != nil {
+		return nil, err
+	}
+	pick := func(e *Expr) *Expr {
+		return derived(t, false, func(env *Env) (types.Value, error) {
+			v, err := e.Eval(env)
+			if err != nil || v.Null || v.Kind == t.Kind && v.Scale == int8(t.Scale) {
+				return v, err
+			}
+			return types.Cast(v, t)
+		}, e)
+	}
+	switch kind {
+	case "RIGHT":
+		return pick(r), nil
+	case "FULL":
+		first, second := pick(l), pick(r)
+		return derived(t, false, func(env *Env) (types.Value, error) {
+			v, err := first.Eval(env)
+			if err != nil || !v.Null {
+				return v, err
+			}
+			return second.Eval(env)
+		}, l, r), nil
+	}
+	return pick(l), nil
 }
 
 // joinOf joins two FROM items; a windowed side keeps its window.

@@ -46,6 +46,21 @@ func (r rel) width() int { return len(r.columns) + 1 }
 
 type scope struct {
 	rels []rel
+	// usings are the columns JOIN ... USING and NATURAL JOIN merged, in
+	// the order of their joins; merged marks the side columns (by value
+	// index) they stand for, which * and unqualified names skip.
+	usings []*usingCol
+	merged map[int]bool
+}
+
+// usingCol is one column a JOIN ... USING (or NATURAL JOIN) merges: the
+// left side's value, or the right side's for a RIGHT join, or the first
+// not NULL for a FULL join.
+type usingCol struct {
+	name string
+	expr *Expr
+	// gone: a later join merged it again.
+	gone bool
 }
 
 func (s *scope) add(name string, cols []Column) rel {
@@ -83,7 +98,7 @@ func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
 		var found []resolved
 		for _, r := range s.rels {
 			for i, c := range r.columns {
-				if c.Name == parts[0].Name {
+				if c.Name == parts[0].Name && !s.merged[r.offset+i] {
 					found = append(found, resolved{index: r.offset + i, typ: c.Type})
 				}
 			}
@@ -125,4 +140,26 @@ func (s *scope) inWhat() string {
 		return ""
 	}
 	return " in " + strings.Join(names, ", ")
+}
+
+// using finds the merged column an unqualified name means, if any.
+func (s *scope) using(ref *ast.ColumnRef) (*usingCol, error) {
+	if len(ref.Parts) != 1 {
+		return nil, nil
+	}
+	name := ref.Parts[0].Name
+	for _, u := range s.usings {
+		if u.gone || u.name != name {
+			continue
+		}
+		for _, r := range s.rels {
+			for i, c := range r.columns {
+				if c.Name == name && !s.merged[r.offset+i] {
+					return nil, fmt.Errorf("column %s is ambiguous: qualify it with its stream", ref.Parts[0])
+				}
+			}
+		}
+		return u, nil
+	}
+	return nil, nil
 }
