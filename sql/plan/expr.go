@@ -39,6 +39,9 @@ func errAt(n ast.Node, format string, args ...any) error {
 // compiler compiles expressions in a scope.
 type compiler struct {
 	scope *scope
+	// qp plans subqueries (IN, EXISTS, scalar) over reference tables;
+	// nil where none may appear.
+	qp *queryPlanner
 	// lookup, when set, may compile an expression itself: grouped keys and
 	// aggregates of a GROUP BY, windowed calls of a sliding window.
 	lookup func(ast.Expr) (*Expr, bool, error)
@@ -115,7 +118,14 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 			L: &ast.Binary{Pos: n.Pos, Op: ">=", L: n.X, R: n.Lo},
 			R: &ast.Binary{Pos: n.Pos, Op: "<=", L: n.X, R: n.Hi}})
 	case *ast.InList:
+		if n.Query != nil {
+			return c.inSubquery(n)
+		}
 		return c.inList(n)
+	case *ast.Exists:
+		return c.exists(n)
+	case *ast.ScalarQuery:
+		return c.scalarSubquery(n)
 	case *ast.Like:
 		return c.like(n)
 	case *ast.Case:
@@ -451,9 +461,6 @@ func compares(op string, c int) bool {
 }
 
 func (c *compiler) inList(n *ast.InList) (*Expr, error) {
-	if n.Query != nil {
-		return nil, errAt(n, "IN (subquery) is not supported yet")
-	}
 	var cond ast.Expr
 	for _, item := range n.List {
 		eq := &ast.Binary{Pos: n.Pos, Op: "=", L: n.X, R: item}

@@ -60,7 +60,7 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 	if err := checkTableJoins(node); err != nil {
 		return nil, errAt(s, "%v", err)
 	}
-	c := &compiler{scope: sc}
+	c := &compiler{scope: sc, qp: qp}
 	if s.Where != nil {
 		cond, err := c.compile(s.Where)
 		if err != nil {
@@ -436,7 +436,7 @@ func (qp *queryPlanner) from(t ast.TableRef, sc *scope) (Node, error) {
 			return j, nil
 		}
 		if t.On != nil {
-			cond, err := (&compiler{scope: sc}).compile(t.On)
+			cond, err := (&compiler{scope: sc, qp: qp}).compile(t.On)
 			if err != nil {
 				return nil, err
 			}
@@ -810,7 +810,7 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 	if len(agg.TimeKeys) == 0 && agg.Stagger == 0 {
 		return nil, errAt(s, "a streaming GROUP BY needs a key based on ROWTIME, such as FLOOR(s.ROWTIME TO MINUTE) or STEP(s.ROWTIME BY INTERVAL '10' SECOND): without one the groups never close")
 	}
-	out := &compiler{scope: &scope{}, lookup: ac.lookup}
+	out := &compiler{scope: &scope{}, lookup: ac.lookup, qp: in.qp}
 	for _, item := range s.Items {
 		if item.Star {
 			return nil, errAt(s, "* is not allowed in a GROUP BY query")
@@ -999,7 +999,7 @@ func (qp *queryPlanner) union(q *ast.SetOp) (Node, error) {
 		p.Exprs = append(p.Exprs, &Expr{Type: col.Type, Source: ast.Ident{Name: col.Name, Quoted: true}.String(), usesColumns: true,
 			Eval: func(env *Env) (types.Value, error) { return env.Values[i], nil }})
 	}
-	return orderBy(q.OrderBy, projectKeys(p, p, false), &compiler{scope: sc}, nil)
+	return orderBy(q.OrderBy, projectKeys(p, p, false), &compiler{scope: sc, qp: qp}, nil)
 }
 
 // analytic plans the windowed calls (f(x) OVER w) of a select list. It
@@ -1098,7 +1098,7 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 	if failure != nil {
 		return nil, nil, failure
 	}
-	out := &compiler{scope: in.scope, lookup: func(e ast.Expr) (*Expr, bool, error) {
+	out := &compiler{scope: in.scope, qp: in.qp, lookup: func(e ast.Expr) (*Expr, bool, error) {
 		if f, ok := e.(*ast.FuncCall); ok && f.Over != nil {
 			return slots[f.String()], true, nil
 		}

@@ -46,6 +46,13 @@ func (r rel) width() int { return len(r.columns) + 1 }
 
 type scope struct {
 	rels []rel
+	// outer is the scope of the query around a subquery: its names are
+	// reached when this scope has none of them; this scope's values start
+	// at base, after the outer ones. usedOwn and usedOuter record what
+	// names resolved to (a subquery's conditions are sorted by them).
+	outer              *scope
+	base               int
+	usedOwn, usedOuter bool
 	// usings are the columns JOIN ... USING and NATURAL JOIN merged, in
 	// the order of their joins; merged marks the side columns (by value
 	// index) they stand for, which * and unqualified names skip.
@@ -64,7 +71,7 @@ type usingCol struct {
 }
 
 func (s *scope) add(name string, cols []Column) rel {
-	off := 0
+	off := s.base
 	if n := len(s.rels); n > 0 {
 		off = s.rels[n-1].offset + s.rels[n-1].width()
 	}
@@ -75,7 +82,7 @@ func (s *scope) add(name string, cols []Column) rel {
 
 func (s *scope) width() int {
 	if len(s.rels) == 0 {
-		return 0
+		return s.base
 	}
 	last := s.rels[len(s.rels)-1]
 	return last.offset + last.width()
@@ -88,8 +95,30 @@ type resolved struct {
 	rowtime bool
 }
 
-// resolve finds a column reference: col, rel.col, rel.ROWTIME or ROWTIME.
+// errNotHere marks a name this scope does not have (an outer one may).
+type errNotHere struct{ error }
+
+// resolve finds a column reference: col, rel.col, rel.ROWTIME or ROWTIME,
+// here or, in a subquery, in the query around it.
 func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
+	r, err := s.resolveHere(ref)
+	if _, missing := err.(errNotHere); missing && s.outer != nil {
+		if or, oerr := s.outer.resolve(ref); oerr == nil {
+			s.usedOuter = true
+			return or, nil
+		}
+	}
+	if err == nil {
+		if r.index < 0 && s.outer != nil {
+			s.usedOuter = true // the unqualified ROWTIME: the outer row's time
+		} else {
+			s.usedOwn = true
+		}
+	}
+	return r, err
+}
+
+func (s *scope) resolveHere(ref *ast.ColumnRef) (resolved, error) {
 	parts := ref.Parts
 	if len(parts) == 1 && !parts[0].Quoted && parts[0].Name == "ROWTIME" {
 		return resolved{index: -1, typ: types.Type{Kind: types.Timestamp}, rowtime: true}, nil
@@ -107,7 +136,7 @@ func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
 		case 1:
 			return found[0], nil
 		case 0:
-			return resolved{}, fmt.Errorf("unknown column %s%s", parts[0], s.inWhat())
+			return resolved{}, errNotHere{fmt.Errorf("unknown column %s%s", parts[0], s.inWhat())}
 		}
 		return resolved{}, fmt.Errorf("column %s is ambiguous: qualify it with its stream", parts[0])
 	}
@@ -126,7 +155,7 @@ func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
 			}
 			return resolved{}, fmt.Errorf("unknown column %s in %s", parts[1], parts[0])
 		}
-		return resolved{}, fmt.Errorf("unknown stream or alias %s", parts[0])
+		return resolved{}, errNotHere{fmt.Errorf("unknown stream or alias %s", parts[0])}
 	}
 	return resolved{}, fmt.Errorf("%s: field access into ROW values is not supported yet", ref)
 }
@@ -142,12 +171,27 @@ func (s *scope) inWhat() string {
 	return " in " + strings.Join(names, ", ")
 }
 
-// using finds the merged column an unqualified name means, if any.
+// using finds the merged column an unqualified name means, if any: here
+// or, when this scope has no column of that name, around a subquery.
 func (s *scope) using(ref *ast.ColumnRef) (*usingCol, error) {
 	if len(ref.Parts) != 1 {
 		return nil, nil
 	}
 	name := ref.Parts[0].Name
+	if s.outer != nil && len(s.usings) == 0 {
+		for _, r := range s.rels {
+			for _, c := range r.columns {
+				if c.Name == name {
+					return nil, nil
+				}
+			}
+		}
+		u, err := s.outer.using(ref)
+		if u != nil {
+			s.usedOuter = true
+		}
+		return u, err
+	}
 	for _, u := range s.usings {
 		if u.gone || u.name != name {
 			continue
