@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/riffle-sql/riffle/runner"
 	"github.com/riffle-sql/riffle/sql/ast"
 	"github.com/riffle-sql/riffle/sql/parser"
+	"github.com/riffle-sql/riffle/sql/plan"
 )
 
 // errReported tells main that the command already printed its errors.
@@ -57,14 +59,20 @@ SOURCE_SQL_STREAM_001 with --input and --input-parallelism, as for run.`,
 				if err != nil {
 					return reportSQLErrors(cmd, args[0], err)
 				}
+				fmt.Fprint(cmd.ErrOrStderr(), notesWithFile(args[0], plan.Notes(script)))
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %d statements, syntax OK (give --schema or --replay to check names and types too)\n", args[0], len(script.Statements))
 				return nil
 			}
 			g, err := compile.Plan(compile.Options{SQL: string(src), Schema: *schema, Application: "check",
 				Inputs: compile.InputNames(prefix, parallelism), Tables: tables})
-			if err != nil {
-				return reportSQLErrors(cmd, args[0], err)
+			var notes ast.ErrorList
+			if g != nil {
+				notes = g.Notes
 			}
+			if err != nil {
+				return reportSQLErrorsAndNotes(cmd, args[0], err, notes)
+			}
+			fmt.Fprint(cmd.ErrOrStderr(), notesWithFile(args[0], notes))
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d streams, %d pumps, no errors\n", args[0], len(g.Streams), len(g.Pumps))
 			return nil
 		},
@@ -80,12 +88,31 @@ SOURCE_SQL_STREAM_001 with --input and --input-parallelism, as for run.`,
 // reportSQLErrors prints positioned SQL errors as FILE:LINE:COLUMN lines
 // (and then tells main they are reported); other errors pass through.
 func reportSQLErrors(cmd *cobra.Command, file string, err error) error {
+	return reportSQLErrorsAndNotes(cmd, file, err, nil)
+}
+
+// reportSQLErrorsAndNotes is reportSQLErrors with the notes among the
+// errors, in source order.
+func reportSQLErrorsAndNotes(cmd *cobra.Command, file string, err error, notes ast.ErrorList) error {
 	var list ast.ErrorList
 	if !errors.As(err, &list) {
 		return err
 	}
-	fmt.Fprint(cmd.ErrOrStderr(), list.WithFile(file))
+	all := append(ast.ErrorList{}, list...)
+	for _, n := range notes {
+		all = append(all, &ast.Error{Pos: n.Pos, Msg: "note: " + n.Msg})
+	}
+	fmt.Fprint(cmd.ErrOrStderr(), all.Sorted().WithFile(file))
 	return errReported
+}
+
+// notesWithFile renders notes as FILE:LINE:COLUMN: note: message lines.
+func notesWithFile(file string, notes ast.ErrorList) string {
+	var b strings.Builder
+	for _, n := range notes {
+		fmt.Fprintf(&b, "%s:%s: note: %s\n", file, n.Pos, n.Msg)
+	}
+	return b.String()
 }
 
 // loadSchema reads a schema file, or discovers one from a replay file's

@@ -63,11 +63,16 @@ type TypeName struct {
 	Args []int
 }
 
-// CreatePump is CREATE [OR REPLACE] PUMP name [DESCRIPTION '...'] AS INSERT ...
+// CreatePump is CREATE [OR REPLACE] PUMP name [STARTED | STOPPED]
+// [DESCRIPTION '...'] AS INSERT ...
 type CreatePump struct {
-	Pos         Pos
-	OrReplace   bool
-	Name        Ident
+	Pos       Pos
+	OrReplace bool
+	Name      Ident
+	// State is STARTED or STOPPED when written (an old form: every pump
+	// runs while its application runs), at StatePos.
+	State       string
+	StatePos    Pos
 	Description *string
 	Insert      *Insert
 }
@@ -114,7 +119,8 @@ type Select struct {
 	Having   Expr
 	Windows  []NamedWindow
 	OrderBy  []OrderItem
-	// Within is the interval of ORDER BY ... WITHIN (a T-sort).
+	// Within is the interval of ORDER BY ... WITHIN (a T-sort), which
+	// applies to the leading key of OrderBy.
 	Within Expr
 }
 

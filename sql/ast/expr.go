@@ -240,6 +240,15 @@ type Trim struct {
 	X     Expr
 }
 
+// Overlay is OVERLAY(x PLACING r FROM start [FOR length]).
+type Overlay struct {
+	Pos     Pos
+	X       Expr
+	Placing Expr
+	From    Expr
+	For     Expr // nil when not written
+}
+
 func (*Literal) expr()      {}
 func (*IntervalLit) expr()  {}
 func (*IntervalConv) expr() {}
@@ -264,3 +273,4 @@ func (*Extract) expr()      {}
 func (*Substring) expr()    {}
 func (*Position) expr()     {}
 func (*Trim) expr()         {}
+func (*Overlay) expr()      {}

@@ -36,6 +36,7 @@ func (e *Extract) Position() Pos       { return e.Pos }
 func (e *Substring) Position() Pos     { return e.Pos }
 func (e *Position) Position() Pos      { return e.Pos }
 func (e *Trim) Position() Pos          { return e.Pos }
+func (e *Overlay) Position() Pos       { return e.Pos }
 func (t TypeName) Position() Pos       { return t.Pos }
 func (w *WindowSpec) Position() Pos    { return w.Pos }
 func (s *Stagger) Position() Pos       { return s.Pos }

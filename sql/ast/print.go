@@ -91,7 +91,11 @@ func (s *CreateStream) String() string {
 }
 
 func (s *CreatePump) String() string {
-	return "CREATE " + orReplace(s.OrReplace) + "PUMP " + s.Name.String() + description(s.Description) + " AS " + s.Insert.String()
+	state := ""
+	if s.State != "" {
+		state = " " + s.State
+	}
+	return "CREATE " + orReplace(s.OrReplace) + "PUMP " + s.Name.String() + state + description(s.Description) + " AS " + s.Insert.String()
 }
 
 func (s *CreateView) String() string {
@@ -156,11 +160,14 @@ func (s *Select) String() string {
 		}
 		b.WriteString(" WINDOW " + strings.Join(ws, ", "))
 	}
-	if len(s.OrderBy) > 0 {
+	if len(s.OrderBy) > 0 && s.Within != nil {
+		// WITHIN belongs to the leading key (a T-sort); the other keys follow.
+		b.WriteString(" ORDER BY " + orderItems(s.OrderBy[:1]) + " WITHIN " + s.Within.String())
+		if len(s.OrderBy) > 1 {
+			b.WriteString(", " + orderItems(s.OrderBy[1:]))
+		}
+	} else if len(s.OrderBy) > 0 {
 		b.WriteString(" ORDER BY " + orderItems(s.OrderBy))
-	}
-	if s.Within != nil {
-		b.WriteString(" WITHIN " + s.Within.String())
 	}
 	return b.String()
 }
@@ -500,4 +507,12 @@ func (e *Trim) String() string {
 		s += e.Chars.String() + " "
 	}
 	return s + "FROM " + e.X.String() + ")"
+}
+
+func (e *Overlay) String() string {
+	s := "OVERLAY(" + e.X.String() + " PLACING " + e.Placing.String() + " FROM " + e.From.String()
+	if e.For != nil {
+		s += " FOR " + e.For.String()
+	}
+	return s + ")"
 }

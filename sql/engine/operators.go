@@ -49,6 +49,10 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		op := &sortOp{node: n, out: em, outBound: math.MinInt64}
 		a.stateful = append(a.stateful, op)
 		return a.build(n.Input, op, 0, pump)
+	case *plan.TSort:
+		op := newTSortOp(a, pump, n, em)
+		a.stateful = append(a.stateful, op)
+		return a.build(n.Input, op, 0, pump)
 	case *plan.Distinct:
 		op := &distinctOp{node: n, out: em, seen: map[string]bool{}}
 		a.stateful = append(a.stateful, op)
@@ -525,6 +529,8 @@ func emitGroup(app *App, pump string, node *plan.Aggregate, grp *group, end int6
 			return
 		}
 	}
+	// Sort keys (Out past the columns) go after the ROWTIME, for a Sort above.
+	visible := len(node.Cols)
 	row := make([]types.Value, len(node.Out)+1)
 	for i, e := range node.Out {
 		v, err := e.Eval(&env)
@@ -532,9 +538,12 @@ func emitGroup(app *App, pump string, node *plan.Aggregate, grp *group, end int6
 			app.rowError(pump, nil, &env, err)
 			return
 		}
+		if i >= visible {
+			i++
+		}
 		row[i] = v
 	}
-	row[len(node.Out)] = rowtimeValue(end)
+	row[visible] = rowtimeValue(end)
 	out.push(end, row)
 }
 

@@ -306,7 +306,8 @@ func (p *parser) nameOrCall() ast.Expr {
 }
 
 // specialForm reads the functions whose arguments use keywords: FLOOR and
-// CEIL ... TO, STEP ... BY, EXTRACT ... FROM, SUBSTRING, POSITION, TRIM.
+// CEIL ... TO, STEP ... BY, EXTRACT ... FROM, SUBSTRING, POSITION, TRIM,
+// OVERLAY.
 // It returns nil for an ordinary call of those names.
 func (p *parser) specialForm() ast.Expr {
 	t := p.tok
@@ -378,6 +379,25 @@ func (p *parser) specialForm() ast.Expr {
 		}
 		p.expectOp(")")
 		return pos
+	case "OVERLAY":
+		p.advance()
+		p.advance()
+		x := p.expr()
+		if p.acceptOp(",") { // OVERLAY(s, r, start [, length]): an ordinary call
+			call := &ast.FuncCall{Pos: t.pos, Name: []ast.Ident{{Pos: t.pos, Name: t.text}}, Args: append([]ast.Expr{x}, p.exprList()...)}
+			p.expectOp(")")
+			return call
+		}
+		o := &ast.Overlay{Pos: t.pos, X: x}
+		p.expect("PLACING")
+		o.Placing = p.expr()
+		p.expect("FROM")
+		o.From = p.expr()
+		if p.accept("FOR") {
+			o.For = p.expr()
+		}
+		p.expectOp(")")
+		return o
 	case "TRIM":
 		p.advance()
 		p.advance()

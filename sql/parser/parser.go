@@ -262,6 +262,10 @@ func (p *parser) description() *string {
 
 func (p *parser) createPump(pos ast.Pos, orReplace bool) *ast.CreatePump {
 	s := &ast.CreatePump{Pos: pos, OrReplace: orReplace, Name: p.ident("a pump name")}
+	if p.isWord("STARTED") || p.isWord("STOPPED") {
+		s.State, s.StatePos = p.tok.text, p.tok.pos
+		p.advance()
+	}
 	s.Description = p.description()
 	p.expect("AS")
 	if !p.isWord("INSERT") {
@@ -430,6 +434,10 @@ func (p *parser) orderBy(q ast.Query) ast.Query {
 		q.OrderBy = items
 		if p.accept("WITHIN") {
 			q.Within = p.additive()
+			if len(items) == 1 && p.acceptOp(",") {
+				// ORDER BY t WITHIN i, other keys (the SQLstream form).
+				q.OrderBy = append(q.OrderBy, p.orderItems()...)
+			}
 		}
 	case *ast.SetOp:
 		q.OrderBy = items

@@ -45,6 +45,9 @@ func errAt(n ast.Node, format string, args ...any) error {
 // compiler compiles expressions in a scope.
 type compiler struct {
 	scope *scope
+	// qp plans subqueries (IN, EXISTS, scalar) over reference tables;
+	// nil where none may appear.
+	qp *queryPlanner
 	// lookup, when set, may compile an expression itself: grouped keys and
 	// aggregates of a GROUP BY, windowed calls of a sliding window.
 	lookup func(ast.Expr) (*Expr, bool, error)
@@ -82,6 +85,13 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 		}
 		return constant(types.IntervalMs(ms), types.Type{Kind: types.IntervalDayTime}), nil
 	case *ast.ColumnRef:
+		if u, err := c.scope.using(n); err != nil || u != nil {
+			if err != nil {
+				return nil, errAt(n, "%v", err)
+			}
+			e := *u.expr
+			return &e, nil
+		}
 		r, err := c.scope.resolve(n)
 		if err != nil {
 			return nil, errAt(n, "%v", err)
@@ -107,7 +117,14 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 	case *ast.IsDistinct:
 		return c.isDistinct(n)
 	case *ast.InList:
+		if n.Query != nil {
+			return c.inSubquery(n)
+		}
 		return c.inList(n)
+	case *ast.Exists:
+		return c.exists(n)
+	case *ast.ScalarQuery:
+		return c.scalarSubquery(n)
 	case *ast.Like:
 		return c.like(n)
 	case *ast.Case:
@@ -156,6 +173,8 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 		return c.callNamed(n, "TRIM_"+side, n.X, chars)
 	case *ast.Extract:
 		return c.callNamed(n, "EXTRACT_"+n.Unit, n.X)
+	case *ast.Overlay:
+		return c.callNamed(n, "OVERLAY", n.X, n.Placing, n.From, n.For)
 	}
 	return nil, errAt(n, "%s is not supported yet", n)
 }
@@ -463,9 +482,6 @@ func compares(op string, c int) bool {
 }
 
 func (c *compiler) inList(n *ast.InList) (*Expr, error) {
-	if n.Query != nil {
-		return nil, errAt(n, "IN (subquery) is not supported yet")
-	}
 	var cond ast.Expr
 	for _, item := range n.List {
 		eq := &ast.Binary{Pos: n.Pos, Op: "=", L: n.X, R: item}

@@ -16,6 +16,9 @@ type Graph struct {
 	Streams []*Stream
 	Pumps   []*Pump
 	Tables  []*Table
+	// Notes are remarks on SQL that runs but may not do what it says
+	// (CREATE PUMP ... STOPPED), positioned, in source order.
+	Notes ErrorList
 	// views are named queries, planned where they are used.
 	views map[string]*ast.CreateView
 }
@@ -86,6 +89,7 @@ func Plan(script *ast.Script, opts Options) (*Graph, error) {
 		g.Streams = append(g.Streams, &s)
 	}
 	g.Tables = opts.Tables
+	g.Notes = Notes(script)
 	var errs ErrorList
 	fail := func(err error) {
 		var pe *posError
@@ -117,6 +121,18 @@ func Plan(script *ast.Script, opts Options) (*Graph, error) {
 		return g, errs.Sorted()
 	}
 	return g, nil
+}
+
+// Notes lists the remarks on a script that planning does not need:
+// pumps written STARTED or STOPPED, which Riffle runs like any other.
+func Notes(script *ast.Script) ErrorList {
+	var notes ErrorList
+	for _, st := range script.Statements {
+		if p, ok := st.(*ast.CreatePump); ok && p.State != "" {
+			notes = append(notes, &Error{Pos: p.StatePos, Msg: fmt.Sprintf("%s is ignored: Riffle runs every pump, %s among them, while the application runs", p.State, p.Name)})
+		}
+	}
+	return notes
 }
 
 func (g *Graph) createStream(st *ast.CreateStream) error {
@@ -284,6 +300,8 @@ func reads(n Node) []*Stream {
 	case *Sort:
 		return reads(n.Input)
 	case *Distinct:
+		return reads(n.Input)
+	case *TSort:
 		return reads(n.Input)
 	case *Renamed:
 		return reads(n.Input)

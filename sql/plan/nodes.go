@@ -87,6 +87,8 @@ type Aggregate struct {
 	Buckets []TimeBucket
 	Aggs    []AggCall
 	// Having and Out are compiled over the group's values: Keys then Aggs.
+	// Out has one expression per column of Cols, then the sort keys of an
+	// ORDER BY above, which go after the row's ROWTIME.
 	Having *Expr
 	Out    []*Expr
 	Cols   []Column
@@ -120,6 +122,21 @@ type Sort struct {
 	Bucket TimeBucket
 	Keys   []SortKey
 	Cols   []Column
+}
+
+// TSort is ORDER BY t WITHIN interval (a T-sort): it puts rows that come
+// out of order by the TIMESTAMP t back in t's order, which becomes their
+// ROWTIME. A row waits until a row more than Within later by t has come,
+// or for Within of the application's clock, whichever is first; then it
+// goes out with every row of a smaller t, sorted by t and the other Keys.
+// A row whose t is NULL is dropped; one older than a row already out is
+// late: dropped and reported in error_stream.
+type TSort struct {
+	Input  Node // a Project: the select list, then the other keys' values
+	Key    int  // the value of t in the input row
+	Keys   []SortKey
+	Within int64
+	Cols   []Column // the input's columns but Key
 }
 
 // SortKey is one ORDER BY key: the index of its value in the input row.
@@ -235,3 +252,4 @@ func (n *Windowed) Columns() []Column  { return n.Input.Columns() }
 func (n *Renamed) Columns() []Column   { return n.Cols }
 func (n *TableScan) Columns() []Column { return n.Table.Columns }
 func (n *Distinct) Columns() []Column  { return n.Cols }
+func (n *TSort) Columns() []Column     { return n.Cols }

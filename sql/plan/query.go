@@ -36,9 +36,6 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 	if len(s.From) == 0 {
 		return nil, errAt(s, "a streaming query needs FROM")
 	}
-	if s.Within != nil {
-		return nil, errAt(s.Within, "ORDER BY ... WITHIN (T-sort) is not supported yet")
-	}
 	var node Node
 	sc := &scope{}
 	for i, from := range s.From {
@@ -63,7 +60,7 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 	if err := checkTableJoins(node); err != nil {
 		return nil, errAt(s, "%v", err)
 	}
-	c := &compiler{scope: sc}
+	c := &compiler{scope: sc, qp: qp}
 	if s.Where != nil {
 		cond, err := c.compile(s.Where)
 		if err != nil {
@@ -79,8 +76,8 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 		}
 	}
 	if len(s.GroupBy) > 0 || s.Stagger != nil || hasAggregate(s) {
-		if s.Distinct || len(s.OrderBy) > 0 {
-			return nil, errAt(s, "DISTINCT and ORDER BY over GROUP BY results are not supported yet")
+		if s.Within != nil {
+			return nil, errAt(s.Within, "ORDER BY ... WITHIN sorts a stream's rows by a timestamp; it cannot sort GROUP BY results (sort the input in a subquery or an earlier pump)")
 		}
 		return qp.aggregate(s, node, c)
 	}
@@ -95,20 +92,34 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 		node, c = an, ac
 	}
 	p := &Project{Input: node}
+	// rowtimes marks the columns that are ROWTIME itself, which DISTINCT
+	// does not compare.
+	var rowtimes []bool
 	for _, item := range s.Items {
 		if item.Star {
+			if len(item.Qualifier) == 0 {
+				// The columns USING merged come first, once.
+				for _, u := range sc.usings {
+					if !u.gone {
+						p.Exprs = append(p.Exprs, &Expr{Type: u.expr.Type, Source: ast.Ident{Name: u.name, Quoted: true}.String(), usesColumns: true, Eval: u.expr.Eval})
+						p.Cols = append(p.Cols, Column{Name: u.name, Type: u.expr.Type})
+						rowtimes = append(rowtimes, false)
+					}
+				}
+			}
 			for _, r := range sc.rels {
 				if len(item.Qualifier) > 0 && item.Qualifier[len(item.Qualifier)-1].Name != r.name {
 					continue
 				}
 				for i, col := range r.columns {
-					if col.Hidden {
+					if col.Hidden || len(item.Qualifier) == 0 && sc.merged[r.offset+i] {
 						continue
 					}
 					e := reference(sc.column(r, i))
 					e.Source = col.Name
 					p.Exprs = append(p.Exprs, e)
 					p.Cols = append(p.Cols, outColumn(col.Name, e))
+					rowtimes = append(rowtimes, false)
 				}
 			}
 			continue
@@ -119,20 +130,24 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 		}
 		p.Exprs = append(p.Exprs, e)
 		p.Cols = append(p.Cols, outColumn(itemName(item, len(p.Cols)), e))
+		rowtimes = append(rowtimes, isRowtimeRef(item.Expr))
+	}
+	if s.Within != nil {
+		if s.Distinct {
+			return nil, errAt(s, "DISTINCT with ORDER BY ... WITHIN is not supported: T-sort in one query, DISTINCT in the next")
+		}
+		return tsort(s, p, c)
 	}
 	var out Node = p
 	if s.Distinct {
-		d, err := distinct(s, p)
+		d, err := distinct(s, p, rowtimes)
 		if err != nil {
 			return nil, err
 		}
 		out = d
 	}
 	if len(s.OrderBy) > 0 {
-		if s.Distinct {
-			return nil, errAt(s, "DISTINCT with ORDER BY is not supported yet")
-		}
-		return orderBy(s, p, c)
+		return orderBy(s.OrderBy, projectKeys(p, out, s.Distinct), c, nil)
 	}
 	return out, nil
 }
@@ -161,10 +176,10 @@ func outColumn(name string, e *Expr) Column {
 // distinct plans SELECT STREAM DISTINCT: rows compare on every select
 // item but ROWTIME itself; the first time key other than ROWTIME (else
 // the first value declared MONOTONIC, else ROWTIME) says when to forget.
-func distinct(s *ast.Select, p *Project) (Node, error) {
+func distinct(s *ast.Select, p *Project, rowtimes []bool) (Node, error) {
 	d := &Distinct{Input: p, Key: -1, Cols: p.Cols}
-	for i, item := range s.Items {
-		if isRowtimeRef(item.Expr) {
+	for i, rt := range rowtimes {
+		if rt {
 			if d.Key < 0 {
 				d.Key = i
 			}
@@ -197,50 +212,160 @@ func isRowtimeRef(e ast.Expr) bool {
 	return ok && isRowtimeName(ref.Parts[len(ref.Parts)-1])
 }
 
-// orderBy plans ORDER BY on a stream: the leading key must be a time key;
-// keys are select items (by ordinal or name) or expressions of the input,
-// computed by the projection after the row's ROWTIME.
-func orderBy(s *ast.Select, p *Project, c *compiler) (Node, error) {
-	visible := len(p.Exprs)
-	// Rows leave stamped with their batch's latest ROWTIME and reordered:
-	// their columns no longer follow ROWTIME.
-	sort := &Sort{Input: p, Cols: plain(p.Cols)}
-	var lead *Expr
-	for i, item := range s.OrderBy {
-		idx, e := -1, (*Expr)(nil)
-		if lit, ok := item.Expr.(*ast.Literal); ok && lit.Kind == ast.NumberLit {
-			n, err := types.ParseNumber(lit.Text)
-			if err != nil || !n.Kind.IsInteger() || n.I < 1 || n.I > int64(visible) {
-				return nil, errAt(lit, "ORDER BY %s: no such select item", lit.Text)
-			}
-			idx, e = int(n.I-1), p.Exprs[n.I-1]
-		} else if ref, ok := item.Expr.(*ast.ColumnRef); ok && len(ref.Parts) == 1 {
-			for j, col := range p.Cols {
-				if col.Name == ref.Parts[0].Name && !isRowtimeName(ref.Parts[0]) {
-					idx, e = j, p.Exprs[j]
-					break
-				}
+// sortInput is what an ORDER BY sorts: the rows of input, whose visible
+// columns are computed by exprs; add computes one more value, a sort key,
+// after the row's ROWTIME and gives its index in the row.
+type sortInput struct {
+	input Node
+	exprs []*Expr
+	cols  []Column
+	add   func(*Expr) int
+	// selected: with DISTINCT, a key other than the leading time key must
+	// be a select item (another value is not defined for a distinct row).
+	selected bool
+}
+
+// projectKeys sorts the rows of a projection (read through input, the
+// projection itself or a DISTINCT above it).
+func projectKeys(p *Project, input Node, selected bool) sortInput {
+	return sortInput{input: input, exprs: p.Exprs[:len(p.Cols)], cols: p.Cols, selected: selected, add: func(e *Expr) int {
+		p.Exprs = append(p.Exprs, e)
+		p.Hidden++
+		return len(p.Exprs) // after the ROWTIME
+	}}
+}
+
+// selectItemIndex finds the select item an ORDER BY key names: by
+// ordinal, by column name or alias, or by being the same expression.
+// -1 if none; an error for an ordinal out of range.
+func selectItemIndex(key ast.Expr, in sortInput) (int, error) {
+	if lit, ok := key.(*ast.Literal); ok && lit.Kind == ast.NumberLit {
+		n, err := types.ParseNumber(lit.Text)
+		if err != nil || !n.Kind.IsInteger() || n.I < 1 || n.I > int64(len(in.cols)) {
+			return -1, errAt(lit, "ORDER BY %s: no such select item", lit.Text)
+		}
+		return int(n.I - 1), nil
+	}
+	if ref, ok := key.(*ast.ColumnRef); ok && len(ref.Parts) == 1 && !isRowtimeName(ref.Parts[0]) {
+		for j, col := range in.cols {
+			if col.Name == ref.Parts[0].Name {
+				return j, nil
 			}
 		}
-		if idx < 0 {
+	}
+	sql := key.String()
+	for j, e := range in.exprs {
+		if e.Source == sql {
+			return j, nil
+		}
+	}
+	return -1, nil
+}
+
+// sortKey resolves one ORDER BY key to its value's index in the row: a
+// select item's, or a hidden value computed for the sort.
+func sortKey(key ast.Expr, in sortInput, c *compiler) (int, *Expr, error) {
+	idx, err := selectItemIndex(key, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	if idx >= 0 {
+		return idx, in.exprs[idx], nil
+	}
+	e, err := c.compile(key)
+	if err != nil {
+		return 0, nil, err
+	}
+	return in.add(e), e, nil
+}
+
+// orderBy plans ORDER BY on a stream: the leading key must be a time key
+// (lead, when given, stands for it); the rows of each of its buckets are
+// sorted by the other keys.
+func orderBy(items []ast.OrderItem, in sortInput, c *compiler, lead *Expr) (Node, error) {
+	// Rows leave stamped with their batch's latest ROWTIME and reordered:
+	// their columns no longer follow ROWTIME.
+	sort := &Sort{Input: in.input, Cols: plain(in.cols)}
+	for i, item := range items {
+		var idx int
+		var e *Expr
+		if i == 0 && lead != nil {
+			idx, e = in.add(lead), lead
+		} else {
 			var err error
-			if e, err = c.compile(item.Expr); err != nil {
+			if idx, e, err = sortKey(item.Expr, in, c); err != nil {
 				return nil, err
 			}
-			p.Exprs = append(p.Exprs, e)
-			p.Hidden++
-			idx = visible + p.Hidden // after the ROWTIME
 		}
 		if i == 0 {
 			if !isTimeKey(e) || item.Desc {
 				return nil, errAt(item.Expr, "ORDER BY on a stream must lead with an ascending time key, such as ROWTIME or FLOOR(s.ROWTIME TO SECOND)")
 			}
 			lead = e
+		} else if in.selected && idx >= len(in.cols) {
+			return nil, errAt(item.Expr, "ORDER BY %s: with DISTINCT, sort by select items (a distinct row has no single value of %s)", item.Expr, item.Expr)
 		}
 		sort.Keys = append(sort.Keys, SortKey{Index: idx, Desc: item.Desc})
 	}
 	sort.Bucket = c.bucket(lead)
 	return sort, nil
+}
+
+// tsort plans ORDER BY t WITHIN interval (a T-sort): t must be a TIMESTAMP
+// also selected AS ROWTIME, which becomes the row's time; rows are held
+// for the interval to put them in t's order.
+func tsort(s *ast.Select, p *Project, c *compiler) (Node, error) {
+	leadItem := s.OrderBy[0]
+	var bare ast.Node
+	walkExpr(leadItem.Expr, func(e ast.Expr) {
+		if ref, ok := e.(*ast.ColumnRef); ok && len(ref.Parts) == 1 && !ref.Parts[0].Quoted && ref.Parts[0].Name == "ROWTIME" && bare == nil {
+			bare = ref
+		}
+	})
+	if bare != nil {
+		return nil, errAt(bare, "ORDER BY ... WITHIN sorts by a timestamp of the rows, not by ROWTIME; qualify it (s.ROWTIME) to use the input's")
+	}
+	if leadItem.Desc {
+		return nil, errAt(leadItem.Expr, "ORDER BY ... WITHIN sorts ascending: DESC is not allowed on its timestamp")
+	}
+	in := projectKeys(p, p, false)
+	key, err := selectItemIndex(leadItem.Expr, in)
+	if err != nil {
+		return nil, err
+	}
+	if key < 0 || p.Cols[key].Name != "ROWTIME" {
+		key = -1
+		for j, col := range p.Cols {
+			if col.Name == "ROWTIME" && p.Exprs[j].Source == leadItem.Expr.String() {
+				key = j
+				break
+			}
+		}
+	}
+	if key < 0 {
+		return nil, errAt(leadItem.Expr, "ORDER BY %s WITHIN ...: select it AS ROWTIME too (SELECT STREAM %s AS ROWTIME, ...): it becomes the rows' time", leadItem.Expr, leadItem.Expr)
+	}
+	if k := p.Exprs[key].Type.Kind; k != types.Timestamp {
+		return nil, errAt(leadItem.Expr, "ORDER BY ... WITHIN sorts by a TIMESTAMP, not %s", p.Exprs[key].Type)
+	}
+	within, err := constantInterval(c, s.Within)
+	if err != nil {
+		return nil, err
+	}
+	t := &TSort{Input: p, Key: key, Within: within}
+	for i, col := range p.Cols {
+		if i != key {
+			t.Cols = append(t.Cols, col)
+		}
+	}
+	for _, item := range s.OrderBy[1:] {
+		idx, _, err := sortKey(item.Expr, in, c)
+		if err != nil {
+			return nil, err
+		}
+		t.Keys = append(t.Keys, SortKey{Index: idx, Desc: item.Desc})
+	}
+	return t, nil
 }
 
 // itemName is a select item's column name: its alias, the column it
@@ -333,20 +458,29 @@ func (qp *queryPlanner) fromItem(t ast.TableRef, sc *scope) (Node, error) {
 		sc.add(name, n.Columns())
 		return n, nil
 	case *ast.Join:
-		if t.Natural || len(t.Using) > 0 {
-			return nil, errAt(t, "NATURAL JOIN and USING are not supported yet; write ON")
-		}
+		left := joinSide{rels: len(sc.rels), usings: len(sc.usings)}
 		l, err := qp.from(t.Left, sc)
 		if err != nil {
 			return nil, err
 		}
+		right := joinSide{rels: len(sc.rels), usings: len(sc.usings)}
 		r, err := qp.from(t.Right, sc)
 		if err != nil {
 			return nil, err
 		}
 		j := joinOf(l, r, t.Kind)
+		if t.Natural || len(t.Using) > 0 {
+			left.relEnd, left.usingEnd = right.rels, right.usings
+			right.relEnd, right.usingEnd = len(sc.rels), len(sc.usings)
+			cond, err := qp.using(t, sc, left, right)
+			if err != nil {
+				return nil, err
+			}
+			j.Cond = cond
+			return j, nil
+		}
 		if t.On != nil {
-			cond, err := (&compiler{scope: sc}).compile(t.On)
+			cond, err := (&compiler{scope: sc, qp: qp}).compile(t.On)
 			if err != nil {
 				return nil, err
 			}
@@ -358,6 +492,160 @@ func (qp *queryPlanner) fromItem(t ast.TableRef, sc *scope) (Node, error) {
 		return j, nil
 	}
 	return nil, fmt.Errorf("unknown table reference %T", t)
+}
+
+// joinSide is the part of a scope one side of a join added: its
+// relations and merged columns.
+type joinSide struct {
+	rels, relEnd     int
+	usings, usingEnd int
+}
+
+// visible lists the names a side shows (merged columns, then its
+// relations' columns not merged away nor hidden) and, for each, the
+// expression reading it.
+func (side joinSide) visible(sc *scope) ([]string, []*Expr) {
+	var names []string
+	var exprs []*Expr
+	for _, u := range sc.usings[side.usings:side.usingEnd] {
+		if !u.gone {
+			names, exprs = append(names, u.name), append(exprs, u.expr)
+		}
+	}
+	for _, r := range sc.rels[side.rels:side.relEnd] {
+		for i, c := range r.columns {
+			idx := r.offset + i
+			if c.Hidden || sc.merged[idx] {
+				continue
+			}
+			names = append(names, c.Name)
+			exprs = append(exprs, &Expr{Type: c.Type, Source: ast.Ident{Name: c.Name, Quoted: true}.String(), usesColumns: true,
+				Eval: func(env *Env) (types.Value, error) { return env.Values[idx], nil }})
+		}
+	}
+	return names, exprs
+}
+
+// using plans JOIN ... USING (cols) and NATURAL JOIN (USING the columns
+// both sides name): the condition that each pair is equal, and one merged
+// column per pair, which * shows once, first, and an unqualified name
+// means; a qualified name still reaches each side's own column.
+func (qp *queryPlanner) using(t *ast.Join, sc *scope, left, right joinSide) (*Expr, error) {
+	lnames, lexprs := left.visible(sc)
+	rnames, rexprs := right.visible(sc)
+	find := func(names []string, name string) (int, int) {
+		at, n := -1, 0
+		for i, v := range names {
+			if v == name {
+				at, n = i, n+1
+			}
+		}
+		return at, n
+	}
+	cols := t.Using
+	if t.Natural {
+		cols = nil
+		for _, name := range lnames {
+			if _, n := find(rnames, name); n > 0 {
+				cols = append(cols, ast.Ident{Pos: t.Pos, Name: name})
+			}
+		}
+	}
+	var cond ast.Expr
+	sides := map[ast.Expr]*Expr{}
+	seen := map[string]bool{}
+	for _, col := range cols {
+		if seen[col.Name] {
+			return nil, errAt(col, "column %s is named twice in USING", col)
+		}
+		seen[col.Name] = true
+		li, ln := find(lnames, col.Name)
+		ri, rn := find(rnames, col.Name)
+		switch {
+		case ln == 0 || rn == 0:
+			return nil, errAt(col, "USING (%s): both sides of the join need a column %s", col, col)
+		case ln > 1 || rn > 1:
+			return nil, errAt(col, "USING (%s): a side of the join has two columns %s; join ON the qualified columns", col, col)
+		}
+		// The pair compares like l = r written ON, through placeholders.
+		lref := &ast.ColumnRef{Pos: col.Pos, Parts: []ast.Ident{col}}
+		rref := &ast.ColumnRef{Pos: col.Pos, Parts: []ast.Ident{col}}
+		sides[lref], sides[rref] = lexprs[li], rexprs[ri]
+		var eq ast.Expr = &ast.Binary{Pos: col.Pos, Op: "=", L: lref, R: rref}
+		if cond != nil {
+			eq = &ast.Binary{Pos: col.Pos, Op: "AND", L: cond, R: eq}
+		}
+		cond = eq
+		merged, err := mergedColumn(t.Kind, lexprs[li], rexprs[ri])
+		if err != nil {
+			return nil, errAt(col, "USING (%s): %v", col, err)
+		}
+		qp.merge(sc, left, lnames[li])
+		qp.merge(sc, right, rnames[ri])
+		sc.usings = append(sc.usings, &usingCol{name: col.Name, expr: merged})
+	}
+	if cond == nil {
+		return nil, nil // NATURAL JOIN of sides with no name in common: every pair
+	}
+	c := &compiler{scope: sc, lookup: func(e ast.Expr) (*Expr, bool, error) {
+		x, ok := sides[e]
+		return x, ok, nil
+	}}
+	return c.compile(cond)
+}
+
+// merge hides a side's column of that name behind a merged column.
+func (qp *queryPlanner) merge(sc *scope, side joinSide, name string) {
+	for _, u := range sc.usings[side.usings:side.usingEnd] {
+		if !u.gone && u.name == name {
+			u.gone = true
+			return
+		}
+	}
+	for _, r := range sc.rels[side.rels:side.relEnd] {
+		for i, c := range r.columns {
+			if c.Name == name && !c.Hidden && !sc.merged[r.offset+i] {
+				if sc.merged == nil {
+					sc.merged = map[int]bool{}
+				}
+				sc.merged[r.offset+i] = true
+				return
+			}
+		}
+	}
+}
+
+// mergedColumn is the value of a USING column: the preserved side's (the
+// left's unless the join is RIGHT), or for a FULL join the first of the
+// two that is not NULL.
+func mergedColumn(kind string, l, r *Expr) (*Expr, error) {
+	t, err := types.Unify(l.Type, r.Type)
+	if err != nil {
+		return nil, err
+	}
+	pick := func(e *Expr) *Expr {
+		return derived(t, false, func(env *Env) (types.Value, error) {
+			v, err := e.Eval(env)
+			if err != nil || v.Null || v.Kind == t.Kind && v.Scale == int8(t.Scale) {
+				return v, err
+			}
+			return types.Cast(v, t)
+		}, e)
+	}
+	switch kind {
+	case "RIGHT":
+		return pick(r), nil
+	case "FULL":
+		first, second := pick(l), pick(r)
+		return derived(t, false, func(env *Env) (types.Value, error) {
+			v, err := first.Eval(env)
+			if err != nil || !v.Null {
+				return v, err
+			}
+			return second.Eval(env)
+		}, l, r), nil
+	}
+	return pick(l), nil
 }
 
 // joinOf joins two FROM items; a windowed side keeps its window.
@@ -454,6 +742,11 @@ func walkExpr(e ast.Expr, visit func(ast.Expr)) {
 		walkExpr(e.X, visit)
 		walkExpr(e.Lo, visit)
 		walkExpr(e.Hi, visit)
+	case *ast.Overlay:
+		walkExpr(e.X, visit)
+		walkExpr(e.Placing, visit)
+		walkExpr(e.From, visit)
+		walkExpr(e.For, visit)
 	}
 }
 
@@ -644,7 +937,7 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 		return nil, errAt(s, "a streaming GROUP BY needs a key based on ROWTIME, such as FLOOR(s.ROWTIME TO MINUTE) or STEP(s.ROWTIME BY INTERVAL '10' SECOND), or one declared MONOTONIC(...): without one the groups never close")
 	}
 	ac.byTime = agg.Stagger == 0 && len(agg.DeclaredKeys) == 0
-	out := &compiler{scope: &scope{}, lookup: ac.lookup}
+	out := &compiler{scope: &scope{}, lookup: ac.lookup, qp: in.qp}
 	for _, item := range s.Items {
 		if item.Star {
 			return nil, errAt(s, "* is not allowed in a GROUP BY query")
@@ -663,8 +956,44 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 		}
 		agg.Having = h
 	}
+	var result Node = agg
+	if s.Distinct {
+		// A window's groups come out together, at its end: DISTINCT compares
+		// the rows of each window (ROWTIME itself aside).
+		d := &Distinct{Input: agg, Key: len(agg.Cols), Cols: agg.Cols}
+		for i, item := range s.Items {
+			if !isRowtimeRef(item.Expr) {
+				d.Compared = append(d.Compared, i)
+			}
+		}
+		result = d
+	}
+	if len(s.OrderBy) > 0 {
+		in := sortInput{input: result, exprs: append([]*Expr(nil), agg.Out...), cols: agg.Cols, selected: s.Distinct, add: func(e *Expr) int {
+			agg.Out = append(agg.Out, e)
+			return len(agg.Out) // after the ROWTIME
+		}}
+		// A GROUP BY time key leads by its window: the rows that come out
+		// together at the window's end, sorted as one batch.
+		var lead *Expr
+		leadSQL := s.OrderBy[0].Expr.String()
+		if i, err := selectItemIndex(s.OrderBy[0].Expr, in); err == nil && i >= 0 {
+			leadSQL = s.Items[i].Expr.String()
+		}
+		for _, k := range agg.TimeKeys {
+			if ac.keySQL[k] == leadSQL {
+				lead = &Expr{Type: types.Type{Kind: types.Timestamp}, Source: "ROWTIME", usesRowtime: true, monotonic: true,
+					Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Time), nil }}
+			}
+		}
+		sorted, err := orderBy(s.OrderBy, in, out, lead)
+		if err != nil {
+			return nil, err
+		}
+		result = sorted
+	}
 	agg.Keys, agg.Aggs = ac.keys, ac.aggs
-	return agg, nil
+	return result, nil
 }
 
 // tableFunction plans TABLE(RANDOM_CUT_FOREST[_WITH_EXPLANATION](CURSOR(...), ...))
@@ -774,9 +1103,6 @@ func (qp *queryPlanner) union(q *ast.SetOp) (Node, error) {
 	if q.Op != "UNION" || !q.All {
 		return nil, errAt(q, "streams combine only with UNION ALL (%s%s works on finite relations)", q.Op, map[bool]string{true: " ALL"}[q.All])
 	}
-	if len(q.OrderBy) > 0 {
-		return nil, errAt(q, "ORDER BY is not supported yet")
-	}
 	l, err := qp.query(q.Left)
 	if err != nil {
 		return nil, err
@@ -796,7 +1122,21 @@ func (qp *queryPlanner) union(q *ast.SetOp) (Node, error) {
 	}
 	// Rows of both sides interleave: a column in time with one side's
 	// ROWTIME need not be with the merged stream's.
-	return &Union{Left: l, Right: r, Cols: plain(lc)}, nil
+	lc = plain(lc)
+	u := &Union{Left: l, Right: r, Cols: lc}
+	if len(q.OrderBy) == 0 {
+		return u, nil
+	}
+	// ORDER BY sorts the merged rows: its keys name the columns of the
+	// first branch, or are expressions of them.
+	sc := &scope{}
+	sc.add("", lc)
+	p := &Project{Input: u, Cols: lc}
+	for i, col := range lc {
+		p.Exprs = append(p.Exprs, &Expr{Type: col.Type, Source: ast.Ident{Name: col.Name, Quoted: true}.String(), usesColumns: true,
+			Eval: func(env *Env) (types.Value, error) { return env.Values[i], nil }})
+	}
+	return orderBy(q.OrderBy, projectKeys(p, p, false), &compiler{scope: sc, qp: qp}, nil)
 }
 
 // analytic plans the windowed calls (f(x) OVER w) of a select list. It
@@ -912,7 +1252,7 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 	if failure != nil {
 		return nil, nil, failure
 	}
-	out := &compiler{scope: in.scope, lookup: func(e ast.Expr) (*Expr, bool, error) {
+	out := &compiler{scope: in.scope, qp: in.qp, lookup: func(e ast.Expr) (*Expr, bool, error) {
 		if f, ok := e.(*ast.FuncCall); ok && f.Over != nil {
 			return slots[f.String()], true, nil
 		}

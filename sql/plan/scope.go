@@ -74,10 +74,32 @@ type scope struct {
 	// unnamed counts the subqueries in FROM without an alias, which are
 	// named EXPR$0, EXPR$1, ...
 	unnamed int
+	// outer is the scope of the query around a subquery: its names are
+	// reached when this scope has none of them; this scope's values start
+	// at base, after the outer ones. usedOwn and usedOuter record what
+	// names resolved to (a subquery's conditions are sorted by them).
+	outer              *scope
+	base               int
+	usedOwn, usedOuter bool
+	// usings are the columns JOIN ... USING and NATURAL JOIN merged, in
+	// the order of their joins; merged marks the side columns (by value
+	// index) they stand for, which * and unqualified names skip.
+	usings []*usingCol
+	merged map[int]bool
+}
+
+// usingCol is one column a JOIN ... USING (or NATURAL JOIN) merges: the
+// left side's value, or the right side's for a RIGHT join, or the first
+// not NULL for a FULL join.
+type usingCol struct {
+	name string
+	expr *Expr
+	// gone: a later join merged it again.
+	gone bool
 }
 
 func (s *scope) add(name string, cols []Column) rel {
-	off := 0
+	off := s.base
 	if n := len(s.rels); n > 0 {
 		off = s.rels[n-1].offset + s.rels[n-1].width()
 	}
@@ -108,7 +130,7 @@ func (s *scope) timed(r rel) bool {
 
 func (s *scope) width() int {
 	if len(s.rels) == 0 {
-		return 0
+		return s.base
 	}
 	last := s.rels[len(s.rels)-1]
 	return last.offset + last.width()
@@ -138,9 +160,31 @@ func (r resolved) identity() string {
 // it ("ROWTIME" is the same upper-case name), only "rowtime" is another.
 func isRowtimeName(id ast.Ident) bool { return id.Name == "ROWTIME" }
 
-// resolve finds a column reference: col, rel.col, rel.ROWTIME or ROWTIME.
-// The ROWTIME of the only relation with a time is the output row's time.
+// errNotHere marks a name this scope does not have (an outer one may).
+type errNotHere struct{ error }
+
+// resolve finds a column reference: col, rel.col, rel.ROWTIME or ROWTIME,
+// here or, in a subquery, in the query around it. The ROWTIME of the only
+// relation with a time is the output row's time.
 func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
+	r, err := s.resolveHere(ref)
+	if _, missing := err.(errNotHere); missing && s.outer != nil {
+		if or, oerr := s.outer.resolve(ref); oerr == nil {
+			s.usedOuter = true
+			return or, nil
+		}
+	}
+	if err == nil {
+		if r.index < 0 && s.outer != nil {
+			s.usedOuter = true // the unqualified ROWTIME: the outer row's time
+		} else {
+			s.usedOwn = true
+		}
+	}
+	return r, err
+}
+
+func (s *scope) resolveHere(ref *ast.ColumnRef) (resolved, error) {
 	parts := ref.Parts
 	timestamp := types.Type{Kind: types.Timestamp}
 	if len(parts) == 1 && isRowtimeName(parts[0]) {
@@ -150,7 +194,7 @@ func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
 		var found []resolved
 		for _, r := range s.rels {
 			for i, c := range r.columns {
-				if c.Name == parts[0].Name {
+				if c.Name == parts[0].Name && !s.merged[r.offset+i] {
 					found = append(found, s.column(r, i))
 				}
 			}
@@ -159,7 +203,7 @@ func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
 		case 1:
 			return found[0], nil
 		case 0:
-			return resolved{}, fmt.Errorf("unknown column %s%s", parts[0], s.inWhat())
+			return resolved{}, errNotHere{fmt.Errorf("unknown column %s%s", parts[0], s.inWhat())}
 		}
 		return resolved{}, fmt.Errorf("column %s is ambiguous: qualify it with its stream", parts[0])
 	}
@@ -184,7 +228,7 @@ func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
 			}
 			return resolved{}, fmt.Errorf("unknown column %s in %s", parts[1], parts[0])
 		}
-		return resolved{}, fmt.Errorf("unknown stream or alias %s", parts[0])
+		return resolved{}, errNotHere{fmt.Errorf("unknown stream or alias %s", parts[0])}
 	}
 	return resolved{}, fmt.Errorf("%s: field access into ROW values is not supported yet", ref)
 }
@@ -204,4 +248,41 @@ func (s *scope) inWhat() string {
 		return ""
 	}
 	return " in " + strings.Join(names, ", ")
+}
+
+// using finds the merged column an unqualified name means, if any: here
+// or, when this scope has no column of that name, around a subquery.
+func (s *scope) using(ref *ast.ColumnRef) (*usingCol, error) {
+	if len(ref.Parts) != 1 {
+		return nil, nil
+	}
+	name := ref.Parts[0].Name
+	if s.outer != nil && len(s.usings) == 0 {
+		for _, r := range s.rels {
+			for _, c := range r.columns {
+				if c.Name == name {
+					return nil, nil
+				}
+			}
+		}
+		u, err := s.outer.using(ref)
+		if u != nil {
+			s.usedOuter = true
+		}
+		return u, err
+	}
+	for _, u := range s.usings {
+		if u.gone || u.name != name {
+			continue
+		}
+		for _, r := range s.rels {
+			for i, c := range r.columns {
+				if c.Name == name && !s.merged[r.offset+i] {
+					return nil, fmt.Errorf("column %s is ambiguous: qualify it with its stream", ref.Parts[0])
+				}
+			}
+		}
+		return u, nil
+	}
+	return nil, nil
 }
