@@ -225,10 +225,13 @@ type Subquery struct {
 	ColumnAliases []Ident
 }
 
-// TableFunction is TABLE(f(CURSOR(...), args...)) [AS] alias.
+// TableFunction is TABLE(f(CURSOR(...), args...) [AS column]) [AS] alias.
 type TableFunction struct {
-	Pos           Pos
-	Call          *FuncCall
+	Pos  Pos
+	Call *FuncCall
+	// CallAlias names the column of a function that adds one (TABLE(
+	// COUNT_DISTINCT_ITEMS_TUMBLING(...) AS n)).
+	CallAlias     *Ident
 	Alias         *Ident
 	ColumnAliases []Ident
 }

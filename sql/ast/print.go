@@ -284,7 +284,11 @@ func (t *Subquery) String() string {
 }
 
 func (t *TableFunction) String() string {
-	return "TABLE(" + t.Call.String() + ")" + aliasWithColumns(t.Alias, t.ColumnAliases)
+	call := t.Call.String()
+	if t.CallAlias != nil {
+		call += " AS " + t.CallAlias.String()
+	}
+	return "TABLE(" + call + ")" + aliasWithColumns(t.Alias, t.ColumnAliases)
 }
 
 func (t *Join) String() string {

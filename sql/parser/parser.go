@@ -667,8 +667,15 @@ func (p *parser) tablePrimary() ast.TableRef {
 		if !ok {
 			p.failAt(pos, "TABLE(...) takes a table function call, such as TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM ...)))")
 		}
+		// TABLE(f(...) AS name) names the function's column (published
+		// applications write it so).
+		var columnAlias *ast.Ident
+		if p.accept("AS") {
+			id := p.ident("a column name")
+			columnAlias = &id
+		}
 		p.expectOp(")")
-		t := &ast.TableFunction{Pos: pos, Call: call, Alias: p.alias()}
+		t := &ast.TableFunction{Pos: pos, Call: call, CallAlias: columnAlias, Alias: p.alias()}
 		if t.Alias != nil {
 			t.ColumnAliases = p.columnAliases()
 		}

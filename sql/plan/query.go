@@ -435,6 +435,11 @@ func (qp *queryPlanner) fromItem(t ast.TableRef, sc *scope) (Node, error) {
 		if err != nil {
 			return nil, err
 		}
+		if t.CallAlias != nil {
+			if n, err = nameAddedColumn(t, n); err != nil {
+				return nil, err
+			}
+		}
 		name := t.Call.Name[len(t.Call.Name)-1].Name
 		if t.Alias != nil {
 			name = t.Alias.Name
@@ -1398,4 +1403,30 @@ func checkTableJoins(n Node) error {
 		return err
 	}
 	return checkTableJoins(j.Right)
+}
+
+// nameAddedColumn applies TABLE(f(...) AS name): the one column the
+// function adds to its cursor's (ANOMALY_SCORE, HOTSPOTS_RESULT,
+// NUMBER_OF_DISTINCT_ITEMS) takes the name.
+func nameAddedColumn(t *ast.TableFunction, n Node) (Node, error) {
+	cols := n.Columns()
+	added := -1
+	switch n := n.(type) {
+	case *RCF:
+		if !n.Explain {
+			added = len(cols) - 1
+		}
+	case *Hotspots:
+		added = len(cols) - 1
+	case *ItemsTumbling:
+		if n.K == 0 {
+			added = 0
+		}
+	}
+	if added < 0 {
+		return nil, errAt(t.CallAlias, "AS %s inside TABLE(...) names the one column a function adds; %s adds several: name them after TABLE(...) AS alias (col, ...)", t.CallAlias, t.Call.Name[len(t.Call.Name)-1].Name)
+	}
+	renamed := append([]Column(nil), cols...)
+	renamed[added].Name = t.CallAlias.Name
+	return &Renamed{Input: n, Cols: renamed}, nil
 }
