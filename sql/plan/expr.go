@@ -103,10 +103,12 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 			v, err := x.Eval(env)
 			return types.Bool(v.Null != n.Not), err
 		}, x), nil
+	case *ast.IsTruth:
+		return c.isTruth(n)
+	case *ast.IsDistinct:
+		return c.isDistinct(n)
 	case *ast.Between:
-		return c.compile(&ast.Binary{Pos: n.Pos, Op: "AND",
-			L: &ast.Binary{Pos: n.Pos, Op: ">=", L: n.X, R: n.Lo},
-			R: &ast.Binary{Pos: n.Pos, Op: "<=", L: n.X, R: n.Hi}})
+		return c.compile(betweenCond(n))
 	case *ast.InList:
 		return c.inList(n)
 	case *ast.Like:
@@ -598,11 +600,11 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 		return &Expr{Type: types.Type{Kind: types.Timestamp}, usesRowtime: true, monotonic: true,
 			Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Time), nil }}, nil
 	}
+	if n.Over != nil {
+		return nil, errAt(n, "windowed (OVER) functions are only allowed in the select list of a query without GROUP BY, outside aggregates and other windowed calls")
+	}
 	if _, ok := functions.LookupAggregate(name); ok {
 		return nil, errAt(n, "aggregate %s is only allowed in the select list or HAVING of a GROUP BY or stagger query", name)
-	}
-	if n.Over != nil {
-		return nil, errAt(n, "windowed (OVER) functions are only allowed in the select list")
 	}
 	f, ok := functions.LookupScalar(name)
 	if !ok {

@@ -353,10 +353,11 @@ func joinWindow(spec *ast.WindowSpec) (*JoinWindow, error) {
 func anyCall(s *ast.Select, pred func(*ast.FuncCall) bool) bool {
 	found := false
 	for _, item := range s.Items {
-		walkExpr(item.Expr, func(e ast.Expr) {
+		ast.Inspect(item.Expr, func(e ast.Expr) bool {
 			if f, ok := e.(*ast.FuncCall); ok && pred(f) {
 				found = true
 			}
+			return !found
 		})
 	}
 	return found
@@ -371,46 +372,6 @@ func hasAggregate(s *ast.Select) bool {
 		_, agg := functions.LookupAggregate(f.Name[len(f.Name)-1].Name)
 		return agg && f.Over == nil
 	})
-}
-
-// walkExpr visits an expression tree (not into subqueries).
-func walkExpr(e ast.Expr, visit func(ast.Expr)) {
-	if e == nil {
-		return
-	}
-	visit(e)
-	switch e := e.(type) {
-	case *ast.Unary:
-		walkExpr(e.X, visit)
-	case *ast.Binary:
-		walkExpr(e.L, visit)
-		walkExpr(e.R, visit)
-	case *ast.FuncCall:
-		for _, a := range e.Args {
-			walkExpr(a, visit)
-		}
-	case *ast.Cast:
-		walkExpr(e.X, visit)
-	case *ast.IsNull:
-		walkExpr(e.X, visit)
-	case *ast.Case:
-		walkExpr(e.Operand, visit)
-		for _, w := range e.Whens {
-			walkExpr(w.Cond, visit)
-			walkExpr(w.Result, visit)
-		}
-		walkExpr(e.Else, visit)
-	case *ast.FloorCeil:
-		walkExpr(e.X, visit)
-	case *ast.Step:
-		walkExpr(e.X, visit)
-	case *ast.IntervalConv:
-		walkExpr(e.X, visit)
-	case *ast.Between:
-		walkExpr(e.X, visit)
-		walkExpr(e.Lo, visit)
-		walkExpr(e.Hi, visit)
-	}
 }
 
 // aggContext maps the select list of a GROUP BY query onto the group's
@@ -676,12 +637,9 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 	slots := map[string]*Expr{}
 	base := in.scope.width()
 	var failure error
-	var visit func(e ast.Expr)
-	visit = func(e ast.Expr) {
-		f, ok := e.(*ast.FuncCall)
-		if !ok || f.Over == nil || failure != nil {
-			return
-		}
+	// plan plans one windowed call; its arguments are compiled in the
+	// input's scope, where another windowed call is refused.
+	plan := func(f *ast.FuncCall) {
 		sql := f.String()
 		if slots[sql] != nil {
 			return
@@ -754,14 +712,27 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 		slots[sql] = &Expr{Type: t, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
 	}
 	for _, item := range s.Items {
-		walkExpr(item.Expr, visit)
-	}
-	if failure != nil {
-		return nil, nil, failure
+		ast.Inspect(item.Expr, func(e ast.Expr) bool {
+			if failure != nil {
+				return false
+			}
+			if f, ok := e.(*ast.FuncCall); ok && f.Over != nil {
+				plan(f)
+				return false
+			}
+			return true
+		})
+		if failure != nil {
+			return nil, nil, failure
+		}
 	}
 	out := &compiler{scope: in.scope, lookup: func(e ast.Expr) (*Expr, bool, error) {
 		if f, ok := e.(*ast.FuncCall); ok && f.Over != nil {
-			return slots[f.String()], true, nil
+			if slot := slots[f.String()]; slot != nil {
+				return slot, true, nil
+			}
+			// Not reached while the walk above sees every call of the list.
+			return nil, true, errAt(f, "%s: a windowed call the planner did not see", f)
 		}
 		return nil, false, nil
 	}}
