@@ -397,9 +397,13 @@ func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
 	t := arithmeticResult(k, l.Type, r.Type)
 	op := n.Op
 	// Time arithmetic with constants keeps ROWTIME's order: ROWTIME - c,
-	// ROWTIME + c, interval / c, interval * c (c > 0 is assumed).
+	// ROWTIME + c, interval / c, interval * c; dividing or multiplying by
+	// a constant that is not positive reverses or flattens it.
 	mono := (l.monotonic && r.usesColumns == false && !r.usesRowtime) || (op == "+" && r.monotonic && !l.usesColumns && !l.usesRowtime)
 	if op == "-" && r.usesRowtime {
+		mono = false
+	}
+	if mono && (op == "*" || op == "/") && !positiveConstant(r) {
 		mono = false
 	}
 	return derived(t, mono, func(env *Env) (types.Value, error) {
