@@ -612,7 +612,7 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 	}
 	f, ok := functions.LookupScalar(name)
 	if !ok {
-		return nil, errAt(n, "unknown function %s", name)
+		return nil, unknownFunction(n, name, false)
 	}
 	if len(n.Args) < f.MinArgs || len(n.Args) > f.MaxArgs {
 		return nil, errAt(n, "%s takes %d to %d arguments, not %d", name, f.MinArgs, f.MaxArgs, len(n.Args))

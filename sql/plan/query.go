@@ -254,7 +254,7 @@ func (qp *queryPlanner) from(t ast.TableRef, sc *scope) (Node, error) {
 		} else {
 			st, ok := qp.g.stream(t.Name[0].Name)
 			if !ok {
-				return nil, errAt(t, "unknown stream %s", t.Name[0])
+				return nil, errAt(t, "unknown stream %s%s", t.Name[0], didYouMean(t.Name[0].Name, qp.g.relationNames(), true))
 			}
 			n = &Scan{Stream: st}
 		}
@@ -507,7 +507,7 @@ func (qp *queryPlanner) tableFunction(t *ast.TableFunction) (Node, error) {
 	name := call.Name[len(call.Name)-1].Name
 	explain := name == "RANDOM_CUT_FOREST_WITH_EXPLANATION"
 	if name != "RANDOM_CUT_FOREST" && !explain {
-		return nil, errAt(call, "unknown table function %s", name)
+		return nil, unknownTableFunction(call, name)
 	}
 	if len(call.Args) == 0 {
 		return nil, errAt(call, "%s needs CURSOR(SELECT STREAM ...) as its first argument", name)
@@ -683,7 +683,7 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 		}
 		agg, ok := functions.LookupAggregate(name)
 		if !ok {
-			failure = errAt(f, "%s is not supported OVER a window yet", name)
+			failure = unknownFunction(f, name, true)
 			return
 		}
 		call := AnalyticCall{Func: agg, Type: types.Type{Kind: types.Unknown}}

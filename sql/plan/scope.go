@@ -92,7 +92,7 @@ func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
 		case 1:
 			return found[0], nil
 		case 0:
-			return resolved{}, fmt.Errorf("unknown column %s%s", parts[0], s.inWhat())
+			return resolved{}, fmt.Errorf("unknown column %s%s%s", parts[0], s.inWhat(), didYouMean(parts[0].Name, s.columnNames(s.rels...), true))
 		}
 		return resolved{}, fmt.Errorf("column %s is ambiguous: qualify it with its stream", parts[0])
 	}
@@ -109,9 +109,13 @@ func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
 					return resolved{index: r.offset + i, typ: c.Type}, nil
 				}
 			}
-			return resolved{}, fmt.Errorf("unknown column %s in %s", parts[1], parts[0])
+			return resolved{}, fmt.Errorf("unknown column %s in %s%s", parts[1], parts[0], didYouMean(parts[1].Name, s.columnNames(r), true))
 		}
-		return resolved{}, fmt.Errorf("unknown stream or alias %s", parts[0])
+		var rels []string
+		for _, r := range s.rels {
+			rels = append(rels, r.name)
+		}
+		return resolved{}, fmt.Errorf("unknown stream or alias %s%s", parts[0], didYouMean(parts[0].Name, rels, true))
 	}
 	return resolved{}, fmt.Errorf("%s: field access into ROW values is not supported yet", ref)
 }
@@ -125,4 +129,16 @@ func (s *scope) inWhat() string {
 		return ""
 	}
 	return " in " + strings.Join(names, ", ")
+}
+
+// columnNames are the names a column reference to the relations may use,
+// ROWTIME included: what a misspelt column is compared with.
+func (s *scope) columnNames(rels ...rel) []string {
+	names := []string{"ROWTIME"}
+	for _, r := range rels {
+		for _, c := range r.columns {
+			names = append(names, c.Name)
+		}
+	}
+	return names
 }
