@@ -637,9 +637,9 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 	slots := map[string]*Expr{}
 	base := in.scope.width()
 	var failure error
-	// plan plans one windowed call; its arguments are compiled in the
+	// planCall plans one windowed call; its arguments are compiled in the
 	// input's scope, where another windowed call is refused.
-	plan := func(f *ast.FuncCall) {
+	planCall := func(f *ast.FuncCall) {
 		sql := f.String()
 		if slots[sql] != nil {
 			return
@@ -717,7 +717,7 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 				return false
 			}
 			if f, ok := e.(*ast.FuncCall); ok && f.Over != nil {
-				plan(f)
+				planCall(f)
 				return false
 			}
 			return true
