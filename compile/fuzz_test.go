@@ -24,7 +24,7 @@ const fuzzRecord = `{"n": 1, "x": 2.5, "s": "ab", "b": true, "t": "2026-11-01 10
 // first record), the parser's test expressions and statements, and the
 // crashers found so far. `go test` runs the seeds; to search for more:
 //
-//	go test -run '^$' -fuzz FuzzPlan -fuzztime 5m ./compile
+//	go test -run '^$' -fuzz FuzzPlan -fuzztime 5m -timeout 0 ./compile
 func FuzzPlan(f *testing.F) {
 	for _, seed := range goldenSeeds(f) {
 		f.Add(seed[0], seed[1])
