@@ -8,7 +8,8 @@ import (
 
 // FuzzMap: no record makes the mapper panic; a record either maps to rows
 // of the schema's width with values of the column kinds, or is an error.
-// Discovery on the same bytes must not panic either.
+// Discovery on the same bytes must not panic either, nor reading back the
+// mappings it discovers.
 //
 //	go test -run '^$' -fuzz FuzzMap -fuzztime 1m ./record
 func FuzzMap(f *testing.F) {
@@ -17,6 +18,7 @@ func FuzzMap(f *testing.F) {
 		`{"a": "1", "b": null} {"a": 2}`,
 		`{"a": 1e400, "c": {"d": "NaN"}, "e": "TRUE", "t": "2026-11-01 10:00:00"}`,
 		`[1, 2]`, `"text"`, `{"a": -9223372036854775809}`, `{"b": "\u00e9\ud83d\ude00"}`,
+		`{"]": ""}`, `{"a']b": 1, "c[0:]": 2}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -57,6 +59,8 @@ func FuzzMap(f *testing.F) {
 				}
 			}
 		}
-		_, _ = Discover([][]byte{data})
+		if s, err := Discover([][]byte{data}); err == nil {
+			_, _ = NewMapper(s) // reads the discovered mappings back
+		}
 	})
 }

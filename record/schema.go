@@ -161,12 +161,12 @@ func parsePath(p string) ([]string, error) {
 	for rest != "" {
 		switch {
 		case strings.HasPrefix(rest, "['"):
-			end := strings.Index(rest, "']")
+			end := strings.Index(rest[2:], "']") // after the opening: $[']'] is the key ]
 			if end < 0 {
 				return nil, fmt.Errorf("mapping %q: unclosed [' ", p)
 			}
-			keys = append(keys, rest[2:end])
-			rest = rest[end+2:]
+			keys = append(keys, rest[2:2+end])
+			rest = rest[2+end+2:]
 		case strings.HasPrefix(rest, "."):
 			rest = rest[1:]
 			end := strings.IndexAny(rest, ".[")

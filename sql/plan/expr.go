@@ -110,12 +110,12 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 			v, err := x.Eval(env)
 			return types.Bool(v.Null != n.Not), err
 		}, x), nil
-	case *ast.Between:
-		return c.between(n)
 	case *ast.IsTruth:
 		return c.isTruth(n)
 	case *ast.IsDistinct:
 		return c.isDistinct(n)
+	case *ast.Between:
+		return c.between(n)
 	case *ast.InList:
 		if n.Query != nil {
 			return c.inSubquery(n)
@@ -435,9 +435,13 @@ func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
 	t := arithmeticResult(k, l.Type, r.Type)
 	op := n.Op
 	// Time arithmetic with constants keeps ROWTIME's order: ROWTIME - c,
-	// ROWTIME + c, interval / c, interval * c (c > 0 is assumed).
+	// ROWTIME + c, interval / c, interval * c; dividing or multiplying by
+	// a constant that is not positive reverses or flattens it.
 	mono := (l.monotonic && r.usesColumns == false && !r.usesRowtime) || (op == "+" && r.monotonic && !l.usesColumns && !l.usesRowtime)
 	if op == "-" && r.usesRowtime {
+		mono = false
+	}
+	if mono && (op == "*" || op == "/") && !positiveConstant(r) {
 		mono = false
 	}
 	return derived(t, mono, func(env *Env) (types.Value, error) {
@@ -645,18 +649,18 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 	if e, err := startTime(n); e != nil || err != nil {
 		return e, err
 	}
+	if n.Over != nil {
+		return nil, errAt(n, "windowed (OVER) functions are only allowed in the select list of a query without GROUP BY, outside aggregates and other windowed calls")
+	}
 	if _, ok := functions.LookupAggregate(name); ok {
 		return nil, errAt(n, "aggregate %s is only allowed in the select list or HAVING of a GROUP BY or stagger query", name)
-	}
-	if n.Over != nil {
-		return nil, errAt(n, "windowed (OVER) functions are only allowed in the select list")
 	}
 	if windowOnly[name] {
 		return nil, errAt(n, "%s is computed over a window: write %s(...) OVER w, or OVER (...)", name, name)
 	}
 	f, ok := functions.LookupScalar(name)
 	if !ok {
-		return nil, errAt(n, "unknown function %s", name)
+		return nil, unknownFunction(n, name, false)
 	}
 	if len(n.Args) < f.MinArgs || len(n.Args) > f.MaxArgs {
 		return nil, errAt(n, "%s takes %d to %d arguments, not %d", name, f.MinArgs, f.MaxArgs, len(n.Args))

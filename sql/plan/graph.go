@@ -200,7 +200,7 @@ func (g *Graph) createPump(st *ast.CreatePump, opts Options) error {
 	}
 	target, ok := g.stream(ins.Target.Name)
 	if !ok {
-		return errAt(ins.Target, "unknown stream %s: create it before the pump that fills it", ins.Target)
+		return errAt(ins.Target, "unknown stream %s%s: create it before the pump that fills it", ins.Target, didYouMean(ins.Target.Name, g.relationNames(), true))
 	}
 	if target.Input {
 		return errAt(ins.Target, "%s is an input stream; pumps cannot insert into it", ins.Target)

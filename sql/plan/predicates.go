@@ -200,3 +200,13 @@ func renameColumns(t ast.TableRef, n Node, sc *scope) (Node, error) {
 	}
 	return &Renamed{Input: n, Cols: renamed}, nil
 }
+
+// positiveConstant tells an expression of no column and no ROWTIME whose
+// value is a number above zero.
+func positiveConstant(e *Expr) bool {
+	if e.usesColumns || e.usesRowtime || !e.Type.Kind.IsNumeric() {
+		return false
+	}
+	v, err := e.Eval(&Env{})
+	return err == nil && !v.Null && v.Float64() > 0
+}

@@ -317,10 +317,11 @@ func orderBy(items []ast.OrderItem, in sortInput, c *compiler, lead *Expr) (Node
 func tsort(s *ast.Select, p *Project, c *compiler) (Node, error) {
 	leadItem := s.OrderBy[0]
 	var bare ast.Node
-	walkExpr(leadItem.Expr, func(e ast.Expr) {
+	ast.Inspect(leadItem.Expr, func(e ast.Expr) bool {
 		if ref, ok := e.(*ast.ColumnRef); ok && len(ref.Parts) == 1 && !ref.Parts[0].Quoted && ref.Parts[0].Name == "ROWTIME" && bare == nil {
 			bare = ref
 		}
+		return true
 	})
 	if bare != nil {
 		return nil, errAt(bare, "ORDER BY ... WITHIN sorts by a timestamp of the rows, not by ROWTIME; qualify it (s.ROWTIME) to use the input's")
@@ -417,7 +418,7 @@ func (qp *queryPlanner) fromItem(t ast.TableRef, sc *scope) (Node, error) {
 		} else {
 			st, ok := qp.g.stream(t.Name[0].Name)
 			if !ok {
-				return nil, errAt(t, "unknown stream %s", t.Name[0])
+				return nil, errAt(t, "unknown stream %s%s", t.Name[0], didYouMean(t.Name[0].Name, qp.g.relationNames(), true))
 			}
 			n = &Scan{Stream: st}
 		}
@@ -690,10 +691,11 @@ func joinWindow(spec *ast.WindowSpec) (*JoinWindow, error) {
 func anyCall(s *ast.Select, pred func(*ast.FuncCall) bool) bool {
 	found := false
 	for _, item := range s.Items {
-		walkExpr(item.Expr, func(e ast.Expr) {
+		ast.Inspect(item.Expr, func(e ast.Expr) bool {
 			if f, ok := e.(*ast.FuncCall); ok && pred(f) {
 				found = true
 			}
+			return !found
 		})
 	}
 	return found
@@ -708,51 +710,6 @@ func hasAggregate(s *ast.Select) bool {
 		_, agg := functions.LookupAggregate(f.Name[len(f.Name)-1].Name)
 		return agg && f.Over == nil
 	})
-}
-
-// walkExpr visits an expression tree (not into subqueries).
-func walkExpr(e ast.Expr, visit func(ast.Expr)) {
-	if e == nil {
-		return
-	}
-	visit(e)
-	switch e := e.(type) {
-	case *ast.Unary:
-		walkExpr(e.X, visit)
-	case *ast.Binary:
-		walkExpr(e.L, visit)
-		walkExpr(e.R, visit)
-	case *ast.FuncCall:
-		for _, a := range e.Args {
-			walkExpr(a, visit)
-		}
-	case *ast.Cast:
-		walkExpr(e.X, visit)
-	case *ast.IsNull:
-		walkExpr(e.X, visit)
-	case *ast.Case:
-		walkExpr(e.Operand, visit)
-		for _, w := range e.Whens {
-			walkExpr(w.Cond, visit)
-			walkExpr(w.Result, visit)
-		}
-		walkExpr(e.Else, visit)
-	case *ast.FloorCeil:
-		walkExpr(e.X, visit)
-	case *ast.Step:
-		walkExpr(e.X, visit)
-	case *ast.IntervalConv:
-		walkExpr(e.X, visit)
-	case *ast.Between:
-		walkExpr(e.X, visit)
-		walkExpr(e.Lo, visit)
-		walkExpr(e.Hi, visit)
-	case *ast.Overlay:
-		walkExpr(e.X, visit)
-		walkExpr(e.Placing, visit)
-		walkExpr(e.From, visit)
-		walkExpr(e.For, visit)
-	}
 }
 
 // aggContext maps the select list of a GROUP BY query onto the group's
@@ -876,17 +833,16 @@ func (c *compiler) canonical(e ast.Expr) string {
 		parts []ast.Ident
 	}
 	var undo []saved
-	walkExpr(e, func(n ast.Expr) {
+	ast.Inspect(e, func(n ast.Expr) bool {
 		ref, ok := n.(*ast.ColumnRef)
 		if !ok {
-			return
+			return true
 		}
-		r, err := c.scope.resolve(ref)
-		if err != nil {
-			return
+		if r, err := c.scope.resolve(ref); err == nil {
+			undo = append(undo, saved{ref, ref.Parts})
+			ref.Parts = []ast.Ident{{Pos: ref.Pos, Name: r.identity()}}
 		}
-		undo = append(undo, saved{ref, ref.Parts})
-		ref.Parts = []ast.Ident{{Pos: ref.Pos, Name: r.identity()}}
+		return true
 	})
 	sql := e.String()
 	for _, u := range undo {
@@ -1014,7 +970,7 @@ func (qp *queryPlanner) tableFunction(t *ast.TableFunction) (Node, error) {
 	}
 	explain := name == "RANDOM_CUT_FOREST_WITH_EXPLANATION"
 	if name != "RANDOM_CUT_FOREST" && !explain {
-		return nil, errAt(call, "unknown table function %s", name)
+		return nil, unknownTableFunction(call, name)
 	}
 	if len(call.Args) == 0 {
 		return nil, errAt(call, "%s needs CURSOR(SELECT STREAM ...) as its first argument", name)
@@ -1157,12 +1113,9 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 	slots := map[string]*Expr{}
 	base := in.scope.width()
 	var failure error
-	var visit func(e ast.Expr)
-	visit = func(e ast.Expr) {
-		f, ok := e.(*ast.FuncCall)
-		if !ok || f.Over == nil || failure != nil {
-			return
-		}
+	// planCall plans one windowed call; its arguments are compiled in the
+	// input's scope, where another windowed call is refused.
+	planCall := func(f *ast.FuncCall) {
 		sql := f.String()
 		if slots[sql] != nil {
 			return
@@ -1218,7 +1171,7 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 		}
 		agg, ok := functions.LookupAggregate(name)
 		if !ok {
-			failure = errAt(f, "%s is not supported OVER a window yet", name)
+			failure = unknownFunction(f, name, true)
 			return
 		}
 		opts, err := aggOptions(f, name, agg)
@@ -1252,14 +1205,27 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 		slots[sql] = &Expr{Type: t, Source: sql, usesColumns: true, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
 	}
 	for _, item := range s.Items {
-		walkExpr(item.Expr, visit)
-	}
-	if failure != nil {
-		return nil, nil, failure
+		ast.Inspect(item.Expr, func(e ast.Expr) bool {
+			if failure != nil {
+				return false
+			}
+			if f, ok := e.(*ast.FuncCall); ok && f.Over != nil {
+				planCall(f)
+				return false
+			}
+			return true
+		})
+		if failure != nil {
+			return nil, nil, failure
+		}
 	}
 	out := &compiler{scope: in.scope, qp: in.qp, lookup: func(e ast.Expr) (*Expr, bool, error) {
 		if f, ok := e.(*ast.FuncCall); ok && f.Over != nil {
-			return slots[f.String()], true, nil
+			if slot := slots[f.String()]; slot != nil {
+				return slot, true, nil
+			}
+			// Not reached while the walk above sees every call of the list.
+			return nil, true, errAt(f, "%s: a windowed call the planner did not see", f)
 		}
 		return nil, false, nil
 	}}

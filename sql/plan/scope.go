@@ -203,7 +203,7 @@ func (s *scope) resolveHere(ref *ast.ColumnRef) (resolved, error) {
 		case 1:
 			return found[0], nil
 		case 0:
-			return resolved{}, errNotHere{fmt.Errorf("unknown column %s%s", parts[0], s.inWhat())}
+			return resolved{}, errNotHere{fmt.Errorf("unknown column %s%s%s", parts[0], s.inWhat(), didYouMean(parts[0].Name, s.columnNames(s.rels...), true))}
 		}
 		return resolved{}, fmt.Errorf("column %s is ambiguous: qualify it with its stream", parts[0])
 	}
@@ -226,9 +226,13 @@ func (s *scope) resolveHere(ref *ast.ColumnRef) (resolved, error) {
 					return s.column(r, i), nil
 				}
 			}
-			return resolved{}, fmt.Errorf("unknown column %s in %s", parts[1], parts[0])
+			return resolved{}, fmt.Errorf("unknown column %s in %s%s", parts[1], parts[0], didYouMean(parts[1].Name, s.columnNames(r), true))
 		}
-		return resolved{}, errNotHere{fmt.Errorf("unknown stream or alias %s", parts[0])}
+		var rels []string
+		for _, r := range s.rels {
+			rels = append(rels, r.name)
+		}
+		return resolved{}, errNotHere{fmt.Errorf("unknown stream or alias %s%s", parts[0], didYouMean(parts[0].Name, rels, true))}
 	}
 	return resolved{}, fmt.Errorf("%s: field access into ROW values is not supported yet", ref)
 }
@@ -285,4 +289,16 @@ func (s *scope) using(ref *ast.ColumnRef) (*usingCol, error) {
 		return u, nil
 	}
 	return nil, nil
+}
+
+// columnNames are the names a column reference to the relations may use,
+// ROWTIME included: what a misspelt column is compared with.
+func (s *scope) columnNames(rels ...rel) []string {
+	names := []string{"ROWTIME"}
+	for _, r := range rels {
+		for _, c := range r.columns {
+			names = append(names, c.Name)
+		}
+	}
+	return names
 }
