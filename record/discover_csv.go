@@ -2,9 +2,9 @@ package record
 
 import (
 	"bytes"
-	"regexp"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 )
