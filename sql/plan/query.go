@@ -18,6 +18,9 @@ type queryPlanner struct {
 	// seed is the pump's RANDOM_CUT_FOREST seed; each forest in the pump
 	// takes the next value.
 	seed uint64
+	// windows are the WINDOW clause of the SELECT being planned: a stream
+	// in its FROM may take one (FROM s OVER w JOIN ...).
+	windows []ast.NamedWindow
 }
 
 func (qp *queryPlanner) query(q ast.Query) (Node, error) {
@@ -38,6 +41,9 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 	}
 	var node Node
 	sc := &scope{}
+	outerWindows := qp.windows
+	qp.windows = s.Windows
+	defer func() { qp.windows = outerWindows }()
 	for i, from := range s.From {
 		n, err := qp.from(from, sc)
 		if err != nil {
@@ -108,7 +114,7 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 				}
 			}
 			for _, r := range sc.rels {
-				if len(item.Qualifier) > 0 && item.Qualifier[len(item.Qualifier)-1].Name != r.name {
+				if len(item.Qualifier) > 0 && !r.named(item.Qualifier[len(item.Qualifier)-1].Name) {
 					continue
 				}
 				for i, col := range r.columns {
@@ -423,13 +429,19 @@ func (qp *queryPlanner) fromItem(t ast.TableRef, sc *scope) (Node, error) {
 			n = &Scan{Stream: st}
 		}
 		if t.Over != nil {
-			w, err := joinWindow(t.Over)
+			w, err := qp.joinWindow(t.Over)
 			if err != nil {
 				return nil, err
 			}
 			n = &Windowed{Input: n, Window: w}
 		}
 		sc.add(name, n.Columns())
+		if t.Over != nil && t.Over.Ref != nil && t.Alias == nil {
+			// FROM s OVER w without an alias: the rows are also named
+			// after their window (w.col), as the developer guide's join
+			// examples write them.
+			sc.rels[len(sc.rels)-1].also = t.Over.Ref.Name
+		}
 		return n, nil
 	case *ast.TableFunction:
 		n, err := qp.tableFunction(t)
@@ -676,7 +688,19 @@ func windowOf(n Node) *JoinWindow {
 
 // joinWindow reads OVER (RANGE INTERVAL ... PRECEDING | ROWS n PRECEDING)
 // after a stream in FROM.
-func joinWindow(spec *ast.WindowSpec) (*JoinWindow, error) {
+func (qp *queryPlanner) joinWindow(spec *ast.WindowSpec) (*JoinWindow, error) {
+	if spec.Ref != nil && len(spec.PartitionBy) == 0 && spec.Frame == nil {
+		// OVER w: a window of the query's WINDOW clause.
+		for _, w := range qp.windows {
+			if w.Name.Name == spec.Ref.Name {
+				spec = w.Spec
+				break
+			}
+		}
+		if spec.Ref != nil {
+			return nil, errAt(spec, "no window %s in the WINDOW clause%s", spec.Ref, didYouMean(spec.Ref.Name, windowNames(qp.windows), true))
+		}
+	}
 	if spec.Ref != nil || len(spec.PartitionBy) > 0 || spec.Frame == nil {
 		return nil, errAt(spec, "a stream in a join takes OVER (RANGE INTERVAL ... PRECEDING) or OVER (ROWS n PRECEDING), without PARTITION BY")
 	}
@@ -1043,6 +1067,36 @@ func (qp *queryPlanner) tableFunction(t *ast.TableFunction) (Node, error) {
 	return node, nil
 }
 
+func windowNames(ws []ast.NamedWindow) []string {
+	var names []string
+	for _, w := range ws {
+		names = append(names, w.Name.Name)
+	}
+	return names
+}
+
+// windowRange is a RANGE window's constant day-time interval, in ms: zero
+// (RANGE INTERVAL '0' MINUTE PRECEDING, the rows of the current ROWTIME)
+// or more.
+func windowRange(c *compiler, n ast.Expr) (int64, error) {
+	if zero, err := isZeroInterval(c, n); err != nil || zero {
+		return 0, err
+	}
+	return constantInterval(c, n)
+}
+
+func isZeroInterval(c *compiler, n ast.Expr) (bool, error) {
+	e, err := c.compile(n)
+	if err != nil {
+		return false, err
+	}
+	if e.usesColumns || e.usesRowtime || e.Type.Kind != types.IntervalDayTime {
+		return false, nil
+	}
+	v, err := e.Eval(&Env{})
+	return err == nil && !v.Null && v.I == 0, nil
+}
+
 // constantInterval evaluates a constant day-time interval, in ms.
 func constantInterval(c *compiler, n ast.Expr) (int64, error) {
 	e, err := c.compile(n)
@@ -1272,7 +1326,7 @@ func slidingWindow(in *compiler, spec *ast.WindowSpec) (*SlidingWindow, error) {
 		}
 		w.Rows = v.I
 	default:
-		r, err := constantInterval(in, f.Start.Offset)
+		r, err := windowRange(in, f.Start.Offset)
 		if err != nil {
 			return nil, err
 		}

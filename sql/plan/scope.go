@@ -61,6 +61,9 @@ type rel struct {
 	offset  int
 	// table: a reference table, whose rows have no time.
 	table bool
+	// also is another name of the relation: its window's, for a stream
+	// taking a named window without an alias (FROM s OVER w).
+	also string
 }
 
 func (r rel) rowtimeIndex() int { return r.offset + len(r.columns) }
@@ -97,6 +100,9 @@ type usingCol struct {
 	// gone: a later join merged it again.
 	gone bool
 }
+
+// named tells whether a qualifier names the relation.
+func (r rel) named(name string) bool { return r.name == name || r.also != "" && r.also == name }
 
 func (s *scope) add(name string, cols []Column) rel {
 	off := s.base
@@ -209,7 +215,7 @@ func (s *scope) resolveHere(ref *ast.ColumnRef) (resolved, error) {
 	}
 	if len(parts) == 2 {
 		for _, r := range s.rels {
-			if r.name != parts[0].Name {
+			if !r.named(parts[0].Name) {
 				continue
 			}
 			if isRowtimeName(parts[1]) {
