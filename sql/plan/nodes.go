@@ -54,6 +54,9 @@ type JoinWindow struct {
 	IsRows bool
 	Rows   int64
 	Range  int64
+	// Following: RANGE ... FOLLOWING, turned round by the planner into the
+	// other side's PRECEDING window; never reaches the engine.
+	Following bool
 }
 
 // Renamed gives its input's rows other column names (a view's column list).

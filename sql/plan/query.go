@@ -66,6 +66,9 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 	if err := checkTableJoins(node); err != nil {
 		return nil, errAt(s, "%v", err)
 	}
+	if err := checkFollowing(node); err != nil {
+		return nil, errAt(s, "%v", err)
+	}
 	c := &compiler{scope: sc, qp: qp}
 	if s.Where != nil {
 		cond, err := c.compile(s.Where)
@@ -675,6 +678,16 @@ func joinOf(l, r Node, kind string) *Join {
 	if w, ok := r.(*Windowed); ok {
 		j.Right, j.RightWindow = w.Input, w.Window
 	}
+	// A side that looks ahead (OVER (RANGE ... FOLLOWING)) meets the rows
+	// of the next span of the other side: in an inner join that is the
+	// other side looking back the same span.
+	if kind == "INNER" || kind == "CROSS" {
+		if w := j.RightWindow; w != nil && w.Following && j.LeftWindow == nil {
+			j.LeftWindow, j.RightWindow = &JoinWindow{Range: w.Range}, nil
+		} else if w := j.LeftWindow; w != nil && w.Following && j.RightWindow == nil {
+			j.RightWindow, j.LeftWindow = &JoinWindow{Range: w.Range}, nil
+		}
+	}
 	return j
 }
 
@@ -703,6 +716,13 @@ func (qp *queryPlanner) joinWindow(spec *ast.WindowSpec) (*JoinWindow, error) {
 	}
 	if spec.Ref != nil || len(spec.PartitionBy) > 0 || spec.Frame == nil {
 		return nil, errAt(spec, "a stream in a join takes OVER (RANGE INTERVAL ... PRECEDING) or OVER (ROWS n PRECEDING), without PARTITION BY")
+	}
+	if f := spec.Frame; f.Start.Following && !f.Rows && f.End == nil && !f.Start.Unbounded {
+		r, err := windowRange(&compiler{scope: &scope{}}, f.Start.Offset)
+		if err != nil {
+			return nil, err
+		}
+		return &JoinWindow{Range: r, Following: true}, nil
 	}
 	w, err := slidingWindow(&compiler{scope: &scope{}}, spec)
 	if err != nil {
@@ -1400,6 +1420,21 @@ func (qp *queryPlanner) view(v *ast.CreateView) (Node, error) {
 		renamed[i] = c
 	}
 	return &Renamed{Input: n, Cols: renamed}, nil
+}
+
+// checkFollowing refuses a FOLLOWING window joinOf could not turn round.
+func checkFollowing(n Node) error {
+	j, ok := n.(*Join)
+	if !ok {
+		return nil
+	}
+	if w := j.LeftWindow; w != nil && w.Following || j.RightWindow != nil && j.RightWindow.Following {
+		return fmt.Errorf("OVER (RANGE ... FOLLOWING) works in an inner join whose other side has no window (it is that side looking back as far); here write the window as PRECEDING on the other side")
+	}
+	if err := checkFollowing(j.Left); err != nil {
+		return err
+	}
+	return checkFollowing(j.Right)
 }
 
 // checkTableJoins allows a table only as one side of a join with a stream,
