@@ -269,16 +269,22 @@ func (d *hotspotDetector) hotspots() []hotspot {
 			h.max[i] = max(h.max[i], x)
 		}
 	}
-	kept := out[:0]
-	for _, h := range out {
-		if h.count < d.minPts {
+	return finishHotspots(out, d.minPts, d.radius)
+}
+
+// finishHotspots keeps the clusters of at least minPts points, gives each
+// its density and orders them densest first (then by first point).
+func finishHotspots(clusters []hotspot, minPts int, radius float64) []hotspot {
+	kept := clusters[:0]
+	for _, h := range clusters {
+		if h.count < minPts {
 			continue
 		}
 		// The size is the bounds' box grown by radius/2 on every side, so
 		// that points on a line or one spot still have a size.
 		size := 1.0
 		for i := range h.min {
-			size *= h.max[i] - h.min[i] + d.radius
+			size *= h.max[i] - h.min[i] + radius
 		}
 		h.density = float64(h.count) / size
 		kept = append(kept, h)

@@ -190,27 +190,7 @@ func naiveHotspots(window [][]float64, radius float64, minPts int) string {
 			h.min[k], h.max[k] = min(h.min[k], x), max(h.max[k], x)
 		}
 	}
-	var kept []hotspot
-	for _, h := range hs {
-		if h.count < minPts {
-			continue
-		}
-		size := 1.0
-		for k := range h.min {
-			size *= h.max[k] - h.min[k] + radius
-		}
-		h.density = float64(h.count) / size
-		kept = append(kept, h)
-	}
-	slices.SortStableFunc(kept, func(a, b hotspot) int {
-		switch {
-		case a.density > b.density:
-			return -1
-		case a.density < b.density:
-			return 1
-		}
-		return a.first - b.first
-	})
+	kept := finishHotspots(hs, minPts, radius)
 	return string(appendHotspotsJSON(nil, kept))
 }
 
