@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -41,7 +42,7 @@ func newTSortOp(a *App, pump string, n *plan.TSort, out emitter) *tsortOp {
 
 func (t *tsortOp) compare(a, b *tsortRow) int {
 	if a.key != b.key {
-		return cmpInt(a.key, b.key)
+		return cmp.Compare(a.key, b.key)
 	}
 	for _, k := range t.node.Keys {
 		c := compareNullsFirst(a.vals[k.Index], b.vals[k.Index])
@@ -52,17 +53,7 @@ func (t *tsortOp) compare(a, b *tsortRow) int {
 			return c
 		}
 	}
-	return cmpInt(a.seq, b.seq)
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.seq, b.seq)
 }
 
 func (t *tsortOp) push(_ int, time int64, vals []types.Value) {
