@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 
@@ -140,16 +141,29 @@ func (p *projectOp) push(_ int, time int64, vals []types.Value) {
 	env := plan.Env{Time: time, Values: vals}
 	visible := len(p.exprs) - p.hidden
 	out := make([]types.Value, len(p.exprs)+1)
-	for i, e := range p.exprs {
+	for i := 0; i < len(p.exprs); i++ {
+		e := p.exprs[i]
+		if e.RowEval != nil {
+			// A ROW's fields, all at once (never among the hidden keys).
+			if err := e.RowEval(&env, out[i:i+e.Width]); err != nil {
+				if !errors.Is(err, plan.ErrNoRow) {
+					p.app.rowError(p.pump, p.data, &env, err)
+				}
+				return
+			}
+			i += e.Width - 1
+			continue
+		}
 		v, err := e.Eval(&env)
 		if err != nil {
 			p.app.rowError(p.pump, p.data, &env, err)
 			return
 		}
+		j := i
 		if i >= visible {
-			i++ // past the ROWTIME
+			j++ // past the ROWTIME
 		}
-		out[i] = v
+		out[j] = v
 	}
 	out[visible] = rowtimeValue(time)
 	p.out.push(time, out)

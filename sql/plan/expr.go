@@ -9,6 +9,7 @@ import (
 
 	"github.com/riffle-sql/riffle/sql/ast"
 	"github.com/riffle-sql/riffle/sql/functions"
+	"github.com/riffle-sql/riffle/sql/logparse"
 	"github.com/riffle-sql/riffle/sql/types"
 )
 
@@ -23,6 +24,13 @@ type Expr struct {
 	usesRowtime, usesColumns bool
 	// monotonic: the value never decreases as ROWTIME grows.
 	monotonic bool
+	// RowEval, for a select item whose value is a ROW (a log parser's
+	// result), computes its Width fields at once into out; Eval is then
+	// nil, and the Width-1 expressions after it in the Project stand for
+	// the other fields and are not evaluated. It returns ErrNoRow to drop
+	// the row without an error.
+	RowEval func(env *Env, out []types.Value) error
+	Width   int
 }
 
 // posError is an error at a position in the SQL.
@@ -604,6 +612,9 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 	}
 	if n.Over != nil {
 		return nil, errAt(n, "windowed (OVER) functions are only allowed in the select list")
+	}
+	if fn, ok := logparse.Lookup(name); ok {
+		return nil, errAt(n, "%s returns a ROW value, which can only be a select item of a query without GROUP BY: name it, as in (SELECT STREAM %s(...) AS r FROM s) AS t, and read its fields as t.r.COLUMN1", fn.Name, name)
 	}
 	f, ok := functions.LookupScalar(name)
 	if !ok {

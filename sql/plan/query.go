@@ -113,12 +113,24 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 			}
 			continue
 		}
+		if f, fn := rowCallOf(item.Expr); fn != nil {
+			exprs, cols, err := c.rowItem(f, fn, itemName(item, len(p.Cols)))
+			if err != nil {
+				return nil, err
+			}
+			p.Exprs = append(p.Exprs, exprs...)
+			p.Cols = append(p.Cols, cols...)
+			continue
+		}
 		e, err := c.compile(item.Expr)
 		if err != nil {
 			return nil, err
 		}
 		p.Exprs = append(p.Exprs, e)
 		p.Cols = append(p.Cols, Column{Name: itemName(item, len(p.Cols)), Type: e.Type})
+	}
+	if c, ok := hasRow(p.Cols); ok && (s.Distinct || len(s.OrderBy) > 0) {
+		return nil, errAt(s, "DISTINCT and ORDER BY do not take ROW values (%s): select their fields in an outer query", ast.Ident{Name: c.Row})
 	}
 	var out Node = p
 	if s.Distinct {
@@ -285,6 +297,13 @@ func (qp *queryPlanner) from(t ast.TableRef, sc *scope) (Node, error) {
 		}
 		if t.Alias == nil {
 			return nil, errAt(t, "a subquery in FROM needs an alias")
+		}
+		if len(t.ColumnAliases) > 0 {
+			cols, err := renameColumns(n.Columns(), t.ColumnAliases, t, "the alias "+t.Alias.String())
+			if err != nil {
+				return nil, err
+			}
+			n = &Renamed{Input: n, Cols: cols}
 		}
 		sc.add(t.Alias.Name, n.Columns())
 		return n, nil
@@ -652,6 +671,11 @@ func (qp *queryPlanner) union(q *ast.SetOp) (Node, error) {
 		return nil, err
 	}
 	lc, rc := l.Columns(), r.Columns()
+	for _, cols := range [][]Column{lc, rc} {
+		if c, ok := hasRow(cols); ok {
+			return nil, errAt(q, "UNION ALL does not take ROW values (%s): select their fields", ast.Ident{Name: c.Row})
+		}
+	}
 	if len(lc) != len(rc) {
 		return nil, errAt(q, "UNION ALL of %d and %d columns", len(lc), len(rc))
 	}
@@ -864,13 +888,9 @@ func (qp *queryPlanner) view(v *ast.CreateView) (Node, error) {
 	if len(v.Columns) == 0 {
 		return n, nil
 	}
-	cols := n.Columns()
-	if len(cols) != len(v.Columns) {
-		return nil, errAt(v, "view %s names %d columns, its query gives %d", v.Name, len(v.Columns), len(cols))
-	}
-	renamed := make([]Column, len(cols))
-	for i, c := range cols {
-		renamed[i] = Column{Name: v.Columns[i].Name, Type: c.Type, Hidden: c.Hidden}
+	renamed, err := renameColumns(n.Columns(), v.Columns, v, "view "+v.Name.String())
+	if err != nil {
+		return nil, err
 	}
 	return &Renamed{Input: n, Cols: renamed}, nil
 }
