@@ -146,11 +146,17 @@ type splitter struct {
 func (sp splitter) split(s string) []string {
 	var fields []string
 	var cur strings.Builder
+	plain := true // the field so far is s[start:i], with no escape or quote in it
+	start := 0
 	quoted := false
 	for i := 0; i < len(s); {
 		rest := s[i:]
 		switch {
 		case sp.escape != "" && strings.HasPrefix(rest, sp.escape):
+			if plain {
+				cur.WriteString(s[start:i])
+				plain = false
+			}
 			i += len(sp.escape)
 			if i < len(s) {
 				_, size := utf8.DecodeRuneInString(s[i:])
@@ -169,18 +175,32 @@ func (sp splitter) split(s string) []string {
 			continue
 		case quoted:
 		case sp.begin != "" && strings.HasPrefix(rest, sp.begin):
+			if plain {
+				cur.WriteString(s[start:i])
+				plain = false
+			}
 			quoted = true
 			i += len(sp.begin)
 			continue
 		case strings.HasPrefix(rest, sp.delim):
-			fields = append(fields, cur.String())
-			cur.Reset()
+			if plain {
+				fields = append(fields, s[start:i])
+			} else {
+				fields = append(fields, cur.String())
+				cur.Reset()
+			}
 			i += len(sp.delim)
+			start, plain = i, true
 			continue
 		}
 		_, size := utf8.DecodeRuneInString(rest)
-		cur.WriteString(rest[:size])
+		if !plain {
+			cur.WriteString(rest[:size])
+		}
 		i += size
+	}
+	if plain {
+		return append(fields, s[start:])
 	}
 	return append(fields, cur.String())
 }
@@ -203,16 +223,26 @@ func prepareFixed(args []Arg) (*Call, error) {
 			nulls(fields, out)
 			return nil
 		}
-		rs := []rune(a[0].S)
+		line := a[0].S
+		var rs []rune // positions count characters: bytes do when all are ASCII
+		n := len(line)
+		if !isASCII(line) {
+			rs = []rune(line)
+			n = len(rs)
+		}
 		for i, c := range cols {
-			missing := c.start >= len(rs)
+			missing := c.start >= n
 			s := ""
 			if !missing {
-				end := len(rs)
+				end := n
 				if c.end >= 0 {
 					end = min(end, c.end)
 				}
-				s = string(rs[c.start:end])
+				if rs != nil {
+					s = string(rs[c.start:end])
+				} else {
+					s = line[c.start:end]
+				}
 			}
 			v, err := c.convert(s, missing)
 			if err != nil {
@@ -222,4 +252,13 @@ func prepareFixed(args []Arg) (*Call, error) {
 		}
 		return nil
 	}}, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -114,8 +115,9 @@ func (n *fnode) goRE() string {
 }
 
 type fastParser struct {
-	src []rune
-	i   int
+	src   []rune
+	i     int
+	depth int // parentheses open: only the outermost make fields
 }
 
 type fastError struct {
@@ -253,7 +255,9 @@ func (p *fastParser) simple() (*fnode, error) {
 			p.i++
 			return leaf(`(?:)`, 0), nil
 		}
+		p.depth++
 		inner, err := p.union()
+		p.depth--
 		if err != nil {
 			return nil, err
 		}
@@ -261,6 +265,9 @@ func (p *fastParser) simple() (*fnode, error) {
 			return nil, p.fail(start, "a '(' without its ')'")
 		}
 		p.i++
+		if p.depth > 0 {
+			return inner, nil // grouping inside a field
+		}
 		return &fnode{kind: 'g', kids: []*fnode{inner}}, nil
 	case '[':
 		return p.class(start)
@@ -419,7 +426,8 @@ func fixedRange(a, b string) string {
 // into it from the pieces after it.
 type fastPiece struct {
 	prog *syntax.Prog
-	core int // the group the core belongs to, -1 between groups
+	dfa  *dfa // nil when the piece has too many states for one
+	core int  // the group the core belongs to, -1 between groups
 	tail []tailPart
 	last bool
 }
@@ -503,7 +511,7 @@ func compileFast(pattern string) (*fastPattern, error) {
 		if err != nil {
 			return nil, p.fail(0, "bad pattern: %v", err)
 		}
-		fp.pieces = append(fp.pieces, fastPiece{prog: prog, core: b.core, tail: b.tail, last: k == len(pieces)-1})
+		fp.pieces = append(fp.pieces, fastPiece{prog: prog, dfa: buildDFA(prog), core: b.core, tail: b.tail, last: k == len(pieces)-1})
 	}
 	return fp, nil
 }
@@ -578,7 +586,13 @@ func (fp *fastPattern) match(s string) ([][2]int, bool) {
 		if pc.last {
 			mode = modeLongest
 		}
-		end := sc.run(pc.prog, s, pos, mode)
+		end := -2
+		if pc.dfa != nil {
+			end = pc.dfa.run(s, pos, mode)
+		}
+		if end == -2 {
+			end = sc.run(pc.prog, s, pos, mode)
+		}
 		if end < 0 || pc.last && end != len(s) {
 			return nil, false
 		}
@@ -726,4 +740,94 @@ func prepareFastRegex(args []Arg) (*Call, error) {
 		}
 		return nil
 	}}, nil
+}
+
+// dfa is a piece's automaton made deterministic for ASCII input, built
+// once when the call is planned (and only read afterwards). A line with
+// other characters falls back to the state-set simulation.
+type dfa struct {
+	states []dstate
+}
+
+type dstate struct {
+	accept bool
+	next   [128]int32 // -1: no match can continue
+}
+
+const maxDFAStates = 512
+
+func buildDFA(prog *syntax.Prog) *dfa {
+	for _, inst := range prog.Inst {
+		if inst.Op == syntax.InstEmptyWidth {
+			return nil // context-dependent: leave it to the simulation
+		}
+	}
+	d := &dfa{}
+	index := map[string]int32{}
+	var sets [][]uint32
+	on := make([]bool, len(prog.Inst))
+	intern := func(set []uint32, accept bool) int32 {
+		slices.Sort(set)
+		key := fmt.Sprint(set, accept)
+		if i, ok := index[key]; ok {
+			return i
+		}
+		i := int32(len(d.states))
+		index[key] = i
+		d.states = append(d.states, dstate{accept: accept})
+		sets = append(sets, set)
+		return i
+	}
+	var start []uint32
+	clear(on)
+	accept := add(prog, &start, on, uint32(prog.Start), "", 0)
+	intern(start, accept)
+	for i := 0; i < len(d.states); i++ {
+		if len(d.states) > maxDFAStates {
+			return nil
+		}
+		for c := range rune(128) {
+			var next []uint32
+			clear(on)
+			acc := false
+			for _, pc := range sets[i] {
+				inst := &prog.Inst[pc]
+				if inst.MatchRune(c) && add(prog, &next, on, inst.Out, "", 0) {
+					acc = true
+				}
+			}
+			if len(next) == 0 && !acc {
+				d.states[i].next[c] = -1
+				continue
+			}
+			d.states[i].next[c] = intern(next, acc)
+		}
+	}
+	return d
+}
+
+// run is scratch.run on the automaton; -2 when the line has a character
+// the automaton does not cover.
+func (d *dfa) run(s string, pos int, mode int) int {
+	st, last := int32(0), -1
+	for {
+		if d.states[st].accept {
+			if mode == modeShortest {
+				return pos
+			}
+			last = pos
+		}
+		if pos == len(s) {
+			return last
+		}
+		c := s[pos]
+		if c >= utf8.RuneSelf {
+			return -2
+		}
+		st = d.states[st].next[c]
+		if st < 0 {
+			return last
+		}
+		pos++
+	}
 }

@@ -2,6 +2,7 @@ package logparse
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -63,6 +64,7 @@ func TestFastRegexReferenceExamples(t *testing.T) {
 		{"id=1000;", `"id="(<0-999>)";"`, "no row"},
 		{"ab-cd", `([a-z]+)-([^-]*)`, "ab | cd"},
 		{"x:y", `(x|z):(@)`, "x | y"},
+		{"abccb:y", `([a-c]+(b|cc)*):(@)`, "abccb | y"},
 		{"héllo wörld", `(.*) (.*)`, "héllo | wörld"},
 	}
 	for _, c := range cases {
@@ -216,6 +218,41 @@ func TestRegexLogParse(t *testing.T) {
 	for _, bad := range [][]types.Value{{str(`(a)(?=b)`)}, {str("abc")}, {str(`(a)`), str("A, B")}} {
 		if _, err := tryPrepare("REGEX_LOG_PARSE", bad...); err == nil {
 			t.Errorf("%v: no error", bad)
+		}
+	}
+}
+
+// The automaton a piece is made into answers as the state-set simulation
+// does, for every mode, on random ASCII lines.
+func TestFastRegexAutomatonAgreesWithSimulation(t *testing.T) {
+	patterns := []string{`(.*)_(._.*)_.*`, `(.*)_+(<Alpha>.*)`, `(.*) - - \[(.*)\] \"([^"]*)\" (<Digit>{3}) .*`,
+		`([a-c]+(b|cc)*)(@)`, `(<10-250>)\.(<0-9>)`, `(x?y{2,3})(.)`}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	const alphabet = `abcxy_ -[]"0123456789.`
+	for _, p := range patterns {
+		fp, err := compileFast(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		for range 2000 {
+			b := make([]byte, rnd.IntN(12))
+			for i := range b {
+				b[i] = alphabet[rnd.IntN(len(alphabet))]
+			}
+			line := string(b)
+			for _, pc := range fp.pieces {
+				if pc.dfa == nil {
+					t.Fatalf("%s: a piece without an automaton", p)
+				}
+				for pos := 0; pos <= len(line); pos++ {
+					for _, mode := range []int{modeShortest, modeLongest} {
+						var sc scratch
+						if got, want := pc.dfa.run(line, pos, mode), sc.run(pc.prog, line, pos, mode); got != want {
+							t.Fatalf("%s on %q from %d, mode %d: automaton %d, simulation %d", p, line, pos, mode, got, want)
+						}
+					}
+				}
+			}
 		}
 	}
 }
