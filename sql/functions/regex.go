@@ -42,7 +42,7 @@ func regexReplaceEval(a []types.Value) (types.Value, error) {
 	if err != nil {
 		return types.Value{}, fmt.Errorf("REGEX_REPLACE: %v", err)
 	}
-	repl, err := parseReplacement(a[2].S, re)
+	repl, err := javaregex.ParseReplacement(a[2].S, re)
 	if err != nil {
 		return types.Value{}, fmt.Errorf("REGEX_REPLACE: %v", err)
 	}
@@ -60,9 +60,9 @@ func regexReplacePrepare(consts []*types.Value) (func([]types.Value) (types.Valu
 	if err != nil {
 		return nil, regexArgError(1, err)
 	}
-	var fixed []replPart
+	var fixed *javaregex.Replacement
 	if replacement != nil && !replacement.Null {
-		if fixed, err = parseReplacement(replacement.S, re); err != nil {
+		if fixed, err = javaregex.ParseReplacement(replacement.S, re); err != nil {
 			return nil, &ArgError{Arg: 2, Offset: -1, Err: err}
 		}
 	}
@@ -70,7 +70,7 @@ func regexReplacePrepare(consts []*types.Value) (func([]types.Value) (types.Valu
 		repl := fixed
 		if repl == nil {
 			var err error
-			if repl, err = parseReplacement(a[2].S, re); err != nil {
+			if repl, err = javaregex.ParseReplacement(a[2].S, re); err != nil {
 				return types.Value{}, fmt.Errorf("REGEX_REPLACE: %v", err)
 			}
 		}
@@ -78,79 +78,8 @@ func regexReplacePrepare(consts []*types.Value) (func([]types.Value) (types.Valu
 	}, nil
 }
 
-// replPart is literal text, or a group to insert (group >= 0).
-type replPart struct {
-	text  string
-	group int
-}
-
-// parseReplacement reads a replacement the way java.util.regex.Matcher
-// does: $n takes as many digits as still name a group, ${name} a named
-// group, \c the character c.
-func parseReplacement(r string, re *regexp.Regexp) ([]replPart, error) {
-	parts := []replPart{}
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			parts = append(parts, replPart{text: lit.String(), group: -1})
-			lit.Reset()
-		}
-	}
-	groups := re.NumSubexp()
-	for i := 0; i < len(r); i++ {
-		switch c := r[i]; c {
-		case '\\':
-			i++
-			if i == len(r) {
-				return nil, fmt.Errorf("the replacement %q ends with a backslash (character to be escaped is missing)", r)
-			}
-			lit.WriteByte(r[i])
-		case '$':
-			i++
-			if i == len(r) {
-				return nil, fmt.Errorf("the replacement %q ends with $ (illegal group reference: group index is missing)", r)
-			}
-			flush()
-			if r[i] == '{' {
-				end := strings.IndexByte(r[i:], '}')
-				if end < 0 {
-					return nil, fmt.Errorf("the replacement %q: ${ without its closing }", r)
-				}
-				name := r[i+1 : i+end]
-				idx := re.SubexpIndex(name)
-				if name == "" || idx < 0 {
-					return nil, fmt.Errorf("the replacement %q refers to ${%s}, but the regex has no group named %q", r, name, name)
-				}
-				parts = append(parts, replPart{group: idx})
-				i += end
-				continue
-			}
-			if r[i] < '0' || r[i] > '9' {
-				return nil, fmt.Errorf("the replacement %q: $ must be followed by a group number or {name} (write \\$ for a dollar sign)", r)
-			}
-			ref := int(r[i] - '0')
-			if ref > groups {
-				return nil, fmt.Errorf("the replacement %q refers to group %d, but the regex has %d group(s)", r, ref, groups)
-			}
-			for i+1 < len(r) && r[i+1] >= '0' && r[i+1] <= '9' {
-				next := ref*10 + int(r[i+1]-'0')
-				if next > groups {
-					break
-				}
-				ref = next
-				i++
-			}
-			parts = append(parts, replPart{group: ref})
-		default:
-			lit.WriteByte(c)
-		}
-	}
-	flush()
-	return parts, nil
-}
-
 // regexReplace replaces matches in s from the start position on.
-func regexReplace(s string, re *regexp.Regexp, repl []replPart, start, occurrence int64) (types.Value, error) {
+func regexReplace(s string, re *regexp.Regexp, repl *javaregex.Replacement, start, occurrence int64) (types.Value, error) {
 	if start < 1 {
 		return types.Value{}, fmt.Errorf("REGEX_REPLACE: startPosition must be 1 or more, not %d", start)
 	}
@@ -181,13 +110,7 @@ func regexReplace(s string, re *regexp.Regexp, repl []replPart, start, occurrenc
 			continue
 		}
 		b.WriteString(tail[last:m[0]])
-		for _, p := range repl {
-			if p.group < 0 {
-				b.WriteString(p.text)
-			} else if g := m[2*p.group]; g >= 0 {
-				b.WriteString(tail[g:m[2*p.group+1]])
-			}
-		}
+		repl.Expand(&b, tail, m)
 		last = m[1]
 	}
 	b.WriteString(tail[last:])

@@ -24,13 +24,6 @@ type Expr struct {
 	usesRowtime, usesColumns bool
 	// monotonic: the value never decreases as ROWTIME grows.
 	monotonic bool
-	// RowEval, for a select item whose value is a ROW (a log parser's
-	// result), computes its Width fields at once into out; Eval is then
-	// nil, and the Width-1 expressions after it in the Project stand for
-	// the other fields and are not evaluated. It returns ErrNoRow to drop
-	// the row without an error.
-	RowEval func(env *Env, out []types.Value) error
-	Width   int
 }
 
 // posError is an error at a position in the SQL.

@@ -114,10 +114,12 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 			continue
 		}
 		if f, fn := rowCallOf(item.Expr); fn != nil {
-			exprs, cols, err := c.rowItem(f, fn, itemName(item, len(p.Cols)))
+			row, exprs, cols, err := c.rowItem(f, fn, itemName(item, len(p.Cols)))
 			if err != nil {
 				return nil, err
 			}
+			row.At = len(p.Exprs)
+			p.Rows = append(p.Rows, row)
 			p.Exprs = append(p.Exprs, exprs...)
 			p.Cols = append(p.Cols, cols...)
 			continue

@@ -31,20 +31,20 @@ func rowCallOf(e ast.Expr) (*ast.FuncCall, *logparse.Function) {
 	return f, fn
 }
 
-// rowItem compiles a log-parsing call in a select list: the expression
-// that fills its fields, and their columns under the item's name.
-func (c *compiler) rowItem(f *ast.FuncCall, fn *logparse.Function, name string) ([]*Expr, []Column, error) {
+// rowItem compiles a log-parsing call in a select list: what computes its
+// fields, placeholders for them, and their columns under the item's name.
+func (c *compiler) rowItem(f *ast.FuncCall, fn *logparse.Function, name string) (RowItem, []*Expr, []Column, error) {
 	if len(f.Args) < fn.MinArgs || len(f.Args) > fn.MaxArgs {
 		if fn.MinArgs == fn.MaxArgs {
-			return nil, nil, errAt(f, "%s takes %d argument(s), not %d", fn.Name, fn.MinArgs, len(f.Args))
+			return RowItem{}, nil, nil, errAt(f, "%s takes %d argument(s), not %d", fn.Name, fn.MinArgs, len(f.Args))
 		}
-		return nil, nil, errAt(f, "%s takes %d to %d arguments, not %d", fn.Name, fn.MinArgs, fn.MaxArgs, len(f.Args))
+		return RowItem{}, nil, nil, errAt(f, "%s takes %d to %d arguments, not %d", fn.Name, fn.MinArgs, fn.MaxArgs, len(f.Args))
 	}
 	args := make([]*Expr, len(f.Args))
 	for i, a := range f.Args {
 		e, err := c.compile(a)
 		if err != nil {
-			return nil, nil, err
+			return RowItem{}, nil, nil, err
 		}
 		args[i] = e
 	}
@@ -55,12 +55,11 @@ func (c *compiler) rowItem(f *ast.FuncCall, fn *logparse.Function, name string) 
 	}
 	call, err := fn.Prepare(in)
 	if err != nil {
-		return nil, nil, argError(f, fn.Name, err)
+		return RowItem{}, nil, nil, argError(f, fn.Name, err)
 	}
 	width := len(call.Fields)
-	first := derived(types.Type{Kind: types.Unknown}, false, nil, args...)
-	first.Width = width
-	first.RowEval = func(env *Env, out []types.Value) error {
+	item := RowItem{Width: width}
+	item.Eval = func(env *Env, out []types.Value) error {
 		vals := make([]types.Value, len(args))
 		for i, a := range args {
 			v, err := a.Eval(env)
@@ -76,17 +75,14 @@ func (c *compiler) rowItem(f *ast.FuncCall, fn *logparse.Function, name string) 
 		}
 		return nil
 	}
-	exprs := []*Expr{first}
+	exprs := make([]*Expr, width)
 	cols := make([]Column, width)
 	for i, fd := range call.Fields {
 		cols[i] = Column{Name: fd.Name, Type: fd.Type, Row: name}
-		if i > 0 {
-			exprs = append(exprs, &Expr{Type: fd.Type, Source: f.String()})
-		}
+		exprs[i] = derived(fd.Type, false, nil, args...)
+		exprs[i].Source = f.String()
 	}
-	first.Type = cols[0].Type
-	first.Source = f.String()
-	return exprs, cols, nil
+	return item, exprs, cols, nil
 }
 
 // hasRow tells columns holding a ROW's fields.
