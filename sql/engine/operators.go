@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -44,7 +45,8 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 	case *plan.Filter:
 		return a.build(n.Input, &filterOp{app: a, pump: pump, cond: n.Cond, out: em, data: dataIndices(n.Input)}, 0, pump)
 	case *plan.Project:
-		return a.build(n.Input, &projectOp{app: a, pump: pump, exprs: n.Exprs, hidden: n.Hidden, out: em, data: dataIndices(n.Input)}, 0, pump)
+		op := &projectOp{app: a, pump: pump, exprs: n.Exprs, hidden: n.Hidden, rows: n.Rows, out: em, data: dataIndices(n.Input)}
+		return a.build(n.Input, op, 0, pump)
 	case *plan.Sort:
 		op := &sortOp{node: n, out: em, outBound: math.MinInt64}
 		a.stateful = append(a.stateful, op)
@@ -146,7 +148,8 @@ type projectOp struct {
 	app    *App
 	pump   string
 	exprs  []*plan.Expr
-	hidden int // trailing exprs that go after the ROWTIME
+	hidden int            // trailing exprs that go after the ROWTIME
+	rows   []plan.RowItem // select items whose value is a ROW
 	out    emitter
 	env    plan.Env // reused: the row's, while its values are computed
 }
@@ -156,19 +159,53 @@ func (p *projectOp) push(_ int, time int64, vals []types.Value) {
 	env := &p.env
 	visible := len(p.exprs) - p.hidden
 	out := make([]types.Value, len(p.exprs)+1)
-	for i, e := range p.exprs {
-		v, err := e.Eval(env)
-		if err != nil {
-			p.app.rowError(p.pump, p.data, env, err)
+	if len(p.rows) > 0 {
+		if !p.pushRows(env, out) {
 			return
 		}
-		if i >= visible {
-			i++ // past the ROWTIME
+	} else {
+		for i, e := range p.exprs {
+			v, err := e.Eval(env)
+			if err != nil {
+				p.app.rowError(p.pump, p.data, env, err)
+				return
+			}
+			if i >= visible {
+				i++ // past the ROWTIME
+			}
+			out[i] = v
 		}
-		out[i] = v
 	}
 	out[visible] = rowtimeValue(time)
 	p.out.push(time, out)
+}
+
+// pushRows computes a select list that holds ROW values (log parsers'
+// results), each filling its fields at once; such a list has no hidden
+// sort keys. It reports false when the row goes no further.
+func (p *projectOp) pushRows(env *plan.Env, out []types.Value) bool {
+	next := 0 // the next ROW item
+	for i := 0; i < len(p.exprs); i++ {
+		if next < len(p.rows) && p.rows[next].At == i {
+			r := p.rows[next]
+			if err := r.Eval(env, out[i:i+r.Width]); err != nil {
+				if !errors.Is(err, plan.ErrNoRow) {
+					p.app.rowError(p.pump, p.data, env, err)
+				}
+				return false
+			}
+			i += r.Width - 1
+			next++
+			continue
+		}
+		v, err := p.exprs[i].Eval(env)
+		if err != nil {
+			p.app.rowError(p.pump, p.data, env, err)
+			return false
+		}
+		out[i] = v
+	}
+	return true
 }
 
 func (p *projectOp) advance(_ int, t int64) { p.out.advance(t) }
@@ -247,7 +284,7 @@ type pumpSink struct {
 func (p *pumpSink) push(_ int, time int64, vals []types.Value) {
 	row := Row{Time: time, Values: make([]types.Value, len(p.pump.Mapping))}
 	for i, src := range p.pump.Mapping {
-		col := p.pump.Target.Columns[i]
+		col := &p.pump.Target.Columns[i]
 		if src < 0 {
 			row.Values[i] = types.NullOf(col.Type.Kind)
 			continue

@@ -76,6 +76,17 @@ func compileDateFormat(pattern string) (*dateFormat, error) {
 	return f, nil
 }
 
+// DateTimeParser compiles a SimpleDateFormat pattern into a function that
+// reads a date-time with it, as milliseconds since the epoch (UTC), the
+// way CHAR_TO_TIMESTAMP does.
+func DateTimeParser(pattern string) (func(string) (int64, error), error) {
+	f, err := parsePattern(pattern)
+	if err != nil {
+		return nil, err
+	}
+	return f.parse, nil
+}
+
 func parsePattern(p string) (*dateFormat, error) {
 	f := &dateFormat{pattern: p}
 	var lit strings.Builder

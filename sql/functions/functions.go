@@ -23,7 +23,23 @@ type Scalar struct {
 	NullIn bool
 	// Monotonic functions keep the order of their (single) argument.
 	Monotonic bool
+	// Prepare, when set, specialises the function for one call at plan
+	// time: consts holds the constant arguments (nil where an argument
+	// varies). An error rejects the call (an *ArgError says which argument
+	// and where in it); a non-nil function replaces Eval for this call.
+	Prepare func(consts []*types.Value) (func([]types.Value) (types.Value, error), error)
 }
+
+// ArgError is a constant argument that cannot work: its index, and where
+// in its text the problem lies (runes from the start; -1: the whole
+// argument).
+type ArgError struct {
+	Arg, Offset int
+	Err         error
+}
+
+func (e *ArgError) Error() string { return e.Err.Error() }
+func (e *ArgError) Unwrap() error { return e.Err }
 
 // Aggregate is a function over a group of rows.
 type Aggregate struct {

@@ -1,6 +1,7 @@
 package functions
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/riffle-sql/riffle/sql/javaregex"
 	"github.com/riffle-sql/riffle/sql/types"
 )
 
@@ -19,7 +21,7 @@ func init() {
 	register(map[string]*Scalar{
 		// SUBSTRING(s FROM start [FOR len]) and SUBSTRING(s, start [, len]);
 		// SUBSTRING(s FROM regex) when the FROM operand is a string.
-		"SUBSTRING": {MinArgs: 2, MaxArgs: 3, NullIn: true, Result: substringResult, Eval: substringEval},
+		"SUBSTRING": {MinArgs: 2, MaxArgs: 3, NullIn: true, Result: substringResult, Eval: substringEval, Prepare: substringPrepare},
 		// POSITION(needle IN haystack [FROM start]) is called with
 		// (needle, haystack [, start]).
 		"POSITION": {MinArgs: 2, MaxArgs: 3, NullIn: true, Result: positionResult, Eval: positionEval},
@@ -80,17 +82,36 @@ func substringResult(a []types.Type) (types.Type, error) {
 	return varchar(src.Length), nil
 }
 
+// substringPrepare compiles a constant regular expression at plan time,
+// where a construct RE2 lacks is refused with its position.
+func substringPrepare(consts []*types.Value) (func([]types.Value) (types.Value, error), error) {
+	if len(consts) != 2 || consts[1] == nil || consts[1].Null || !consts[1].Kind.IsString() {
+		return nil, nil
+	}
+	re, err := javaregex.Compile(consts[1].S)
+	if err != nil {
+		return nil, regexArgError(1, err)
+	}
+	return func(a []types.Value) (types.Value, error) { return substringRegex(a[0].S, re), nil }, nil
+}
+
+// substringRegex is SUBSTRING(s FROM regex): the first match (Java's
+// find()), NULL when there is none.
+func substringRegex(s string, re *regexp.Regexp) types.Value {
+	loc := re.FindStringIndex(s)
+	if loc == nil {
+		return types.NullOf(types.Varchar)
+	}
+	return types.Str(types.Varchar, s[loc[0]:loc[1]])
+}
+
 func substringEval(a []types.Value) (types.Value, error) {
 	if len(a) == 2 && a[1].Kind.IsString() {
 		re, err := compileRegex(a[1].S)
 		if err != nil {
 			return types.Value{}, fmt.Errorf("SUBSTRING: %v", err)
 		}
-		loc := re.FindStringIndex(a[0].S)
-		if loc == nil {
-			return types.NullOf(types.Varchar), nil
-		}
-		return types.Str(types.Varchar, a[0].S[loc[0]:loc[1]]), nil
+		return substringRegex(a[0].S, re), nil
 	}
 	length, hasLength := int64(0), len(a) == 3
 	if hasLength {
@@ -125,6 +146,17 @@ func span(n, start, length int64, hasLength bool) (from, to int64) {
 	return start - 1, end - 1
 }
 
+// regexArgError points a regular expression's error at its argument and,
+// when known, at the construct inside it.
+func regexArgError(arg int, err error) error {
+	off := -1
+	var je *javaregex.Error
+	if errors.As(err, &je) {
+		off = je.Offset
+	}
+	return &ArgError{Arg: arg, Offset: off, Err: err}
+}
+
 // regexCache keeps compiled patterns; patterns usually are literals, but may
 // come from data, so the cache stops growing at a bound.
 var regexCache struct {
@@ -139,9 +171,9 @@ func compileRegex(pattern string) (*regexp.Regexp, error) {
 	if ok {
 		return re, nil
 	}
-	re, err := regexp.Compile(pattern)
+	re, err := javaregex.Compile(pattern)
 	if err != nil {
-		return nil, fmt.Errorf("bad regular expression %q: %v", pattern, err)
+		return nil, fmt.Errorf("regular expression %q: %v", pattern, err)
 	}
 	regexCache.Lock()
 	if regexCache.m == nil {

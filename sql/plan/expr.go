@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/riffle-sql/riffle/sql/ast"
 	"github.com/riffle-sql/riffle/sql/functions"
+	"github.com/riffle-sql/riffle/sql/logparse"
 	"github.com/riffle-sql/riffle/sql/types"
 )
 
@@ -658,6 +660,9 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 	if windowOnly[name] {
 		return nil, errAt(n, "%s is computed over a window: write %s(...) OVER w, or OVER (...)", name, name)
 	}
+	if fn, ok := logparse.Lookup(name); ok {
+		return nil, errAt(n, "%s returns a ROW value, which can only be a select item of a query without GROUP BY: name it, as in (SELECT STREAM %s(...) AS r FROM s) AS t, and read its fields as t.r.COLUMN1", fn.Name, name)
+	}
 	f, ok := functions.LookupScalar(name)
 	if !ok {
 		return nil, unknownFunction(n, name, false)
@@ -678,6 +683,16 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 	if err != nil {
 		return nil, errAt(n, "%v", err)
 	}
+	eval := f.Eval
+	if f.Prepare != nil {
+		special, err := f.Prepare(constants(args))
+		if err != nil {
+			return nil, argError(n, name, err)
+		}
+		if special != nil {
+			eval = special
+		}
+	}
 	e := derived(t, f.Monotonic, func(env *Env) (types.Value, error) {
 		vals := make([]types.Value, len(args))
 		for i, a := range args {
@@ -690,7 +705,7 @@ func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 			}
 			vals[i] = v
 		}
-		v, err := f.Eval(vals)
+		v, err := eval(vals)
 		if err != nil || v.Null || v.Kind == t.Kind || t.Kind == types.Unknown {
 			return v, err
 		}
@@ -895,4 +910,40 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
+}
+
+// isConstant tells an expression that depends on no row.
+func isConstant(e *Expr) bool { return !e.usesColumns && !e.usesRowtime }
+
+// constants evaluates the constant arguments of a call (nil for the others),
+// for functions that read them at plan time.
+func constants(args []*Expr) []*types.Value {
+	out := make([]*types.Value, len(args))
+	for i, a := range args {
+		if !isConstant(a) {
+			continue
+		}
+		if v, err := a.Eval(&Env{}); err == nil {
+			out[i] = &v
+		}
+	}
+	return out
+}
+
+// argError positions a function's complaint about one of its arguments:
+// at the argument, or at the spot inside a string literal.
+func argError(call *ast.FuncCall, name string, err error) error {
+	var ae *functions.ArgError
+	if !errors.As(err, &ae) || ae.Arg >= len(call.Args) {
+		return errAt(call, "%s: %v", name, err)
+	}
+	arg := call.Args[ae.Arg]
+	pos := arg.Position()
+	if lit, ok := arg.(*ast.Literal); ok && lit.Kind == ast.StringLit && ae.Offset >= 0 && !strings.ContainsAny(lit.Text, "\n\r") {
+		runes := []rune(lit.Text)
+		off := min(ae.Offset, len(runes))
+		// The literal's text starts after its quote; '' stands for one quote.
+		pos.Col += 1 + off + strings.Count(string(runes[:off]), "'")
+	}
+	return &posError{pos: pos, msg: fmt.Sprintf("%s: %v", name, ae.Err)}
 }

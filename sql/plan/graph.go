@@ -217,6 +217,9 @@ func (g *Graph) createPump(st *ast.CreatePump, opts Options) error {
 	}
 	p := &Pump{Name: st.Name.Name, Root: root, Target: target}
 	cols := root.Columns()
+	if err := storeError(cols); err != nil {
+		return errAt(ins, "%v", err)
+	}
 	targets := make([]int, 0, len(target.Columns))
 	if len(ins.Columns) == 0 {
 		if len(cols) != len(target.Columns) {

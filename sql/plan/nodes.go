@@ -31,6 +31,18 @@ type Project struct {
 	Exprs  []*Expr
 	Cols   []Column
 	Hidden int
+	// Rows are the select items whose value is a ROW (a log parser's
+	// result), in order: each computes Exprs[At:At+Width] at once, and
+	// those Exprs only stand for the fields (Eval nil). A select list with
+	// a ROW has no hidden keys.
+	Rows []RowItem
+}
+
+// RowItem computes a ROW's fields into out; ErrNoRow drops the row
+// without an error.
+type RowItem struct {
+	At, Width int
+	Eval      func(env *Env, out []types.Value) error
 }
 
 // Join combines two streams, each side contributing its current rows (the

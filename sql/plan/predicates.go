@@ -157,9 +157,9 @@ func (c *compiler) stepInteger(n *ast.Step, x, by *Expr) (*Expr, error) {
 }
 
 // renameColumns applies a FROM item's column alias list, AS t(c1, ...):
-// one name per column (ROWTIME and hidden columns such as
-// APPROXIMATE_ARRIVAL_TIME keep theirs), in the scope the item just
-// entered and in the node's columns.
+// one name per column, a ROW counting as one (ROWTIME and hidden columns
+// such as APPROXIMATE_ARRIVAL_TIME keep theirs), in the scope the item
+// just entered and in the node's columns.
 func renameColumns(t ast.TableRef, n Node, sc *scope) (Node, error) {
 	var aliases []ast.Ident
 	switch t := t.(type) {
@@ -173,21 +173,9 @@ func renameColumns(t ast.TableRef, n Node, sc *scope) (Node, error) {
 	if len(aliases) == 0 {
 		return n, nil
 	}
-	cols := n.Columns()
-	renamed := make([]Column, len(cols))
-	next := 0
-	for i, col := range cols {
-		renamed[i] = col
-		if col.Hidden {
-			continue
-		}
-		if next < len(aliases) {
-			renamed[i].Name = aliases[next].Name
-		}
-		next++
-	}
-	if next != len(aliases) {
-		return nil, errAt(t, "%d column names for %d columns", len(aliases), next)
+	renamed, want := renameLogical(n.Columns(), aliases)
+	if renamed == nil {
+		return nil, errAt(t, "%d column names for %d columns", len(aliases), want)
 	}
 	sc.rels[len(sc.rels)-1].columns = renamed
 	switch in := n.(type) {

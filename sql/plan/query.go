@@ -127,10 +127,23 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 					e := reference(sc.column(r, i))
 					e.Source = col.Name
 					p.Exprs = append(p.Exprs, e)
-					p.Cols = append(p.Cols, outColumn(col.Name, e))
+					out := outColumn(col.Name, e)
+					out.Row = col.Row // a ROW's field stays one
+					p.Cols = append(p.Cols, out)
 					rowtimes = append(rowtimes, false)
 				}
 			}
+			continue
+		}
+		if f, fn := rowCallOf(item.Expr); fn != nil {
+			row, exprs, cols, err := c.rowItem(f, fn, itemName(item, len(p.Cols)))
+			if err != nil {
+				return nil, err
+			}
+			row.At = len(p.Exprs)
+			p.Rows = append(p.Rows, row)
+			p.Exprs = append(p.Exprs, exprs...)
+			p.Cols = append(p.Cols, cols...)
 			continue
 		}
 		e, err := c.compile(item.Expr)
@@ -146,6 +159,9 @@ func (qp *queryPlanner) selectQuery(s *ast.Select) (Node, error) {
 			return nil, errAt(s, "DISTINCT with ORDER BY ... WITHIN is not supported: T-sort in one query, DISTINCT in the next")
 		}
 		return tsort(s, p, c)
+	}
+	if c, ok := hasRow(p.Cols); ok && (s.Distinct || len(s.OrderBy) > 0) {
+		return nil, errAt(s, "DISTINCT and ORDER BY do not take ROW values (%s): select their fields in an outer query", ast.Ident{Name: c.Row})
 	}
 	var out Node = p
 	if s.Distinct {
@@ -1147,6 +1163,11 @@ func (qp *queryPlanner) union(q *ast.SetOp) (Node, error) {
 		return nil, err
 	}
 	lc, rc := l.Columns(), r.Columns()
+	for _, cols := range [][]Column{lc, rc} {
+		if c, ok := hasRow(cols); ok {
+			return nil, errAt(q, "UNION ALL does not take ROW values (%s): select their fields", ast.Ident{Name: c.Row})
+		}
+	}
 	if len(lc) != len(rc) {
 		return nil, errAt(q, "UNION ALL of %d and %d columns", len(lc), len(rc))
 	}
@@ -1410,14 +1431,9 @@ func (qp *queryPlanner) view(v *ast.CreateView) (Node, error) {
 	if len(v.Columns) == 0 {
 		return n, nil
 	}
-	cols := n.Columns()
-	if len(cols) != len(v.Columns) {
-		return nil, errAt(v, "view %s names %d columns, its query gives %d", v.Name, len(v.Columns), len(cols))
-	}
-	renamed := make([]Column, len(cols))
-	for i, c := range cols {
-		c.Name = v.Columns[i].Name
-		renamed[i] = c
+	renamed, want := renameLogical(n.Columns(), v.Columns)
+	if renamed == nil {
+		return nil, errAt(v, "view %s names %d columns, its query gives %d", v.Name, len(v.Columns), want)
 	}
 	return &Renamed{Input: n, Cols: renamed}, nil
 }

@@ -30,6 +30,10 @@ type Column struct {
 	// direction (MONOTONIC(...), or an order-keeping expression of such a
 	// column): a GROUP BY on it closes a group when the value moves.
 	monotonic bool
+	// Row, when set, makes this column a field of the ROW value named Row
+	// (a log parser's result, which takes one column per field): it is
+	// read as rel.Row.Name and never stands alone.
+	Row string
 }
 
 // plain drops what a column promises about its order, for operators that
@@ -37,7 +41,8 @@ type Column struct {
 func plain(cols []Column) []Column {
 	out := make([]Column, len(cols))
 	for i, c := range cols {
-		out[i] = Column{Name: c.Name, Type: c.Type, Hidden: c.Hidden}
+		c.time, c.monotonic = nil, false
+		out[i] = c
 	}
 	return out
 }
@@ -169,9 +174,10 @@ func isRowtimeName(id ast.Ident) bool { return id.Name == "ROWTIME" }
 // errNotHere marks a name this scope does not have (an outer one may).
 type errNotHere struct{ error }
 
-// resolve finds a column reference: col, rel.col, rel.ROWTIME or ROWTIME,
-// here or, in a subquery, in the query around it. The ROWTIME of the only
-// relation with a time is the output row's time.
+// resolve finds a column reference: col, rel.col, rel.ROWTIME, ROWTIME, or
+// a field of a ROW value: rel.row.field (or row.field when no relation is
+// named row); here or, in a subquery, in the query around it. The ROWTIME
+// of the only relation with a time is the output row's time.
 func (s *scope) resolve(ref *ast.ColumnRef) (resolved, error) {
 	r, err := s.resolveHere(ref)
 	if _, missing := err.(errNotHere); missing && s.outer != nil {
@@ -200,7 +206,7 @@ func (s *scope) resolveHere(ref *ast.ColumnRef) (resolved, error) {
 		var found []resolved
 		for _, r := range s.rels {
 			for i, c := range r.columns {
-				if c.Name == parts[0].Name && !s.merged[r.offset+i] {
+				if c.Name == parts[0].Name && c.Row == "" && !s.merged[r.offset+i] {
 					found = append(found, s.column(r, i))
 				}
 			}
@@ -209,6 +215,11 @@ func (s *scope) resolveHere(ref *ast.ColumnRef) (resolved, error) {
 		case 1:
 			return found[0], nil
 		case 0:
+			for _, r := range s.rels {
+				if fields := r.rowFields(parts[0].Name); fields != nil {
+					return resolved{}, wholeRow(r, parts[0].Name, fields)
+				}
+			}
 			return resolved{}, errNotHere{fmt.Errorf("unknown column %s%s%s", parts[0], s.inWhat(), didYouMean(parts[0].Name, s.columnNames(s.rels...), true))}
 		}
 		return resolved{}, fmt.Errorf("column %s is ambiguous: qualify it with its stream", parts[0])
@@ -228,19 +239,88 @@ func (s *scope) resolveHere(ref *ast.ColumnRef) (resolved, error) {
 				return resolved{index: r.rowtimeIndex(), typ: timestamp, rowtime: true}, nil
 			}
 			for i, c := range r.columns {
-				if c.Name == parts[1].Name {
+				if c.Name == parts[1].Name && c.Row == "" {
 					return s.column(r, i), nil
 				}
 			}
+			if fields := r.rowFields(parts[1].Name); fields != nil {
+				return resolved{}, wholeRow(r, parts[1].Name, fields)
+			}
 			return resolved{}, fmt.Errorf("unknown column %s in %s%s", parts[1], parts[0], didYouMean(parts[1].Name, s.columnNames(r), true))
 		}
-		var rels []string
+		// row.field, the ROW's relation left unnamed.
+		var found []resolved
 		for _, r := range s.rels {
-			rels = append(rels, r.name)
+			if res, ok := r.field(parts[0].Name, parts[1].Name); ok {
+				found = append(found, res)
+			}
 		}
-		return resolved{}, errNotHere{fmt.Errorf("unknown stream or alias %s%s", parts[0], didYouMean(parts[0].Name, rels, true))}
+		switch len(found) {
+		case 1:
+			return found[0], nil
+		case 0:
+			var rels []string
+			for _, r := range s.rels {
+				rels = append(rels, r.name)
+			}
+			return resolved{}, errNotHere{fmt.Errorf("unknown stream or alias %s%s", parts[0], didYouMean(parts[0].Name, rels, true))}
+		}
+		return resolved{}, fmt.Errorf("%s is ambiguous: qualify it with its stream", ref)
 	}
-	return resolved{}, fmt.Errorf("%s: field access into ROW values is not supported yet", ref)
+	if len(parts) == 3 {
+		for _, r := range s.rels {
+			if !r.named(parts[0].Name) {
+				continue
+			}
+			if res, ok := r.field(parts[1].Name, parts[2].Name); ok {
+				return res, nil
+			}
+			fields := r.rowFields(parts[1].Name)
+			if fields == nil {
+				return resolved{}, fmt.Errorf("%s.%s is not a ROW value (the result of a log-parsing function such as W3C_LOG_PARSE), so it has no field %s", parts[0], parts[1], parts[2])
+			}
+			return resolved{}, fmt.Errorf("the ROW value %s.%s has no field %s (its fields: %s)", parts[0], parts[1], parts[2], quoted(fields))
+		}
+		return resolved{}, errNotHere{fmt.Errorf("unknown stream or alias %s", parts[0])}
+	}
+	return resolved{}, fmt.Errorf("%s: a column reference has at most three parts (stream.row.field)", ref)
+}
+
+// rowFields lists the fields of the relation's ROW column name, or nil.
+func (r rel) rowFields(name string) []string {
+	var fields []string
+	for _, c := range r.columns {
+		if c.Row == name {
+			fields = append(fields, c.Name)
+		}
+	}
+	return fields
+}
+
+// field finds field of the ROW column row.
+func (r rel) field(row, field string) (resolved, bool) {
+	for i, c := range r.columns {
+		if c.Row == row && c.Name == field {
+			return resolved{index: r.offset + i, typ: c.Type}, true
+		}
+	}
+	return resolved{}, false
+}
+
+// wholeRow refuses a ROW value used as one value: only its fields are
+// values.
+func wholeRow(r rel, name string, fields []string) error {
+	q := func(s string) string { return ast.Ident{Name: s}.String() }
+	return fmt.Errorf("%s.%s is a ROW value (fields %s): it cannot be used or stored whole; select its fields, as %s.%s.%s",
+		q(r.name), q(name), quoted(fields), q(r.name), q(name), q(fields[0]))
+}
+
+func quoted(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = ast.Ident{Name: n}.String()
+	}
+	return strings.Join(out, ", ")
 }
 
 // column is the reference to column i of relation r.
