@@ -297,6 +297,8 @@ func reads(n Node) []*Stream {
 		return reads(n.Input)
 	case *ItemsTumbling:
 		return reads(n.Input)
+	case *GroupRank:
+		return reads(n.Input)
 	case *Sort:
 		return reads(n.Input)
 	case *Distinct:
