@@ -175,6 +175,10 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 		return c.callNamed(n, "EXTRACT_"+n.Unit, n.X)
 	case *ast.Overlay:
 		return c.callNamed(n, "OVERLAY", n.X, n.Placing, n.From, n.For)
+	case *ast.PeriodPredicate:
+		return c.periodPredicate(n)
+	case *ast.Period:
+		return nil, errAt(n, "%s is a period: it is an operand of a temporal predicate (OVERLAPS, CONTAINS, PRECEDES, ...), not a value", n)
 	}
 	return nil, errAt(n, "%s is not supported yet", n)
 }
