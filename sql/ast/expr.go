@@ -249,28 +249,63 @@ type Overlay struct {
 	For     Expr // nil when not written
 }
 
-func (*Literal) expr()      {}
-func (*IntervalLit) expr()  {}
-func (*IntervalConv) expr() {}
-func (*ColumnRef) expr()    {}
-func (*Unary) expr()        {}
-func (*Binary) expr()       {}
-func (*IsNull) expr()       {}
-func (*IsTruth) expr()      {}
-func (*IsDistinct) expr()   {}
-func (*InList) expr()       {}
-func (*Between) expr()      {}
-func (*Like) expr()         {}
-func (*Exists) expr()       {}
-func (*ScalarQuery) expr()  {}
-func (*Case) expr()         {}
-func (*Cast) expr()         {}
-func (*FuncCall) expr()     {}
-func (*Cursor) expr()       {}
-func (*FloorCeil) expr()    {}
-func (*Step) expr()         {}
-func (*Extract) expr()      {}
-func (*Substring) expr()    {}
-func (*Position) expr()     {}
-func (*Trim) expr()         {}
-func (*Overlay) expr()      {}
+// Period is PERIOD (start, end), or (start, end) without the keyword: the
+// times start <= t < end. It is an operand of a temporal predicate only.
+type Period struct {
+	Pos        Pos
+	Start, End Expr
+}
+
+// PeriodPredicate is a temporal predicate, possibly chained: Operands[i]
+// Ops[i] Operands[i+1] for each i, all of which must hold ("compact
+// chaining": p1 PRECEDES p2 PRECEDES p3 is p1 PRECEDES p2 AND p2 PRECEDES
+// p3). Every operand is a *Period but the last, which may be a time.
+type PeriodPredicate struct {
+	Pos      Pos
+	Operands []Expr
+	Ops      []PeriodOp
+}
+
+// PeriodOp is one predicate of a PeriodPredicate: EQUALS, CONTAINS,
+// OVERLAPS, PRECEDES, SUCCEEDS, LEADS or LAGS, with STRICTLY or IMMEDIATELY
+// where written.
+type PeriodOp struct {
+	Pos       Pos
+	Qualifier string // "", "STRICTLY" or "IMMEDIATELY"
+	Name      string
+}
+
+func (o PeriodOp) String() string {
+	if o.Qualifier == "" {
+		return o.Name
+	}
+	return o.Qualifier + " " + o.Name
+}
+
+func (*Literal) expr()         {}
+func (*IntervalLit) expr()     {}
+func (*IntervalConv) expr()    {}
+func (*ColumnRef) expr()       {}
+func (*Unary) expr()           {}
+func (*Binary) expr()          {}
+func (*IsNull) expr()          {}
+func (*IsTruth) expr()         {}
+func (*IsDistinct) expr()      {}
+func (*InList) expr()          {}
+func (*Between) expr()         {}
+func (*Like) expr()            {}
+func (*Exists) expr()          {}
+func (*ScalarQuery) expr()     {}
+func (*Case) expr()            {}
+func (*Cast) expr()            {}
+func (*FuncCall) expr()        {}
+func (*Cursor) expr()          {}
+func (*FloorCeil) expr()       {}
+func (*Step) expr()            {}
+func (*Extract) expr()         {}
+func (*Substring) expr()       {}
+func (*Position) expr()        {}
+func (*Trim) expr()            {}
+func (*Overlay) expr()         {}
+func (*Period) expr()          {}
+func (*PeriodPredicate) expr() {}

@@ -83,6 +83,10 @@ func Children(e Expr, f func(Expr)) {
 		each(e.Chars, e.X)
 	case *Overlay:
 		each(e.X, e.Placing, e.From, e.For)
+	case *Period:
+		each(e.Start, e.End)
+	case *PeriodPredicate:
+		each(e.Operands...)
 	default:
 		// Unreachable while TestChildrenKnowsEveryExpr passes.
 		panic(fmt.Sprintf("ast.Children: %T is not handled: add it to the switch in sql/ast/inspect.go", e))

@@ -18,7 +18,7 @@ var samples = []Expr{
 	&Literal{}, &IntervalLit{}, &IntervalConv{}, &ColumnRef{}, &Unary{}, &Binary{},
 	&IsNull{}, &IsTruth{}, &IsDistinct{}, &InList{}, &Between{}, &Like{}, &Exists{},
 	&ScalarQuery{}, &Case{}, &Cast{}, &FuncCall{}, &Cursor{}, &FloorCeil{}, &Step{},
-	&Extract{}, &Substring{}, &Position{}, &Trim{}, &Overlay{},
+	&Extract{}, &Substring{}, &Position{}, &Trim{}, &Overlay{}, &Period{}, &PeriodPredicate{},
 }
 
 // exprKinds reads the package's sources for the types with an expr()

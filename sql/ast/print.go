@@ -520,3 +520,18 @@ func (e *Overlay) String() string {
 	}
 	return s + ")"
 }
+
+func (e *Period) String() string {
+	return "PERIOD (" + e.Start.String() + ", " + e.End.String() + ")"
+}
+
+func (e *PeriodPredicate) String() string {
+	s := "("
+	for i, x := range e.Operands {
+		if i > 0 && i <= len(e.Ops) {
+			s += " " + e.Ops[i-1].String() + " "
+		}
+		s += x.String()
+	}
+	return s + ")"
+}

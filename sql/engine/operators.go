@@ -102,6 +102,10 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		op := newItemsOp(n, em)
 		a.stateful = append(a.stateful, op)
 		return a.build(n.Input, op, 0, pump)
+	case *plan.GroupRank:
+		op := &groupRankOp{node: n, out: em}
+		a.stateful = append(a.stateful, op)
+		return a.build(n.Input, op, 0, pump)
 	case *plan.RCF:
 		forest, err := rcf.New(n.Config)
 		if err != nil {

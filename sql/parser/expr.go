@@ -52,6 +52,10 @@ func (p *parser) predicate() ast.Expr {
 	l := p.concat()
 	for {
 		pos := p.tok.pos
+		if _, ok := l.(*ast.Period); ok && periodWords[p.tok.text] && p.tok.kind == tWord {
+			l = p.periodPredicate(l)
+			continue
+		}
 		if op, ok := comparisons[p.tok.text]; ok && p.tok.kind == tOp {
 			p.advance()
 			l = &ast.Binary{Pos: pos, Op: op, L: l, R: p.concat()}
@@ -111,6 +115,43 @@ func (p *parser) predicate() ast.Expr {
 				p.fail("expected IN, BETWEEN, LIKE or SIMILAR TO after NOT, found %s", p.tok)
 			}
 			return l
+		}
+	}
+}
+
+// periodWords start a temporal predicate after a period.
+var periodWords = map[string]bool{
+	"EQUALS": true, "CONTAINS": true, "OVERLAPS": true, "PRECEDES": true, "SUCCEEDS": true,
+	"LEADS": true, "LAGS": true, "STRICTLY": true, "IMMEDIATELY": true,
+}
+
+// periodPredicate reads the temporal predicates after the period left,
+// chained while a period is followed by another predicate:
+//
+//	period [STRICTLY | IMMEDIATELY] op right [op right]...
+func (p *parser) periodPredicate(left ast.Expr) ast.Expr {
+	pp := &ast.PeriodPredicate{Pos: left.Position(), Operands: []ast.Expr{left}}
+	for {
+		op := ast.PeriodOp{Pos: p.tok.pos}
+		if p.isWord("STRICTLY") || p.isWord("IMMEDIATELY") {
+			op.Qualifier = p.tok.text
+			p.advance()
+		}
+		if p.tok.kind != tWord || !periodWords[p.tok.text] || p.tok.text == "STRICTLY" || p.tok.text == "IMMEDIATELY" {
+			p.fail("expected CONTAINS, OVERLAPS, PRECEDES, SUCCEEDS, LEADS or LAGS after %s, found %s", op.Qualifier, p.tok)
+		}
+		op.Name = p.tok.text
+		switch {
+		case op.Qualifier == "STRICTLY" && op.Name == "EQUALS",
+			op.Qualifier == "IMMEDIATELY" && (op.Name == "EQUALS" || op.Name == "CONTAINS" || op.Name == "OVERLAPS"):
+			p.failAt(op.Pos, "%s %s is not a temporal predicate: STRICTLY goes with CONTAINS, OVERLAPS, PRECEDES, SUCCEEDS, LEADS and LAGS, IMMEDIATELY with PRECEDES, SUCCEEDS, LEADS and LAGS", op.Qualifier, op.Name)
+		}
+		p.advance()
+		right := p.concat()
+		pp.Ops = append(pp.Ops, op)
+		pp.Operands = append(pp.Operands, right)
+		if _, ok := right.(*ast.Period); !ok || p.tok.kind != tWord || !periodWords[p.tok.text] {
+			return pp
 		}
 	}
 }
@@ -214,6 +255,12 @@ func (p *parser) primary() ast.Expr {
 		c.Type = p.typeName()
 		p.expectOp(")")
 		return c
+	case "PERIOD":
+		if p.peek(1).kind == tOp && p.peek(1).text == "(" {
+			p.advance()
+			p.advance()
+			return p.periodRest(t.pos, p.expr())
+		}
 	case "EXISTS":
 		p.advance()
 		p.expectOp("(")
@@ -251,11 +298,28 @@ func (p *parser) parenthesised() ast.Expr {
 	}
 	p.advance()
 	x := p.expr()
+	if p.isOp(",") {
+		return p.periodRest(pos, x)
+	}
 	p.expectOp(")")
 	if isUnit(p.tok) {
 		return &ast.IntervalConv{Pos: pos, X: x, Qualifier: p.intervalQualifier()}
 	}
 	return x
+}
+
+// periodRest reads the rest of a period, from the comma after its start
+// to the closing parenthesis: [PERIOD] (start, end).
+func (p *parser) periodRest(pos ast.Pos, start ast.Expr) ast.Expr {
+	if !p.acceptOp(",") {
+		p.fail("expected , in PERIOD (start, end), found %s", p.tok)
+	}
+	end := p.expr()
+	if p.isOp(",") {
+		p.fail("a period is (start, end): two times, not more")
+	}
+	p.expectOp(")")
+	return &ast.Period{Pos: pos, Start: start, End: end}
 }
 
 // nameOrCall reads a possibly qualified name, and the call if ( follows.

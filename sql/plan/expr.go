@@ -177,6 +177,10 @@ func (c *compiler) compileNode(n ast.Expr) (*Expr, error) {
 		return c.callNamed(n, "EXTRACT_"+n.Unit, n.X)
 	case *ast.Overlay:
 		return c.callNamed(n, "OVERLAY", n.X, n.Placing, n.From, n.For)
+	case *ast.PeriodPredicate:
+		return c.periodPredicate(n)
+	case *ast.Period:
+		return nil, errAt(n, "%s is a period: it is an operand of a temporal predicate (OVERLAPS, CONTAINS, PRECEDES, ...), not a value", n)
 	}
 	return nil, errAt(n, "%s is not supported yet", n)
 }
@@ -644,7 +648,10 @@ func (c *compiler) callNamed(n ast.Expr, name string, args ...ast.Expr) (*Expr, 
 
 func (c *compiler) call(n *ast.FuncCall) (*Expr, error) {
 	name := n.Name[len(n.Name)-1].Name
-	if len(n.Name) == 1 && !n.Name[0].Quoted && name == "CURRENT_ROW_TIMESTAMP" && len(n.Args) == 0 {
+	if len(n.Name) == 1 && !n.Name[0].Quoted && name == "CURRENT_ROW_TIMESTAMP" {
+		if len(n.Args) > 0 || n.Star {
+			return nil, errAt(n, "CURRENT_ROW_TIMESTAMP takes no arguments: write CURRENT_ROW_TIMESTAMP")
+		}
 		return &Expr{Type: types.Type{Kind: types.Timestamp}, usesRowtime: true, monotonic: true,
 			Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Time), nil }}, nil
 	}

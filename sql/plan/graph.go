@@ -300,6 +300,8 @@ func reads(n Node) []*Stream {
 		return reads(n.Input)
 	case *ItemsTumbling:
 		return reads(n.Input)
+	case *GroupRank:
+		return reads(n.Input)
 	case *Sort:
 		return reads(n.Input)
 	case *Distinct:

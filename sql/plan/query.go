@@ -1027,6 +1027,8 @@ func (qp *queryPlanner) tableFunction(t *ast.TableFunction) (Node, error) {
 		return qp.hotspots(call)
 	case "TOP_K_ITEMS_TUMBLING", "COUNT_DISTINCT_ITEMS_TUMBLING":
 		return qp.itemsTumbling(call, name)
+	case "GROUP_RANK":
+		return qp.groupRank(call)
 	}
 	explain := name == "RANDOM_CUT_FOREST_WITH_EXPLANATION"
 	if name != "RANDOM_CUT_FOREST" && !explain {
@@ -1492,6 +1494,10 @@ func nameAddedColumn(t *ast.TableFunction, n Node) (Node, error) {
 	case *ItemsTumbling:
 		if n.K == 0 {
 			added = 0
+		}
+	case *GroupRank:
+		if n.Added {
+			added = n.Out
 		}
 	}
 	if added < 0 {
