@@ -6,6 +6,7 @@ package compile
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/sql/engine"
@@ -99,13 +100,16 @@ func Plan(opts Options) (*plan.Graph, error) {
 		return nil, err
 	}
 	var streams []*plan.Stream
+	upperSQL := strings.ToUpper(opts.SQL)
 	for _, name := range opts.inputs() {
 		in := &plan.Stream{Name: name}
 		for _, c := range cols {
 			in.Columns = append(in.Columns, plan.Column{Name: c.Name, Type: c.Type})
 		}
-		for _, p := range pseudoColumns {
-			if columnIndex(in.Columns, p.Name) < 0 {
+		for i, p := range pseudoColumns {
+			// The Kinesis metadata columns are added only when the SQL may
+			// name them: every input row carries what its stream has.
+			if columnIndex(in.Columns, p.Name) < 0 && (i == 0 || strings.Contains(upperSQL, p.Name)) {
 				in.Columns = append(in.Columns, p)
 			}
 		}
@@ -175,8 +179,9 @@ type Feeder struct {
 	input  string
 	app    *engine.App
 	mapper *record.Mapper
-	// pseudo are the pseudo-columns the stream has after the mapped ones.
-	pseudo []string
+	// pseudo are the pseudo-columns the stream has after the mapped ones,
+	// as indexes into pseudoColumns.
+	pseudo []int
 	row    []types.Value // scratch: a mapped row and its pseudo-columns
 }
 
@@ -187,7 +192,7 @@ func newFeeder(input string, app *engine.App, g *plan.Graph, mapper *record.Mapp
 	}
 	f := &Feeder{input: input, app: app, mapper: mapper}
 	for _, c := range in.Columns[len(mapper.Columns()):] {
-		f.pseudo = append(f.pseudo, c.Name)
+		f.pseudo = append(f.pseudo, columnIndex(pseudoColumns, c.Name))
 	}
 	return f, nil
 }
@@ -204,8 +209,8 @@ func (f *Feeder) Feed(data []byte, rowtime int64, meta Meta) error {
 	for _, vals := range rows {
 		if len(f.pseudo) > 0 {
 			f.row = append(f.row[:0], vals...)
-			for _, name := range f.pseudo {
-				f.row = append(f.row, meta.value(name))
+			for _, p := range f.pseudo {
+				f.row = append(f.row, meta.value(p))
 			}
 			vals = f.row
 		}
@@ -216,8 +221,8 @@ func (f *Feeder) Feed(data []byte, rowtime int64, meta Meta) error {
 	return nil
 }
 
-// value is a pseudo-column's value.
-func (m Meta) value(column string) types.Value {
+// value is the value of pseudoColumns[column].
+func (m *Meta) value(column int) types.Value {
 	text := func(s string) types.Value {
 		if s == "" {
 			return types.NullOf(types.Varchar)
@@ -225,11 +230,11 @@ func (m Meta) value(column string) types.Value {
 		return types.Str(types.Varchar, s)
 	}
 	switch column {
-	case ArrivalColumn:
+	case 0:
 		return types.TimestampMs(m.Stored)
-	case ShardColumn:
+	case 1:
 		return text(m.Shard)
-	case PartitionKeyColumn:
+	case 2:
 		return text(m.PartitionKey)
 	}
 	return text(m.Sequence)
