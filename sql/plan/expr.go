@@ -399,6 +399,23 @@ func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
 			return nil, errAt(n, "cannot compare %s with %s", l.Type, r.Type)
 		}
 		op := n.Op
+		if b, ok := literalValue(n.R, r); ok {
+			// A comparison with a literal (the usual filter) reads it once.
+			return derived(boolean, false, func(env *Env) (types.Value, error) {
+				a, err := l.Eval(env)
+				if err != nil {
+					return a, err
+				}
+				if a.Null || b.Null {
+					return types.NullOf(types.Boolean), nil
+				}
+				c, err := types.Compare(a, b)
+				if err != nil {
+					return types.Value{}, err
+				}
+				return types.Bool(compares(op, c)), nil
+			}, l, r), nil
+		}
 		return derived(boolean, false, func(env *Env) (types.Value, error) {
 			a, err := l.Eval(env)
 			if err != nil {
@@ -450,6 +467,17 @@ func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
 	if mono && (op == "*" || op == "/") && !positiveConstant(r) {
 		mono = false
 	}
+	if b, ok := literalValue(n.R, r); ok {
+		// Arithmetic with a literal (ROWTIME - TIMESTAMP '1970-01-01
+		// 00:00:00', x / 10) reads it once.
+		return derived(t, mono, func(env *Env) (types.Value, error) {
+			a, err := l.Eval(env)
+			if err != nil {
+				return a, err
+			}
+			return types.Arithmetic(op, a, b, k)
+		}, l, r), nil
+	}
 	return derived(t, mono, func(env *Env) (types.Value, error) {
 		a, err := l.Eval(env)
 		if err != nil {
@@ -461,6 +489,29 @@ func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
 		}
 		return types.Arithmetic(op, a, b, k)
 	}, l, r), nil
+}
+
+// literalValue is the value of an operand written with literals alone
+// (10, TIMESTAMP '...', INTERVAL '1' MINUTE, -(2 * 3)), computed once;
+// ok is false for anything that reads a row, the clock or a table.
+func literalValue(n ast.Expr, e *Expr) (types.Value, bool) {
+	if e.usesColumns || e.usesRowtime {
+		return types.Value{}, false
+	}
+	literal := true
+	ast.Inspect(n, func(x ast.Expr) bool {
+		switch x.(type) {
+		case *ast.Literal, *ast.IntervalLit, *ast.Unary, *ast.Binary:
+		default:
+			literal = false
+		}
+		return literal
+	})
+	if !literal {
+		return types.Value{}, false
+	}
+	v, err := e.Eval(&Env{})
+	return v, err == nil
 }
 
 // arithmeticResult fills in the sizes of an arithmetic result type.
