@@ -60,6 +60,8 @@ func appendCSVField(b []byte, v types.Value) []byte {
 	switch v.Kind {
 	case types.Boolean:
 		s = strconv.FormatBool(v.I != 0)
+	case types.Binary, types.Varbinary:
+		s = types.HexBytes(v.S)
 	default:
 		s = v.String()
 	}

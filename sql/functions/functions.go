@@ -102,7 +102,13 @@ var scalars = map[string]*Scalar{
 		Eval: func(a []types.Value) (types.Value, error) {
 			return types.Str(types.Varchar, strings.ToLower(a[0].S)), nil
 		}},
-	"CHAR_LENGTH": {MinArgs: 1, MaxArgs: 1, NullIn: true, Result: fixed(types.Type{Kind: types.Integer}),
+	"CHAR_LENGTH": {MinArgs: 1, MaxArgs: 1, NullIn: true,
+		Result: func(args []types.Type) (types.Type, error) {
+			if !args[0].Kind.IsString() && args[0].Kind != types.Unknown {
+				return types.Type{}, fmt.Errorf("CHAR_LENGTH takes a string, not %s", args[0])
+			}
+			return types.Type{Kind: types.Integer}, nil
+		},
 		Eval: func(a []types.Value) (types.Value, error) {
 			return types.Int(types.Integer, int64(utf8.RuneCountInString(a[0].S))), nil
 		}},

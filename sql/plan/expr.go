@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -247,6 +248,12 @@ func literal(n *ast.Literal) (*Expr, error) {
 			return nil, errAt(n, "%v", err)
 		}
 		return constant(v, types.Type{Kind: kind}), nil
+	case ast.BinaryLit:
+		b, err := hex.DecodeString(n.Text)
+		if err != nil {
+			return nil, errAt(n, "X'%s' is not a binary literal: it takes an even number of hexadecimal digits", n.Text)
+		}
+		return constant(types.Str(types.Binary, string(b)), types.Type{Kind: types.Binary, Length: max(1, len(b))}), nil
 	}
 	return nil, errAt(n, "%s literals are not supported yet", n)
 }

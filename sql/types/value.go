@@ -1,6 +1,7 @@
 package types
 
 import (
+	"encoding/hex"
 	"math"
 	"strconv"
 	"strings"
@@ -167,6 +168,11 @@ func (v Value) AppendJSON(b []byte) []byte {
 		}
 		return strconv.AppendFloat(b, v.F, 'g', -1, bits)
 	}
+	if v.Kind == Binary || v.Kind == Varbinary {
+		// Bytes are written as hexadecimal digits, as a binary literal
+		// writes them: JSON strings hold text.
+		return AppendJSONString(b, HexBytes(v.S))
+	}
 	return AppendJSONString(b, v.String())
 }
 
@@ -193,3 +199,8 @@ func AppendJSONString(b []byte, s string) []byte {
 	}
 	return append(b, '"')
 }
+
+// HexBytes writes a binary value as a binary literal's digits: upper-case
+// hexadecimal, two a byte. Outputs (JSON, CSV) show BINARY and VARBINARY
+// values so.
+func HexBytes(bytes string) string { return strings.ToUpper(hex.EncodeToString([]byte(bytes))) }
