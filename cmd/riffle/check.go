@@ -79,7 +79,7 @@ SOURCE_SQL_STREAM_001 with --input and --input-parallelism, as for run.`,
 	}
 	cmd.Flags().StringVar(&schemaPath, "schema", "", "input schema (the service's SourceSchema JSON)")
 	cmd.Flags().StringVar(&replayPath, "replay", "", "replay file to discover the input schema from")
-	cmd.Flags().StringArrayVar(&references, "reference", nil, "reference table NAME=FILE (JSON objects, one a line), repeatable")
+	cmd.Flags().StringArrayVar(&references, "reference", nil, "reference table NAME=FILE (JSON objects one a line, or CSV with a header), repeatable")
 	in.add(cmd)
 	cmd.MarkFlagsMutuallyExclusive("schema", "replay")
 	return cmd

@@ -69,7 +69,7 @@ stream of its replay line's "shard" (mod N), or in turn when lines name none.`,
 	cmd.Flags().StringVar(&schemaPath, "schema", "", "input schema (the service's SourceSchema JSON); default: discovered")
 	cmd.Flags().StringArrayVar(&streams, "stream", nil, "in-application stream to print, repeatable (default DESTINATION_SQL_STREAM)")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "mixed into every RANDOM_CUT_FOREST seed")
-	cmd.Flags().StringArrayVar(&references, "reference", nil, "reference table NAME=FILE (JSON objects, one a line), repeatable")
+	cmd.Flags().StringArrayVar(&references, "reference", nil, "reference table NAME=FILE (JSON objects one a line, or CSV with a header), repeatable")
 	in.add(cmd)
 	_ = cmd.MarkFlagRequired("replay")
 	return cmd
