@@ -22,14 +22,15 @@ var layers = [][]string{
 	{"record"},
 	{"sql/engine"},
 	{"sql/plan"},
+	{"sql/logparse"},
 	{"sql/functions", "sql/parser"},
 	{"sql/types"},
-	{"sql/ast", "rcf", "streamlog", "replay", "generator/template"},
+	{"sql/ast", "rcf", "streamlog", "replay", "generator/template", "sql/javaregex"},
 	{"internal/throttle", "internal/wait", "internal/shardid"},
 }
 
 // noHTTP are the packages that must know nothing of HTTP.
-var noHTTP = []string{"rcf", "sql/ast", "sql/parser", "sql/types", "sql/functions", "sql/plan", "sql/engine", "record", "replay", "compile", "streamlog", "runner"}
+var noHTTP = []string{"rcf", "sql/ast", "sql/parser", "sql/types", "sql/functions", "sql/javaregex", "sql/logparse", "sql/plan", "sql/engine", "record", "replay", "compile", "streamlog", "runner"}
 
 func readModule(t *testing.T) map[string]*Package {
 	t.Helper()
