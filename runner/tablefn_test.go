@@ -6,10 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/riffle-sql/riffle/compile"
-	"github.com/riffle-sql/riffle/record"
-	"github.com/riffle-sql/riffle/sql/engine"
 )
 
 const tableFnSQL = `CREATE STREAM hot (x DOUBLE, y DOUBLE, r VARCHAR(10000));
@@ -124,32 +120,4 @@ SELECT STREAM * FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(SELECT STREAM * 
 }
 
 // benchTableFn feeds the records, 1 ms apart, through the application.
-func benchTableFn(b *testing.B, sql string, data [][]byte) {
-	schema, err := record.Discover(data[:2])
-	if err != nil {
-		b.Fatal(err)
-	}
-	compiled, err := compile.Compile(compile.Options{SQL: sql, Schema: schema, Application: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	app, feeder := compiled.Engine, compiled.Feeders[0]
-	rows := 0
-	if err := app.Subscribe("DESTINATION_SQL_STREAM", func(engine.Row) { rows++ }); err != nil {
-		b.Fatal(err)
-	}
-	start := benchStart.UnixMilli()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		at := start + int64(i)
-		if err := feeder.Feed(data[i%len(data)], at, compile.Meta{Stored: at}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	app.Advance(engine.Forever)
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	if rows == 0 {
-		b.Fatal("no output")
-	}
-}
+func benchTableFn(b *testing.B, sql string, data [][]byte) { benchTableFnEvery(b, sql, data, 1) }
