@@ -413,14 +413,7 @@ func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
 				if err != nil {
 					return a, err
 				}
-				if a.Null || b.Null {
-					return types.NullOf(types.Boolean), nil
-				}
-				c, err := types.Compare(a, b)
-				if err != nil {
-					return types.Value{}, err
-				}
-				return types.Bool(compares(op, c)), nil
+				return compareValues(op, a, b)
 			}, l, r), nil
 		}
 		return derived(boolean, false, func(env *Env) (types.Value, error) {
@@ -432,14 +425,7 @@ func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
 			if err != nil {
 				return b, err
 			}
-			if a.Null || b.Null {
-				return types.NullOf(types.Boolean), nil
-			}
-			c, err := types.Compare(a, b)
-			if err != nil {
-				return types.Value{}, err
-			}
-			return types.Bool(compares(op, c)), nil
+			return compareValues(op, a, b)
 		}, l, r), nil
 	case "||":
 		if !l.Type.Kind.IsString() && l.Type.Kind != types.Unknown || !r.Type.Kind.IsString() && r.Type.Kind != types.Unknown {
@@ -532,6 +518,18 @@ func arithmeticResult(k types.Kind, l, r types.Type) types.Type {
 
 // sample is a value of the type, for checking comparability at plan time.
 func sample(t types.Type) types.Value { return types.Value{Kind: t.Kind} }
+
+// compareValues is a op b: UNKNOWN (NULL) when either is NULL.
+func compareValues(op string, a, b types.Value) (types.Value, error) {
+	if a.Null || b.Null {
+		return types.NullOf(types.Boolean), nil
+	}
+	c, err := types.Compare(a, b)
+	if err != nil {
+		return types.Value{}, err
+	}
+	return types.Bool(compares(op, c)), nil
+}
 
 func compares(op string, c int) bool {
 	switch op {
