@@ -1217,6 +1217,14 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 		if slots[sql] != nil {
 			return
 		}
+		// add puts a call's result in the next slot after the input's
+		// values: a value of the row, for the select list above.
+		add := func(w *SlidingWindow, call AnalyticCall) {
+			slot := base + len(slots)
+			call.Slot = slot
+			w.Calls = append(w.Calls, call)
+			slots[sql] = &Expr{Type: call.Type, Source: sql, usesColumns: true, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
+		}
 		spec := f.Over
 		if spec.Ref != nil {
 			ref, ok := named[spec.Ref.Name]
@@ -1248,10 +1256,7 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 				failure = err
 				return
 			}
-			call.Slot = base + len(slots)
-			w.Calls = append(w.Calls, call)
-			slot := call.Slot
-			slots[sql] = &Expr{Type: call.Type, Source: sql, usesColumns: true, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
+			add(w, call)
 			return
 		}
 		if name == "NTH_VALUE" || name == "EXP_AVG" {
@@ -1260,10 +1265,7 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 				failure = err
 				return
 			}
-			call.Slot = base + len(slots)
-			w.Calls = append(w.Calls, call)
-			slot := call.Slot
-			slots[sql] = &Expr{Type: call.Type, Source: sql, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
+			add(w, call)
 			return
 		}
 		agg, ok := functions.LookupAggregate(name)
@@ -1296,10 +1298,7 @@ func (qp *queryPlanner) analytic(s *ast.Select, input Node, in *compiler) (Node,
 			return
 		}
 		call.Type = t
-		slot := base + len(slots)
-		call.Slot = slot
-		w.Calls = append(w.Calls, call)
-		slots[sql] = &Expr{Type: t, Source: sql, usesColumns: true, Eval: func(env *Env) (types.Value, error) { return env.Values[slot], nil }}
+		add(w, call)
 	}
 	for _, item := range s.Items {
 		ast.Inspect(item.Expr, func(e ast.Expr) bool {
