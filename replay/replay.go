@@ -67,12 +67,16 @@ func (r *Reader) Next() (Record, error) {
 		}
 		r.last = at
 		shard := -1
-		if sv := v.Get("shard"); sv != nil {
-			n, err := sv.Int()
-			if err != nil || n < 0 {
-				return Record{}, fmt.Errorf("line %d: shard %s is not a shard number (0 or more)", r.line, sv)
+		// Most lines hold arrival and data alone: look for a shard only in
+		// a line with more.
+		if o, _ := v.Object(); o != nil && o.Len() > 2 {
+			if sv := o.Get("shard"); sv != nil {
+				n, err := sv.Int()
+				if err != nil || n < 0 {
+					return Record{}, fmt.Errorf("line %d: shard %s is not a shard number (0 or more)", r.line, sv)
+				}
+				shard = n
 			}
-			shard = n
 		}
 		var raw []byte
 		if data.Type() == fastjson.TypeString {

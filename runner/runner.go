@@ -106,13 +106,14 @@ func Run(opts Options, records io.Reader, out io.Writer) error {
 	dealt := 0
 	feed := func(rec replay.Record) error {
 		at := rec.Arrival.UnixMilli()
-		stream := dealt % len(feeders)
-		if rec.Shard >= 0 {
-			stream = rec.Shard % len(feeders)
+		if rec.Shard < 0 && len(feeders) == 1 {
+			return feeders[0].Feed(rec.Data, at, compile.Meta{Stored: at})
 		}
+		stream := dealt % len(feeders)
 		dealt++
 		meta := compile.Meta{Stored: at}
 		if rec.Shard >= 0 {
+			stream = rec.Shard % len(feeders)
 			meta.Shard = shardid.Format(rec.Shard)
 		}
 		return feeders[stream].Feed(rec.Data, at, meta)

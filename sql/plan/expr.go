@@ -408,12 +408,21 @@ func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
 		op := n.Op
 		if b, ok := literalValue(n.R, r); ok {
 			// A comparison with a literal (the usual filter) reads it once.
+			// The comparison is written out here, not called: this is the
+			// hottest closure of a filtering pump.
 			return derived(boolean, false, func(env *Env) (types.Value, error) {
 				a, err := l.Eval(env)
 				if err != nil {
 					return a, err
 				}
-				return compareValues(op, a, b)
+				if a.Null || b.Null {
+					return types.NullOf(types.Boolean), nil
+				}
+				c, err := types.Compare(a, b)
+				if err != nil {
+					return types.Value{}, err
+				}
+				return types.Bool(compares(op, c)), nil
 			}, l, r), nil
 		}
 		return derived(boolean, false, func(env *Env) (types.Value, error) {
