@@ -209,8 +209,13 @@ func (f *Feeder) Feed(data []byte, rowtime int64, meta Meta) error {
 	for _, vals := range rows {
 		if len(f.pseudo) > 0 {
 			f.row = append(f.row[:0], vals...)
-			for _, p := range f.pseudo {
-				f.row = append(f.row, meta.value(p))
+			if len(f.pseudo) == 1 && f.pseudo[0] == 0 {
+				// APPROXIMATE_ARRIVAL_TIME alone, the usual case.
+				f.row = append(f.row, types.TimestampMs(meta.Stored))
+			} else {
+				for _, p := range f.pseudo {
+					f.row = append(f.row, meta.value(p))
+				}
 			}
 			vals = f.row
 		}
