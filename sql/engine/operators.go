@@ -185,9 +185,11 @@ func (p *projectOp) push(_ int, time int64, vals []types.Value) {
 }
 
 // pushRows computes a select list that holds ROW values (log parsers'
-// results), each filling its fields at once; such a list has no hidden
-// sort keys. It reports false when the row goes no further.
+// results), each filling its fields at once; hidden sort keys (after the
+// select items, so never a ROW) go past the ROWTIME. It reports false when
+// the row goes no further.
 func (p *projectOp) pushRows(env *plan.Env, out []types.Value) bool {
+	visible := len(p.exprs) - p.hidden
 	next := 0 // the next ROW item
 	for i := 0; i < len(p.exprs); i++ {
 		if next < len(p.rows) && p.rows[next].At == i {
@@ -207,7 +209,11 @@ func (p *projectOp) pushRows(env *plan.Env, out []types.Value) bool {
 			p.app.rowError(p.pump, p.data, env, err)
 			return false
 		}
-		out[i] = v
+		if i >= visible {
+			out[i+1] = v // past the ROWTIME
+		} else {
+			out[i] = v
+		}
 	}
 	return true
 }

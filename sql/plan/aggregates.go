@@ -50,8 +50,8 @@ func windowedCall(in *compiler, f *ast.FuncCall, name string) (AnalyticCall, err
 		if err != nil {
 			return call, err
 		}
-		v, err := n.Eval(&Env{})
-		if err != nil || n.usesColumns || n.usesRowtime || !v.Kind.IsInteger() || v.Null || v.I < 1 {
+		v, ok := constantValue(n)
+		if !ok || !v.Kind.IsInteger() || v.Null || v.I < 1 {
 			return call, errAt(f.Args[1], "NTH_VALUE's n must be a whole number, 1 or more")
 		}
 		call.Kind, call.Nth = AnalyticNth, v.I

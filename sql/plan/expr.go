@@ -493,6 +493,17 @@ func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
 	}, l, r), nil
 }
 
+// constantValue is the value of an expression that reads no row and no
+// clock, computed at check time; ok is false for any other expression
+// (whose Eval needs a row) and for one whose evaluation fails.
+func constantValue(e *Expr) (types.Value, bool) {
+	if e.usesColumns || e.usesRowtime {
+		return types.Value{}, false
+	}
+	v, err := e.Eval(&Env{})
+	return v, err == nil
+}
+
 // literalValue is the value of an operand written with literals alone
 // (10, TIMESTAMP '...', INTERVAL '1' MINUTE, -(2 * 3)), computed once;
 // ok is false for anything that reads a row, the clock or a table.
@@ -512,8 +523,7 @@ func literalValue(n ast.Expr, e *Expr) (types.Value, bool) {
 	if !literal {
 		return types.Value{}, false
 	}
-	v, err := e.Eval(&Env{})
-	return v, err == nil
+	return constantValue(e)
 }
 
 // arithmeticResult fills in the sizes of an arithmetic result type.

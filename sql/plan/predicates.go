@@ -141,8 +141,8 @@ func (c *compiler) substringSimilar(n *ast.Substring) (*Expr, error) {
 // stepInteger is STEP(n BY k) for integers: the largest multiple of the
 // constant k > 0 not above n (STEP(23 BY 5) = 20).
 func (c *compiler) stepInteger(n *ast.Step, x, by *Expr) (*Expr, error) {
-	k, err := by.Eval(&Env{})
-	if err != nil || by.usesColumns || by.usesRowtime || !by.Type.Kind.IsInteger() || k.Null || k.I <= 0 {
+	k, ok := constantValue(by)
+	if !ok || !by.Type.Kind.IsInteger() || k.Null || k.I <= 0 {
 		return nil, errAt(n.Interval, "STEP of an integer takes a positive whole number after BY")
 	}
 	size := k.I

@@ -1362,8 +1362,8 @@ func slidingWindow(in *compiler, spec *ast.WindowSpec) (*SlidingWindow, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := e.Eval(&Env{})
-		if err != nil || e.usesColumns || e.usesRowtime || !v.Kind.IsInteger() || v.Null || v.I < 1 {
+		v, ok := constantValue(e)
+		if !ok || !v.Kind.IsInteger() || v.Null || v.I < 1 {
 			return nil, errAt(f.Start.Offset, "ROWS takes a positive whole number of rows")
 		}
 		w.Rows = v.I
@@ -1404,8 +1404,8 @@ func lagCall(in *compiler, f *ast.FuncCall) (AnalyticCall, error) {
 		if err != nil {
 			return call, err
 		}
-		v, err := n.Eval(&Env{})
-		if err != nil || n.usesColumns || n.usesRowtime || !v.Kind.IsInteger() || v.Null || v.I < 0 {
+		v, ok := constantValue(n)
+		if !ok || !v.Kind.IsInteger() || v.Null || v.I < 0 {
 			return call, errAt(f.Args[1], "LAG's offset must be a whole number, 0 or more")
 		}
 		call.Lag = v.I

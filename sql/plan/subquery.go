@@ -233,15 +233,16 @@ func allOf(conds []*Expr) *Expr {
 }
 
 // build reads the table once: its rows that pass the static conditions,
-// indexed by the inner keys.
-func (q *tableQuery) build() {
+// indexed by the inner keys. start is the application's start on its
+// clock (CURRENT_TIMESTAMP in a condition), the same for every row.
+func (q *tableQuery) build(start int64) {
 	q.index = map[string]*tableGroup{}
 	var key []byte
 	for n, row := range q.table.Rows {
 		vals := make([]types.Value, q.base+len(row)+1)
 		copy(vals[q.base:], row)
 		vals[len(vals)-1] = types.NullOf(types.Timestamp)
-		env := &Env{Values: vals}
+		env := &Env{Values: vals, Start: start}
 		fail := func(err error) {
 			q.err = fmt.Errorf("%s: reference table %s, row %d: %w", q.what, q.table.Name, n+1, err)
 		}
@@ -313,7 +314,7 @@ func (q *tableQuery) appendKeys(b []byte, keys []*Expr, env *Env) ([]byte, bool,
 // group finds the table rows whose inner keys equal the outer row's (nil
 // when none).
 func (q *tableQuery) group(env *Env) (*tableGroup, error) {
-	q.once.Do(q.build)
+	q.once.Do(func() { q.build(env.Start) })
 	if q.err != nil {
 		return nil, q.err
 	}
@@ -336,7 +337,7 @@ func (q *tableQuery) each(env *Env, fn func(item types.Value) bool) error {
 		if q.residual != nil || q.itemOuter {
 			vals := make([]types.Value, q.base, q.base+len(row))
 			copy(vals, env.Values[:min(q.base, len(env.Values))])
-			inner = &Env{Time: env.Time, Values: append(vals, row...)}
+			inner = &Env{Time: env.Time, Start: env.Start, Values: append(vals, row...)}
 		}
 		if q.residual != nil {
 			v, err := q.residual.Eval(inner)
