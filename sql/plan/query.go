@@ -990,18 +990,21 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 		result = d
 	}
 	if len(s.OrderBy) > 0 {
+		input := in
 		in := sortInput{input: result, exprs: append([]*Expr(nil), agg.Out...), cols: agg.Cols, selected: s.Distinct, add: func(e *Expr) int {
 			agg.Out = append(agg.Out, e)
 			return len(agg.Out) // after the ROWTIME
 		}}
 		// A GROUP BY time key leads by its window: the rows that come out
-		// together at the window's end, sorted as one batch.
+		// together at the window's end, sorted as one batch. Keys are
+		// compared as they resolve (s.col and col are one key).
 		var lead *Expr
-		leadSQL := s.OrderBy[0].Expr.String()
-		if i, err := selectItemIndex(s.OrderBy[0].Expr, in); err == nil && i >= 0 {
-			leadSQL = s.Items[i].Expr.String()
+		leadExpr := s.OrderBy[0].Expr
+		if i, err := selectItemIndex(leadExpr, in); err == nil && i >= 0 {
+			leadExpr = s.Items[i].Expr
 		}
-		for _, k := range agg.TimeKeys {
+		leadSQL := input.canonical(leadExpr)
+		for _, k := range append(append([]int(nil), agg.TimeKeys...), agg.DeclaredKeys...) {
 			if ac.keySQL[k] == leadSQL {
 				lead = &Expr{Type: types.Type{Kind: types.Timestamp}, Source: "ROWTIME", usesRowtime: true, monotonic: true,
 					Eval: func(env *Env) (types.Value, error) { return types.TimestampMs(env.Time), nil }}
