@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riffle-sql/riffle/internal/throttle"
@@ -60,6 +61,8 @@ type cluster struct {
 	// a lease its owner no longer renews.
 	seenMu sync.Mutex
 	seen   map[string]sighting
+
+	scans atomic.Int64 // scans done (tests wait on it)
 
 	stopScan, stopRenew context.CancelFunc
 	scanning, renewing  sync.WaitGroup
@@ -367,6 +370,7 @@ func (m *Manager) scan(ctx context.Context) {
 		}
 	}
 	m.cluster.forget(others)
+	m.cluster.scans.Add(1)
 }
 
 // takeOver runs a RUNNING application if this node can have its lease,
