@@ -41,9 +41,14 @@ type Manager struct {
 	// early); set before the pass starts, read-only after.
 	awaited map[string]chan struct{}
 
+	// cluster is this node's part when several share one NATS (nil on a
+	// single server, which runs every application).
+	cluster *cluster
+
 	mu      sync.Mutex // guards what follows; never held across I/O
 	locks   map[string]*sync.Mutex
 	running map[string]*running
+	leases  map[string]*lease // the leases this node holds, by application
 	closed  bool
 }
 
@@ -58,7 +63,12 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	base := context.WithoutCancel(ctx)
 	closing, closeNow := context.WithCancel(base)
 	m := &Manager{log: l, store: store, opts: opts.withDefaults(), base: base, closing: closing, closeNow: closeNow,
-		locks: map[string]*sync.Mutex{}, running: map[string]*running{}, resumed: make(chan struct{})}
+		locks: map[string]*sync.Mutex{}, running: map[string]*running{}, leases: map[string]*lease{}, resumed: make(chan struct{})}
+	if m.opts.Node != "" {
+		if m.cluster, err = openCluster(ctx, m); err != nil {
+			return nil, err
+		}
+	}
 	apps, damaged, err := store.Scan(ctx)
 	if err != nil {
 		return nil, err
@@ -71,16 +81,30 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	m.awaited = map[string]chan struct{}{}
 	var toResume []string
 	for _, a := range apps {
-		if a.Status == Running || a.Status == Starting {
+		if active(a.Status) {
 			toResume = append(toResume, a.Name)
 			m.awaited[a.Name] = make(chan struct{})
 		}
+	}
+	if c := m.cluster; c != nil {
+		// Renewals start before the resume pass: the leases it takes are
+		// renewed while the rest resume.
+		renewCtx, stopRenew := context.WithCancel(base)
+		c.stopRenew = stopRenew
+		c.renewing.Go(func() { m.renewLeases(renewCtx) })
+		scanCtx, stopScan := context.WithCancel(m.closing)
+		c.stopScan = stopScan
+		c.scanning.Go(func() { m.scanLeases(scanCtx) })
 	}
 	m.resuming.Go(func() {
 		defer close(m.resumed)
 		for _, name := range toResume {
 			if m.closing.Err() == nil { // shutting down: the rest resume at the next start
-				m.resume(m.closing, name)
+				if m.cluster == nil {
+					m.resume(m.closing, name)
+				} else { // only those whose lease this node can have
+					m.takeOver(m.closing, name, takeOwn)
+				}
 			}
 			close(m.awaited[name])
 		}
@@ -109,14 +133,19 @@ func (m *Manager) Resumed() <-chan struct{} { return m.resumed }
 func (m *Manager) resume(ctx context.Context, name string) {
 	unlock := m.lock(name)
 	defer unlock()
+	m.resumeLocked(ctx, name)
+}
+
+// resumeLocked is resume under the application's lock.
+func (m *Manager) resumeLocked(ctx context.Context, name string) {
 	a, rev, err := m.store.Get(ctx, name)
 	if err != nil {
 		m.opts.Logger.Error("resume failed", "application", name, "err", err)
 		return
 	}
 	if err := m.launch(a, LastStoppedPoint, nil); err != nil {
-		if m.closing.Err() != nil {
-			return // interrupted by a shutdown: still RUNNING, to resume next time
+		if m.closing.Err() != nil || errors.Is(err, errLeaseLost) {
+			return // interrupted by a shutdown (still RUNNING, to resume next time), or another node runs it
 		}
 		m.opts.Logger.Error("resume failed; the application is READY again", "application", name, "err", err)
 		a.Status = Ready
@@ -124,6 +153,7 @@ func (m *Manager) resume(ctx context.Context, name string) {
 		if _, err := m.store.Update(ctx, a, rev); err != nil {
 			m.opts.Logger.Error("saving READY failed", "application", name, "err", err)
 		}
+		m.release(ctx, name)
 	}
 }
 
@@ -330,10 +360,14 @@ func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, c
 		return nil
 	}
 	if err := m.launch(a, LastStoppedPoint, tables); err != nil {
+		if errors.Is(err, errLeaseLost) {
+			return err // saved; the node that took it over runs it
+		}
 		a.Status = Ready // saved, but not running: say so
 		if _, serr := m.store.Update(ctx, a, rev); serr != nil {
 			return fmt.Errorf("%w (and saving READY: %v)", err, serr)
 		}
+		m.release(ctx, name)
 		return err
 	}
 	return nil
@@ -468,6 +502,7 @@ func (m *Manager) Delete(ctx context.Context, name string, created time.Time) er
 			return err
 		}
 	}
+	m.release(ctx, name) // after READY is saved: see takeOver
 	return m.store.Delete(ctx, a, rev)
 }
 
@@ -505,13 +540,26 @@ func (m *Manager) Start(ctx context.Context, name, position string) error {
 		appNow = max(now, a.AppTime(now, m.opts.TimeScale))
 	}
 	a.Origin.Wall, a.Origin.App = now, appNow
+	if m.cluster != nil {
+		// Started here, run here: a node still running it from before
+		// its stop loses the lease at its next renewal.
+		ok, err := m.acquire(ctx, a, takeAny)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%w: application %s is being started on another node", ErrInUse, name)
+		}
+	}
 	if err := m.launch(a, position, nil); err != nil {
+		m.release(ctx, name)
 		return err
 	}
 	if _, err := m.store.Update(ctx, a, rev); err != nil {
 		if r := m.takeRunning(name); r != nil {
 			r.stop(false)
 		}
+		m.release(ctx, name)
 		return err
 	}
 	return nil
@@ -532,8 +580,11 @@ func (m *Manager) Stop(ctx context.Context, name string) error {
 		r.stop(true)
 	}
 	a.Status = Ready
-	_, err = m.store.Update(ctx, a, rev)
-	return err
+	if _, err = m.store.Update(ctx, a, rev); err != nil {
+		return err
+	}
+	m.release(ctx, name) // after READY is saved: see takeOver
+	return nil
 }
 
 // shutdownDrain bounds the outputs' drain when the server shuts down, so
@@ -546,6 +597,10 @@ const shutdownDrain = 500 * time.Millisecond
 func (m *Manager) Close() {
 	m.closeNow()
 	m.resuming.Wait()
+	if m.cluster != nil {
+		m.cluster.stopScan()
+		m.cluster.scanning.Wait()
+	}
 	m.mu.Lock()
 	m.closed = true
 	all := m.running
@@ -559,7 +614,14 @@ func (m *Manager) Close() {
 	}
 	stopping.Wait()
 	m.loops.Wait()
+	if m.cluster != nil {
+		m.closeCluster()
+	}
 }
+
+// errLeaseLost is a launch that ended because this node lost the
+// application's lease meanwhile: another node runs it, it is no failure.
+var errLeaseLost = errors.New("this node lost the application's lease")
 
 // launch compiles and starts an application (under its lock), from its
 // checkpoint when resuming. tables, when given, are its reference tables
@@ -574,6 +636,11 @@ func (m *Manager) launch(a Application, position string, tables []*plan.Table) e
 		m.mu.Unlock()
 		r.stop(true)
 		return errors.New("the server is shutting down")
+	}
+	if m.cluster != nil && m.leases[a.Name] == nil {
+		m.mu.Unlock()
+		r.stop(false)
+		return errLeaseLost
 	}
 	m.running[a.Name] = r
 	m.mu.Unlock()
@@ -630,6 +697,14 @@ func (m *Manager) failed(r *running, cause error) {
 	if !current {
 		return // stopped, replaced or shutting down meanwhile
 	}
+	if m.cluster != nil && errors.Is(cause, streamlog.ErrConflict) {
+		// Another node wrote its checkpoint (it took the application
+		// over, or changed its code): not a failure of the application.
+		// The lease goes, so a node resumes it from that checkpoint.
+		m.opts.Logger.Warn("another node took the application's checkpoint over: it stops here", "application", name, "node", m.cluster.node)
+		m.release(m.base, name)
+		return
+	}
 	m.metrics.failures.WithLabelValues(name).Inc()
 	m.opts.Logger.Error("the application stopped", "application", name, "reason", cause)
 	a, rev, err := m.store.Get(m.base, name)
@@ -642,6 +717,7 @@ func (m *Manager) failed(r *running, cause error) {
 	if _, err := m.store.Update(m.base, a, rev); err != nil {
 		m.opts.Logger.Error("recording the failure failed", "application", name, "err", err)
 	}
+	m.release(m.base, name)
 }
 
 func (m *Manager) countRunning() float64 {

@@ -179,6 +179,15 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics, when set, receives the applications' Prometheus metrics.
 	Metrics prometheus.Registerer
+	// Node names this server among several sharing one NATS cluster: it
+	// runs an application only while it holds the application's lease
+	// (docs/cluster.md). "" (the embedded default): a single server,
+	// which runs every application.
+	Node string
+	// LeaseTTL is how long a lease lasts without renewal (DefaultLeaseTTL);
+	// owners renew every quarter of it and stop an application they
+	// could not renew for half of it.
+	LeaseTTL time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -208,6 +217,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = DefaultLeaseTTL
 	}
 	return o
 }

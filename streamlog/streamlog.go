@@ -582,9 +582,21 @@ type KV struct{ kv jetstream.KeyValue }
 // is only looked up: updating it writes its configuration again, which
 // fails on a full disk and would keep the server from starting there.
 func (l *Log) Bucket(ctx context.Context, name string) (*KV, error) {
+	return l.bucket(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage})
+}
+
+// ExpiringBucket opens (creating if needed) a key-value bucket whose keys
+// expire ttl after their last write, on the NATS servers' clocks (an
+// existing bucket keeps the TTL it was made with).
+func (l *Log) ExpiringBucket(ctx context.Context, name string, ttl time.Duration) (*KV, error) {
+	return l.bucket(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage, TTL: ttl})
+}
+
+func (l *Log) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (*KV, error) {
+	name := cfg.Bucket
 	kv, err := l.js.KeyValue(ctx, name)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = l.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage})
+		kv, err = l.js.CreateKeyValue(ctx, cfg)
 		if errors.Is(err, jetstream.ErrBucketExists) { // another node made it meanwhile
 			kv, err = l.js.KeyValue(ctx, name)
 		}

@@ -29,7 +29,8 @@ const DefaultListen = "127.0.0.1:4573"
 func newServeCommand() *cobra.Command {
 	var (
 		dataDir, listen, natsURL, authFile string
-		retention, checkpoint              time.Duration
+		node                               string
+		retention, checkpoint, leaseTTL    time.Duration
 		timeScale                          float64
 		buckets, outputDir                 string
 		insecure                           bool
@@ -37,7 +38,7 @@ func newServeCommand() *cobra.Command {
 		functions, notifiers               []string
 	)
 	cmd := &cobra.Command{
-		Use:   "serve [--data DIR] [--listen 127.0.0.1:4573] [--nats URL] [--auth FILE]",
+		Use:   "serve [--data DIR] [--listen 127.0.0.1:4573] [--nats URL [--node NAME]] [--auth FILE]",
 		Short: "Run the Riffle server: the Firehose-compatible ingestion API over a durable log",
 		Long: `Serves the AWS JSON 1.1 APIs on one HTTP port (the AWS CLI and SDKs work with
 --endpoint-url): Kinesis Data Firehose, Kinesis Data Streams and the Kinesis Data
@@ -47,7 +48,11 @@ in NATS JetStream, embedded with its files under --data, or an existing NATS ser
 or cluster with --nats; a request is answered only once its records are stored.
 The server listens on loopback unless told otherwise. With --auth it checks every
 request's Signature Version 4 against the keys in the file; without it, any
-well-formed signature passes, so another address needs --auth (or --insecure).`,
+well-formed signature passes, so another address needs --auth (or --insecure).
+With --nats, several servers may share one NATS cluster: each is a node (--node,
+by default the host name and the port), and each running application runs on
+the one node holding its lease, moving to another when that node dies or stops
+(docs/cluster.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			local, err := isLoopback(listen)
@@ -80,18 +85,31 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 			if err != nil {
 				return err
 			}
+			if node != "" {
+				if err := app.CheckNode(node); err != nil {
+					return fmt.Errorf("--node: %w", err)
+				}
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return err
 			}
+			if node == "" && natsURL != "" {
+				node = defaultNode(ln.Addr())
+			}
 			srv, err := server.New(ctx, server.Config{Data: dataDir, NATS: natsURL, Retention: retention, Credentials: creds, Logger: logger,
 				MaxStore: maxStore, MinFree: minFree,
-				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, Functions: fns, OutputDir: outputDir}})
+				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, Functions: fns, OutputDir: outputDir,
+					Node: node, LeaseTTL: leaseTTL}})
 			if err != nil {
 				return err
 			}
 			defer srv.Close()
-			fmt.Fprintf(cmd.OutOrStdout(), "riffle serving on http://%s (data in %s)\n", ln.Addr(), storage(dataDir, natsURL))
+			if node != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "riffle serving on http://%s (data in %s, node %s)\n", ln.Addr(), storage(dataDir, natsURL), node)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "riffle serving on http://%s (data in %s)\n", ln.Addr(), storage(dataDir, natsURL))
+			}
 			return serveUntilDone(ctx, ln, srv.Handler)
 		},
 	}
@@ -108,6 +126,8 @@ well-formed signature passes, so another address needs --auth (or --insecure).`,
 	cmd.Flags().StringVar(&outputDir, "outputs", "", "the directory of file outputs (default DATA/outputs)")
 	cmd.Flags().StringArrayVar(&functions, "function", nil, "a Lambda-compatible function outputs may name: NAME=URL (repeatable)")
 	cmd.Flags().StringArrayVar(&notifiers, "notifier", nil, "a built-in notification function outputs may name: NAME=CONFIG.yaml (repeatable; see docs/notify.md)")
+	cmd.Flags().StringVar(&node, "node", "", "this server's name among those sharing one NATS cluster (default with --nats: HOST-PORT)")
+	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", app.DefaultLeaseTTL, "with --node or --nats: how long an application's lease lasts unrenewed before another node takes it over")
 	cmd.Flags().StringVar(&authFile, "auth", "", `check request signatures (SigV4) against a JSON file {"ACCESS_KEY_ID": "SECRET", ...}`)
 	return cmd
 }
@@ -154,6 +174,32 @@ func serverFunctions(ctx context.Context, urls, notifiers []string, out io.Write
 		fns[name] = n
 	}
 	return fns, nil
+}
+
+// defaultNode names a node after its host and the port it serves on,
+// which two servers on one host cannot share.
+func defaultNode(addr net.Addr) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "riffle"
+	}
+	clean := func(s string) string {
+		s = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+				return r
+			}
+			return '-'
+		}, s)
+		for strings.Contains(s, "..") {
+			s = strings.ReplaceAll(s, "..", ".")
+		}
+		return strings.Trim(s, ".")
+	}
+	port := "0"
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		port = fmt.Sprint(tcp.Port)
+	}
+	return clean(host) + "-" + port
 }
 
 func storage(dir, url string) string {

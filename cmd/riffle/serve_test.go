@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/riffle-sql/riffle/app"
 )
 
 func TestServeRefusesAnOpenAddressWithoutInsecure(t *testing.T) {
@@ -131,4 +133,18 @@ func TestSIGTERMEndsTapsCheckpointsAndExits(t *testing.T) {
 		t.Fatalf("a tap right after the restart: %v %v", tap, err)
 	}
 	tap.Body.Close()
+}
+
+// TestServeNamesItsNode: a name that cannot name a node is refused before
+// anything starts; the default name, from the host and the port, is one
+// that can.
+func TestServeNamesItsNode(t *testing.T) {
+	_, _, err := runRiffle(t, "serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--node", "two words")
+	if err == nil || !strings.Contains(err.Error(), "--node") {
+		t.Fatalf("serve --node 'two words': %v, want a refusal", err)
+	}
+	name := defaultNode(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4573})
+	if err := app.CheckNode(name); err != nil || !strings.HasSuffix(name, "-4573") {
+		t.Fatalf("default node name %q: %v", name, err)
+	}
 }
