@@ -427,13 +427,18 @@ func (s *API) putRecordBatch(ctx context.Context, body []byte) (any, error) {
 	return map[string]any{"FailedPutCount": 0, "Encrypted": false, "RequestResponses": responses}, nil
 }
 
-// putError answers a put the log refused for want of space as the
-// services' ServiceUnavailableException (HTTP 503), which the SDKs retry,
-// rather than an InternalFailure that says nothing.
+// putError answers a put the log refused for want of space, or could not
+// confirm while its NATS cluster recovers, as the services'
+// ServiceUnavailableException (HTTP 503), which the SDKs retry, rather than
+// an InternalFailure that says nothing.
 func putError(err error) error {
 	if errors.Is(err, streamlog.ErrStorageFull) {
 		return awsjson.Errorf(http.StatusServiceUnavailable, "ServiceUnavailableException",
 			"The server's storage is full: the records were not stored. Retry later; the server's operator must free disk space.")
+	}
+	if errors.Is(err, streamlog.ErrUnavailable) {
+		return awsjson.Errorf(http.StatusServiceUnavailable, "ServiceUnavailableException",
+			"The server's NATS cluster did not confirm the records in time (a server lost, a leader being elected). Retry the request.")
 	}
 	return err
 }

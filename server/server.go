@@ -36,6 +36,10 @@ type Config struct {
 	// streamlog.Config): puts are refused, with a retryable error, past
 	// them.
 	MaxStore, MinFree int64
+	// Replicas is the replication of the streams and buckets the server
+	// creates (see streamlog.Config; 0: the default, 3 on a NATS cluster of
+	// 3 servers or more, else 1).
+	Replicas int
 	// Credentials are the access keys whose SigV4 signatures are checked;
 	// nil accepts any well-formed signature.
 	Credentials map[string]string
@@ -65,7 +69,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Clock = clockwork.NewRealClock()
 	}
 	l, err := streamlog.Open(ctx, streamlog.Config{Dir: cfg.Data, URL: cfg.NATS, Retention: cfg.Retention,
-		MaxStore: cfg.MaxStore, MinFree: cfg.MinFree, Logger: cfg.Logger})
+		MaxStore: cfg.MaxStore, MinFree: cfg.MinFree, Replicas: cfg.Replicas, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -112,7 +112,7 @@ func (l *Log) openMarks(ctx context.Context) error {
 	l.pendingSkips = map[string]uint64{}
 	kv, err := l.js.KeyValue(ctx, marksBucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = l.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: marksBucket, Storage: jetstream.FileStorage,
+		kv, err = l.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: marksBucket, Storage: jetstream.FileStorage, Replicas: l.replicas,
 			Description: "Riffle: the highest sequence appended to each stream, and what each lost"})
 		if errors.Is(err, jetstream.ErrBucketExists) {
 			kv, err = l.js.KeyValue(ctx, marksBucket)

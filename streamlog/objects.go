@@ -20,7 +20,7 @@ type Objects struct{ os jetstream.ObjectStore }
 func (l *Log) ObjectBucket(ctx context.Context, name string) (*Objects, error) {
 	os, err := l.js.ObjectStore(ctx, name)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		os, err = l.js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: name, Storage: jetstream.FileStorage})
+		os, err = l.js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: name, Storage: jetstream.FileStorage, Replicas: l.replicas})
 		if errors.Is(err, jetstream.ErrBucketExists) {
 			os, err = l.js.ObjectStore(ctx, name)
 		}

@@ -41,6 +41,11 @@ var (
 	// more (a full disk, or the store limit reached): retry once space is
 	// freed.
 	ErrStorageFull = errors.New("storage full")
+	// ErrUnavailable is an append that JetStream did not answer in time
+	// or had no leader to answer (a NATS server lost, a leader being
+	// elected): the records may or may not be stored, so retry with the
+	// same id (AppendOnce) once the cluster has recovered.
+	ErrUnavailable = errors.New("log temporarily unavailable")
 )
 
 // DefaultRetention keeps records for 24 hours, as Kinesis does by default.
@@ -75,6 +80,12 @@ type Config struct {
 	// write. JetStream does not answer a write that meets a full disk: the
 	// append would wait for its timeout and fail without saying why.
 	MinFree int64
+	// Replicas is how many NATS servers hold each stream and bucket the
+	// log creates (existing ones keep theirs). 0: 1 embedded; with URL, 3
+	// when the servers the connection knows of (those given and those the
+	// cluster advertises) are at least 3, else 1. The embedded server is
+	// alone: more than 1 is refused there.
+	Replicas int
 }
 
 // Log is an open stream log.
@@ -87,6 +98,7 @@ type Log struct {
 	logger    *slog.Logger
 	dir       string // the embedded server's, "" with an external one
 	minFree   int64
+	replicas  int
 	full      atomic.Bool // appends are being refused for want of space
 
 	// What the log knows of each stream's appends and losses (lost.go).
@@ -112,6 +124,12 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	}
 	if l.minFree == 0 {
 		l.minFree = DefaultMinFree
+	}
+	if cfg.Replicas < 0 {
+		return nil, fmt.Errorf("streamlog: %d replicas: want 1 or more (0: the default)", cfg.Replicas)
+	}
+	if cfg.URL == "" && cfg.Replicas > 1 {
+		return nil, fmt.Errorf("streamlog: %d replicas: the embedded NATS server is alone and keeps one copy; use an external NATS cluster", cfg.Replicas)
 	}
 	var opts []nats.Option
 	url := cfg.URL
@@ -158,6 +176,10 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("streamlog: connect to NATS: %w", err)
 	}
 	l.conn = nc
+	l.replicas = cfg.Replicas
+	if l.replicas == 0 {
+		l.replicas = defaultReplicas(nc)
+	}
 	if l.js, err = jetstream.New(nc); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("streamlog: JetStream: %w", err)
@@ -169,6 +191,26 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	}
 	return l, nil
 }
+
+// DefaultClusterReplicas is the replication of what the log creates on an
+// external NATS cluster of at least as many servers: RAFT with three
+// copies goes on when one server is lost.
+const DefaultClusterReplicas = 3
+
+// defaultReplicas is 3 when the connection knows of at least 3 servers (the
+// URLs given and the client URLs the cluster advertises: nats.go keeps them
+// all in its server pool), else 1. JetStream's APIs do not tell an
+// ordinary account the size of the cluster.
+func defaultReplicas(nc *nats.Conn) int {
+	if nc.ConnectedClusterName() != "" && len(nc.Servers()) >= DefaultClusterReplicas {
+		return DefaultClusterReplicas
+	}
+	return 1
+}
+
+// Replicas is how many NATS servers hold each stream and bucket the log
+// creates.
+func (l *Log) Replicas() int { return l.replicas }
 
 // Close saves the streams' marks, disconnects and stops the embedded
 // server.
@@ -277,6 +319,7 @@ func (l *Log) Create(ctx context.Context, name, kind string, shards int) error {
 		Name:      jsName(name),
 		Subjects:  []string{"rf." + strings.ReplaceAll(name, ".", "~") + ".*"},
 		Storage:   jetstream.FileStorage,
+		Replicas:  l.replicas,
 		MaxAge:    l.retention,
 		Retention: jetstream.LimitsPolicy,
 		// How long an append's id is remembered (AppendOnce).
@@ -435,7 +478,15 @@ func (l *Log) AppendOnce(ctx context.Context, name string, shard int, id string,
 	ack, err := l.js.Publish(ctx, subject(name, shard), data, opts...)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
-			return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+			// No stream took it: there is none, or its leader is being
+			// elected (a clustered stream between leaders).
+			if _, serr := l.stream(ctx, name, "append to"); errors.Is(serr, ErrNotFound) {
+				return nil, serr
+			}
+			return nil, fmt.Errorf("streamlog: append to %s: %w: %w", name, ErrUnavailable, err)
+		}
+		if ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)) {
+			return nil, fmt.Errorf("streamlog: append to %s: %w: %w", name, ErrUnavailable, err)
 		}
 		if l.outOfSpace(err) {
 			return nil, fmt.Errorf("streamlog: append to %s: %w: %w", name, ErrStorageFull, err)
@@ -582,14 +633,14 @@ type KV struct{ kv jetstream.KeyValue }
 // is only looked up: updating it writes its configuration again, which
 // fails on a full disk and would keep the server from starting there.
 func (l *Log) Bucket(ctx context.Context, name string) (*KV, error) {
-	return l.bucket(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage})
+	return l.bucket(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage, Replicas: l.replicas})
 }
 
 // ExpiringBucket opens (creating if needed) a key-value bucket whose keys
 // expire ttl after their last write, on the NATS servers' clocks (an
 // existing bucket keeps the TTL it was made with).
 func (l *Log) ExpiringBucket(ctx context.Context, name string, ttl time.Duration) (*KV, error) {
-	return l.bucket(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage, TTL: ttl})
+	return l.bucket(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage, TTL: ttl, Replicas: l.replicas})
 }
 
 func (l *Log) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (*KV, error) {

@@ -35,6 +35,7 @@ func newServeCommand() *cobra.Command {
 		buckets, outputDir                 string
 		insecure                           bool
 		maxStore, minFree                  int64
+		replicas                           int
 		functions, notifiers               []string
 	)
 	cmd := &cobra.Command{
@@ -98,7 +99,7 @@ the one node holding its lease, moving to another when that node dies or stops
 				node = defaultNode(ln.Addr())
 			}
 			srv, err := server.New(ctx, server.Config{Data: dataDir, NATS: natsURL, Retention: retention, Credentials: creds, Logger: logger,
-				MaxStore: maxStore, MinFree: minFree,
+				MaxStore: maxStore, MinFree: minFree, Replicas: replicas,
 				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, Functions: fns, OutputDir: outputDir,
 					Node: node, LeaseTTL: leaseTTL}})
 			if err != nil {
@@ -128,6 +129,7 @@ the one node holding its lease, moving to another when that node dies or stops
 	cmd.Flags().StringArrayVar(&notifiers, "notifier", nil, "a built-in notification function outputs may name: NAME=CONFIG.yaml (repeatable; see docs/notify.md)")
 	cmd.Flags().StringVar(&node, "node", "", "this server's name among those sharing one NATS cluster (default with --nats: HOST-PORT)")
 	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", app.DefaultLeaseTTL, "with --node or --nats: how long an application's lease lasts unrenewed before another node takes it over")
+	cmd.Flags().IntVar(&replicas, "replicas", 0, "how many NATS servers hold each stream and bucket the server creates (default: 1 embedded; with --nats, 3 when the cluster has 3 servers or more, else 1)")
 	cmd.Flags().StringVar(&authFile, "auth", "", `check request signatures (SigV4) against a JSON file {"ACCESS_KEY_ID": "SECRET", ...}`)
 	return cmd
 }

@@ -1,6 +1,7 @@
-// Package natstest runs a nats-server process for a test, as `riffle serve
-// --nats URL` would use one (scripts/setup installs the binary; without it
-// the test fails and says so).
+// Package natstest runs nats-server processes for a test, as `riffle serve
+// --nats URL` would use them: one server, or a cluster of several
+// (scripts/setup installs the binary; without it the test fails and says
+// so).
 package natstest
 
 import (
@@ -17,13 +18,28 @@ import (
 // directory, extra flags appended) until the test ends, and returns its URL.
 func Start(t testing.TB, flags ...string) string {
 	t.Helper()
+	port := freePort(t)
+	cmd := run(t, append([]string{"-js", "-sd", t.TempDir(), "-a", "127.0.0.1", "-p", fmt.Sprint(port)}, flags...))
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return fmt.Sprintf("nats://127.0.0.1:%d", port)
+}
+
+// freePort is a TCP port free on loopback now.
+func freePort(t testing.TB) int {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(binary(t), append([]string{"-js", "-sd", t.TempDir(), "-a", "127.0.0.1", "-p", fmt.Sprint(port)}, flags...)...)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// run starts nats-server with args and returns once it says it is ready;
+// its log is drained until it exits. The caller stops it.
+func run(t testing.TB, args []string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
 	out, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -31,25 +47,26 @@ func Start(t testing.TB, flags ...string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	// Wait for the server to say it is ready, then keep draining its log.
 	buf := make([]byte, 4096)
 	var log strings.Builder
 	for !strings.Contains(log.String(), "Server is ready") {
 		n, err := out.Read(buf)
 		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
 			t.Fatalf("nats-server stopped before it was ready: %v\n%s", err, log.String())
 		}
 		log.Write(buf[:n])
 	}
-	go func() {
+	go func() { // ends when the process exits and the pipe closes
 		for {
 			if _, err := out.Read(buf); err != nil {
 				return
 			}
 		}
 	}()
-	return fmt.Sprintf("nats://127.0.0.1:%d", port)
+	return cmd
 }
 
 func binary(t testing.TB) string {

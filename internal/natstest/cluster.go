@@ -1,0 +1,110 @@
+package natstest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riffle-sql/riffle/internal/poll"
+)
+
+// ClusterName is the name of the clusters StartCluster runs.
+const ClusterName = "riffle-test"
+
+// Cluster is a NATS cluster of nats-server processes with JetStream, each
+// with its own store directory, routed to the others.
+type Cluster struct {
+	// URLs are the servers' client URLs; Names their server names (as
+	// JetStream reports a stream's leader and replicas), in the same order.
+	URLs, Names []string
+
+	monitors []string
+	stops    []func()
+}
+
+// StartCluster runs n servers as one cluster until the test ends and
+// returns once JetStream has a meta leader that every server knows.
+func StartCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	c := &Cluster{}
+	routes := make([]string, n)
+	clientPorts, monitorPorts := make([]int, n), make([]int, n)
+	clusterPorts := make([]int, n)
+	for i := range n {
+		clientPorts[i], clusterPorts[i], monitorPorts[i] = freePort(t), freePort(t), freePort(t)
+		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", clusterPorts[i])
+	}
+	for i := range n {
+		name := fmt.Sprintf("n%d", i+1)
+		cmd := run(t, []string{"-js", "-sd", t.TempDir(), "-n", name, "-a", "127.0.0.1",
+			"-p", fmt.Sprint(clientPorts[i]), "-m", fmt.Sprint(monitorPorts[i]),
+			"--cluster_name", ClusterName, "--cluster", routes[i], "--routes", strings.Join(routes, ",")})
+		var once sync.Once
+		stop := func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait() }) }
+		t.Cleanup(stop)
+		c.URLs = append(c.URLs, fmt.Sprintf("nats://127.0.0.1:%d", clientPorts[i]))
+		c.Names = append(c.Names, name)
+		c.monitors = append(c.monitors, fmt.Sprintf("http://127.0.0.1:%d", monitorPorts[i]))
+		c.stops = append(c.stops, stop)
+	}
+	// Nothing signals the election: ask until every server agrees.
+	client := &http.Client{Timeout: 2 * time.Second}
+	poll.Until(t, 60*time.Second, func() (bool, string) { return c.metaAgreed(client, n) })
+	return c
+}
+
+// URL is the cluster's servers as one URL list (comma-separated), as
+// `riffle serve --nats` and nats.Connect take it.
+func (c *Cluster) URL() string { return strings.Join(c.URLs, ",") }
+
+// Stop kills server i (SIGKILL, as a crash would) and waits for it to exit.
+func (c *Cluster) Stop(i int) { c.stops[i]() }
+
+// Index is the position of the server named name in URLs and Names; -1 if
+// there is none.
+func (c *Cluster) Index(name string) int {
+	for i, n := range c.Names {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// metaAgreed tells whether every server reports the same JetStream meta
+// leader over a meta group of n servers (their monitoring /jsz), so that
+// streams of n replicas can be placed.
+func (c *Cluster) metaAgreed(client *http.Client, n int) (bool, string) {
+	leader := ""
+	for i, m := range c.monitors {
+		resp, err := client.Get(m + "/jsz")
+		if err != nil {
+			return false, fmt.Sprintf("%s: %v", c.Names[i], err)
+		}
+		var jsz struct {
+			Meta *struct {
+				Leader      string `json:"leader"`
+				ClusterSize int    `json:"cluster_size"`
+			} `json:"meta_cluster"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&jsz)
+		resp.Body.Close()
+		if err != nil {
+			return false, fmt.Sprintf("%s: /jsz: %v", c.Names[i], err)
+		}
+		switch {
+		case jsz.Meta == nil || jsz.Meta.Leader == "":
+			return false, fmt.Sprintf("%s knows no meta leader", c.Names[i])
+		case jsz.Meta.ClusterSize != n:
+			return false, fmt.Sprintf("%s sees a meta group of %d", c.Names[i], jsz.Meta.ClusterSize)
+		case leader != "" && jsz.Meta.Leader != leader:
+			return false, fmt.Sprintf("the servers name different meta leaders (%s, %s)", leader, jsz.Meta.Leader)
+		}
+		leader = jsz.Meta.Leader
+	}
+	return true, ""
+}
