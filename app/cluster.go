@@ -61,6 +61,9 @@ type cluster struct {
 	// a lease its owner no longer renews.
 	seenMu sync.Mutex
 	seen   map[string]sighting
+	// presence is the same for the nodes' presence keys, noted when the
+	// cluster's status is asked for (ClusterStatus.Nodes' LastSeen).
+	presence map[string]sighting
 
 	scans atomic.Int64 // scans done (tests wait on it)
 
@@ -99,7 +102,7 @@ func openCluster(ctx context.Context, m *Manager) (*cluster, error) {
 		return nil, err
 	}
 	ttl := m.opts.LeaseTTL
-	c := &cluster{node: m.opts.Node, started: m.now(), ttl: ttl, every: ttl / 4, deadline: ttl / 2, seen: map[string]sighting{}}
+	c := &cluster{node: m.opts.Node, started: m.now(), ttl: ttl, every: ttl / 4, deadline: ttl / 2, seen: map[string]sighting{}, presence: map[string]sighting{}}
 	var err error
 	if c.nodes, err = m.log.ExpiringBucket(ctx, nodesBucket, ttl); err != nil {
 		return nil, err
@@ -159,6 +162,12 @@ func (m *Manager) acquire(ctx context.Context, a Application, mode takeMode) (bo
 		if errors.Is(err, streamlog.ErrConflict) {
 			return false, nil
 		}
+		if err == nil && v.Node != c.node && mode != takeAny {
+			// Another node's lease is taken only once expired: its
+			// owner stopped renewing it. (A Start taking it by force is
+			// not a failover.)
+			m.metrics.failovers.Inc()
+		}
 	}
 	if err != nil {
 		return false, fmt.Errorf("lease of %s: %w", a.Name, err)
@@ -172,14 +181,7 @@ func (m *Manager) acquire(ctx context.Context, a Application, mode takeMode) (bo
 // expired says whether another node's lease, now at rev, has stayed at
 // rev for the TTL since this node first saw it there.
 func (c *cluster) expired(key string, rev uint64, now time.Time) bool {
-	c.seenMu.Lock()
-	defer c.seenMu.Unlock()
-	s, ok := c.seen[key]
-	if !ok || s.rev != rev {
-		c.seen[key] = sighting{rev: rev, since: now}
-		return false
-	}
-	return now.Sub(s.since) >= c.ttl
+	return c.age(c.seen, key, rev, now) >= c.ttl
 }
 
 // forget drops the sightings of leases other than keep's.
@@ -300,8 +302,10 @@ func (m *Manager) renew(ctx context.Context) {
 			}
 			m.mu.Unlock()
 		case errors.Is(err, streamlog.ErrConflict):
+			m.metrics.renewalsFailed.Inc()
 			m.lose(name, l, "another node took its lease")
 		case ctx.Err() == nil:
+			m.metrics.renewalsFailed.Inc()
 			c.renewErrors.Error("renewing a lease failed", "application", name, "err", err)
 		}
 	}

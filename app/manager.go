@@ -77,7 +77,11 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	for _, d := range damaged {
 		m.opts.Logger.Error("an application is left out: run riffle repair", "application", d.Application, "problem", d.String())
 	}
-	m.metrics = newMetrics(m.opts.Metrics, m.countRunning, len(damaged))
+	var owned func() float64
+	if m.cluster != nil {
+		owned = m.countOwned
+	}
+	m.metrics = newMetrics(m.opts.Metrics, m.countRunning, len(damaged), owned)
 	m.awaited = map[string]chan struct{}{}
 	var toResume []string
 	for _, a := range apps {
@@ -724,6 +728,12 @@ func (m *Manager) countRunning() float64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return float64(len(m.running))
+}
+
+func (m *Manager) countOwned() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return float64(len(m.leases))
 }
 
 // Users names the running applications that read a stream or write to it,

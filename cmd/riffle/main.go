@@ -27,6 +27,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRCFCommand(), newCheckCommand(), newRunCommand(), newDiscoverCommand(), newServeCommand(), newTailCommand(), newAppsCommand(), newNotifyCommand(), newGenCommand(), newDemoCommand(), newRepairCommand())
+	root.AddCommand(newRCFCommand(), newCheckCommand(), newRunCommand(), newDiscoverCommand(), newServeCommand(), newTailCommand(), newAppsCommand(), newNotifyCommand(), newGenCommand(), newDemoCommand(), newRepairCommand(), newClusterCommand())
 	return root
 }

@@ -33,22 +33,11 @@ signs them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, needed with --auth).`,
 			if !follow {
 				u += "?follow=false"
 			}
-			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, u, nil)
-			if err != nil {
-				return err
-			}
-			if err := sign(cmd.Context(), req, credentialsFromEnv(), region); err != nil {
-				return fmt.Errorf("sign: %w", err)
-			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := getSigned(cmd.Context(), u, region)
 			if err != nil {
 				return err
 			}
 			defer resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				body, _ := bufio.NewReader(resp.Body).ReadString('\n')
-				return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(body))
-			}
 			scan := bufio.NewScanner(resp.Body)
 			scan.Buffer(make([]byte, 64*1024), 16*1024*1024)
 			out := cmd.OutOrStdout()
@@ -72,6 +61,28 @@ signs them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, needed with --auth).`,
 	cmd.Flags().BoolVar(&follow, "follow", true, "keep printing new rows")
 	cmd.Flags().StringVar(&region, "region", "us-east-1", "the region requests are signed for")
 	return cmd
+}
+
+// getSigned GETs one of riffle serve's own endpoints, signed; an answer
+// other than 200 is an error with the server's reason (its first line).
+func getSigned(ctx context.Context, u, region string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := sign(ctx, req, credentialsFromEnv(), region); err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		body, _ := bufio.NewReader(resp.Body).ReadString('\n')
+		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(body))
+	}
+	return resp, nil
 }
 
 // sign signs a GET to riffle serve's tap with SigV4, as riffle apps' SDK

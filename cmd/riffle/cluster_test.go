@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+
+	"github.com/riffle-sql/riffle/internal/natstest"
+	"github.com/riffle-sql/riffle/internal/poll"
+	"github.com/riffle-sql/riffle/server/servertest"
+)
+
+// TestClusterStatusShowsEveryNodeAndTheOwners: two riffle serve nodes
+// under --auth share one nats-server; an application started on n1.
+// riffle cluster status, asked of either node, lists both nodes and n1 as
+// the application's owner; a wrong secret is refused; n1's /metrics says
+// it owns one application. A server without --nats has no cluster.
+func TestClusterStatusShowsEveryNodeAndTheOwners(t *testing.T) {
+	nats := natstest.Start(t)
+	auth := filepath.Join(t.TempDir(), "auth.json")
+	os.WriteFile(auth, []byte(`{"AKIDEXAMPLE": "secret"}`), 0o600)
+	n1 := startServer(t, t.TempDir(), "--auth", auth, "--nats", nats, "--node", "n1")
+	n2 := startServer(t, t.TempDir(), "--auth", auth, "--nats", nats, "--node", "n2")
+	if _, err := servertest.NewClients(n1.url, "AKIDEXAMPLE", "secret").Firehose.CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("lab")}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	sql, schema := filepath.Join(dir, "app.sql"), filepath.Join(dir, "schema.json")
+	os.WriteFile(sql, []byte(`CREATE STREAM "DESTINATION_SQL_STREAM" (a VARCHAR(16));
+CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseraction" FROM "SOURCE_SQL_STREAM_001";`), 0o644)
+	os.WriteFile(schema, []byte(`{"RecordFormat":{"RecordFormatType":"JSON"},"RecordColumns":[{"Name":"browseraction","SqlType":"VARCHAR(16)","Mapping":"$.browseraction"}]}`), 0o644)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	for _, args := range [][]string{
+		{"apps", "create", "lab", "--code", sql, "--schema", schema, "--firehose", "lab"},
+		{"apps", "start", "lab"},
+	} {
+		if _, _, err := runRiffle(t, append(args, "--server", n1.url)...); err != nil {
+			t.Fatalf("riffle %v: %v", args, err)
+		}
+	}
+	node := func(name string, apps int) *regexp.Regexp {
+		return regexp.MustCompile(fmt.Sprintf(`(?m)^%s\s+%d\s+[0-9.]+m?s ago\s+20\d\d-`, name, apps))
+	}
+	owned := regexp.MustCompile(`(?m)^lab\s+RUNNING\s+n1\s+[0-9.]+m?s$`)
+	for _, srv := range []*serverProcess{n1, n2} {
+		// (n2 lists itself once it has written its presence: at its start.)
+		poll.Until(t, 30*time.Second, func() (bool, string) {
+			out, _, err := runRiffle(t, "cluster", "status", "--server", srv.url)
+			return err == nil && node("n1", 1).MatchString(out) && node("n2", 0).MatchString(out) && owned.MatchString(out),
+				fmt.Sprintf("riffle cluster status --server %s: %v\n%s", srv.url, err, out)
+		})
+	}
+	resp, err := http.Get(n1.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`(?m)^riffle_applications_owned 1$`).Match(metrics) || !regexp.MustCompile(`(?m)^riffle_failovers_total 0$`).Match(metrics) {
+		t.Fatalf("n1's metrics:\n%s", metrics)
+	}
+
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+	if _, _, err := runRiffle(t, "cluster", "status", "--server", n2.url); err == nil || !strings.Contains(err.Error(), "InvalidSignatureException") {
+		t.Fatalf("riffle cluster status with a wrong secret: %v", err)
+	}
+
+	single := startServer(t, t.TempDir())
+	if _, _, err := runRiffle(t, "cluster", "status", "--server", single.url); err == nil || !strings.Contains(err.Error(), "not a node of a cluster") {
+		t.Fatalf("riffle cluster status of a server without --nats: %v", err)
+	}
+}
