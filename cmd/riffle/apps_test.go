@@ -129,11 +129,7 @@ func TestWithAuthTheTapAndRiffleAppsNeedTheKey(t *testing.T) {
 	if _, err := servertest.NewClients(srv.url, "AKIDEXAMPLE", "secret").Firehose.CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("lab")}); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	sql, schema := filepath.Join(dir, "app.sql"), filepath.Join(dir, "schema.json")
-	os.WriteFile(sql, []byte(`CREATE STREAM "DESTINATION_SQL_STREAM" (a VARCHAR(16));
-CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseraction" FROM "SOURCE_SQL_STREAM_001";`), 0o644)
-	os.WriteFile(schema, []byte(`{"RecordFormat":{"RecordFormatType":"JSON"},"RecordColumns":[{"Name":"browseraction","SqlType":"VARCHAR(16)","Mapping":"$.browseraction"}]}`), 0o644)
+	sql, schema := writeActionApp(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 	for _, args := range [][]string{
@@ -187,4 +183,16 @@ func TestAppsErrorsReadAsTheServiceNamesThem(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "DescribeApplication: Post ") || !strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "operation error") {
 		t.Fatalf("no server: %v", err)
 	}
+}
+
+// writeActionApp writes an application that copies each record's
+// browseraction, and its input schema; it returns the two files.
+func writeActionApp(t *testing.T) (sql, schema string) {
+	t.Helper()
+	dir := t.TempDir()
+	sql, schema = filepath.Join(dir, "app.sql"), filepath.Join(dir, "schema.json")
+	os.WriteFile(sql, []byte(`CREATE STREAM "DESTINATION_SQL_STREAM" (a VARCHAR(16));
+CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseraction" FROM "SOURCE_SQL_STREAM_001";`), 0o644)
+	os.WriteFile(schema, []byte(`{"RecordFormat":{"RecordFormatType":"JSON"},"RecordColumns":[{"Name":"browseraction","SqlType":"VARCHAR(16)","Mapping":"$.browseraction"}]}`), 0o644)
+	return sql, schema
 }
