@@ -241,7 +241,7 @@ func (s *API) stream(ctx context.Context, name string) (streamlog.Info, error) {
 	if errors.Is(err, streamlog.ErrNotFound) || err == nil && info.Kind != firehoseKind {
 		return info, s.notFound(name)
 	}
-	return info, err
+	return info, putError(err)
 }
 
 func (s *API) deleteDeliveryStream(ctx context.Context, body []byte) (any, error) {
@@ -427,10 +427,10 @@ func (s *API) putRecordBatch(ctx context.Context, body []byte) (any, error) {
 	return map[string]any{"FailedPutCount": 0, "Encrypted": false, "RequestResponses": responses}, nil
 }
 
-// putError answers a put the log refused for want of space, or could not
-// confirm while its NATS cluster recovers, as the services'
-// ServiceUnavailableException (HTTP 503), which the SDKs retry, rather than
-// an InternalFailure that says nothing.
+// putError answers a put the log refused for want of space, or a put or a
+// look at a stream it could not confirm while its NATS cluster recovers, as
+// the services' ServiceUnavailableException (HTTP 503), which the SDKs
+// retry, rather than an InternalFailure that says nothing.
 func putError(err error) error {
 	if errors.Is(err, streamlog.ErrStorageFull) {
 		return awsjson.Errorf(http.StatusServiceUnavailable, "ServiceUnavailableException",
@@ -438,7 +438,7 @@ func putError(err error) error {
 	}
 	if errors.Is(err, streamlog.ErrUnavailable) {
 		return awsjson.Errorf(http.StatusServiceUnavailable, "ServiceUnavailableException",
-			"The server's NATS cluster did not confirm the records in time (a server lost, a leader being elected). Retry the request.")
+			"The server's NATS cluster did not answer in time (a server lost, a leader being elected). Retry the request: an SDK's retry of a put is stored once.")
 	}
 	return err
 }

@@ -81,7 +81,7 @@ func (s *API) dataStream(ctx context.Context, name string) (streamlog.Info, erro
 	if errors.Is(err, streamlog.ErrNotFound) || err == nil && info.Kind != kinesisKind {
 		return info, s.kinesisNotFound(name)
 	}
-	return info, err
+	return info, putError(err)
 }
 
 func shardID(i int) string { return shardid.Format(i) }

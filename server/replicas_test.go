@@ -23,8 +23,9 @@ import (
 
 // TestPutsGoOnWhenANATSServerIsLost: a server on a 3-server NATS cluster
 // (default replicas: 3) takes PutRecordBatch calls while the NATS server
-// leading the delivery stream is killed. Calls refused meanwhile answer a
-// 5xx the SDKs retry; retried, they succeed again; every record whose
+// leading the delivery stream is killed. Calls refused meanwhile answer
+// 503 ServiceUnavailableException, which the SDKs retry; retried, they
+// succeed again; every record whose
 // RecordId was answered is stored there.
 func TestPutsGoOnWhenANATSServerIsLost(t *testing.T) {
 	ctx := context.Background()
@@ -59,6 +60,11 @@ func TestPutsGoOnWhenANATSServerIsLost(t *testing.T) {
 			out, err := c.Firehose.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("clicks"), Records: recs})
 			var re *smithyhttp.ResponseError
 			if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+				if re.HTTPStatusCode() != 503 {
+					// A cluster recovering is ServiceUnavailable, never an
+					// InternalFailure that says nothing.
+					t.Errorf("PutRecordBatch %d during the election: %v, want 503 ServiceUnavailableException", i, err)
+				}
 				refused++ // as an SDK's retryer would, try again
 				continue
 			}

@@ -41,7 +41,8 @@ var (
 	// more (a full disk, or the store limit reached): retry once space is
 	// freed.
 	ErrStorageFull = errors.New("storage full")
-	// ErrUnavailable is an append that JetStream did not answer in time
+	// ErrUnavailable is an append (or a look at a stream) that JetStream
+	// did not answer in time
 	// or had no leader to answer (a NATS server lost, a leader being
 	// elected): the records may or may not be stored, so retry with the
 	// same id (AppendOnce) once the cluster has recovered.
@@ -296,6 +297,11 @@ func (l *Log) stream(ctx context.Context, name, doing string) (jetstream.Stream,
 	s, err := l.js.Stream(ctx, jsName(name))
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
+	if err != nil && ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)) {
+		// JetStream did not answer in time: a server lost, a leader
+		// being elected. Callers may retry.
+		return nil, fmt.Errorf("streamlog: %s %s: %w: %w", doing, name, ErrUnavailable, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("streamlog: %s %s: %w", doing, name, err)
