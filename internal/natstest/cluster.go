@@ -30,6 +30,25 @@ type Cluster struct {
 // returns once JetStream has a meta leader that every server knows.
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
+	for attempt := 1; ; attempt++ {
+		c, err := startCluster(t, n)
+		if portTaken(err) && attempt < attempts {
+			continue // a port picked free was taken meanwhile: new ports
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Nothing signals the election: ask until every server agrees.
+		client := &http.Client{Timeout: 2 * time.Second}
+		poll.Until(t, 60*time.Second, func() (bool, string) { return c.metaAgreed(client, n) })
+		return c
+	}
+}
+
+// startCluster starts the n servers on ports free now; on an error the
+// servers started are stopped.
+func startCluster(t testing.TB, n int) (*Cluster, error) {
+	t.Helper()
 	c := &Cluster{}
 	routes := make([]string, n)
 	clientPorts, monitorPorts := make([]int, n), make([]int, n)
@@ -40,9 +59,15 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	}
 	for i := range n {
 		name := fmt.Sprintf("n%d", i+1)
-		cmd := run(t, []string{"-js", "-sd", t.TempDir(), "-n", name, "-a", "127.0.0.1",
+		cmd, err := run(t, []string{"-js", "-sd", t.TempDir(), "-n", name, "-a", "127.0.0.1",
 			"-p", fmt.Sprint(clientPorts[i]), "-m", fmt.Sprint(monitorPorts[i]),
 			"--cluster_name", ClusterName, "--cluster", routes[i], "--routes", strings.Join(routes, ",")})
+		if err != nil {
+			for _, stop := range c.stops {
+				stop()
+			}
+			return nil, err
+		}
 		var once sync.Once
 		stop := func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait() }) }
 		t.Cleanup(stop)
@@ -51,10 +76,7 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		c.monitors = append(c.monitors, fmt.Sprintf("http://127.0.0.1:%d", monitorPorts[i]))
 		c.stops = append(c.stops, stop)
 	}
-	// Nothing signals the election: ask until every server agrees.
-	client := &http.Client{Timeout: 2 * time.Second}
-	poll.Until(t, 60*time.Second, func() (bool, string) { return c.metaAgreed(client, n) })
-	return c
+	return c, nil
 }
 
 // URL is the cluster's servers as one URL list (comma-separated), as

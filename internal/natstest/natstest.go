@@ -18,10 +18,27 @@ import (
 // directory, extra flags appended) until the test ends, and returns its URL.
 func Start(t testing.TB, flags ...string) string {
 	t.Helper()
-	port := freePort(t)
-	cmd := run(t, append([]string{"-js", "-sd", t.TempDir(), "-a", "127.0.0.1", "-p", fmt.Sprint(port)}, flags...))
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return fmt.Sprintf("nats://127.0.0.1:%d", port)
+	for attempt := 1; ; attempt++ {
+		port := freePort(t)
+		cmd, err := run(t, append([]string{"-js", "-sd", t.TempDir(), "-a", "127.0.0.1", "-p", fmt.Sprint(port)}, flags...))
+		if portTaken(err) && attempt < attempts {
+			continue // another process took the port meanwhile
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		return fmt.Sprintf("nats://127.0.0.1:%d", port)
+	}
+}
+
+// attempts bounds the starts tried when a port picked free is taken by
+// another process (tests run in parallel) before the server binds it.
+const attempts = 5
+
+// portTaken tells a start that failed because a port was taken.
+func portTaken(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "address already in use")
 }
 
 // freePort is a TCP port free on loopback now.
@@ -36,16 +53,17 @@ func freePort(t testing.TB) int {
 }
 
 // run starts nats-server with args and returns once it says it is ready;
-// its log is drained until it exits. The caller stops it.
-func run(t testing.TB, args []string) *exec.Cmd {
+// its log is drained until it exits. The caller stops it. A server that
+// exits before it is ready is an error holding its log.
+func run(t testing.TB, args []string) (*exec.Cmd, error) {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	out, err := cmd.StderrPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	// Wait for the server to say it is ready, then keep draining its log.
 	buf := make([]byte, 4096)
@@ -55,7 +73,7 @@ func run(t testing.TB, args []string) *exec.Cmd {
 		if err != nil {
 			cmd.Process.Kill()
 			cmd.Wait()
-			t.Fatalf("nats-server stopped before it was ready: %v\n%s", err, log.String())
+			return nil, fmt.Errorf("nats-server stopped before it was ready: %v\n%s", err, log.String())
 		}
 		log.Write(buf[:n])
 	}
@@ -66,7 +84,7 @@ func run(t testing.TB, args []string) *exec.Cmd {
 			}
 		}
 	}()
-	return cmd
+	return cmd, nil
 }
 
 func binary(t testing.TB) string {
