@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/internal/poll"
@@ -35,15 +33,7 @@ func TestPutsGoOnWhenANATSServerIsLost(t *testing.T) {
 	if _, err := c.Firehose.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("clicks")}); err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect(cluster.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := cluster.JetStream(t)
 
 	acked := map[string]string{} // RecordId → data
 	refused := 0

@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/internal/poll"
 	"github.com/riffle-sql/riffle/streamlog"
@@ -62,15 +59,7 @@ func TestAcknowledgedAppendsSurviveALostServer(t *testing.T) {
 	}
 
 	// A connection of the test's own, as `nats stream info` would look.
-	nc, err := nats.Connect(cluster.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := cluster.JetStream(t)
 	for _, name := range []string{"rf_events", "KV_settings", "KV_presence", "OBJ_blobs", "KV_riffle_streamlog"} {
 		s, err := js.Stream(ctx, name)
 		if err != nil {

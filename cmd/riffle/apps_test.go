@@ -123,23 +123,10 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseracti
 // riffle tail sign with the environment's key; a wrong secret or an
 // unsigned request to the tap is refused.
 func TestWithAuthTheTapAndRiffleAppsNeedTheKey(t *testing.T) {
-	auth := filepath.Join(t.TempDir(), "auth.json")
-	os.WriteFile(auth, []byte(`{"AKIDEXAMPLE": "secret"}`), 0o600)
-	srv := startServer(t, t.TempDir(), "--auth", auth)
-	if _, err := servertest.NewClients(srv.url, "AKIDEXAMPLE", "secret").Firehose.CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("lab")}); err != nil {
-		t.Fatal(err)
-	}
-	sql, schema := writeActionApp(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	for _, args := range [][]string{
-		{"apps", "create", "lab", "--code", sql, "--schema", schema, "--firehose", "lab"},
-		{"apps", "start", "lab"},
-		{"tail", "lab", "DESTINATION_SQL_STREAM", "--follow=false"},
-	} {
-		if _, _, err := runRiffle(t, append(args, "--server", srv.url)...); err != nil {
-			t.Fatalf("riffle %v with the key: %v", args, err)
-		}
+	srv := startServer(t, t.TempDir(), "--auth", keyFile(t))
+	startActionApp(t, srv.url)
+	if _, _, err := runRiffle(t, "tail", "lab", "DESTINATION_SQL_STREAM", "--follow=false", "--server", srv.url); err != nil {
+		t.Fatalf("riffle tail with the key: %v", err)
 	}
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
 	for _, args := range [][]string{{"apps", "list"}, {"tail", "lab", "DESTINATION_SQL_STREAM", "--follow=false"}} {
@@ -185,14 +172,36 @@ func TestAppsErrorsReadAsTheServiceNamesThem(t *testing.T) {
 	}
 }
 
-// writeActionApp writes an application that copies each record's
-// browseraction, and its input schema; it returns the two files.
-func writeActionApp(t *testing.T) (sql, schema string) {
+// keyFile writes an --auth file holding one key, AKIDEXAMPLE with secret
+// "secret", and signs the test's riffle commands with it.
+func keyFile(t *testing.T) string {
 	t.Helper()
+	auth := filepath.Join(t.TempDir(), "auth.json")
+	os.WriteFile(auth, []byte(`{"AKIDEXAMPLE": "secret"}`), 0o600)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	return auth
+}
+
+// startActionApp creates the delivery stream lab on the server and, with
+// riffle apps, an application lab reading it that copies each record's
+// browseraction, and starts it.
+func startActionApp(t *testing.T, url string) {
+	t.Helper()
+	if _, err := servertest.NewClients(url, "AKIDEXAMPLE", "secret").Firehose.CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("lab")}); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	sql, schema = filepath.Join(dir, "app.sql"), filepath.Join(dir, "schema.json")
+	sql, schema := filepath.Join(dir, "app.sql"), filepath.Join(dir, "schema.json")
 	os.WriteFile(sql, []byte(`CREATE STREAM "DESTINATION_SQL_STREAM" (a VARCHAR(16));
 CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseraction" FROM "SOURCE_SQL_STREAM_001";`), 0o644)
 	os.WriteFile(schema, []byte(`{"RecordFormat":{"RecordFormatType":"JSON"},"RecordColumns":[{"Name":"browseraction","SqlType":"VARCHAR(16)","Mapping":"$.browseraction"}]}`), 0o644)
-	return sql, schema
+	for _, args := range [][]string{
+		{"apps", "create", "lab", "--code", sql, "--schema", schema, "--firehose", "lab"},
+		{"apps", "start", "lab"},
+	} {
+		if _, _, err := runRiffle(t, append(args, "--server", url)...); err != nil {
+			t.Fatalf("riffle %v: %v", args, err)
+		}
+	}
 }

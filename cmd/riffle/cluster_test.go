@@ -1,23 +1,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
-
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/internal/poll"
-	"github.com/riffle-sql/riffle/server/servertest"
 )
 
 // TestClusterStatusShowsEveryNodeAndTheOwners: two riffle serve nodes
@@ -27,24 +20,10 @@ import (
 // it owns one application. A server without --nats has no cluster.
 func TestClusterStatusShowsEveryNodeAndTheOwners(t *testing.T) {
 	nats := natstest.Start(t)
-	auth := filepath.Join(t.TempDir(), "auth.json")
-	os.WriteFile(auth, []byte(`{"AKIDEXAMPLE": "secret"}`), 0o600)
+	auth := keyFile(t)
 	n1 := startServer(t, t.TempDir(), "--auth", auth, "--nats", nats, "--node", "n1")
 	n2 := startServer(t, t.TempDir(), "--auth", auth, "--nats", nats, "--node", "n2")
-	if _, err := servertest.NewClients(n1.url, "AKIDEXAMPLE", "secret").Firehose.CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("lab")}); err != nil {
-		t.Fatal(err)
-	}
-	sql, schema := writeActionApp(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	for _, args := range [][]string{
-		{"apps", "create", "lab", "--code", sql, "--schema", schema, "--firehose", "lab"},
-		{"apps", "start", "lab"},
-	} {
-		if _, _, err := runRiffle(t, append(args, "--server", n1.url)...); err != nil {
-			t.Fatalf("riffle %v: %v", args, err)
-		}
-	}
+	startActionApp(t, n1.url)
 	node := func(name string, apps int) *regexp.Regexp {
 		return regexp.MustCompile(fmt.Sprintf(`(?m)^%s\s+%d\s+[0-9.]+m?s ago\s+20\d\d-`, name, apps))
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/riffle-sql/riffle/internal/poll"
 )
 
@@ -82,6 +84,22 @@ func startCluster(t testing.TB, n int) (*Cluster, error) {
 // URL is the cluster's servers as one URL list (comma-separated), as
 // `riffle serve --nats` and nats.Connect take it.
 func (c *Cluster) URL() string { return strings.Join(c.URLs, ",") }
+
+// JetStream is a JetStream client of the test's own on the cluster, as
+// `nats stream info` would look at it; closed when the test ends.
+func (c *Cluster) JetStream(t testing.TB) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
 
 // Stop kills server i (SIGKILL, as a crash would) and waits for it to exit.
 func (c *Cluster) Stop(i int) { c.stops[i]() }

@@ -40,7 +40,16 @@ func prepareRegex(args []Arg) (*Call, error) {
 		}
 	}
 	fields := fieldsOf(cols)
-	return &Call{Fields: fields, Parse: func(a []types.Value, out []types.Value) error {
+	return &Call{Fields: fields, Parse: groupParse(re, fields, func(i int, text string, missing bool) (types.Value, error) {
+		return cols[i].convert(text, missing)
+	})}, nil
+}
+
+// groupParse parses a line with a regular expression, field i from group
+// i+1 (missing: the group took no part in the match); a NULL line or one
+// the expression does not match gives NULL fields.
+func groupParse(re *regexp.Regexp, fields []Field, convert func(i int, text string, missing bool) (types.Value, error)) func(a, out []types.Value) error {
+	return func(a, out []types.Value) error {
 		if a[0].Null {
 			nulls(fields, out)
 			return nil
@@ -51,23 +60,20 @@ func prepareRegex(args []Arg) (*Call, error) {
 			nulls(fields, out)
 			return nil
 		}
-		for i := range cols {
+		for i := range fields {
 			lo, hi := m[2*i+2], m[2*i+3]
-			v, err := cols[i].convert(sub(s, lo, hi), lo < 0)
+			text := ""
+			if lo >= 0 {
+				text = s[lo:hi]
+			}
+			v, err := convert(i, text, lo < 0)
 			if err != nil {
 				return err
 			}
 			out[i] = v
 		}
 		return nil
-	}}, nil
-}
-
-func sub(s string, lo, hi int) string {
-	if lo < 0 {
-		return ""
 	}
-	return s[lo:hi]
 }
 
 // wholeMatch compiles a Java pattern that must match the whole input.

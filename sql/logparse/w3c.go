@@ -50,26 +50,9 @@ func prepareW3C(args []Arg) (*Call, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Call{Fields: fields, Parse: func(a []types.Value, out []types.Value) error {
-		if a[0].Null {
-			nulls(fields, out)
-			return nil
-		}
-		s := a[0].S
-		m := re.FindStringSubmatchIndex(s)
-		if m == nil {
-			nulls(fields, out)
-			return nil
-		}
-		for i := range fields {
-			v, err := text(sub(s, m[2*i+2], m[2*i+3]), fields[i])
-			if err != nil {
-				return err
-			}
-			out[i] = v
-		}
-		return nil
-	}}, nil
+	return &Call{Fields: fields, Parse: groupParse(re, fields, func(i int, s string, _ bool) (types.Value, error) {
+		return text(s, fields[i])
+	})}, nil
 }
 
 // w3cPart is literal text or a specifier of a format.

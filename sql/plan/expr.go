@@ -402,8 +402,8 @@ func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
 			return types.Bool(and), nil
 		}, l, r), nil
 	case "=", "<>", "<", "<=", ">", ">=":
-		if _, err := types.Compare(sample(l.Type), sample(r.Type)); err != nil && l.Type.Kind != types.Unknown && r.Type.Kind != types.Unknown {
-			return nil, errAt(n, "cannot compare %s with %s", l.Type, r.Type)
+		if err := checkComparable(n, l.Type, r.Type); err != nil {
+			return nil, err
 		}
 		op := n.Op
 		if b, ok := literalValue(n.R, r); ok {
@@ -537,6 +537,15 @@ func arithmeticResult(k types.Kind, l, r types.Type) types.Type {
 
 // sample is a value of the type, for checking comparability at plan time.
 func sample(t types.Type) types.Value { return types.Value{Kind: t.Kind} }
+
+// checkComparable refuses comparing values of two types that do not compare
+// (a NULL literal, of unknown type, compares with anything).
+func checkComparable(n ast.Node, l, r types.Type) error {
+	if _, err := types.Compare(sample(l), sample(r)); err != nil && l.Kind != types.Unknown && r.Kind != types.Unknown {
+		return errAt(n, "cannot compare %s with %s", l, r)
+	}
+	return nil
+}
 
 // compareValues is a op b: UNKNOWN (NULL) when either is NULL.
 func compareValues(op string, a, b types.Value) (types.Value, error) {

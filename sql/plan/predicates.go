@@ -64,8 +64,8 @@ func (c *compiler) isDistinct(n *ast.IsDistinct) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := types.Compare(sample(l.Type), sample(r.Type)); err != nil && l.Type.Kind != types.Unknown && r.Type.Kind != types.Unknown {
-		return nil, errAt(n, "cannot compare %s with %s", l.Type, r.Type)
+	if err := checkComparable(n, l.Type, r.Type); err != nil {
+		return nil, err
 	}
 	return derived(types.Type{Kind: types.Boolean}, false, func(env *Env) (types.Value, error) {
 		a, err := l.Eval(env)
