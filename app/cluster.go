@@ -206,6 +206,37 @@ func (m *Manager) holds(name string) bool {
 	return m.leases[name] != nil
 }
 
+// deliveryFence is an application's outputs' fence (nil on a single
+// server): a row goes out only while this node holds the lease and its
+// last renewal began less than TTL/2 ago, on this node's clock. A node
+// paused past its lease (SIGSTOP, a long GC, a frozen VM) finds on waking
+// that the renewal is old and holds its rows back, whichever of its
+// goroutines wakes first; another node takes a lease over only a whole
+// TTL after it saw it renewed, by when this fence has been closed for
+// TTL/2.
+func (m *Manager) deliveryFence(name string) func() error {
+	c := m.cluster
+	if c == nil {
+		return nil
+	}
+	return func() error {
+		m.mu.Lock()
+		l := m.leases[name]
+		var renewed time.Time
+		if l != nil {
+			renewed = l.renewed
+		}
+		m.mu.Unlock()
+		if l == nil {
+			return errors.New("this node no longer holds the application's lease")
+		}
+		if age := m.opts.Clock.Since(renewed); age >= c.deadline {
+			return fmt.Errorf("this node's lease was last renewed %s ago", age.Round(time.Millisecond))
+		}
+		return nil
+	}
+}
+
 // release gives an application's lease up, if this node holds it.
 func (m *Manager) release(ctx context.Context, name string) {
 	if m.cluster == nil {

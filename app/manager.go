@@ -60,6 +60,7 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	if err != nil {
 		return nil, err
 	}
+	store.node = opts.Node
 	base := context.WithoutCancel(ctx)
 	closing, closeNow := context.WithCancel(base)
 	m := &Manager{log: l, store: store, opts: opts.withDefaults(), base: base, closing: closing, closeNow: closeNow,

@@ -300,10 +300,12 @@ func sendSiteAt(t *testing.T, l *streamlog.Log, site string, at time.Time) {
 // switchable is a recorder that refuses every invocation while down.
 type switchable struct {
 	*recorder
-	down atomic.Bool
+	down  atomic.Bool
+	tries atomic.Int64 // invocations, refused or not
 }
 
 func (f *switchable) Invoke(ctx context.Context, e destination.Event) (destination.Response, error) {
+	f.tries.Add(1)
 	if f.down.Load() {
 		return destination.Response{}, errors.New("the function is down")
 	}

@@ -176,6 +176,7 @@ func (m *Manager) openOutputs(ctx context.Context, r *running, states map[string
 		cfg.Sink, cfg.State, cfg.IDKey, cfg.Fresh = sink, states[out.ID], m.ARN(a.Name)+"/"+out.ID, fresh
 		cfg.Acks = m.store.outputAcks(a, out.ID)
 		cfg.Labels = destination.Labels{Application: a.Name, Output: out.ID, Destination: sink.String()}
+		cfg.Fence = m.deliveryFence(a.Name)
 		if cfg.Clock == nil {
 			cfg.Clock = m.opts.Clock
 		}

@@ -30,6 +30,7 @@ type Store struct {
 	heads *streamlog.KV // riffle_checkpoint_heads
 	blobs objects       // riffle_checkpoints
 	acks  *streamlog.KV // riffle_deliveries
+	node  string        // this server's node name, written in checkpoint heads
 }
 
 // objects is what the store needs of an object bucket (a seam where tests
@@ -206,6 +207,9 @@ type positions []streamlog.Seq
 type checkpointHead struct {
 	UID    string // the application's: a head of an earlier one is stale
 	Object string
+	// Node is the node that wrote it (none on a single server): who ran
+	// the application, for whoever reads the head's history.
+	Node string `json:",omitempty"`
 }
 
 // LoadCheckpoint reads an application's checkpoint (ok false when it has
@@ -267,7 +271,7 @@ func (s *Store) SaveCheckpoint(ctx context.Context, a Application, c checkpoint,
 	if err != nil {
 		return 0, fmt.Errorf("checkpoint of %s: %w", a.Name, err)
 	}
-	head := checkpointHead{UID: a.UID, Object: a.Name + "/" + newUID()}
+	head := checkpointHead{UID: a.UID, Object: a.Name + "/" + newUID(), Node: s.node}
 	if err := s.blobs.Put(ctx, head.Object, data); err != nil {
 		return 0, fmt.Errorf("checkpoint of %s: %w", a.Name, err)
 	}

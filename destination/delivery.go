@@ -86,6 +86,11 @@ type Config struct {
 	// Clock paces the sends and the retries (nil: the real clock); a test
 	// passes a fake one to drive them.
 	Clock clockwork.Clock
+	// Fence, when set, is asked right before each send: an error holds the
+	// rows back (they stay queued and in checkpoints) until it says nil
+	// again. A node of a cluster fences its outputs with its lease, so that
+	// a node paused past its lease delivers nothing once it wakes.
+	Fence func() error
 }
 
 // Defaults for Config.
@@ -112,6 +117,7 @@ type Delivery struct {
 	acked    Acked   // delivered before this run (from the store)
 	lastSend time.Time
 	more     bool // the last batch was cut at the limits: the next goes at once
+	fenced   bool // the last send was held back by the fence (for the log)
 	wake     chan struct{}
 	idle     chan struct{} // closed and replaced when the queue empties
 }
@@ -285,6 +291,18 @@ func (d *Delivery) Run(ctx context.Context) {
 			timer.Stop()
 			continue
 		}
+		if !d.allowed() {
+			// Held back: look again a send interval later (the rows stay
+			// queued; a stop ends the wait).
+			timer := d.cfg.Clock.NewTimer(d.cfg.MinInterval)
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			case <-timer.Chan():
+			}
+			continue
+		}
 		ok, err := d.cfg.Sink.Send(ctx, batch)
 		if ctx.Err() != nil && err != nil { // cut short by the stop: nothing failed
 			d.settle(batch, nil, err, false)
@@ -302,6 +320,26 @@ func (d *Delivery) Run(ctx context.Context) {
 		}
 		d.saveAcks(ctx)
 	}
+}
+
+// allowed asks the fence whether a send may go now, and logs when that
+// changes.
+func (d *Delivery) allowed() bool {
+	if d.cfg.Fence == nil {
+		return true
+	}
+	err := d.cfg.Fence()
+	d.mu.Lock()
+	was := d.fenced
+	d.fenced = err != nil
+	d.mu.Unlock()
+	switch {
+	case err != nil && !was:
+		d.cfg.Logger.Warn("delivery held back", "destination", d.cfg.Sink.String(), "reason", err.Error())
+	case err == nil && was:
+		d.cfg.Logger.Info("delivery goes on", "destination", d.cfg.Sink.String())
+	}
+	return err == nil
 }
 
 // take picks the next batch, or says how long to wait for one.

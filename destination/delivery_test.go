@@ -3,11 +3,13 @@ package destination
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -808,4 +810,46 @@ func TestARestoredFullQueueIsBusyAtOnce(t *testing.T) {
 	if d.Busy() || d.Waiting() != 1 {
 		t.Errorf("busy %v with %d rows waiting, want not busy with row 3 waiting", d.Busy(), d.Waiting())
 	}
+}
+
+// TestAFenceHoldsRowsBackUntilItOpens: while the fence says no, nothing is
+// sent, however long the clock runs; the rows stay waiting (and in the
+// state a checkpoint saves); once it says yes, they go, with their ids.
+func TestAFenceHoldsRowsBackUntilItOpens(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(t0)
+	sink := newTimedSink(clock, 0)
+	var closed atomic.Bool
+	closed.Store(true)
+	fence := func() error {
+		if closed.Load() {
+			return errors.New("this node's lease is stale")
+		}
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d, err := New(ctx, Config{Sink: sink, Clock: clock, Fence: fence})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go d.Run(ctx)
+	d.Add([]byte("row 1"))
+	d.Add([]byte("row 2"))
+	d.Flush()
+	for range 5 {
+		waiting(t, clock)
+		clock.Advance(time.Second)
+	}
+	waiting(t, clock)
+	sink.none(t, "with the fence closed")
+	if st := d.State(); len(st.Pending) != 2 || d.Waiting() != 2 {
+		t.Fatalf("held back: %d rows waiting, %d in the state; want 2", d.Waiting(), len(st.Pending))
+	}
+	closed.Store(false)
+	clock.Advance(time.Second)
+	sent := sink.next(t)
+	if len(sent.batch) != 2 || string(sent.batch[0].Data) != "row 1" || sent.batch[0].ID != d.recordID(1) {
+		t.Fatalf("once the fence opened: %+v", sent.batch)
+	}
+	drain(t, d)
 }
