@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/internal/busy"
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/server"
@@ -23,6 +24,9 @@ import (
 // console of a server that is no node has no Cluster link.
 func TestTheClusterPageAndTheLiveViewOnAnotherNode(t *testing.T) {
 	ctx := context.Background()
+	if *load > 0 {
+		t.Cleanup(busy.Start(*load))
+	}
 	url := natstest.Start(t)
 	node := func(name string) *servertest.Server {
 		return servertest.Start(t, server.Config{NATS: url, Apps: app.Options{Node: name, Poll: 10 * time.Millisecond}})
