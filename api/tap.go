@@ -18,14 +18,15 @@ import (
 const TapPath = "GET /riffle/v1/applications/{app}/streams/{stream}"
 
 // StreamsPath lists a running application's in-application streams (a
-// JSON array of names), the tabs of the console's live view.
+// JSON array of names), the tabs of the console's live view. Both work on
+// every node of a cluster: the node that runs the application relays.
 const StreamsPath = "GET /riffle/v1/applications/{app}/streams"
 
 // Streams serves StreamsPath.
 func (a *API) Streams(w http.ResponseWriter, r *http.Request) {
 	names, err := a.apps.Streams(r.Context(), r.PathValue("app"))
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusConflict)
+		http.Error(w, err.Error(), tapStatus(err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -77,15 +78,24 @@ func (a *API) Records(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(out)
 }
 
+// tapStatus is the HTTP status of a tap's error: 409 for an application
+// not running, 404 for one or a stream not there, 502 when the node that
+// runs it (in a cluster) did not answer.
+func tapStatus(err error) int {
+	switch {
+	case errors.Is(err, app.ErrInUse):
+		return http.StatusConflict
+	case errors.Is(err, app.ErrNotFound), errors.Is(err, app.ErrInvalid):
+		return http.StatusNotFound
+	}
+	return http.StatusBadGateway
+}
+
 // Tap serves TapPath.
 func (a *API) Tap(w http.ResponseWriter, r *http.Request) {
 	recent, rows, cancel, err := a.apps.Tap(r.Context(), r.PathValue("app"), r.PathValue("stream"))
 	if err != nil {
-		status := http.StatusNotFound
-		if errors.Is(err, app.ErrInUse) {
-			status = http.StatusConflict
-		}
-		http.Error(w, err.Error(), status)
+		http.Error(w, err.Error(), tapStatus(err))
 		return
 	}
 	defer cancel()

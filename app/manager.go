@@ -36,6 +36,7 @@ type Manager struct {
 	resumed  chan struct{}  // closed once the applications that were running are resumed
 	resuming sync.WaitGroup // the resume pass
 	loops    sync.WaitGroup // every run's loop, up to recording how it ended
+	watchers sync.WaitGroup // taps of applications other nodes run (relay.go)
 	// awaited are the applications the resume pass has yet to resume,
 	// each with a channel closed once it has been (for taps that come
 	// early); set before the pass starts, read-only after.
@@ -619,6 +620,7 @@ func (m *Manager) Close() {
 	}
 	stopping.Wait()
 	m.loops.Wait()
+	m.watchers.Wait() // (their context, closing, has ended)
 	if m.cluster != nil {
 		m.closeCluster()
 	}
@@ -664,24 +666,33 @@ func (m *Manager) RecordsRead(name string) (int64, error) {
 
 // Streams names a running application's in-application streams, in the
 // order of its code, error_stream last. Right after a restart it waits
-// for the application to be resumed.
+// for the application to be resumed. On a node, an application another
+// node runs is asked of that node.
 func (m *Manager) Streams(ctx context.Context, name string) ([]string, error) {
 	m.awaitResume(ctx, name)
 	r := m.runningApp(name)
 	if r == nil {
-		return nil, fmt.Errorf("%w: application %s is not running", ErrInUse, name)
+		if m.cluster != nil {
+			return m.remoteStreams(ctx, name)
+		}
+		return nil, notRunning(name)
 	}
 	return r.taps.names(), nil
 }
 
 // Tap returns the recent rows of an application's stream and a channel of
 // new ones (closed when the application stops or cancel is called). Right
-// after a restart it waits for the application to be resumed.
+// after a restart it waits for the application to be resumed. On a node,
+// an application another node runs has that node relay the stream's rows
+// while the tap lasts.
 func (m *Manager) Tap(ctx context.Context, name, stream string) (recent [][]byte, rows <-chan []byte, cancel func(), err error) {
 	m.awaitResume(ctx, name)
 	r := m.runningApp(name)
 	if r == nil {
-		return nil, nil, nil, fmt.Errorf("%w: application %s is not running", ErrInUse, name)
+		if m.cluster != nil {
+			return m.remoteTap(ctx, name, stream)
+		}
+		return nil, nil, nil, notRunning(name)
 	}
 	return r.taps.follow(stream)
 }

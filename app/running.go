@@ -134,6 +134,12 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 		cancel()
 		return nil, err
 	}
+	if m.cluster != nil { // the other nodes' taps of it
+		if err := m.serveTaps(r); err != nil {
+			cancel()
+			return nil, err
+		}
+	}
 	// The senders outlive the loop's context: a stopping application
 	// drains its outputs before its last checkpoint, then stops them.
 	var senders sync.WaitGroup

@@ -20,6 +20,10 @@ type taps struct {
 	streams map[string]*ring
 	order   []string // the streams, in the graph's order, error_stream last
 	closed  bool     // no new followers
+	relayed int64    // rows handed to relays (tests check none are while nobody watches)
+	// remote serves the taps of other nodes (relay.go); nil on a single
+	// server.
+	remote *tapServer
 }
 
 // ring keeps a stream's recent rows (up to limit, growing as rows come, so
@@ -28,8 +32,10 @@ type ring struct {
 	cols      []plan.Column
 	rows      []engine.Row
 	limit     int
-	next      int // where the next row goes once the ring is full
+	next      int    // where the next row goes once the ring is full
+	count     uint64 // rows published since the start: the last one's number
 	followers map[chan []byte]bool
+	relay     *relay // sends the rows to other nodes while one watches
 }
 
 // newTaps subscribes a tap to every stream of the application.
@@ -64,10 +70,19 @@ func (t *taps) publish(r *ring, row engine.Row) {
 	}
 	slot.Time = row.Time
 	slot.Values = append(slot.Values[:0], row.Values...)
-	if len(r.followers) == 0 {
+	r.count++
+	if r.relay == nil && len(r.followers) == 0 {
 		return
 	}
 	line := rowJSON(r.cols, row)
+	if rl := r.relay; rl != nil && len(rl.pending) < r.limit { // (a relay that far behind misses rows)
+		rl.pending = append(rl.pending, relayedRow{Seq: r.count, Row: line})
+		t.relayed++
+		select {
+		case rl.wake <- struct{}{}:
+		default: // woken already
+		}
+	}
 	for ch := range r.followers {
 		select {
 		case ch <- line:
@@ -88,10 +103,7 @@ func (t *taps) follow(stream string) ([][]byte, <-chan []byte, func(), error) {
 	if r == nil {
 		return nil, nil, nil, fmt.Errorf("%w: no stream %s", ErrInvalid, stream)
 	}
-	recent := make([][]byte, 0, len(r.rows))
-	for _, row := range append(slices.Clone(r.rows[r.next:]), r.rows[:r.next]...) {
-		recent = append(recent, rowJSON(r.cols, row))
-	}
+	recent := r.recent()
 	// A follower may fall as far behind as the rows the tap keeps for a
 	// newcomer: a burst (a step catching up after the machine held the
 	// loop back) waits for it; only one that stays behind misses rows.
@@ -108,16 +120,30 @@ func (t *taps) follow(stream string) ([][]byte, <-chan []byte, func(), error) {
 	return recent, ch, cancel, nil
 }
 
-// close ends every follower's channel.
+// recent is the ring's rows as JSON, oldest first (under taps.mu).
+func (r *ring) recent() [][]byte {
+	recent := make([][]byte, 0, len(r.rows))
+	for _, row := range append(slices.Clone(r.rows[r.next:]), r.rows[:r.next]...) {
+		recent = append(recent, rowJSON(r.cols, row))
+	}
+	return recent
+}
+
+// close ends every follower's channel and, on a node, the relays to the
+// others (telling their watchers that the run has ended).
 func (t *taps) close() {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.closed = true
 	for _, r := range t.streams {
 		for ch := range r.followers {
 			delete(r.followers, ch)
 			close(ch)
 		}
+	}
+	remote := t.remote
+	t.mu.Unlock()
+	if remote != nil {
+		remote.stop()
 	}
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,8 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/internal/poll"
+	"github.com/riffle-sql/riffle/server/servertest"
 )
 
 // TestClusterStatusShowsEveryNodeAndTheOwners: two riffle serve nodes
@@ -54,5 +61,85 @@ func TestClusterStatusShowsEveryNodeAndTheOwners(t *testing.T) {
 	single := startServer(t, t.TempDir())
 	if _, _, err := runRiffle(t, "cluster", "status", "--server", single.url); err == nil || !strings.Contains(err.Error(), "not a node of a cluster") {
 		t.Fatalf("riffle cluster status of a server without --nats: %v", err)
+	}
+}
+
+// TestTailAndDescribeThroughAnyNode: an application runs on n1; through
+// n2, riffle apps describe says it is RUNNING, riffle tail --follow=false
+// prints the row of a record sent (to n2), and riffle tail prints it, then
+// the row of a record sent after it began: n1 relays them.
+func TestTailAndDescribeThroughAnyNode(t *testing.T) {
+	nats := natstest.Start(t)
+	auth := keyFile(t)
+	n1 := startServer(t, t.TempDir(), "--auth", auth, "--nats", nats, "--node", "n1")
+	n2 := startServer(t, t.TempDir(), "--auth", auth, "--nats", nats, "--node", "n2")
+	startActionApp(t, n1.url)
+	out, _, err := runRiffle(t, "apps", "describe", "lab", "--server", n2.url)
+	if err != nil || !strings.Contains(out, `"ApplicationStatus": "RUNNING"`) {
+		t.Fatalf("riffle apps describe lab through n2: %v\n%s", err, out)
+	}
+	fh := servertest.NewClients(n2.url, "AKIDEXAMPLE", "secret").Firehose
+	send := func(action string) {
+		t.Helper()
+		if _, err := fh.PutRecord(context.Background(), &firehose.PutRecordInput{DeliveryStreamName: aws.String("lab"),
+			Record: &fhtypes.Record{Data: []byte(`{"browseraction":"` + action + `"}`)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	row := func(action string) *regexp.Regexp {
+		return regexp.MustCompile(`^\{"ROWTIME":"[^"]+","A":"` + action + `"\}$`)
+	}
+	send("first")
+	poll.Until(t, 30*time.Second, func() (bool, string) {
+		out, _, err := runRiffle(t, "tail", "lab", "DESTINATION_SQL_STREAM", "--follow=false", "--server", n2.url)
+		return err == nil && row("first").MatchString(strings.TrimSuffix(out, "\n")), fmt.Sprintf("riffle tail --follow=false through n2: %v\n%s", err, out)
+	})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	tail := newRootCommand()
+	pr, pw := io.Pipe()
+	tail.SetOut(pw)
+	tail.SetErr(io.Discard)
+	tail.SetArgs([]string{"tail", "lab", "DESTINATION_SQL_STREAM", "--server", n2.url})
+	tailed := make(chan error, 1)
+	go func() {
+		err := tail.ExecuteContext(ctx)
+		pw.Close()
+		tailed <- err
+	}()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		scan := bufio.NewScanner(pr)
+		for scan.Scan() {
+			lines <- scan.Text()
+		}
+	}()
+	defer func() {
+		cancel()
+		for range lines { // until riffle tail has ended
+		}
+		<-tailed
+	}()
+	next := func() string {
+		t.Helper()
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("riffle tail through n2 ended: %v", <-tailed)
+			}
+			return line
+		case <-time.After(30 * time.Second): // a guard: the row is on its way
+			t.Fatal("riffle tail through n2 printed nothing")
+		}
+		return ""
+	}
+	// The recent row first: the tap is open.
+	if line := next(); !row("first").MatchString(line) {
+		t.Fatalf("riffle tail through n2 began with %q", line)
+	}
+	send("second")
+	if line := next(); !row("second").MatchString(line) {
+		t.Fatalf("riffle tail through n2 printed %q, want the second row", line)
 	}
 }

@@ -18,9 +18,10 @@ const targets = {
 };
 
 class APIError extends Error {
-  constructor(type, message) {
+  constructor(type, message, status) {
     super(message);
     this.type = type;
+    this.status = status;
   }
 }
 
@@ -45,7 +46,7 @@ async function answer(resp) {
     data = { message: text };
   }
   if (!resp.ok) {
-    throw new APIError((data.__type || "Error").replace(/^.*#/, ""), data.error || data.message || data.Message || resp.statusText);
+    throw new APIError((data.__type || "Error").replace(/^.*#/, ""), data.error || data.message || data.Message || resp.statusText, resp.status);
   }
   return data;
 }
@@ -585,6 +586,63 @@ async function generatorPage(show) {
   const timer = setInterval(() => (document.body.contains(senders) ? refresh().catch(() => {}) : clearInterval(timer)), 1000);
 }
 
+// ---- cluster ----
+
+// secs writes a number of seconds as riffle cluster status does: 0s, 1.5s, 2m3.4s.
+function secs(s) {
+  const tenths = Math.round(s * 10) / 10;
+  if (tenths < 60) return `${tenths}s`;
+  return `${Math.floor(tenths / 60)}m${Math.round((tenths % 60) * 10) / 10}s`;
+}
+
+// The cluster's page is linked only on a node of a cluster (riffle serve
+// --nats): another server answers its endpoint 404. body's data-cluster
+// says what was found ("yes" or "no") once it is known.
+let clusterKnown = false;
+async function checkCluster() {
+  if (clusterKnown) return;
+  try {
+    await own("GET", "/riffle/v1/cluster");
+    document.getElementById("nav-cluster").hidden = false;
+    document.body.dataset.cluster = "yes";
+    clusterKnown = true;
+  } catch (err) {
+    if (err.status === 404) { // not a node; anything else (not signed in yet): ask again at the next page
+      document.body.dataset.cluster = "no";
+      clusterKnown = true;
+    }
+  }
+}
+
+// clusterPage shows the cluster as this node reads it from the shared
+// buckets (GET /riffle/v1/cluster, as riffle cluster status), every 2 s.
+async function clusterPage(show) {
+  const nodes = h("tbody");
+  const leases = h("tbody");
+  const seen = h("p", { class: "muted", id: "cluster-seen" });
+  const table = (id, cols, body) => h("table", { id }, h("thead", {}, h("tr", {}, cols.map((c) => h("th", {}, c)))), body);
+  async function refresh() {
+    const st = await own("GET", "/riffle/v1/cluster");
+    seen.textContent = `As node ${st.node} sees it (lease TTL ${secs(st.leaseTTLSeconds)}). Ages are on this node's clock; ` +
+      "a lease age reaching the TTL means its owner stopped renewing it, and another node takes the application over.";
+    nodes.replaceChildren(...st.nodes.map((n) => h("tr", { "data-node": n.name }, h("td", {}, n.name), h("td", {}, n.applications),
+      h("td", {}, `${secs(n.lastSeenSeconds)} ago`), h("td", {}, n.started.replace(/\.\d+Z$/, "Z")))));
+    if (!st.nodes.length) nodes.append(h("tr", {}, h("td", { colspan: 4, class: "muted" }, "No live node.")));
+    leases.replaceChildren(...st.applications.map((a) => h("tr", { "data-application": a.name },
+      h("td", {}, h("a", { href: `#/app/${encodeURIComponent(a.name)}` }, a.name)), h("td", { class: `status ${a.status}` }, a.status),
+      h("td", {}, a.owner || "–"), h("td", {}, a.owner ? secs(a.leaseAgeSeconds) : "–"))));
+    if (!st.applications.length) leases.append(h("tr", {}, h("td", { colspan: 4, class: "muted" }, "No application is running.")));
+  }
+  await refresh(); // (a server that is no node answers 404: the page says so)
+  show(h("h1", {}, "Cluster"), seen,
+    h("section", { "aria-labelledby": "nodes-title" }, h("h2", { id: "nodes-title" }, "Nodes"),
+      table("cluster-nodes", ["Node", "Applications", "Last seen", "Started"], nodes)),
+    h("section", { "aria-labelledby": "leases-title" }, h("h2", { id: "leases-title" }, "Running applications"),
+      h("p", { class: "muted" }, "Each runs on the one node that holds its lease (an owner of –: the next scan of a node takes it)."),
+      table("cluster-leases", ["Application", "Status", "Owner", "Lease age"], leases)));
+  const timer = setInterval(() => (document.body.contains(nodes) ? refresh().catch(() => {}) : clearInterval(timer)), 2000);
+}
+
 // ---- router ----
 
 async function route() {
@@ -593,9 +651,11 @@ async function route() {
     if (mine === navigation) render(...children);
   };
   const [, page, arg] = location.hash.split("/");
+  checkCluster();
   try {
     if (page === "streams") await streamsPage(show);
     else if (page === "generator") await generatorPage(show);
+    else if (page === "cluster") await clusterPage(show);
     else if (page === "app" && arg) await appPage(decodeURIComponent(arg), show);
     else await appsPage(show);
   } catch (err) {
