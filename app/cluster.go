@@ -516,12 +516,10 @@ func (m *Manager) scan(ctx context.Context) {
 		}
 		return
 	}
-	leases, err := c.leases.Entries(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			c.renewErrors.Error("listing the leases failed", "err", err)
-		}
-		return
+	// Without the leases this scan only follows what this node runs.
+	leases, lerr := c.leases.Entries(ctx)
+	if lerr != nil && ctx.Err() == nil {
+		c.renewErrors.Error("listing the leases failed", "err", lerr)
 	}
 	now := m.opts.Clock.Now()
 	activeKeys := map[string]bool{}
@@ -544,7 +542,7 @@ func (m *Manager) scan(ctx context.Context) {
 		switch {
 		case r != nil && (!active(a.Status) || a.Version != r.def.Version):
 			m.follow(ctx, a.Name)
-		case r == nil && active(a.Status):
+		case r == nil && active(a.Status) && lerr == nil:
 			key := leaseKey(a)
 			watched[key] = true
 			e, taken := leases[key]
@@ -569,6 +567,9 @@ func (m *Manager) scan(ctx context.Context) {
 		if !listed[name] {
 			m.follow(ctx, name)
 		}
+	}
+	if lerr != nil {
+		return
 	}
 	// A lease of no RUNNING application (stopped or deleted while placed
 	// on a node that died) would count in that node's load: once nobody
