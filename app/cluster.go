@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -67,9 +68,22 @@ type cluster struct {
 
 	scans atomic.Int64 // scans done (tests wait on it)
 
-	stopScan, stopRenew context.CancelFunc
-	scanning, renewing  sync.WaitGroup
-	renewErrors         throttle.Log
+	// claims are applications another node placed on (or handed to) this
+	// one, as the watch of the leases saw them: the scan loop, woken by
+	// claimNow, takes them at once rather than at its next scan.
+	claimMu  sync.Mutex
+	claims   map[string]bool
+	claimNow chan struct{}
+	// renewNow wakes the renewals when a move is asked of this node.
+	renewNow chan struct{}
+	// changed holds, for a lease someone waits on (a Start placed
+	// elsewhere, a move), a channel closed at the lease's next write.
+	changedMu sync.Mutex
+	changed   map[string]chan struct{}
+
+	stopScan, stopRenew         context.CancelFunc
+	scanning, renewing, handing sync.WaitGroup
+	renewErrors                 throttle.Log
 }
 
 type sighting struct {
@@ -82,12 +96,44 @@ type lease struct {
 	key     string
 	rev     uint64    // the revision of this node's last write
 	renewed time.Time // when that write began, on the Manager's clock
+	start   string    // the position a Start placed it with, until it runs
+	moving  string    // a move asked: the node it goes to
+	handing bool      // the hand-over to moving has begun
+	lag     *Lag      // the last measure, written at the next renewal
+	shown   *Lag      // the measure the lease holds (its last write's)
+	// write makes this node's writes of the lease (renewals, the mark of a
+	// launch, the hand-over) one at a time: a conflict is another node's.
+	write sync.Mutex
 }
 
-// leaseValue is what a lease key holds.
+// leaseValue is what a lease key holds. Fields other than Node and
+// Application are left out when empty: a node of an earlier version reads
+// the value as before.
 type leaseValue struct {
 	Node        string
 	Application string
+	// By is the node that wrote the lease naming Node (placed there, or
+	// handed over), until Node takes it.
+	By string `json:",omitempty"`
+	// Start is the position a Start placed the application with, until it
+	// runs; without it, it resumes from its last checkpoint.
+	Start string `json:",omitempty"`
+	// Running says Node runs the application, not only holds its lease.
+	Running bool `json:",omitempty"`
+	// MoveTo asks Node to hand the application over to this node.
+	MoveTo string `json:",omitempty"`
+	// Lag is how far behind its input Node last measured it.
+	Lag *Lag `json:",omitempty"`
+}
+
+// Lag is how far a running application is behind its input: the messages
+// (batches as appended: a PutRecordBatch, a PutRecords' share of a shard)
+// stored in its input stream from the oldest one it has not entirely fed
+// to its engine through the last; 0 when it has fed everything. Measured
+// is when, on its owner's clock.
+type Lag struct {
+	Messages int64
+	Measured time.Time
 }
 
 // Node is a node's presence.
@@ -102,7 +148,8 @@ func openCluster(ctx context.Context, m *Manager) (*cluster, error) {
 		return nil, err
 	}
 	ttl := m.opts.LeaseTTL
-	c := &cluster{node: m.opts.Node, started: m.now(), ttl: ttl, every: ttl / 4, deadline: ttl / 2, seen: map[string]sighting{}, presence: map[string]sighting{}}
+	c := &cluster{node: m.opts.Node, started: m.now(), ttl: ttl, every: ttl / 4, deadline: ttl / 2, seen: map[string]sighting{}, presence: map[string]sighting{},
+		claims: map[string]bool{}, claimNow: make(chan struct{}, 1), renewNow: make(chan struct{}, 1), changed: map[string]chan struct{}{}}
 	var err error
 	if c.nodes, err = m.log.ExpiringBucket(ctx, nodesBucket, ttl); err != nil {
 		return nil, err
@@ -123,18 +170,10 @@ func leaseKey(a Application) string {
 	return a.UID
 }
 
-// How a node takes a lease another node holds.
-type takeMode int
-
-const (
-	takeExpired takeMode = iota // only one not renewed for the TTL
-	takeOwn                     // also one naming this node (left by its previous process)
-	takeAny                     // any: the application was started here
-)
-
-// acquire takes an application's lease (under the application's lock); it
-// says false when another node holds it.
-func (m *Manager) acquire(ctx context.Context, a Application, mode takeMode) (bool, error) {
+// take takes an application's lease for this node whoever holds it (a
+// Start here: a node still running it from before its stop loses it at
+// its next renewal). It says false when another node was quicker.
+func (m *Manager) take(ctx context.Context, a Application) (bool, error) {
 	c := m.cluster
 	key := leaseKey(a)
 	value, err := json.Marshal(leaseValue{Node: c.node, Application: a.Name})
@@ -142,31 +181,20 @@ func (m *Manager) acquire(ctx context.Context, a Application, mode takeMode) (bo
 		return false, err
 	}
 	start := m.opts.Clock.Now()
-	data, rev, err := c.leases.Entry(ctx, key)
+	_, rev, err := c.leases.Entry(ctx, key)
 	var next uint64
 	switch {
 	case errors.Is(err, streamlog.ErrNotFound):
 		next, err = c.leases.Create(ctx, key, value)
 		if errors.Is(err, streamlog.ErrExists) {
-			return false, nil // another node was quicker
+			return false, nil
 		}
 	case err != nil:
 		return false, fmt.Errorf("lease of %s: %w", a.Name, err)
 	default:
-		var v leaseValue
-		json.Unmarshal(data, &v) // unreadable: another node's
-		if !(mode == takeAny || mode == takeOwn && v.Node == c.node || c.expired(key, rev, start)) {
-			return false, nil
-		}
 		next, err = c.leases.Update(ctx, key, value, rev)
 		if errors.Is(err, streamlog.ErrConflict) {
 			return false, nil
-		}
-		if err == nil && v.Node != c.node && mode != takeAny {
-			// Another node's lease is taken only once expired: its
-			// owner stopped renewing it. (A Start taking it by force is
-			// not a failover.)
-			m.metrics.failovers.Inc()
 		}
 	}
 	if err != nil {
@@ -174,6 +202,82 @@ func (m *Manager) acquire(ctx context.Context, a Application, mode takeMode) (bo
 	}
 	m.mu.Lock()
 	m.leases[a.Name] = &lease{key: key, rev: next, renewed: start}
+	m.mu.Unlock()
+	return true, nil
+}
+
+// place decides, for a RUNNING application whose lease this node does not
+// hold, where it runs. A lease naming this node (placed here, handed over,
+// or left by this node's previous process) it takes. A free lease, or one
+// its owner has not renewed for the TTL, goes to the least-loaded live
+// node (p), written with compare-and-set on the revision read: this node
+// then holds it, or that node takes it when it sees it (its watch of the
+// leases, else its next scan). It says whether this node now holds the
+// lease. Reassigning an expired lease is a failover, counted here, once.
+func (m *Manager) place(ctx context.Context, a Application, p *placer) (bool, error) {
+	c := m.cluster
+	key := leaseKey(a)
+	start := m.opts.Clock.Now()
+	data, rev, err := c.leases.Entry(ctx, key)
+	var v leaseValue
+	switch {
+	case errors.Is(err, streamlog.ErrNotFound):
+		rev = 0
+	case err != nil:
+		return false, fmt.Errorf("lease of %s: %w", a.Name, err)
+	default:
+		json.Unmarshal(data, &v) // unreadable: another node's
+	}
+	to, failover := c.node, false
+	if rev == 0 || v.Node != c.node {
+		if rev != 0 {
+			if !c.expired(key, rev, start) {
+				return false, nil
+			}
+			failover = true
+			p.down(v.Node)
+		}
+		if to, err = p.pick(ctx); err != nil {
+			// Rather here than nowhere: the loads are a preference.
+			c.renewErrors.Error("reading the nodes' loads failed; the application runs here", "application", a.Name, "err", err)
+			to = c.node
+		}
+	}
+	// A Start's position goes with the lease until the application runs;
+	// a move asked of a dead owner ends here.
+	next := leaseValue{Node: to, Application: a.Name, Start: v.Start}
+	if to != c.node {
+		next.By = c.node
+	}
+	value, err := json.Marshal(next)
+	if err != nil {
+		return false, err
+	}
+	var nrev uint64
+	if rev == 0 {
+		nrev, err = c.leases.Create(ctx, key, value)
+		if errors.Is(err, streamlog.ErrExists) {
+			return false, nil // another node was quicker
+		}
+	} else {
+		nrev, err = c.leases.Update(ctx, key, value, rev)
+		if errors.Is(err, streamlog.ErrConflict) {
+			return false, nil
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("lease of %s: %w", a.Name, err)
+	}
+	if failover {
+		m.metrics.failovers.Inc()
+	}
+	p.placed(to)
+	if to != c.node {
+		m.opts.Logger.Info("the application goes to the least-loaded node", "application", a.Name, "node", to, "from", c.node)
+		return false, nil
+	}
+	m.mu.Lock()
+	m.leases[a.Name] = &lease{key: key, rev: nrev, renewed: start, start: v.Start}
 	m.mu.Unlock()
 	return true, nil
 }
@@ -290,7 +394,7 @@ func (m *Manager) lose(name string, l *lease, why string) {
 }
 
 // renewLeases refreshes this node's presence and renews its leases every
-// TTL/4 until ctx ends.
+// TTL/4 (and at once when a move is asked of it) until ctx ends.
 func (m *Manager) renewLeases(ctx context.Context) {
 	t := m.opts.Clock.NewTicker(m.cluster.every)
 	defer t.Stop()
@@ -300,12 +404,14 @@ func (m *Manager) renewLeases(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.Chan():
+		case <-m.cluster.renewNow:
 		}
 	}
 }
 
 // renew is one round of renewals, bounded to half a period so that a
-// NATS that does not answer cannot hold the deadline checks back.
+// NATS that does not answer cannot hold the deadline checks back; then
+// the lags of the applications run here are measured, for the next.
 func (m *Manager) renew(ctx context.Context) {
 	c := m.cluster
 	round, cancel := context.WithTimeout(ctx, c.every/2)
@@ -314,25 +420,22 @@ func (m *Manager) renew(ctx context.Context) {
 	held := maps.Clone(m.leases)
 	count := len(m.running)
 	m.mu.Unlock()
-	me, _ := json.Marshal(Node{Name: c.node, Started: c.started, Applications: count})
-	if err := c.nodes.Put(round, c.node, me); err != nil && ctx.Err() == nil {
-		c.renewErrors.Error("refreshing this node's presence failed", "node", c.node, "err", err)
+	// A closing node says no more that it is alive: nothing is placed on
+	// it while it stops.
+	if m.closing.Err() == nil {
+		me, _ := json.Marshal(Node{Name: c.node, Started: c.started, Applications: count})
+		if err := c.nodes.Put(round, c.node, me); err != nil && ctx.Err() == nil {
+			c.renewErrors.Error("refreshing this node's presence failed", "node", c.node, "err", err)
+		}
 	}
 	for name, l := range held {
-		value, _ := json.Marshal(leaseValue{Node: c.node, Application: name})
-		start := m.opts.Clock.Now()
-		m.mu.Lock()
-		rev := l.rev
-		m.mu.Unlock()
-		next, err := c.leases.Update(round, l.key, value, rev)
+		err := m.renewOne(round, name, l)
 		switch {
 		case err == nil:
-			m.mu.Lock()
-			if m.leases[name] == l {
-				l.rev, l.renewed = next, start
-			}
-			m.mu.Unlock()
 		case errors.Is(err, streamlog.ErrConflict):
+			if m.moveAsked(round, name, l) {
+				continue
+			}
 			m.metrics.renewalsFailed.Inc()
 			m.lose(name, l, "another node took its lease")
 		case ctx.Err() == nil:
@@ -352,11 +455,69 @@ func (m *Manager) renew(ctx context.Context) {
 			m.lose(name, l, "its lease could not be renewed in time")
 		}
 	}
+	m.measureLags(ctx)
+}
+
+// renewOne writes a lease this node holds again, on the revision of its
+// last write, with what the lease says of the application (running here,
+// its lag, a move under way, a Start's position not yet used). A lease
+// released or handed over meanwhile is left alone.
+func (m *Manager) renewOne(ctx context.Context, name string, l *lease) error {
+	c := m.cluster
+	l.write.Lock()
+	defer l.write.Unlock()
+	m.mu.Lock()
+	if m.leases[name] != l {
+		m.mu.Unlock()
+		return nil
+	}
+	rev := l.rev
+	v := leaseValue{Node: c.node, Application: name, Start: l.start, Running: m.running[name] != nil, MoveTo: l.moving, Lag: l.lag}
+	m.mu.Unlock()
+	value, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	start := m.opts.Clock.Now()
+	next, err := c.leases.Update(ctx, l.key, value, rev)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	if m.leases[name] == l {
+		l.rev, l.renewed, l.shown = next, start, v.Lag
+	}
+	m.mu.Unlock()
+	return nil
+}
+
+// launched says at once, in the lease, that this node runs an application
+// it holds (a Start or a move elsewhere waits for it), the position a
+// Start placed it with now spent. A conflict is left to the renewals.
+func (m *Manager) launched(ctx context.Context, name string) {
+	if m.cluster == nil {
+		return
+	}
+	m.mu.Lock()
+	l := m.leases[name]
+	if l != nil {
+		l.start = ""
+	}
+	m.mu.Unlock()
+	if l == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.cluster.every/2)
+	defer cancel()
+	if err := m.renewOne(ctx, name, l); err != nil && !errors.Is(err, streamlog.ErrConflict) {
+		m.cluster.renewErrors.Error("renewing a lease failed", "application", name, "err", err)
+	}
 }
 
 // scanLeases, once the resume pass is done, looks every TTL/4 for RUNNING
 // applications nobody runs (their lease free or expired) and for those it
-// runs that were stopped, deleted or changed on another node.
+// runs that were stopped, deleted or changed on another node; and, woken
+// by the watch of the leases, takes at once those placed on this node.
 func (m *Manager) scanLeases(ctx context.Context) {
 	select {
 	case <-m.resumed:
@@ -370,21 +531,39 @@ func (m *Manager) scanLeases(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.Chan():
+			m.scan(ctx)
+		case <-m.cluster.claimNow:
+			m.claim(ctx)
 		}
-		m.scan(ctx)
 	}
 }
 
 func (m *Manager) scan(ctx context.Context) {
+	c := m.cluster
 	apps, err := m.store.List(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			m.cluster.renewErrors.Error("listing the applications failed", "err", err)
+			c.renewErrors.Error("listing the applications failed", "err", err)
 		}
 		return
 	}
+	// Without the leases this scan only follows what this node runs.
+	leases, lerr := c.leases.Entries(ctx)
+	if lerr != nil && ctx.Err() == nil {
+		c.renewErrors.Error("listing the leases failed", "err", lerr)
+	}
+	now := m.opts.Clock.Now()
+	activeKeys := map[string]bool{}
+	for _, a := range apps {
+		if active(a.Status) {
+			activeKeys[leaseKey(a)] = true
+		}
+	}
+	// One look at the loads for the scan: the leases of RUNNING
+	// applications, counted by the node they name.
+	p := &placer{m: m, leases: leases, keep: activeKeys}
 	listed := map[string]bool{}
-	others := map[string]bool{}
+	watched := map[string]bool{}
 	for _, a := range apps {
 		if ctx.Err() != nil {
 			return
@@ -394,9 +573,25 @@ func (m *Manager) scan(ctx context.Context) {
 		switch {
 		case r != nil && (!active(a.Status) || a.Version != r.def.Version):
 			m.follow(ctx, a.Name)
-		case r == nil && active(a.Status):
-			others[leaseKey(a)] = true
-			m.takeOver(ctx, a.Name, takeExpired)
+		case r == nil && active(a.Status) && lerr == nil:
+			key := leaseKey(a)
+			watched[key] = true
+			e, taken := leases[key]
+			act := !taken // free
+			if taken {
+				var v leaseValue
+				json.Unmarshal(e.Value, &v)
+				switch {
+				case v.Node == c.node: // placed here, or left by this node's previous process
+					act = true
+				case c.expired(key, e.Revision, now):
+					act = true
+					p.down(v.Node)
+				}
+			}
+			if act {
+				m.takeOver(ctx, a.Name, p)
+			}
 		}
 	}
 	for _, name := range m.Running() {
@@ -404,13 +599,52 @@ func (m *Manager) scan(ctx context.Context) {
 			m.follow(ctx, name)
 		}
 	}
-	m.cluster.forget(others)
-	m.cluster.scans.Add(1)
+	if lerr != nil {
+		return
+	}
+	// A lease of no RUNNING application (stopped or deleted while placed
+	// on a node that died) would count in that node's load: once nobody
+	// has written it for the TTL, it goes.
+	m.mu.Lock()
+	heldKeys := map[string]bool{}
+	for _, l := range m.leases {
+		heldKeys[l.key] = true
+	}
+	m.mu.Unlock()
+	for key, e := range leases {
+		if activeKeys[key] || heldKeys[key] {
+			continue
+		}
+		watched[key] = true
+		if c.expired(key, e.Revision, now) {
+			if err := c.leases.DeleteAt(ctx, key, e.Revision); err != nil && !errors.Is(err, streamlog.ErrConflict) && ctx.Err() == nil {
+				c.renewErrors.Error("removing a lease of no running application failed", "lease", key, "err", err)
+			}
+		}
+	}
+	c.forget(watched)
+	c.scans.Add(1)
 }
 
-// takeOver runs a RUNNING application if this node can have its lease,
-// from its last checkpoint.
-func (m *Manager) takeOver(ctx context.Context, name string, mode takeMode) {
+// claim takes the applications the watch saw placed on this node.
+func (m *Manager) claim(ctx context.Context) {
+	c := m.cluster
+	c.claimMu.Lock()
+	names := slices.Sorted(maps.Keys(c.claims))
+	clear(c.claims)
+	c.claimMu.Unlock()
+	for _, name := range names {
+		if ctx.Err() != nil {
+			return
+		}
+		m.takeOver(ctx, name, nil)
+	}
+}
+
+// takeOver runs a RUNNING application that this node does not run if its
+// lease is or becomes this node's (see place): from the position a Start
+// placed it with, else from its last checkpoint.
+func (m *Manager) takeOver(ctx context.Context, name string, p *placer) {
 	unlock := m.lock(name)
 	defer unlock()
 	if m.runningApp(name) != nil {
@@ -421,7 +655,10 @@ func (m *Manager) takeOver(ctx context.Context, name string, mode takeMode) {
 		return
 	}
 	if !m.holds(name) { // (held but not running: a launch that failed on its way; again)
-		ok, err := m.acquire(ctx, a, mode)
+		if p == nil {
+			p = &placer{m: m}
+		}
+		ok, err := m.place(ctx, a, p)
 		if err != nil {
 			m.cluster.renewErrors.Error("taking a lease failed", "application", name, "err", err)
 			return
@@ -531,8 +768,11 @@ func (m *Manager) closeCluster() {
 	c := m.cluster
 	c.stopRenew()
 	c.renewing.Wait()
+	c.handing.Wait()
 	ctx, cancel := context.WithTimeout(m.base, c.ttl/2)
 	defer cancel()
+	// Presence first: the others place what is released on live nodes.
+	m.leave(ctx)
 	m.mu.Lock()
 	names := make([]string, 0, len(m.leases))
 	for name := range m.leases {
@@ -542,6 +782,12 @@ func (m *Manager) closeCluster() {
 	for _, name := range names {
 		m.release(ctx, name)
 	}
+}
+
+// leave removes this node's presence: no node places an application on
+// it any more.
+func (m *Manager) leave(ctx context.Context) {
+	c := m.cluster
 	if err := c.nodes.Delete(ctx, c.node); err != nil {
 		m.opts.Logger.Error("removing this node's presence failed; it expires", "node", c.node, "err", err)
 	}

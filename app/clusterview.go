@@ -44,6 +44,26 @@ type LeaseStatus struct {
 	Status      string
 	Owner       string        // "" when no node holds it (the next scan takes it)
 	LeaseAge    time.Duration // since its last renewal (0 without an owner)
+	State       string        // LeaseRunning, LeaseStarting or LeasePlaced ("" without an owner)
+	MovingTo    string        // a move asked: the node it goes to
+	Lag         *Lag          // as the owner last published it (nil: not yet)
+}
+
+// The states of a lease.
+const (
+	LeasePlaced   = "placed"   // written naming Owner by another node; Owner has not taken it yet
+	LeaseStarting = "starting" // Owner holds it and is starting the application
+	LeaseRunning  = "running"  // Owner runs the application
+)
+
+func (v leaseValue) state() string {
+	switch {
+	case v.By != "":
+		return LeasePlaced
+	case v.Running:
+		return LeaseRunning
+	}
+	return LeaseStarting
 }
 
 // Cluster reads the cluster's status from the shared buckets.
@@ -88,6 +108,10 @@ func (m *Manager) Cluster(ctx context.Context) (ClusterStatus, error) {
 	if err != nil {
 		return st, fmt.Errorf("list applications: %w", err)
 	}
+	leases, err := c.leases.Entries(ctx)
+	if err != nil {
+		return st, err
+	}
 	for _, a := range apps {
 		if !active(a.Status) {
 			continue
@@ -95,27 +119,20 @@ func (m *Manager) Cluster(ctx context.Context) (ClusterStatus, error) {
 		ls := LeaseStatus{Application: a.Name, Status: a.Status}
 		m.mu.Lock()
 		l := m.leases[a.Name]
-		var renewed time.Time
 		if l != nil {
-			renewed = l.renewed
+			ls.Owner, ls.LeaseAge, ls.MovingTo, ls.Lag = c.node, m.opts.Clock.Now().Sub(l.renewed), l.moving, l.shown
+			ls.State = LeaseStarting
+			if m.running[a.Name] != nil {
+				ls.State = LeaseRunning
+			}
 		}
 		m.mu.Unlock()
-		if l != nil {
-			ls.Owner, ls.LeaseAge = c.node, m.opts.Clock.Now().Sub(renewed)
-		} else {
-			key := leaseKey(a)
-			data, rev, err := c.leases.Entry(ctx, key)
-			switch {
-			case errors.Is(err, streamlog.ErrNotFound):
-			case err != nil:
-				return st, fmt.Errorf("lease of %s: %w", a.Name, err)
-			default:
-				var v leaseValue
-				json.Unmarshal(data, &v)
-				ls.Owner = v.Node
-				if v.Node != c.node { // (naming this node but not held: left by its previous process)
-					ls.LeaseAge = c.age(c.seen, key, rev, m.opts.Clock.Now())
-				}
+		if e, ok := leases[leaseKey(a)]; ok && l == nil {
+			var v leaseValue
+			json.Unmarshal(e.Value, &v)
+			ls.Owner, ls.State, ls.MovingTo, ls.Lag = v.Node, v.state(), v.MoveTo, v.Lag
+			if v.Node != c.node { // (naming this node but not held: placed here, or left by its previous process)
+				ls.LeaseAge = c.age(c.seen, e.Key, e.Revision, m.opts.Clock.Now())
 			}
 		}
 		if n := byName[ls.Owner]; n != nil {

@@ -101,15 +101,20 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 		scanCtx, stopScan := context.WithCancel(m.closing)
 		c.stopScan = stopScan
 		c.scanning.Go(func() { m.scanLeases(scanCtx) })
+		c.scanning.Go(func() { m.watchLeases(scanCtx) })
 	}
 	m.resuming.Go(func() {
 		defer close(m.resumed)
+		var p *placer // the loads, read once for the pass
+		if m.cluster != nil {
+			p = &placer{m: m}
+		}
 		for _, name := range toResume {
 			if m.closing.Err() == nil { // shutting down: the rest resume at the next start
 				if m.cluster == nil {
 					m.resume(m.closing, name)
-				} else { // only those whose lease this node can have
-					m.takeOver(m.closing, name, takeOwn)
+				} else { // those whose lease names this node, or is free and placed here
+					m.takeOver(m.closing, name, p)
 				}
 			}
 			close(m.awaited[name])
@@ -142,25 +147,35 @@ func (m *Manager) resume(ctx context.Context, name string) {
 	m.resumeLocked(ctx, name)
 }
 
-// resumeLocked is resume under the application's lock.
+// resumeLocked is resume under the application's lock: from its last
+// checkpoint, or, placed here by a Start on another node, from the
+// Start's position.
 func (m *Manager) resumeLocked(ctx context.Context, name string) {
 	a, rev, err := m.store.Get(ctx, name)
 	if err != nil {
 		m.opts.Logger.Error("resume failed", "application", name, "err", err)
 		return
 	}
-	if err := m.launch(a, LastStoppedPoint, nil); err != nil {
+	position, doing := LastStoppedPoint, "resume"
+	m.mu.Lock()
+	if l := m.leases[name]; l != nil && l.start != "" {
+		position, doing = l.start, "start"
+	}
+	m.mu.Unlock()
+	if err := m.launch(a, position, nil); err != nil {
 		if m.closing.Err() != nil || errors.Is(err, errLeaseLost) {
 			return // interrupted by a shutdown (still RUNNING, to resume next time), or another node runs it
 		}
-		m.opts.Logger.Error("resume failed; the application is READY again", "application", name, "err", err)
+		m.opts.Logger.Error(doing+" failed; the application is READY again", "application", name, "err", err)
 		a.Status = Ready
-		a.Failure = &Failure{Time: m.now(), Message: "could not resume: " + err.Error()}
+		a.Failure = &Failure{Time: m.now(), Message: "could not " + doing + ": " + err.Error()}
 		if _, err := m.store.Update(ctx, a, rev); err != nil {
 			m.opts.Logger.Error("saving READY failed", "application", name, "err", err)
 		}
 		m.release(ctx, name)
+		return
 	}
+	m.launched(ctx, name)
 }
 
 // lock takes an application's own lock and returns its release.
@@ -547,9 +562,18 @@ func (m *Manager) Start(ctx context.Context, name, position string) error {
 	}
 	a.Origin.Wall, a.Origin.App = now, appNow
 	if m.cluster != nil {
-		// Started here, run here: a node still running it from before
-		// its stop loses the lease at its next renewal.
-		ok, err := m.acquire(ctx, a, takeAny)
+		// On the least-loaded live node; here, if this node is one of
+		// them. Either way a node still running it from before its stop
+		// loses the lease at its next renewal.
+		to, err := (&placer{m: m}).pick(ctx)
+		if err != nil {
+			m.cluster.renewErrors.Error("reading the nodes' loads failed; the application starts here", "application", name, "err", err)
+			to = m.cluster.node
+		}
+		if to != m.cluster.node {
+			return m.startOn(ctx, a, rev, position, to)
+		}
+		ok, err := m.take(ctx, a)
 		if err != nil {
 			return err
 		}
@@ -568,6 +592,7 @@ func (m *Manager) Start(ctx context.Context, name, position string) error {
 		m.release(ctx, name)
 		return err
 	}
+	m.launched(ctx, name)
 	return nil
 }
 
@@ -606,6 +631,11 @@ func (m *Manager) Close() {
 	if m.cluster != nil {
 		m.cluster.stopScan()
 		m.cluster.scanning.Wait()
+		// Gone from the live nodes before its applications stop: nothing
+		// more is placed here.
+		ctx, cancel := context.WithTimeout(m.base, m.cluster.every)
+		m.leave(ctx)
+		cancel()
 	}
 	m.mu.Lock()
 	m.closed = true

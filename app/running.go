@@ -35,7 +35,8 @@ type running struct {
 	kinesis bool
 	outputs []output
 	taps    *taps
-	read    atomic.Int64 // input records fed since the start
+	read    atomic.Int64              // input records fed since the start
+	fed     atomic.Pointer[positions] // pos as the loop last left it (publish)
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -113,6 +114,7 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 	r := &running{def: a, log: m.log, store: m.store, opts: m.opts, logger: m.opts.Logger.With("application", a.Name), source: in.Source, kinesis: in.Kind == "kinesis",
 		done: make(chan struct{}), compiled: compiled, pos: pos, next: slices.Clone(pos), pending: make([][]streamlog.Record, len(pos)), ckptRev: rev}
 	r.feedErrors = throttle.Log{Logger: r.logger, Every: errorLogEvery, Clock: m.opts.Clock}
+	r.publish()
 	loopCtx, cancel := context.WithCancel(m.base)
 	r.cancel = cancel
 	if err := m.openOutputs(loopCtx, r, c.Outputs, !resume); err != nil {
@@ -438,6 +440,7 @@ func (r *running) step(ctx context.Context) (bool, error) {
 			r.pos[shard] = r.pending[shard][0].Seq
 		}
 	}
+	r.publish()
 	eng.Advance(toApp(watermark))
 	for _, o := range r.outputs {
 		o.d.Flush()

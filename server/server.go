@@ -110,6 +110,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle(api.StreamsPath, front.Authenticate(http.HandlerFunc(management.Streams)))
 	mux.Handle(api.RecordsPath, front.Authenticate(http.HandlerFunc(management.Records)))
 	mux.Handle(api.ClusterPath, front.Authenticate(http.HandlerFunc(management.Cluster)))
+	mux.Handle(api.MovePath, front.Authenticate(http.HandlerFunc(management.Move)))
 	mux.Handle("GET /", web.Handler()) // the console; the APIs are POSTs to /
 	mux.Handle("/", front)
 	// The console's senders go through this server's own Firehose and

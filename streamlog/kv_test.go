@@ -50,3 +50,53 @@ func TestKeyValueWritesCompareAndSetOnRevisions(t *testing.T) {
 		t.Fatalf("create after a delete: %v", err)
 	}
 }
+
+// TestKeyValueEntriesAndWatch: Entries lists each key's current value and
+// revision (not deleted keys, not older values); Watch reports the writes
+// made after it started, deletions too, in order, and ends with its
+// context.
+func TestKeyValueEntriesAndWatch(t *testing.T) {
+	ctx := context.Background()
+	l := streamlogtest.Open(t)
+	kv, err := l.Bucket(ctx, "listed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all, err := kv.Entries(ctx); err != nil || len(all) != 0 {
+		t.Fatalf("Entries of an empty bucket: %v (%v)", all, err)
+	}
+	a1, _ := kv.Create(ctx, "a", []byte("a1"))
+	a2, err := kv.Update(ctx, "a", []byte("a2"), a1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := kv.Create(ctx, "b", []byte("b1"))
+	kv.Create(ctx, "gone", []byte("x"))
+	if err := kv.Delete(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	all, err := kv.Entries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || string(all["a"].Value) != "a2" || all["a"].Revision != a2 || string(all["b"].Value) != "b1" || all["b"].Revision != b1 {
+		t.Fatalf("Entries = %+v, want a2 at %d and b1 at %d", all, a2, b1)
+	}
+
+	watchCtx, stop := context.WithCancel(ctx)
+	seen, err := kv.Watch(watchCtx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := kv.Update(ctx, "b", []byte("b2"), b1)
+	kv.Delete(ctx, "a")
+	for _, want := range []streamlog.KVEntry{{Key: "b", Value: []byte("b2"), Revision: b2}, {Key: "a", Deleted: true}} {
+		got := <-seen
+		if got.Key != want.Key || got.Deleted != want.Deleted || !want.Deleted && (string(got.Value) != string(want.Value) || got.Revision != want.Revision) {
+			t.Fatalf("watched %+v, want %+v", got, want)
+		}
+	}
+	stop()
+	for range seen { // it closes
+	}
+}

@@ -757,3 +757,73 @@ func (b *KV) Keys(ctx context.Context) ([]string, error) {
 	sort.Strings(keys)
 	return keys, nil
 }
+
+// KVEntry is a key's value at a revision (Deleted: a deletion, as Watch
+// reports it).
+type KVEntry struct {
+	Key      string
+	Value    []byte
+	Revision uint64
+	Deleted  bool
+}
+
+// Entries reads every key's current value, by key, in one pass over the
+// bucket (as Keys does) rather than one request a key.
+func (b *KV) Entries(ctx context.Context) (map[string]KVEntry, error) {
+	w, err := b.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("streamlog: entries of %s: %w", b.kv.Bucket(), err)
+	}
+	defer w.Stop()
+	out := map[string]KVEntry{}
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, fmt.Errorf("streamlog: entries of %s: the listing ended early", b.kv.Bucket())
+			}
+			if e == nil { // the current values are all in
+				return out, nil
+			}
+			if prev, seen := out[e.Key()]; !seen || prev.Revision < e.Revision() {
+				out[e.Key()] = KVEntry{Key: e.Key(), Value: e.Value(), Revision: e.Revision()}
+			}
+		case <-ctx.Done():
+			return nil, fmt.Errorf("streamlog: entries of %s: %w", b.kv.Bucket(), ctx.Err())
+		}
+	}
+}
+
+// Watch reports on the channel every write to the bucket made after it
+// returns, deletions included, in order. The channel closes when ctx
+// ends or the watch breaks.
+func (b *KV) Watch(ctx context.Context) (<-chan KVEntry, error) {
+	w, err := b.kv.WatchAll(ctx, jetstream.UpdatesOnly())
+	if err != nil {
+		return nil, fmt.Errorf("streamlog: watch %s: %w", b.kv.Bucket(), err)
+	}
+	out := make(chan KVEntry, 64)
+	go func() {
+		defer close(out)
+		defer w.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				if e == nil {
+					continue
+				}
+				select {
+				case out <- KVEntry{Key: e.Key(), Value: e.Value(), Revision: e.Revision(), Deleted: e.Operation() != jetstream.KeyValuePut}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}

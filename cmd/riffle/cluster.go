@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -24,8 +25,12 @@ func newClusterCommand() *cobra.Command {
 		Long: `Prints the cluster's status as any node sees it in the shared buckets (see
 docs/cluster.md): the live nodes, then each RUNNING application with the node
 holding its lease and the lease's age (time since its last renewal, on the
-answering node's clock; a lease older than the TTL is taken over). Requests are
-signed as riffle apps signs them (needed with --auth).`,
+answering node's clock; a lease older than the TTL is taken over) and its lag:
+the messages (appended batches) of its input stream it has not yet fed, as its
+owner last measured it (each TTL/4; "-" until then). An owner "n1 -> n2" is
+moving the application to n2 (riffle apps move); "(placed)", another node gave
+it the application and it has not taken it yet; "(starting)", it is starting it.
+Requests are signed as riffle apps signs them (needed with --auth).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			resp, err := getSigned(cmd.Context(), strings.TrimSuffix(server, "/")+"/riffle/v1/cluster", region)
@@ -61,13 +66,21 @@ func printCluster(cmd *cobra.Command, st api.ClusterStatus) {
 	w.Flush()
 	fmt.Fprintln(out)
 	w = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "APPLICATION\tSTATUS\tOWNER\tLEASE AGE")
+	fmt.Fprintln(w, "APPLICATION\tSTATUS\tOWNER\tLEASE AGE\tLAG")
 	for _, a := range st.Applications {
-		owner, age := a.Owner, secs(a.LeaseAgeSeconds)
-		if owner == "" {
+		owner, age, lag := a.Owner, secs(a.LeaseAgeSeconds), "-"
+		switch {
+		case owner == "":
 			owner, age = "-", "-" // no lease: the next scan of a node takes it
+		case a.MovingTo != "":
+			owner += " -> " + a.MovingTo
+		case a.State == "placed" || a.State == "starting":
+			owner += " (" + a.State + ")"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", a.Name, a.Status, owner, age)
+		if a.LagMessages != nil {
+			lag = strconv.FormatInt(*a.LagMessages, 10)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", a.Name, a.Status, owner, age, lag)
 	}
 	w.Flush()
 }
