@@ -30,7 +30,9 @@ import (
 // server runs every application.
 
 // DefaultLeaseTTL is how long a lease lasts without renewal.
-const DefaultLeaseTTL = 8 * time.Second
+// With it, a dead node's applications resume on another within 7.5 s plus
+// their restore (docs/cluster.md, Failover time).
+const DefaultLeaseTTL = 6 * time.Second
 
 const (
 	nodesBucket  = "riffle_nodes"
@@ -283,9 +285,13 @@ func (m *Manager) place(ctx context.Context, a Application, p *placer) (bool, er
 }
 
 // expired says whether another node's lease, now at rev, has stayed at
-// rev for the TTL since this node first saw it there.
+// rev for the TTL since this node first saw it there. Ages are measured
+// between scans, which a ticker may start a hair early: half a scan period
+// of slack (TTL/8) keeps that from costing a whole period more. The owner
+// has stopped by 3/4 TTL after its last renewal began, and its outputs
+// are fenced from TTL/2: a takeover comes at least 7/8 TTL after it.
 func (c *cluster) expired(key string, rev uint64, now time.Time) bool {
-	return c.age(c.seen, key, rev, now) >= c.ttl
+	return c.age(c.seen, key, rev, now) >= c.ttl-c.every/2
 }
 
 // forget drops the sightings of leases other than keep's.
