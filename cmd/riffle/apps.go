@@ -338,7 +338,7 @@ stream's recent records.`,
 			return callError(err)
 		},
 	}
-	cmd.AddCommand(list, describe, create, update, start, stop, del, newAddOutputCommand(c), newDeleteOutputCommand(c))
+	cmd.AddCommand(list, describe, create, update, start, stop, del, newAddOutputCommand(c), newDeleteOutputCommand(c), newImportCommand(c))
 	return cmd
 }
 
