@@ -133,7 +133,7 @@ func readTemplate(f *File, tree map[string]any, opts Options) error {
 		if !t.created(r, a) {
 			continue
 		}
-		props := t.resolve(r.props).(map[string]any)
+		props := t.properties(r, a)
 		name := id
 		switch v := props["ApplicationName"].(type) {
 		case nil:
@@ -164,7 +164,7 @@ func readTemplate(f *File, tree map[string]any, opts Options) error {
 		if !ok || !t.created(r, a) {
 			continue
 		}
-		props := t.resolve(r.props).(map[string]any)
+		props := t.properties(r, a)
 		m := &mapper{app: a, file: f}
 		if r.typ == outputType {
 			m.unknown(props, id, "ApplicationName", "Output")
@@ -179,6 +179,17 @@ func readTemplate(f *File, tree map[string]any, opts Options) error {
 		}
 	}
 	return nil
+}
+
+// properties are a resource's resolved Properties; Properties that are not
+// an object once resolved block the application.
+func (t *template) properties(r resource, a *Application) map[string]any {
+	props, ok := t.resolve(r.props).(map[string]any)
+	if !ok {
+		a.Problems = append(a.Problems, Problem{Field: r.id + ".Properties", Message: "not an object: " + render(r.props), Blocks: true})
+		return map[string]any{}
+	}
+	return props
 }
 
 // created evaluates a resource's Condition: false if CloudFormation would
