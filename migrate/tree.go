@@ -49,7 +49,9 @@ func fromNode(n *yaml.Node) (any, error) {
 		}
 		return fromNode(n.Content[0])
 	case yaml.AliasNode:
-		return fromNode(n.Alias)
+		// CloudFormation takes no aliases (nor merges); expanding them
+		// would also let a small file grow without bound.
+		return nil, fmt.Errorf("line %d: YAML aliases (*%s) are not CloudFormation", n.Line, n.Value)
 	}
 	var v any
 	switch n.Kind {
@@ -58,18 +60,7 @@ func fromNode(n *yaml.Node) (any, error) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
 			if k.Tag == "!!merge" {
-				merged, err := fromNode(val)
-				if err != nil {
-					return nil, err
-				}
-				if mm, ok := merged.(map[string]any); ok {
-					for mk, mv := range mm {
-						if _, set := m[mk]; !set {
-							m[mk] = mv
-						}
-					}
-				}
-				continue
+				return nil, fmt.Errorf("line %d: YAML merge keys (<<) are not CloudFormation", k.Line)
 			}
 			cv, err := fromNode(val)
 			if err != nil {
