@@ -338,7 +338,7 @@ stream's recent records.`,
 			return callError(err)
 		},
 	}
-	cmd.AddCommand(list, describe, create, update, start, stop, del, newAddOutputCommand(c), newDeleteOutputCommand(c), newMoveCommand(c))
+	cmd.AddCommand(list, describe, create, update, start, stop, del, newAddOutputCommand(c), newDeleteOutputCommand(c), newMoveCommand(c), newImportCommand(c))
 	return cmd
 }
 
