@@ -17,6 +17,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/record"
@@ -162,6 +163,10 @@ type Options struct {
 	Buckets string
 	// Functions are the Lambda-compatible functions outputs may name.
 	Functions map[string]destination.Function
+	// AWS makes the clients of resources that are not this server's: a
+	// Lambda output naming a function that is not one of Functions is
+	// invoked through the Lambda API (nil: refused).
+	AWS *awsclients.Factory
 	// OutputDir holds file outputs: an output's path is relative to it.
 	OutputDir string
 	// Region and Account make application ARNs.

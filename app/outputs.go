@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/destination"
 )
 
@@ -39,11 +40,14 @@ func (m *Manager) sinkFor(ctx context.Context, a Application, out Output) (desti
 			}
 			return &destination.LambdaSink{Function: f, Name: f.String(), ApplicationARN: m.ARN(a.Name)}, format, nil
 		}
-		f, ok := m.opts.Functions[out.Target]
-		if !ok {
-			return nil, "", fmt.Errorf("this server has no function %q (start riffle serve with --function %s=URL or --notifier %s=CONFIG, or give an http(s) URL)", out.Target, out.Target, out.Target)
+		if f, ok := m.opts.Functions[out.Target]; ok {
+			return &destination.LambdaSink{Function: f, Name: out.Target, ApplicationARN: m.ARN(a.Name)}, format, nil
 		}
-		return &destination.LambdaSink{Function: f, Name: out.Target, ApplicationARN: m.ARN(a.Name)}, format, nil
+		f, err := m.lambdaOnAWS(ctx, out)
+		if err != nil {
+			return nil, "", fmt.Errorf("this server has no function %q (start riffle serve with --function %s=URL or --notifier %s=CONFIG, or give an http(s) URL), and %w", out.Target, out.Target, out.Target, err)
+		}
+		return &destination.LambdaSink{Function: f, Name: out.ResourceARN, ApplicationARN: m.ARN(a.Name)}, format, nil
 	case FirehoseOutput, KinesisOutput:
 		info, err := m.log.Describe(ctx, out.Target)
 		if err != nil || info.Kind != out.Kind {
@@ -64,6 +68,27 @@ func (m *Manager) sinkFor(ctx context.Context, a Application, out Output) (desti
 		return &destination.FileSink{Path: filepath.Join(m.opts.OutputDir, out.Target)}, format, nil
 	}
 	return nil, "", fmt.Errorf("destination kind %q: want a Lambda function, a delivery stream, a data stream or a file", out.Kind)
+}
+
+// lambdaOnAWS is the function of a Lambda output's ARN, invoked through
+// the Lambda API in the ARN's region (by name: under the account of the
+// credentials), when this server has AWS credentials.
+func (m *Manager) lambdaOnAWS(ctx context.Context, out Output) (destination.Function, error) {
+	if m.opts.AWS == nil {
+		return nil, errors.New("this server does not reach AWS")
+	}
+	fn, err := awsclients.ParseFunctionARN(out.ResourceARN)
+	if err != nil {
+		return nil, fmt.Errorf("cannot invoke it through the Lambda API: %w", err)
+	}
+	if err := m.opts.AWS.CheckCredentials(ctx); err != nil {
+		return nil, fmt.Errorf("cannot invoke it through the Lambda API: %w", err)
+	}
+	client, err := m.opts.AWS.Lambda(ctx, fn.Region)
+	if err != nil {
+		return nil, fmt.Errorf("cannot invoke it through the Lambda API: %w", err)
+	}
+	return &destination.LambdaAPIFunction{Client: client, Name: fn.Name, Qualifier: fn.Qualifier}, nil
 }
 
 // probeTimeout bounds the check that a function URL can be reached.

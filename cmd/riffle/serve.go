@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/notify"
 	"github.com/riffle-sql/riffle/server"
@@ -36,7 +37,7 @@ func newServeCommand() *cobra.Command {
 		insecure                           bool
 		maxStore, minFree                  int64
 		replicas                           int
-		functions, notifiers               []string
+		functions, notifiers, awsEndpoints []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--data DIR] [--listen 127.0.0.1:4573] [--nats URL [--node NAME]] [--auth FILE]",
@@ -86,6 +87,14 @@ the one node holding its lease, moving to another when that node dies or stops
 			if err != nil {
 				return err
 			}
+			endpoints := awsclients.Endpoints{}
+			for _, e := range awsEndpoints {
+				service, url, err := awsclients.ParseEndpoint(e)
+				if err != nil {
+					return fmt.Errorf("--aws-endpoint: %w", err)
+				}
+				endpoints[service] = url
+			}
 			if node != "" {
 				if err := app.CheckNode(node); err != nil {
 					return fmt.Errorf("--node: %w", err)
@@ -101,7 +110,7 @@ the one node holding its lease, moving to another when that node dies or stops
 			srv, err := server.New(ctx, server.Config{Data: dataDir, NATS: natsURL, Retention: retention, Credentials: creds, Logger: logger,
 				MaxStore: maxStore, MinFree: minFree, Replicas: replicas,
 				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, Functions: fns, OutputDir: outputDir,
-					Node: node, LeaseTTL: leaseTTL}})
+					Node: node, LeaseTTL: leaseTTL, AWS: awsclients.New(endpoints)}})
 			if err != nil {
 				return err
 			}
@@ -130,6 +139,7 @@ the one node holding its lease, moving to another when that node dies or stops
 	cmd.Flags().StringVar(&node, "node", "", "this server's name among those sharing one NATS cluster (default with --nats: HOST-PORT)")
 	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", app.DefaultLeaseTTL, "with --node or --nats: how long an application's lease lasts unrenewed before another node takes it over")
 	cmd.Flags().IntVar(&replicas, "replicas", 0, "how many NATS servers hold each stream and bucket the server creates (default: 1 embedded; with --nats, 3 when the cluster has 3 servers or more, else 1)")
+	cmd.Flags().StringArrayVar(&awsEndpoints, "aws-endpoint", nil, "the endpoint standing for AWS's of a service, for resources that are not this server's: SERVICE=URL, SERVICE one of firehose, kinesis, lambda, s3 (repeatable; default AWS's, or the SDK's AWS_ENDPOINT_URL_<SERVICE>)")
 	cmd.Flags().StringVar(&authFile, "auth", "", `check request signatures (SigV4) against a JSON file {"ACCESS_KEY_ID": "SECRET", ...}`)
 	return cmd
 }

@@ -18,7 +18,7 @@ var layers = [][]string{
 	{"web", "api", "migrate"},
 	{"app", "generator", "notify"},
 	{"ingest", "destination", "runner"},
-	{"compile", "internal/awsjson"},
+	{"compile", "internal/awsjson", "awsclients"},
 	{"record"},
 	{"sql/engine"},
 	{"sql/plan"},

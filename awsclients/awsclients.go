@@ -1,0 +1,138 @@
+// Package awsclients makes the aws-sdk-go-v2 clients Riffle uses to reach
+// the AWS resources its users already have (functions, streams, buckets),
+// with the default credential chain and, per service, an endpoint that
+// overrides AWS's (any compatible server: a Lambda runtime emulator,
+// kinesalite, an S3-compatible store).
+package awsclients
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+)
+
+// Services whose endpoint may be overridden.
+var services = []string{"firehose", "kinesis", "lambda", "s3"}
+
+// Endpoints maps a service ("kinesis", "lambda", ...) to the URL that
+// stands for AWS's endpoint of it.
+type Endpoints map[string]string
+
+// ParseEndpoint reads SERVICE=URL, as `riffle serve --aws-endpoint` takes it.
+func ParseEndpoint(s string) (service, endpoint string, err error) {
+	service, endpoint, ok := strings.Cut(s, "=")
+	if !ok {
+		return "", "", fmt.Errorf("aws endpoint %q: want SERVICE=URL (services: %s)", s, strings.Join(services, ", "))
+	}
+	service = strings.ToLower(strings.TrimSpace(service))
+	if i := sort.SearchStrings(services, service); i == len(services) || services[i] != service {
+		return "", "", fmt.Errorf("aws endpoint %q: unknown service %q (services: %s)", s, service, strings.Join(services, ", "))
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", "", fmt.Errorf("aws endpoint %q: want an absolute http or https URL", s)
+	}
+	return service, endpoint, nil
+}
+
+// Factory makes clients, one per service and region, sharing one
+// configuration loaded (credentials, profile, environment) on first use.
+// The SDK's own AWS_ENDPOINT_URL_<SERVICE> variables work too; an endpoint
+// given here wins over them.
+type Factory struct {
+	endpoints Endpoints
+
+	once sync.Once
+	base aws.Config
+	err  error
+
+	mu      sync.Mutex
+	lambdas map[string]*lambda.Client
+}
+
+// New makes a factory with the given endpoint overrides (nil: none).
+func New(endpoints Endpoints) *Factory {
+	return &Factory{endpoints: endpoints, lambdas: map[string]*lambda.Client{}}
+}
+
+// Endpoint is the endpoint given for a service, if any.
+func (f *Factory) Endpoint(service string) string { return f.endpoints[service] }
+
+func (f *Factory) config(ctx context.Context) (aws.Config, error) {
+	f.once.Do(func() {
+		f.base, f.err = config.LoadDefaultConfig(context.WithoutCancel(ctx))
+		if f.err != nil {
+			f.err = fmt.Errorf("AWS configuration: %w", f.err)
+		}
+	})
+	return f.base, f.err
+}
+
+// CheckCredentials says whether the default credential chain gives
+// credentials, so that a resource on AWS is refused when configured rather
+// than failing at every call.
+func (f *Factory) CheckCredentials(ctx context.Context) error {
+	cfg, err := f.config(ctx)
+	if err != nil {
+		return err
+	}
+	if cfg.Credentials == nil {
+		return fmt.Errorf("no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run where a role is given)")
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return fmt.Errorf("no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run where a role is given): %w", err)
+	}
+	return nil
+}
+
+// Lambda is a Lambda client for a region.
+func (f *Factory) Lambda(ctx context.Context, region string) (*lambda.Client, error) {
+	cfg, err := f.config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c := f.lambdas[region]; c != nil {
+		return c, nil
+	}
+	c := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		o.Region = region
+		if e := f.endpoints["lambda"]; e != "" {
+			o.BaseEndpoint = aws.String(e)
+		}
+	})
+	f.lambdas[region] = c
+	return c, nil
+}
+
+// Function is a Lambda function named by its ARN
+// (arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]).
+type Function struct {
+	Region, Account, Name, Qualifier string
+}
+
+// ParseFunctionARN reads a Lambda function's ARN.
+func ParseFunctionARN(s string) (Function, error) {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "lambda" || a.Region == "" {
+		return Function{}, fmt.Errorf("%q is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)", s)
+	}
+	parts := strings.Split(a.Resource, ":")
+	if parts[0] != "function" || len(parts) < 2 || len(parts) > 3 || parts[1] == "" {
+		return Function{}, fmt.Errorf("%q is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)", s)
+	}
+	fn := Function{Region: a.Region, Account: a.AccountID, Name: parts[1]}
+	if len(parts) == 3 {
+		fn.Qualifier = parts[2]
+	}
+	return fn, nil
+}
