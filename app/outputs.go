@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/destination"
 )
@@ -52,7 +54,11 @@ func (m *Manager) sinkFor(ctx context.Context, a Application, out Output) (desti
 		info, err := m.log.Describe(ctx, out.Target)
 		if err != nil || info.Kind != out.Kind {
 			what := map[string]string{FirehoseOutput: "delivery stream", KinesisOutput: "data stream"}[out.Kind]
-			return nil, "", fmt.Errorf("%s %s does not exist", what, out.Target)
+			sink, awsErr := m.streamOnAWS(ctx, out)
+			if awsErr != nil {
+				return nil, "", fmt.Errorf("%s %s does not exist on this server, and %w", what, out.Target, awsErr)
+			}
+			return sink, format, nil
 		}
 		if slices.ContainsFunc(a.Inputs, func(in Input) bool { return in.Source == out.Target }) {
 			return nil, "", fmt.Errorf("%s is the application's own input: its rows would feed it again", out.Target)
@@ -89,6 +95,43 @@ func (m *Manager) lambdaOnAWS(ctx context.Context, out Output) (destination.Func
 		return nil, fmt.Errorf("cannot invoke it through the Lambda API: %w", err)
 	}
 	return &destination.LambdaAPIFunction{Client: client, Name: fn.Name, Qualifier: fn.Qualifier}, nil
+}
+
+// streamOnAWS is the sink of a Kinesis or Firehose output whose stream is
+// not this server's: the stream of its ARN, through the Kinesis or Firehose
+// API in the ARN's region, checked to exist now (a mistyped name is refused
+// when it is given, not retried for ever).
+func (m *Manager) streamOnAWS(ctx context.Context, out Output) (destination.Sink, error) {
+	if m.opts.AWS == nil {
+		return nil, errors.New("this server does not reach AWS")
+	}
+	st, err := awsclients.ParseStreamARN(out.ResourceARN)
+	if err != nil || st.Service != out.Kind {
+		return nil, fmt.Errorf("its ARN %q does not name one on AWS", out.ResourceARN)
+	}
+	if err := m.opts.AWS.CheckCredentials(ctx); err != nil {
+		return nil, fmt.Errorf("cannot reach it on AWS: %w", err)
+	}
+	check, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	if out.Kind == KinesisOutput {
+		client, err := m.opts.AWS.Kinesis(ctx, st.Region)
+		if err == nil {
+			_, err = client.DescribeStreamSummary(check, &kinesis.DescribeStreamSummaryInput{StreamName: &st.Name})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot reach it on AWS (region %s): %w", st.Region, err)
+		}
+		return &destination.KinesisAPISink{Client: client, Stream: st.Name, ARN: out.ResourceARN}, nil
+	}
+	client, err := m.opts.AWS.Firehose(ctx, st.Region)
+	if err == nil {
+		_, err = client.DescribeDeliveryStream(check, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: &st.Name})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach it on AWS (region %s): %w", st.Region, err)
+	}
+	return &destination.FirehoseAPISink{Client: client, Stream: st.Name, ARN: out.ResourceARN}, nil
 }
 
 // probeTimeout bounds the check that a function URL can be reached.

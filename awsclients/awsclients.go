@@ -7,6 +7,7 @@ package awsclients
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -16,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 )
 
@@ -54,13 +57,20 @@ type Factory struct {
 	base aws.Config
 	err  error
 
-	mu      sync.Mutex
-	lambdas map[string]*lambda.Client
+	lambdas   clients[*lambda.Client]
+	kinesises clients[*kinesis.Client]
+	firehoses clients[*firehose.Client]
+}
+
+// clients are one service's clients, by region.
+type clients[T any] struct {
+	mu       sync.Mutex
+	byRegion map[string]T
 }
 
 // New makes a factory with the given endpoint overrides (nil: none).
 func New(endpoints Endpoints) *Factory {
-	return &Factory{endpoints: endpoints, lambdas: map[string]*lambda.Client{}}
+	return &Factory{endpoints: endpoints}
 }
 
 // Endpoint is the endpoint given for a service, if any.
@@ -84,34 +94,95 @@ func (f *Factory) CheckCredentials(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	const hint = "no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run where a role is given)"
 	if cfg.Credentials == nil {
-		return fmt.Errorf("no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run where a role is given)")
+		return errors.New(hint)
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return fmt.Errorf("no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run where a role is given): %w", err)
+		return fmt.Errorf("%s: %w", hint, err)
+	}
+	return nil
+}
+
+// client is a service's client for a region, made once.
+func client[T any](ctx context.Context, f *Factory, c *clients[T], region string, make func(aws.Config) T) (T, error) {
+	var zero T
+	cfg, err := f.config(ctx)
+	if err != nil {
+		return zero, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.byRegion[region]; ok {
+		return cl, nil
+	}
+	if c.byRegion == nil {
+		c.byRegion = map[string]T{}
+	}
+	cfg = cfg.Copy()
+	cfg.Region = region
+	cl := make(cfg)
+	c.byRegion[region] = cl
+	return cl, nil
+}
+
+// endpoint is the override of a service, for its client's options.
+func (f *Factory) endpoint(service string) *string {
+	if e := f.endpoints[service]; e != "" {
+		return aws.String(e)
 	}
 	return nil
 }
 
 // Lambda is a Lambda client for a region.
 func (f *Factory) Lambda(ctx context.Context, region string) (*lambda.Client, error) {
-	cfg, err := f.config(ctx)
-	if err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if c := f.lambdas[region]; c != nil {
-		return c, nil
-	}
-	c := lambda.NewFromConfig(cfg, func(o *lambda.Options) {
-		o.Region = region
-		if e := f.endpoints["lambda"]; e != "" {
-			o.BaseEndpoint = aws.String(e)
-		}
+	return client(ctx, f, &f.lambdas, region, func(cfg aws.Config) *lambda.Client {
+		return lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+			if e := f.endpoint("lambda"); e != nil {
+				o.BaseEndpoint = e
+			}
+		})
 	})
-	f.lambdas[region] = c
-	return c, nil
+}
+
+// Kinesis is a Kinesis Data Streams client for a region.
+func (f *Factory) Kinesis(ctx context.Context, region string) (*kinesis.Client, error) {
+	return client(ctx, f, &f.kinesises, region, func(cfg aws.Config) *kinesis.Client {
+		return kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
+			if e := f.endpoint("kinesis"); e != nil {
+				o.BaseEndpoint = e
+			}
+		})
+	})
+}
+
+// Firehose is a Data Firehose client for a region.
+func (f *Factory) Firehose(ctx context.Context, region string) (*firehose.Client, error) {
+	return client(ctx, f, &f.firehoses, region, func(cfg aws.Config) *firehose.Client {
+		return firehose.NewFromConfig(cfg, func(o *firehose.Options) {
+			if e := f.endpoint("firehose"); e != nil {
+				o.BaseEndpoint = e
+			}
+		})
+	})
+}
+
+// Stream is a Kinesis data stream or a Firehose delivery stream named by
+// its ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME,
+// arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME).
+type Stream struct {
+	Service, Region, Account, Name string
+}
+
+// ParseStreamARN reads a data or delivery stream's ARN.
+func ParseStreamARN(s string) (Stream, error) {
+	a, err := arn.Parse(s)
+	kind := map[string]string{"kinesis": "stream/", "firehose": "deliverystream/"}[a.Service]
+	name, ok := strings.CutPrefix(a.Resource, kind)
+	if err != nil || kind == "" || !ok || name == "" || a.Region == "" {
+		return Stream{}, fmt.Errorf("%q is not a Kinesis stream or Firehose delivery stream ARN", s)
+	}
+	return Stream{Service: a.Service, Region: a.Region, Account: a.AccountID, Name: name}, nil
 }
 
 // Function is a Lambda function named by its ARN
