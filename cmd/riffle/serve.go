@@ -19,6 +19,7 @@ import (
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/notify"
+	"github.com/riffle-sql/riffle/s3store"
 	"github.com/riffle-sql/riffle/server"
 	"github.com/riffle-sql/riffle/streamlog"
 )
@@ -37,6 +38,7 @@ func newServeCommand() *cobra.Command {
 		maxStore, minFree                  int64
 		replicas                           int
 		functions, notifiers               []string
+		awsEndpoints                       []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--data DIR] [--listen 127.0.0.1:4573] [--nats URL [--node NAME]] [--auth FILE]",
@@ -86,6 +88,17 @@ the one node holding its lease, moving to another when that node dies or stops
 			if err != nil {
 				return err
 			}
+			endpoints, err := parseAWSEndpoints(awsEndpoints)
+			if err != nil {
+				return err
+			}
+			s3c, err := s3store.Open(ctx, endpoints["s3"])
+			if err != nil {
+				return err
+			}
+			if s3c != nil {
+				logger.Info("buckets without a directory under --buckets are S3 buckets", "buckets", buckets, "s3", s3c.String())
+			}
 			if node != "" {
 				if err := app.CheckNode(node); err != nil {
 					return fmt.Errorf("--node: %w", err)
@@ -100,7 +113,7 @@ the one node holding its lease, moving to another when that node dies or stops
 			}
 			srv, err := server.New(ctx, server.Config{Data: dataDir, NATS: natsURL, Retention: retention, Credentials: creds, Logger: logger,
 				MaxStore: maxStore, MinFree: minFree, Replicas: replicas,
-				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, Functions: fns, OutputDir: outputDir,
+				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, S3: s3c, Functions: fns, OutputDir: outputDir,
 					Node: node, LeaseTTL: leaseTTL}})
 			if err != nil {
 				return err
@@ -122,7 +135,8 @@ the one node holding its lease, moving to another when that node dies or stops
 	cmd.Flags().Int64Var(&minFree, "min-free", streamlog.DefaultMinFree, "bytes puts leave free on the data directory's filesystem (they are refused, retryably, below)")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --auth")
 	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "application time runs this many times faster than the wall clock (demos, tests)")
-	cmd.Flags().StringVar(&buckets, "buckets", "", "the directory standing for S3 in reference data sources: BUCKET/KEY (default DATA/buckets)")
+	cmd.Flags().StringVar(&buckets, "buckets", "", "the directory standing for S3 (reference data sources, delivery streams): BUCKET/KEY (default DATA/buckets)")
+	cmd.Flags().StringArrayVar(&awsEndpoints, "aws-endpoint", nil, "send an AWS service's requests to this endpoint: SERVICE=URL, e.g. s3=http://127.0.0.1:4568 (repeatable; S3 then addressed path-style)")
 	cmd.Flags().DurationVar(&checkpoint, "checkpoint", 5*time.Second, "how often running applications save their state")
 	cmd.Flags().StringVar(&outputDir, "outputs", "", "the directory of file outputs (default DATA/outputs)")
 	cmd.Flags().StringArrayVar(&functions, "function", nil, "a Lambda-compatible function outputs may name: NAME=URL (repeatable)")
