@@ -18,7 +18,7 @@ var layers = [][]string{
 	{"web", "api"},
 	{"app", "generator", "notify"},
 	{"ingest", "destination", "runner"},
-	{"compile", "internal/awsjson"},
+	{"compile", "internal/awsjson", "s3delivery"},
 	{"record"},
 	{"sql/engine"},
 	{"sql/plan"},

@@ -7,6 +7,7 @@ package s3test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -264,4 +265,29 @@ func (s *Server) Keys(t testing.TB, bucket string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// Lines counts the lines (each with its newline) that objects hold
+// together, gunzipping those whose keys end in .gz: how tests see the
+// records a delivery stream archived, one a line. An object that does not
+// decode is an error naming it.
+func Lines(objects map[string][]byte) (map[string]int, error) {
+	out := map[string]int{}
+	for key, data := range objects {
+		if strings.HasSuffix(key, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err == nil {
+				data, err = io.ReadAll(zr)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("object %s is not GZIP: %w", key, err)
+			}
+		}
+		for _, line := range strings.SplitAfter(string(data), "\n") {
+			if line != "" {
+				out[line]++
+			}
+		}
+	}
+	return out, nil
 }
