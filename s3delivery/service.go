@@ -104,6 +104,9 @@ func Start(ctx context.Context, l *streamlog.Log, opts Options) (*Service, error
 // errorLogEvery spaces the logs of an error that lasts.
 const errorLogEvery = 30 * time.Second
 
+// Buckets are where the deliveries write.
+func (s *Service) Buckets() s3store.Buckets { return s.opts.Buckets }
+
 // Nudge has the service look for created and deleted delivery streams
 // now.
 func (s *Service) Nudge() {
