@@ -34,6 +34,17 @@ type pending struct {
 // after is the position after a record.
 func after(s streamlog.Seq) streamlog.Seq { return streamlog.Seq{Msg: s.Msg, Index: s.Index + 1} }
 
+// skipped says whether the first record read after pos is not the next
+// one: messages between are gone. (A delivery stream has one shard, so its
+// messages are numbered without gaps; a position may point past its
+// message's last record.)
+func skipped(pos, first streamlog.Seq) bool {
+	if pos.Msg == 0 {
+		return first.Msg > 1 || first.Index > 0
+	}
+	return first.Msg > pos.Msg+1 || first.Msg == pos.Msg+1 && (pos.Index == 0 || first.Index > 0) || first.Msg == pos.Msg && first.Index > pos.Index
+}
+
 // readMax bounds the records one read of the log returns.
 const readMax = 1000
 
@@ -154,6 +165,10 @@ func (d *deliverer) step() (time.Duration, error) {
 		recs, next, err := d.s.log.Read(ctx, d.stream, 0, d.pos, readMax)
 		if err != nil {
 			return 0, err
+		}
+		if len(recs) > 0 && skipped(d.pos, recs[0].Seq) {
+			d.s.opts.Logger.Error("records are gone from the log before their delivery to S3 (expired past the retention, or lost)", "stream", d.stream,
+				"from", d.pos.String(), "next", recs[0].Seq.String())
 		}
 		d.buf = append(d.buf, recs...)
 		d.pos = next

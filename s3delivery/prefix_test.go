@@ -158,3 +158,26 @@ func TestObjectKeysAsTheServiceNamesThem(t *testing.T) {
 		t.Errorf("key with a time zone and an extension: %q", k)
 	}
 }
+
+// TestGoneRecordsAreNoticed: the first record read after a position is
+// the next one, or records are gone from the log (expired, lost).
+func TestGoneRecordsAreNoticed(t *testing.T) {
+	seq := func(msg uint64, index uint32) streamlog.Seq { return streamlog.Seq{Msg: msg, Index: index} }
+	for _, c := range []struct {
+		pos, first streamlog.Seq
+		gone       bool
+	}{
+		{seq(0, 0), seq(1, 0), false},
+		{seq(0, 0), seq(3, 0), true},
+		{seq(4, 2), seq(4, 2), false},
+		{seq(4, 2), seq(5, 0), false}, // message 4 had two records
+		{seq(4, 2), seq(4, 3), true},
+		{seq(4, 2), seq(6, 0), true},
+		{seq(4, 0), seq(5, 0), true},
+		{seq(4, 2), seq(5, 1), true},
+	} {
+		if got := skipped(c.pos, c.first); got != c.gone {
+			t.Errorf("after %v, first %v: gone %v, want %v", c.pos, c.first, got, c.gone)
+		}
+	}
+}
