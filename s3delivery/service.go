@@ -164,12 +164,17 @@ func (s *Service) reconcile(ctx context.Context) error {
 		key := stateKey(info)
 		want[key] = true
 		s.mu.Lock()
-		if _, ok := s.running[key]; !ok && !s.closed {
+		_, ok := s.running[key]
+		started := !ok && !s.closed
+		if started {
 			d := s.newDeliverer(s.run, info, *dest, key)
 			s.running[key] = d
 			go d.run()
 		}
 		s.mu.Unlock()
+		if started {
+			s.opts.Logger.Info("delivery stream delivers to S3", "stream", info.Name, "bucket", s.opts.Buckets.Where(dest.Bucket()))
+		}
 	}
 	var gone []*deliverer
 	s.mu.Lock()

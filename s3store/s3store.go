@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +66,9 @@ func Open(ctx context.Context, endpoint string) (*Client, error) {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 		o.UsePathStyle = custom != ""
+		// S3-compatible servers rarely return checksums; the SDK would log
+		// each response it cannot check.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	where := "S3 in " + cfg.Region
 	if custom != "" {
@@ -212,20 +214,4 @@ func (b Buckets) path(bucket, key string) (string, error) {
 		return "", fmt.Errorf("%s/%s is not a file under the buckets directory", bucket, key)
 	}
 	return filepath.Join(b.Dir, bucket, filepath.FromSlash(key)), nil
-}
-
-// IsNotExist says whether err is a missing object (a file or an S3 key or
-// bucket).
-func IsNotExist(err error) bool {
-	if errors.Is(err, fs.ErrNotExist) {
-		return true
-	}
-	var coded interface{ ErrorCode() string }
-	if errors.As(err, &coded) {
-		switch coded.ErrorCode() {
-		case "NoSuchKey", "NoSuchBucket", "NotFound":
-			return true
-		}
-	}
-	return false
 }
