@@ -55,7 +55,10 @@ well-formed signature passes, so another address needs --auth (or --insecure).
 With --nats, several servers may share one NATS cluster: each is a node (--node,
 by default the host name and the port), and each running application runs on
 the one node holding its lease, moving to another when that node dies or stops
-(docs/cluster.md).`,
+(docs/cluster.md). Reference data sources and delivery streams with an S3
+destination use the folder --buckets/BUCKET when it exists, else S3 when the
+server is set up for it (--aws-endpoint s3=URL, AWS_ENDPOINT_URL_S3, or an AWS
+region; the SDK's credential chain), else that folder (docs/aws.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			local, err := isLoopback(listen)
