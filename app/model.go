@@ -21,6 +21,7 @@ import (
 	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/record"
+	"github.com/riffle-sql/riffle/s3store"
 )
 
 // Statuses, as the service names them.
@@ -122,7 +123,9 @@ const (
 
 // Reference is a reference data source: a file loaded as a table when the
 // application starts (or the source changes). The service's S3 location
-// maps to a directory of the server: Bucket/Key under Options.Buckets.
+// Bucket/Key is the file Options.Buckets/Bucket/Key, or, on a server set
+// up for S3 (Options.S3) whose buckets directory has no Bucket, the object
+// Key of the S3 bucket.
 type Reference struct {
 	ID        string
 	TableName string
@@ -161,6 +164,9 @@ type Options struct {
 	// Buckets is the directory that stands for S3: reference data source
 	// BUCKET/KEY is the file Buckets/BUCKET/KEY.
 	Buckets string
+	// S3, when set, holds the buckets that have no directory under
+	// Buckets (package s3store).
+	S3 *s3store.Client
 	// Functions are the Lambda-compatible functions outputs may name.
 	Functions map[string]destination.Function
 	// AWS makes the clients of resources that are not this server's: a

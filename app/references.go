@@ -6,17 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/riffle-sql/riffle/compile"
+	"github.com/riffle-sql/riffle/s3store"
 	"github.com/riffle-sql/riffle/sql/plan"
 )
 
 // loadReferences reads an application's reference tables from the
-// buckets directory or their URLs. It runs under the application's own
+// server's buckets (a directory, or S3) or their URLs. It runs under the application's own
 // lock only, and ends when the manager closes.
 func (m *Manager) loadReferences(a Application) ([]*plan.Table, error) {
 	var tables []*plan.Table
@@ -35,15 +34,17 @@ func (m *Manager) loadReferences(a Application) ([]*plan.Table, error) {
 	return tables, nil
 }
 
-// maxReference bounds a reference file read from a URL.
+// maxReference bounds a reference file.
 const maxReference = 256 << 20
 
-// referenceTimeout bounds fetching a reference URL.
+// referenceTimeout bounds fetching a reference file.
 const referenceTimeout = 30 * time.Second
 
 // openReference opens a reference source: a key that is an http(s) URL is
-// fetched (the bucket is then ignored); any other is a file under the
-// buckets directory.
+// fetched (the bucket is then ignored); any other is an object of the
+// server's buckets: a file under the buckets directory or, for a bucket
+// that has no directory there on a server set up for S3, an S3 object
+// (package s3store).
 func (m *Manager) openReference(ctx context.Context, ref Reference) (io.ReadCloser, error) {
 	if strings.HasPrefix(ref.Key, "http://") || strings.HasPrefix(ref.Key, "https://") {
 		ctx, cancel := context.WithTimeout(ctx, referenceTimeout)
@@ -69,21 +70,11 @@ func (m *Manager) openReference(ctx context.Context, ref Reference) (io.ReadClos
 		}
 		return io.NopCloser(bytes.NewReader(data)), nil
 	}
-	path, err := m.bucketPath(ref.Bucket, ref.Key)
+	ctx, cancel := context.WithTimeout(ctx, referenceTimeout)
+	defer cancel()
+	data, err := s3store.Buckets{Dir: m.opts.Buckets, S3: m.opts.S3}.Get(ctx, ref.Bucket, ref.Key, maxReference)
 	if err != nil {
 		return nil, err
 	}
-	return os.Open(path)
-}
-
-// bucketPath is where bucket/key lives, refusing names that would leave
-// the buckets directory.
-func (m *Manager) bucketPath(bucket, key string) (string, error) {
-	if m.opts.Buckets == "" {
-		return "", fmt.Errorf("this server has no buckets directory for reference data")
-	}
-	if bucket == "" || strings.ContainsAny(bucket, `/\`) || bucket == ".." || key == "" || !filepath.IsLocal(key) {
-		return "", fmt.Errorf("%s/%s is not a file under the buckets directory", bucket, key)
-	}
-	return filepath.Join(m.opts.Buckets, bucket, key), nil
+	return io.NopCloser(bytes.NewReader(data)), nil
 }

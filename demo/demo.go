@@ -1,23 +1,29 @@
 // Package demo runs the clickstream anomaly lab end to end in one process:
-// the server on an embedded log, a delivery stream, the lab's application
-// with its anomalies going to the built-in notifier, and the generator
-// sending the lab's traffic through the Firehose API, all on an
-// accelerated clock. It prints each anomaly as it is detected and ends with
+// the server on an embedded log, a delivery stream archiving the raw
+// clickstream to a bucket (the data directory's) as the lab's Firehose
+// does, the lab's application with its anomalies going to the built-in
+// notifier, and the generator sending the lab's traffic through the
+// Firehose API, all on an accelerated clock. It prints each anomaly as it is detected and ends with
 // a chart of the click-through rate and the anomaly scores.
 package demo
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +36,7 @@ import (
 	"github.com/riffle-sql/riffle/internal/wait"
 	"github.com/riffle-sql/riffle/notify"
 	"github.com/riffle-sql/riffle/record"
+	"github.com/riffle-sql/riffle/s3delivery"
 	"github.com/riffle-sql/riffle/server"
 	"github.com/riffle-sql/riffle/streamlog"
 )
@@ -43,6 +50,13 @@ const (
 	Application = "anomaly_detection"
 	Function    = "CSEBeconAnomalyResponse"
 )
+
+// Archive is where the lab's delivery stream archives the raw clickstream,
+// as the lab's template configures its Firehose: GZIP objects under
+// weblogs/raw/ in its raw bucket, buffered 60 s or 50 MB. The demo's
+// bucket is the server's buckets directory (DATA/buckets/BUCKET).
+var Archive = s3delivery.Destination{Extended: true, RoleARN: "arn:aws:iam::000000000000:role/FirehoseS3Role",
+	BucketARN: "arn:aws:s3:::clickstream-raw", Prefix: "weblogs/raw/", SizeInMBs: 50, IntervalInSeconds: 60, CompressionFormat: s3delivery.GZIP}
 
 // DefaultSpeed tells the lab's story (LabDuration of traffic) in about a
 // minute.
@@ -90,6 +104,13 @@ type Result struct {
 	FalseAlarms    int // flagged windows outside the bursts
 	Chart          string
 	URL            string
+	// Acknowledged is how many records the generator had acknowledged.
+	Acknowledged int64
+	// Archived is how many records the archive's objects hold (this run's
+	// and, on a kept --data, the earlier runs'), in ArchiveObjects objects
+	// under ArchiveDir.
+	Archived, ArchiveObjects int
+	ArchiveDir               string
 }
 
 // Run runs the demo until the lab's story is told (or, with Forever, until
@@ -159,9 +180,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 
 	// A data directory kept from an earlier demo has the stream and the
 	// application: the stream is reused, the application made anew.
-	if err := srv.Log.Create(ctx, Stream, "firehose", 1); err != nil && !errors.Is(err, streamlog.ErrExists) {
+	if err := srv.Log.CreateWith(ctx, Stream, "firehose", 1, s3delivery.Metadata(Archive)); err != nil && !errors.Is(err, streamlog.ErrExists) {
 		return res, err
 	}
+	srv.Deliveries.Nudge()
 	if old, err := srv.Apps.Get(ctx, Application); err == nil {
 		if old.Status == app.Running {
 			if err := srv.Apps.Stop(ctx, Application); err != nil {
@@ -259,6 +281,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	followers.Wait()
 	sent, acked, failed := run.Totals()
 	fmt.Fprintf(o.Out, "generator: %d records sent, %d acknowledged, %d not sent\n", sent, acked, failed)
+	res.Acknowledged = acked
+	if err := archived(ctx, srv, &res); err != nil {
+		return res, err
+	}
+	kept := ""
+	if o.Data == "" {
+		kept = "; removed with the temporary data at the end, keep it with --data"
+	}
+	fmt.Fprintf(o.Out, "archive: %d records in %d GZIP objects under %s (the lab's Firehose to S3%s)\n", res.Archived, res.ArchiveObjects, res.ArchiveDir, kept)
 
 	res.Windows = rows.windows(appStart, end, scenario)
 	for _, burst := range burstStarts(appStart, end, scenario) {
@@ -289,6 +320,43 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	res.Chart = o.Chart
 	fmt.Fprintf(o.Out, "%d of %d bursts detected, %d false alarms in %d windows; chart: %s\n", res.BurstsDetected, res.Bursts, res.FalseAlarms, len(res.Windows), res.Chart)
 	return res, nil
+}
+
+// archived delivers what the stream holds to the archive now, rather than
+// at the end of its 60-second buffering, and counts the records there.
+func archived(ctx context.Context, srv *server.Server, res *Result) error {
+	// Bounded in real time; after a Ctrl-C too, so that the archive is
+	// complete when the demo says where it is.
+	flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Deliveries.Flush(flush); err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	res.ArchiveDir = filepath.Join(srv.Deliveries.Buckets().Where(Archive.Bucket()), filepath.FromSlash(Archive.Prefix))
+	return filepath.WalkDir(res.ArchiveDir, func(path string, e fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // nothing archived
+		}
+		if err != nil || e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return fmt.Errorf("archive: %s: %w", path, err)
+		}
+		data, err := io.ReadAll(zr)
+		if err != nil {
+			return fmt.Errorf("archive: %s: %w", path, err)
+		}
+		res.ArchiveObjects++
+		res.Archived += bytes.Count(data, []byte("\n"))
+		return nil
+	})
 }
 
 // labSchema maps the lab's records to the application's input columns.

@@ -89,6 +89,18 @@ func TestTheDemoCatchesEveryBurstAndNothingElse(t *testing.T) {
 	if !strings.Contains(out.String(), "3 of 3 bursts detected, 0 false alarms in 48 windows") {
 		t.Errorf("no summary of 3 bursts detected:\n%s", out.String())
 	}
+	// The delivery stream archives every record once, as the lab's
+	// Firehose does, under the lab's prefix and the hour of t0.
+	if res.Acknowledged != 1140 || res.Archived != 1140 || res.ArchiveObjects < 1 ||
+		res.ArchiveDir != filepath.Join(dir, "buckets", "clickstream-raw", "weblogs", "raw") {
+		t.Errorf("archive: %d records in %d objects under %s, want the 1140 acknowledged under DATA/buckets/clickstream-raw/weblogs/raw", res.Archived, res.ArchiveObjects, res.ArchiveDir)
+	}
+	if keys, _ := filepath.Glob(filepath.Join(res.ArchiveDir, "2026", "12", "06", "12", "clickstream-1-2026-12-06-12-0*.gz")); len(keys) != res.ArchiveObjects {
+		t.Errorf("archive objects %v, want %d named for the hour of the traffic", keys, res.ArchiveObjects)
+	}
+	if !strings.Contains(out.String(), "archive: 1140 records in") {
+		t.Errorf("no line about the archive:\n%s", out.String())
+	}
 	svg, err := os.ReadFile(chart)
 	if err != nil {
 		t.Fatal(err)

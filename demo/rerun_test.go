@@ -70,4 +70,7 @@ func TestTheDemoRunsAgainOnItsData(t *testing.T) {
 	if len(recs) != 2*1140 {
 		t.Errorf("the stream holds %d records, want both runs' 2×1140", len(recs))
 	}
+	if res.Archived != 2*1140 {
+		t.Errorf("the archive holds %d records, want both runs' 2×1140", res.Archived)
+	}
 }

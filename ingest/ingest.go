@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/riffle-sql/riffle/internal/awsjson"
+	"github.com/riffle-sql/riffle/s3delivery"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
@@ -38,6 +39,9 @@ type Options struct {
 	// applications that read or write it): deleting it is refused while
 	// there are any.
 	Users func(ctx context.Context, stream string) ([]string, error)
+	// Changed, when set, is told that a delivery stream was created or
+	// deleted (the S3 deliveries start and stop their deliverers).
+	Changed func()
 }
 
 // Target prefixes of the two APIs.
@@ -211,8 +215,10 @@ const firehoseKind = "firehose"
 
 func (s *API) createDeliveryStream(ctx context.Context, body []byte) (any, error) {
 	var req struct {
-		DeliveryStreamName string
-		DeliveryStreamType string
+		DeliveryStreamName                 string
+		DeliveryStreamType                 string
+		ExtendedS3DestinationConfiguration *s3Configuration
+		S3DestinationConfiguration         *s3Configuration
 	}
 	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
@@ -223,12 +229,28 @@ func (s *API) createDeliveryStream(ctx context.Context, body []byte) (any, error
 	if req.DeliveryStreamType != "" && req.DeliveryStreamType != "DirectPut" {
 		return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "DeliveryStreamType %s is not supported; Riffle's delivery streams are DirectPut", req.DeliveryStreamType)
 	}
-	if err := s.log.Create(ctx, req.DeliveryStreamName, firehoseKind, 1); err != nil {
+	var meta map[string]string
+	switch ext, old := req.ExtendedS3DestinationConfiguration, req.S3DestinationConfiguration; {
+	case ext != nil && old != nil:
+		return nil, invalid("Only one destination configuration is allowed: ExtendedS3DestinationConfiguration or S3DestinationConfiguration")
+	case ext != nil || old != nil:
+		c, field := ext, "extendedS3DestinationConfiguration"
+		if old != nil {
+			c, field = old, "s3DestinationConfiguration"
+		}
+		d, err := s3Destination(c, field, ext != nil)
+		if err != nil {
+			return nil, err
+		}
+		meta = s3delivery.Metadata(d)
+	}
+	if err := s.log.CreateWith(ctx, req.DeliveryStreamName, firehoseKind, 1, meta); err != nil {
 		if errors.Is(err, streamlog.ErrExists) {
 			return nil, awsjson.Errorf(http.StatusBadRequest, "ResourceInUseException", "Firehose %s under accountId %s already exists", req.DeliveryStreamName, s.opts.Account)
 		}
 		return nil, err
 	}
+	s.changed()
 	return map[string]string{"DeliveryStreamARN": s.arn(req.DeliveryStreamName)}, nil
 }
 
@@ -258,7 +280,14 @@ func (s *API) deleteDeliveryStream(ctx context.Context, body []byte) (any, error
 	if err := s.log.Delete(ctx, req.DeliveryStreamName); err != nil {
 		return nil, err
 	}
+	s.changed()
 	return struct{}{}, nil
+}
+
+func (s *API) changed() {
+	if s.opts.Changed != nil {
+		s.opts.Changed()
+	}
 }
 
 // notInUse refuses to delete a stream that running applications use, as
@@ -288,6 +317,12 @@ func (s *API) describeDeliveryStream(ctx context.Context, body []byte) (any, err
 		return nil, err
 	}
 	created := float64(info.Created.UnixMilli()) / 1000
+	destinations := []any{}
+	if d, err := s3delivery.FromInfo(info); err != nil {
+		return nil, err
+	} else if d != nil {
+		destinations = append(destinations, s3Description(*d))
+	}
 	desc := map[string]any{
 		"DeliveryStreamName":   info.Name,
 		"DeliveryStreamARN":    s.arn(info.Name),
@@ -295,7 +330,7 @@ func (s *API) describeDeliveryStream(ctx context.Context, body []byte) (any, err
 		"DeliveryStreamType":   "DirectPut",
 		"VersionId":            "1",
 		"CreateTimestamp":      created,
-		"Destinations":         []any{},
+		"Destinations":         destinations,
 		"HasMoreDestinations":  false,
 	}
 	if lost := lostData(info.Lost); lost != nil {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -23,6 +24,8 @@ import (
 	"github.com/riffle-sql/riffle/generator"
 	"github.com/riffle-sql/riffle/ingest"
 	"github.com/riffle-sql/riffle/internal/awsjson"
+	"github.com/riffle-sql/riffle/s3delivery"
+	"github.com/riffle-sql/riffle/s3store"
 	"github.com/riffle-sql/riffle/streamlog"
 	"github.com/riffle-sql/riffle/web"
 )
@@ -44,7 +47,11 @@ type Config struct {
 	// nil accepts any well-formed signature.
 	Credentials map[string]string
 	Apps        app.Options
-	Logger      *slog.Logger
+	// Deliveries tunes the delivery streams' S3 deliveries (Buckets,
+	// Clock, Logger and Metrics are the server's: Apps.Buckets, else
+	// Data/buckets, and Apps.S3).
+	Deliveries s3delivery.Options
+	Logger     *slog.Logger
 	// Clock is the wall clock of the whole server: arrival stamps,
 	// signatures, application time, deliveries and the console's senders
 	// (nil: the real clock). Tests give a fake one to drive time.
@@ -53,10 +60,11 @@ type Config struct {
 
 // Server is an assembled server; Handler serves it.
 type Server struct {
-	Log       *streamlog.Log
-	Apps      *app.Manager
-	Handler   http.Handler
-	generator *generator.Service
+	Log        *streamlog.Log
+	Apps       *app.Manager
+	Deliveries *s3delivery.Service
+	Handler    http.Handler
+	generator  *generator.Service
 }
 
 // New opens the log, resumes the applications that were running, and
@@ -92,11 +100,27 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		l.Close()
 		return nil, err
 	}
+	// Delivery streams with an S3 destination write to S3, or to the
+	// buckets directory standing for it.
+	dopts := cfg.Deliveries
+	dopts.Buckets = s3store.Buckets{Dir: opts.Buckets, S3: opts.S3}
+	if dopts.Buckets.Dir == "" && cfg.Data != "" {
+		dopts.Buckets.Dir = filepath.Join(cfg.Data, "buckets")
+	}
+	dopts.Clock, dopts.Logger, dopts.Metrics = cfg.Clock, cfg.Logger, reg
+	deliveries, err := s3delivery.Start(ctx, l, dopts)
+	if err != nil {
+		apps.Close()
+		l.Close()
+		return nil, err
+	}
 	// One front door for the AWS JSON 1.1 APIs: Firehose and Kinesis
 	// (ingest) and Kinesis Analytics (api) register with it as peers.
 	front := awsjson.New(awsjson.Options{Credentials: cfg.Credentials, Metrics: reg, Logger: cfg.Logger, Clock: cfg.Clock})
-	streams, err := ingest.New(ctx, l, ingest.Options{Region: opts.Region, Account: opts.Account, Metrics: reg, Clock: cfg.Clock, Users: apps.Users})
+	streams, err := ingest.New(ctx, l, ingest.Options{Region: opts.Region, Account: opts.Account, Metrics: reg, Clock: cfg.Clock, Users: apps.Users,
+		Changed: deliveries.Nudge})
 	if err != nil {
+		deliveries.Close()
 		apps.Close()
 		l.Close()
 		return nil, err
@@ -127,12 +151,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	gen.Clock = cfg.Clock
 	gen.Register(mux, front.Authenticate)
-	return &Server{Log: l, Apps: apps, Handler: mux, generator: gen}, nil
+	return &Server{Log: l, Apps: apps, Deliveries: deliveries, Handler: mux, generator: gen}, nil
 }
 
-// Close stops the applications (each with a last checkpoint) and the log.
+// Close stops the applications (each with a last checkpoint), the
+// deliveries to S3 (each writing what it buffers, for a moment) and the
+// log.
 func (s *Server) Close() error {
 	s.generator.Close()
 	s.Apps.Close()
+	s.Deliveries.Close()
 	return s.Log.Close()
 }

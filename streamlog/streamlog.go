@@ -256,6 +256,9 @@ type Info struct {
 	Created time.Time
 	// Kind tells what created it ("firehose" or "kinesis"), for the APIs.
 	Kind string
+	// Metadata is what the stream was created with (CreateWith): kept
+	// with it, gone with it. nil when none.
+	Metadata map[string]string
 	// Lost is what the storage found damaged and dropped (a block file
 	// written over, a disk error) and no one has acknowledged yet; zero
 	// when nothing was lost. It is filled by Describe, not by List.
@@ -315,6 +318,15 @@ func subject(name string, shard int) string {
 
 // Create makes a stream with the given number of shards.
 func (l *Log) Create(ctx context.Context, name, kind string, shards int) error {
+	return l.CreateWith(ctx, name, kind, shards, nil)
+}
+
+// metaPrefix marks the stream metadata keys that are CreateWith's.
+const metaPrefix = "riffle.meta."
+
+// CreateWith is Create with metadata that lives as long as the stream (a
+// delivery stream's destination), in Info.Metadata.
+func (l *Log) CreateWith(ctx context.Context, name, kind string, shards int, meta map[string]string) error {
 	if !nameChars.MatchString(name) {
 		return fmt.Errorf("streamlog: stream name %q: use 1 to 128 letters, digits, _ . -", name)
 	}
@@ -336,6 +348,9 @@ func (l *Log) Create(ctx context.Context, name, kind string, shards int) error {
 			"riffle.shards":  strconv.Itoa(shards),
 			"riffle.created": strconv.FormatInt(time.Now().UnixMilli(), 10),
 		},
+	}
+	for k, v := range meta {
+		cfg.Metadata[metaPrefix+k] = v
 	}
 	s, err := l.js.CreateStream(ctx, cfg)
 	if err != nil {
@@ -407,7 +422,16 @@ func (l *Log) Describe(ctx context.Context, name string) (Info, error) {
 func infoOf(cfg jetstream.StreamConfig) Info {
 	shards, _ := strconv.Atoi(cfg.Metadata["riffle.shards"])
 	created, _ := strconv.ParseInt(cfg.Metadata["riffle.created"], 10, 64)
-	return Info{Name: cfg.Metadata["riffle.name"], Kind: cfg.Metadata["riffle.kind"], Shards: shards, Created: time.UnixMilli(created)}
+	info := Info{Name: cfg.Metadata["riffle.name"], Kind: cfg.Metadata["riffle.kind"], Shards: shards, Created: time.UnixMilli(created)}
+	for k, v := range cfg.Metadata {
+		if key, ok := strings.CutPrefix(k, metaPrefix); ok {
+			if info.Metadata == nil {
+				info.Metadata = map[string]string{}
+			}
+			info.Metadata[key] = v
+		}
+	}
+	return info
 }
 
 // List returns the streams of a kind ("" for all), by name.

@@ -122,3 +122,38 @@ func FuzzDecodeBatch(f *testing.F) {
 		}
 	})
 }
+
+// TestMetadataLivesWithItsStream: what a stream is created with comes back
+// from Describe and List, after a restart too, and goes with the stream:
+// a stream of the same name created again has none.
+func TestMetadataLivesWithItsStream(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l := open(t, dir)
+	if err := l.CreateWith(ctx, "raw", "firehose", 1, map[string]string{"destination": `{"Bucket":"b"}`}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Create(ctx, "plain", "firehose", 1); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	l = open(t, dir)
+	defer l.Close()
+	info, err := l.Describe(ctx, "raw")
+	if err != nil || info.Metadata["destination"] != `{"Bucket":"b"}` || len(info.Metadata) != 1 {
+		t.Fatalf("Describe: %+v %v", info, err)
+	}
+	infos, err := l.List(ctx, "firehose")
+	if err != nil || len(infos) != 2 || infos[0].Metadata != nil || infos[1].Metadata["destination"] != `{"Bucket":"b"}` {
+		t.Fatalf("List: %+v %v", infos, err)
+	}
+	if err := l.Delete(ctx, "raw"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Create(ctx, "raw", "firehose", 1); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := l.Describe(ctx, "raw"); err != nil || info.Metadata != nil {
+		t.Fatalf("a new stream of the same name: %+v %v", info, err)
+	}
+}

@@ -20,8 +20,9 @@ func newDemoCommand() *cobra.Command {
 		Use:   "demo [--speed 8] [--data DIR] [--notify CONFIG.yaml] [--forever]",
 		Short: "Run the clickstream anomaly lab end to end, in about a minute",
 		Long: `Starts the server in this process (data in a temporary directory unless --data),
-creates the delivery stream, the lab's application and its notification function,
-then sends the lab's traffic (impressions and clicks at 1/s, three bursts of extra
+creates the delivery stream (archiving the raw clickstream as the lab's Firehose
+does: GZIP objects under DATA/buckets/clickstream-raw/weblogs/raw/), the lab's
+application and its notification function, then sends the lab's traffic (impressions and clicks at 1/s, three bursts of extra
 clicks) through the Firehose API on a clock --speed times faster than real time:
 the application's ROWTIME and the generator's schedule both, so 10-second windows
 keep their meaning. Each anomaly is printed as it is detected (and emailed or

@@ -20,6 +20,7 @@ import (
 	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/notify"
+	"github.com/riffle-sql/riffle/s3store"
 	"github.com/riffle-sql/riffle/server"
 	"github.com/riffle-sql/riffle/streamlog"
 )
@@ -54,7 +55,10 @@ well-formed signature passes, so another address needs --auth (or --insecure).
 With --nats, several servers may share one NATS cluster: each is a node (--node,
 by default the host name and the port), and each running application runs on
 the one node holding its lease, moving to another when that node dies or stops
-(docs/cluster.md).`,
+(docs/cluster.md). Reference data sources and delivery streams with an S3
+destination use the folder --buckets/BUCKET when it exists, else S3 when the
+server is set up for it (--aws-endpoint s3=URL, AWS_ENDPOINT_URL_S3, or an AWS
+region; the SDK's credential chain), else that folder (docs/aws.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			local, err := isLoopback(listen)
@@ -87,13 +91,16 @@ the one node holding its lease, moving to another when that node dies or stops
 			if err != nil {
 				return err
 			}
-			endpoints := awsclients.Endpoints{}
-			for _, e := range awsEndpoints {
-				service, url, err := awsclients.ParseEndpoint(e)
-				if err != nil {
-					return fmt.Errorf("--aws-endpoint: %w", err)
-				}
-				endpoints[service] = url
+			endpoints, err := parseAWSEndpoints(awsEndpoints)
+			if err != nil {
+				return err
+			}
+			s3c, err := s3store.Open(ctx, endpoints["s3"])
+			if err != nil {
+				return err
+			}
+			if s3c != nil {
+				logger.Info("buckets without a directory under --buckets are S3 buckets", "buckets", buckets, "s3", s3c.String())
 			}
 			if node != "" {
 				if err := app.CheckNode(node); err != nil {
@@ -109,7 +116,7 @@ the one node holding its lease, moving to another when that node dies or stops
 			}
 			srv, err := server.New(ctx, server.Config{Data: dataDir, NATS: natsURL, Retention: retention, Credentials: creds, Logger: logger,
 				MaxStore: maxStore, MinFree: minFree, Replicas: replicas,
-				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, Functions: fns, OutputDir: outputDir,
+				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, S3: s3c, Functions: fns, OutputDir: outputDir,
 					Node: node, LeaseTTL: leaseTTL, AWS: awsclients.New(endpoints)}})
 			if err != nil {
 				return err
@@ -131,7 +138,7 @@ the one node holding its lease, moving to another when that node dies or stops
 	cmd.Flags().Int64Var(&minFree, "min-free", streamlog.DefaultMinFree, "bytes puts leave free on the data directory's filesystem (they are refused, retryably, below)")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --auth")
 	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "application time runs this many times faster than the wall clock (demos, tests)")
-	cmd.Flags().StringVar(&buckets, "buckets", "", "the directory standing for S3 in reference data sources: BUCKET/KEY (default DATA/buckets)")
+	cmd.Flags().StringVar(&buckets, "buckets", "", "the directory standing for S3 (reference data sources, delivery streams): BUCKET/KEY (default DATA/buckets)")
 	cmd.Flags().DurationVar(&checkpoint, "checkpoint", 5*time.Second, "how often running applications save their state")
 	cmd.Flags().StringVar(&outputDir, "outputs", "", "the directory of file outputs (default DATA/outputs)")
 	cmd.Flags().StringArrayVar(&functions, "function", nil, "a Lambda-compatible function outputs may name: NAME=URL (repeatable)")
@@ -139,7 +146,7 @@ the one node holding its lease, moving to another when that node dies or stops
 	cmd.Flags().StringVar(&node, "node", "", "this server's name among those sharing one NATS cluster (default with --nats: HOST-PORT)")
 	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", app.DefaultLeaseTTL, "with --node or --nats: how long an application's lease lasts unrenewed before another node takes it over")
 	cmd.Flags().IntVar(&replicas, "replicas", 0, "how many NATS servers hold each stream and bucket the server creates (default: 1 embedded; with --nats, 3 when the cluster has 3 servers or more, else 1)")
-	cmd.Flags().StringArrayVar(&awsEndpoints, "aws-endpoint", nil, "the endpoint standing for AWS's of a service, for resources that are not this server's: SERVICE=URL, SERVICE one of firehose, kinesis, lambda, s3 (repeatable; default AWS's, or the SDK's AWS_ENDPOINT_URL_<SERVICE>)")
+	cmd.Flags().StringArrayVar(&awsEndpoints, "aws-endpoint", nil, "send an AWS service's requests to this endpoint instead of AWS's: SERVICE=URL, SERVICE one of firehose, kinesis, lambda, s3, e.g. s3=http://127.0.0.1:4568 (repeatable; S3 then addressed path-style; default the SDK's AWS_ENDPOINT_URL_<SERVICE>)")
 	cmd.Flags().StringVar(&authFile, "auth", "", `check request signatures (SigV4) against a JSON file {"ACCESS_KEY_ID": "SECRET", ...}`)
 	return cmd
 }

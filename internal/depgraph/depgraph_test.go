@@ -18,14 +18,14 @@ var layers = [][]string{
 	{"web", "api", "migrate"},
 	{"app", "generator", "notify"},
 	{"ingest", "destination", "runner"},
-	{"compile", "internal/awsjson", "awsclients"},
+	{"compile", "internal/awsjson", "awsclients", "s3delivery"},
 	{"record"},
 	{"sql/engine"},
 	{"sql/plan"},
 	{"sql/logparse"},
 	{"sql/functions", "sql/parser"},
 	{"sql/types"},
-	{"sql/ast", "rcf", "streamlog", "replay", "generator/template", "sql/javaregex"},
+	{"sql/ast", "rcf", "streamlog", "s3store", "replay", "generator/template", "sql/javaregex"},
 	{"internal/throttle", "internal/wait", "internal/shardid"},
 }
 
