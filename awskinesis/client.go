@@ -97,3 +97,35 @@ func (c *Client) Describe(ctx context.Context, arn ARN) (Summary, error) {
 	}
 	return s, nil
 }
+
+// Sample reads up to n records of each open shard, from its start (for
+// schema discovery).
+func (c *Client) Sample(ctx context.Context, arn ARN, n int) ([][]byte, error) {
+	k := c.api(arn.Region)
+	shards, err := k.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(arn.Name)})
+	var missing *types.ResourceNotFoundException
+	if errors.As(err, &missing) {
+		return nil, fmt.Errorf("%w: %s (%s): %s", ErrNotFound, arn, c, missing.ErrorMessage())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list the shards of %s (%s): %w", arn, c, err)
+	}
+	var out [][]byte
+	for _, s := range shards.Shards {
+		if s.SequenceNumberRange != nil && s.SequenceNumberRange.EndingSequenceNumber != nil {
+			continue // closed: its records are older than the open shards'
+		}
+		it, err := k.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(arn.Name), ShardId: s.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			return nil, fmt.Errorf("sample %s (%s): %w", arn, c, err)
+		}
+		page, err := k.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, Limit: aws.Int32(int32(n))})
+		if err != nil {
+			return nil, fmt.Errorf("sample %s (%s): %w", arn, c, err)
+		}
+		for _, r := range page.Records {
+			out = append(out, r.Data)
+		}
+	}
+	return out, nil
+}

@@ -130,6 +130,7 @@ type shard struct {
 	id      string
 	parents []string
 	start   Position // where this run first read it from
+	latest  string   // a LATEST iterator taken at the start (a NOW start)
 	room    chan struct{}
 
 	// Guarded by Reader.mu.
@@ -156,8 +157,6 @@ func (c *Client) Open(ctx context.Context, arn ARN, start Start, opts Options) (
 		return nil, err
 	}
 	now := opts.Clock.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	for _, s := range listed {
 		id := aws.ToString(s.ShardId)
 		sh := &shard{id: id, room: make(chan struct{}, 1)}
@@ -174,14 +173,23 @@ func (c *Client) Open(ctx context.Context, arn ARN, start Start, opts Options) (
 				sh.ended = p.Done
 			}
 		case start.Latest && !closed:
+			// LATEST now, before Open returns: every record put once the
+			// start is done is read. The checkpoint says Since now until
+			// a record is fed (a LATEST iterator is no position).
 			sh.start = Position{Since: now.UnixMilli()}
+			if sh.latest, err = r.iterator(ctx, id, sh.start, true); err != nil {
+				cancel()
+				return nil, err
+			}
 		case start.Latest: // closed before the start: nothing of it comes after now
 			sh.start, sh.ended = Position{Done: true}, true
 		}
 		r.shards = append(r.shards, sh)
 		r.byID[id] = sh
 	}
-	r.startReady(start.Latest && start.Positions == nil)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.startReady()
 	return r, nil
 }
 
@@ -226,9 +234,8 @@ func compareIDs(a, b string) int {
 }
 
 // startReady starts the shards whose parents are read to their end (or
-// are gone from the listing). latest: they start from now (LATEST). Under
-// mu.
-func (r *Reader) startReady(latest bool) {
+// are gone from the listing). Under mu.
+func (r *Reader) startReady() {
 	for _, s := range r.shards {
 		if s.running || s.ended {
 			continue
@@ -243,8 +250,7 @@ func (r *Reader) startReady(latest bool) {
 			continue
 		}
 		s.running = true
-		fromLatest := latest && s.start.Since != 0
-		r.wg.Go(func() { r.read(s, fromLatest) })
+		r.wg.Go(func() { r.read(s) })
 	}
 }
 
@@ -324,11 +330,11 @@ func (r *Reader) Watermark() (time.Time, bool) {
 }
 
 // read reads one shard until it ends or the reader closes.
-func (r *Reader) read(s *shard, latest bool) {
+func (r *Reader) read(s *shard) {
 	ctx := r.ctx
 	clock := r.opts.Clock
 	pos := s.start // the next read's position
-	iterator := ""
+	iterator := s.latest
 	backoff := throttle.Backoff{Min: minBackoff, Max: maxBackoff}
 	var next time.Time // no call before
 	for ctx.Err() == nil {
@@ -348,14 +354,14 @@ func (r *Reader) read(s *shard, latest bool) {
 			return
 		}
 		if iterator == "" {
-			it, err := r.iterator(ctx, s.id, pos, latest)
+			it, err := r.iterator(ctx, s.id, pos, false)
 			if err != nil {
 				if !r.failed(ctx, s, err, &backoff, &next) {
 					return
 				}
 				continue
 			}
-			iterator, latest = it, false
+			iterator = it
 		}
 		issued := clock.Now()
 		call, cancel := context.WithTimeout(ctx, callTimeout)
@@ -496,7 +502,7 @@ func (r *Reader) reshard(ctx context.Context) {
 				r.shards = append(r.shards, sh)
 				r.byID[id] = sh
 			}
-			r.startReady(false)
+			r.startReady()
 			r.mu.Unlock()
 			return
 		}

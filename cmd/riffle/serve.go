@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/notify"
 	"github.com/riffle-sql/riffle/server"
@@ -37,6 +38,8 @@ func newServeCommand() *cobra.Command {
 		maxStore, minFree                  int64
 		replicas                           int
 		functions, notifiers               []string
+		awsEndpoints                       []string
+		kinesisTolerance                   time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--data DIR] [--listen 127.0.0.1:4573] [--nats URL [--node NAME]] [--auth FILE]",
@@ -86,6 +89,16 @@ the one node holding its lease, moving to another when that node dies or stops
 			if err != nil {
 				return err
 			}
+			endpoints, err := parseAWSEndpoints(awsEndpoints)
+			if err != nil {
+				return err
+			}
+			// Kinesis inputs that are not streams of this server: nothing is
+			// sent until an application names one.
+			kinesisClient, err := awskinesis.New(ctx, endpoints["kinesis"])
+			if err != nil {
+				return err
+			}
 			if node != "" {
 				if err := app.CheckNode(node); err != nil {
 					return fmt.Errorf("--node: %w", err)
@@ -101,7 +114,7 @@ the one node holding its lease, moving to another when that node dies or stops
 			srv, err := server.New(ctx, server.Config{Data: dataDir, NATS: natsURL, Retention: retention, Credentials: creds, Logger: logger,
 				MaxStore: maxStore, MinFree: minFree, Replicas: replicas,
 				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, Functions: fns, OutputDir: outputDir,
-					Node: node, LeaseTTL: leaseTTL}})
+					Node: node, LeaseTTL: leaseTTL, Kinesis: kinesisClient, KinesisTolerance: kinesisTolerance}})
 			if err != nil {
 				return err
 			}
@@ -123,6 +136,8 @@ the one node holding its lease, moving to another when that node dies or stops
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --auth")
 	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "application time runs this many times faster than the wall clock (demos, tests)")
 	cmd.Flags().StringVar(&buckets, "buckets", "", "the directory standing for S3 in reference data sources: BUCKET/KEY (default DATA/buckets)")
+	cmd.Flags().StringArrayVar(&awsEndpoints, "aws-endpoint", nil, "send an AWS service's requests to this endpoint: SERVICE=URL, e.g. s3=http://127.0.0.1:4568 (repeatable; S3 then addressed path-style)")
+	cmd.Flags().DurationVar(&kinesisTolerance, "kinesis-tolerance", app.DefaultKinesisTolerance, "how far the arrival stamps of a Kinesis input that is not this server's may lag this machine's clock: its applications' clocks wait that long for its records")
 	cmd.Flags().DurationVar(&checkpoint, "checkpoint", 5*time.Second, "how often running applications save their state")
 	cmd.Flags().StringVar(&outputDir, "outputs", "", "the directory of file outputs (default DATA/outputs)")
 	cmd.Flags().StringArrayVar(&functions, "function", nil, "a Lambda-compatible function outputs may name: NAME=URL (repeatable)")
