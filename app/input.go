@@ -102,6 +102,7 @@ func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error
 				}
 				break
 			}
+			l.pending = slices.Grow(l.pending, len(recs))
 			for _, rec := range recs {
 				l.pending = append(l.pending, inRecord{Record: rec})
 			}
