@@ -5,17 +5,24 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/internal/kinesalite"
@@ -290,4 +297,56 @@ func midKey(lo, hi string) string {
 	b, _ := new(big.Int).SetString(hi, 10)
 	m := new(big.Int).Add(a, b)
 	return m.Rsh(m, 1).String()
+}
+
+// refuser answers every other GetRecords call with
+// ProvisionedThroughputExceededException and passes the rest on.
+type refuser struct {
+	proxy *httputil.ReverseProxy
+	calls atomic.Int64
+}
+
+func (p *refuser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Amz-Target") == "Kinesis_20131202.GetRecords" && p.calls.Add(1)%2 == 0 {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"__type":"ProvisionedThroughputExceededException","message":"Rate exceeded"}`))
+		return
+	}
+	p.proxy.ServeHTTP(w, r)
+}
+
+// TestARemoteInputRefusedForThroughputLosesNothing: the application reads
+// through an endpoint that refuses every other read for the shard's
+// throughput: it reads every record, and counts the refusals.
+func TestARemoteInputRefusedForThroughputLosesNothing(t *testing.T) {
+	k := kinesalite.Start(t)
+	k.CreateStream(t, "beacons", 4)
+	target, _ := url.Parse(k.URL)
+	proxy := httptest.NewServer(&refuser{proxy: httputil.NewSingleHostReverseProxy(target)})
+	defer proxy.Close()
+	for batch := range 50 {
+		putLab(t, k.Client, "beacons", batch, 4)
+	}
+	l, ctx := setup(t)
+	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond, Kinesis: kinesisClient(t, proxy.URL), KinesisTolerance: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "beacons", Kind: "kinesis", ResourceARN: kinesalite.ARN("beacons"), Schema: labSchema, Parallelism: 1}
+	if _, err := m.Create(ctx, Application{Name: "lab", Code: countsSQL, Inputs: []Input{in}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ctx, "lab", TrimHorizon); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 30*time.Second, func() (bool, string) {
+		n, err := m.RecordsRead("lab")
+		return err == nil && n == 200, fmt.Sprintf("%d of 200 records read (%v)", n, err)
+	})
+	if n := testutil.ToFloat64(m.metrics.throttled.WithLabelValues("lab")); n == 0 {
+		t.Error("no refusal counted in riffle_input_throttled_total")
+	}
 }

@@ -261,12 +261,14 @@ func TestResumesAfterTheLastRecord(t *testing.T) {
 	}
 }
 
-// throttler answers every other GetRecords call with
-// ProvisionedThroughputExceededException and passes the others on.
+// throttler answers GetRecords calls with an error: every other one with
+// ProvisionedThroughputExceededException (every: 2), or, with expire, the
+// calls numbered from expire to expire+4 with ExpiredIteratorException;
+// it passes the others on.
 type throttler struct {
 	proxy            *httputil.ReverseProxy
 	calls, refused   atomic.Int64
-	every            int64
+	every, expire    int64
 	mu               sync.Mutex
 	firstCall, lastC time.Time
 }
@@ -280,7 +282,15 @@ func (p *throttler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		p.lastC = time.Now()
 		p.mu.Unlock()
-		if n%p.every != 0 {
+		if p.expire > 0 && n >= p.expire && n < p.expire+4 {
+			p.refused.Add(1)
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"__type":"ExpiredIteratorException","message":"Iterator expired."}`))
+			return
+		}
+		if p.every > 0 && n%p.every != 0 {
 			p.refused.Add(1)
 			io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
@@ -330,4 +340,35 @@ func TestThrottledReadsBackOffAndLoseNothing(t *testing.T) {
 		t.Errorf("%d GetRecords calls in %v on 4 shards: more than the service's 5 a second per shard", p.calls.Load(), span)
 	}
 	t.Logf("%d GetRecords calls in %v, %d refused", p.calls.Load(), span, p.refused.Load())
+}
+
+// TestExpiredIteratorsAreReplacedFromTheLastRecordRead: four GetRecords
+// calls answered ExpiredIteratorException in the middle of the reading;
+// the shards go on from their last record read, nothing lost or doubled.
+func TestExpiredIteratorsAreReplacedFromTheLastRecordRead(t *testing.T) {
+	k := kinesalite.Start(t)
+	k.CreateStream(t, "clicks", 2)
+	target, _ := url.Parse(k.URL)
+	p := &throttler{proxy: httputil.NewSingleHostReverseProxy(target), expire: 3}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	ks := keys(6)
+	put(t, k.Client, "clicks", ks, 0, 10)
+	r, err := client(t, srv.URL).Open(context.Background(), ARN{Partition: "aws", Region: kinesalite.Region, Account: kinesalite.Account, Name: "clicks"},
+		Start{}, Options{Tolerance: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := newTaken()
+	poll.Until(t, 30*time.Second, func() (bool, string) {
+		got.take(r)
+		return len(got.recs) == 60, fmt.Sprintf("%d of 60 records", len(got.recs))
+	})
+	put(t, k.Client, "clicks", ks, 10, 10) // while the calls are refused, or after
+	poll.Until(t, 30*time.Second, func() (bool, string) {
+		got.take(r)
+		return len(got.recs) >= 120 && p.refused.Load() == 4, fmt.Sprintf("%d of 120 records, %d calls refused", len(got.recs), p.refused.Load())
+	})
+	checkKeys(t, got.merged(), ks, 20)
 }
