@@ -183,6 +183,9 @@ func (a *API) describe(ctx context.Context, body []byte) (any, error) {
 			desc.InputStartingPositionConfiguration["InputStartingPosition"] = in.StartingPosition
 		}
 		arnOf := &streamInput{ResourceARN: fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", a.region, a.account, in.Source)}
+		if in.ARN != "" { // another server's stream
+			arnOf.ResourceARN = in.ARN
+		}
 		if in.Kind == "firehose" {
 			arnOf.ResourceARN = fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/%s", a.region, a.account, in.Source)
 			desc.KinesisFirehoseInputDescription = arnOf
@@ -336,7 +339,7 @@ func applyUpdate(def *app.Application, u applicationUpdate) error {
 				if err != nil {
 					return err
 				}
-				in.Source, in.Kind = name, kind
+				in.Source, in.Kind, in.ResourceARN = name, kind, src.ResourceARNUpdate
 			}
 		}
 	}
@@ -437,11 +440,19 @@ func (a *API) discover(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	info, err := a.log.Describe(ctx, name)
-	if err != nil {
-		return nil, awsjson.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "stream %s does not exist", name)
+	samples, remote, err := a.apps.Sample(ctx, req.ResourceARN, 100)
+	if errors.Is(err, app.ErrNotFound) {
+		return nil, awsjson.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "%v", err)
 	}
-	var samples [][]byte
+	if err != nil {
+		return nil, fail(err)
+	}
+	var info streamlog.Info
+	if !remote {
+		if info, err = a.log.Describe(ctx, name); err != nil {
+			return nil, awsjson.Errorf(http.StatusBadRequest, "ResourceNotFoundException", "stream %s does not exist", name)
+		}
+	}
 	for shard := range info.Shards {
 		from := streamlog.Seq{}
 		if last, err := a.log.Last(ctx, name); err == nil && last > 100 {
@@ -511,7 +522,7 @@ func toInput(in inputShape) (app.Input, error) {
 			return app.Input{}, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "InputParallelism Count is 1 to 64, not %d", parallelism)
 		}
 	}
-	return app.Input{NamePrefix: in.NamePrefix, Source: name, Kind: kind, Schema: *in.InputSchema, Parallelism: parallelism}, nil
+	return app.Input{NamePrefix: in.NamePrefix, Source: name, Kind: kind, ResourceARN: src.ResourceARN, Schema: *in.InputSchema, Parallelism: parallelism}, nil
 }
 
 func (a *API) addInput(ctx context.Context, body []byte) (any, error) {

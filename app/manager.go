@@ -235,6 +235,9 @@ func (m *Manager) Create(ctx context.Context, a Application) (Application, error
 	if _, _, err := m.store.Get(ctx, a.Name); err == nil {
 		return a, fmt.Errorf("%w: application %s already exists", ErrInUse, a.Name)
 	}
+	if err := m.resolve(ctx, &a); err != nil {
+		return a, err
+	}
 	if err := m.check(ctx, a); err != nil {
 		return a, err
 	}
@@ -262,8 +265,11 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 		if in.Parallelism < 0 || in.Parallelism > 64 {
 			return fmt.Errorf("%w: InputParallelism Count is 1 to 64, not %d", ErrInvalid, in.Parallelism)
 		}
-		info, err := m.log.Describe(ctx, in.Source)
-		if err != nil || info.Kind != in.Kind {
+		if in.ARN != "" { // another server's: resolve asked it
+			if m.opts.Kinesis == nil {
+				return fmt.Errorf("%w: input %s is not a stream of this server, and this server reads no other Kinesis streams", ErrInvalid, in.ARN)
+			}
+		} else if info, err := m.log.Describe(ctx, in.Source); err != nil || info.Kind != in.Kind {
 			return fmt.Errorf("%w: input %s does not exist", ErrInvalid, in.Source)
 		}
 		if _, err := in.Schema.Columns(); err != nil {
@@ -334,6 +340,9 @@ func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, c
 	if err := change(&a); err != nil {
 		return err
 	}
+	if err := m.resolve(ctx, &a); err != nil {
+		return err
+	}
 	if err := m.check(ctx, a); err != nil {
 		return err
 	}
@@ -368,9 +377,10 @@ func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, c
 		}
 		if ok {
 			c.Engine = nil
-			newSource := len(a.Inputs) != len(old.Inputs) || len(a.Inputs) > 0 && (a.Inputs[0].Source != old.Inputs[0].Source || a.Inputs[0].Kind != old.Inputs[0].Kind)
+			newSource := len(a.Inputs) != len(old.Inputs) || len(a.Inputs) > 0 &&
+				(a.Inputs[0].Source != old.Inputs[0].Source || a.Inputs[0].Kind != old.Inputs[0].Kind || a.Inputs[0].ARN != old.Inputs[0].ARN)
 			if newSource { // nor do positions in another stream; outputs keep their rows
-				c.Positions = nil
+				c.Positions, c.Shards = nil, nil
 			}
 			if _, err := m.store.SaveCheckpoint(ctx, a, c, crev); err != nil {
 				return err
@@ -551,6 +561,11 @@ func (m *Manager) Start(ctx context.Context, name, position string) error {
 		}
 	default:
 		return fmt.Errorf("%w: start position %q", ErrInvalid, position)
+	}
+	if a.Inputs[0].ARN != "" {
+		if err := m.checkRemote(ctx, a.Inputs[0]); err != nil {
+			return err
+		}
 	}
 	a.Status = Running
 	a.Failure = nil
@@ -790,7 +805,7 @@ func (m *Manager) Users(ctx context.Context, stream string) ([]string, error) {
 		if a.Status != Running {
 			continue
 		}
-		uses := slices.ContainsFunc(a.Inputs, func(in Input) bool { return in.Source == stream }) ||
+		uses := slices.ContainsFunc(a.Inputs, func(in Input) bool { return in.ARN == "" && in.Source == stream }) ||
 			slices.ContainsFunc(a.Outputs, func(o Output) bool {
 				return (o.Kind == FirehoseOutput || o.Kind == KinesisOutput) && o.Target == stream
 			})

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/riffle-sql/riffle/awsclients"
+	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/record"
@@ -82,10 +83,18 @@ func (a Application) AppTime(wall int64, timeScale float64) int64 {
 
 // Input is the application's streaming source.
 type Input struct {
-	ID          string
-	NamePrefix  string
-	Source      string // the delivery stream or data stream
-	Kind        string // "firehose" or "kinesis"
+	ID         string
+	NamePrefix string
+	Source     string // the delivery stream or data stream
+	Kind       string // "firehose" or "kinesis"
+	// ARN is the Kinesis data stream's when it is not a stream of this
+	// server: it is read through the AWS SDK (package awskinesis). Empty
+	// for this server's streams.
+	ARN string `json:",omitempty"`
+	// ResourceARN is the ARN a request gave, not stored: when the input is
+	// saved, it tells this server's stream (ARN empty) from another's
+	// (ARN set); see Manager.resolve.
+	ResourceARN string `json:"-"`
 	Schema      record.Schema
 	Parallelism int // 0 means 1
 	// StartingPosition is the position of the last start ("" before one).
@@ -175,8 +184,17 @@ type Options struct {
 	AWS *awsclients.Factory
 	// OutputDir holds file outputs: an output's path is relative to it.
 	OutputDir string
-	// Region and Account make application ARNs.
+	// Region and Account make application ARNs, and tell the Kinesis ARNs
+	// that may name this server's streams.
 	Region, Account string
+	// Kinesis reads the Kinesis inputs that are not streams of this
+	// server; nil: such inputs are refused.
+	Kinesis *awskinesis.Client
+	// KinesisTolerance is how far a remote Kinesis stream's arrival stamps
+	// may lag this machine's clock (skew, and the service's delay in
+	// serving a record): the application's clock waits that much for
+	// them (DefaultKinesisTolerance).
+	KinesisTolerance time.Duration
 	// Delivery tunes the outputs' deliveries (the fields Sink, State,
 	// IDKey, Acks and Labels are set per output).
 	Delivery destination.Config
@@ -232,8 +250,17 @@ func (o Options) withDefaults() Options {
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = DefaultLeaseTTL
 	}
+	if o.KinesisTolerance <= 0 {
+		o.KinesisTolerance = DefaultKinesisTolerance
+	}
 	return o
 }
+
+// DefaultKinesisTolerance is how long the clock of an application with a
+// remote Kinesis input waits for records after their arrival stamp: AWS
+// serves a record typically less than a second after stamping it, and
+// clocks kept by NTP differ by milliseconds.
+const DefaultKinesisTolerance = 2 * time.Second
 
 // nextID numbers a new input or output the way the service does: the
 // version it was added at, then its position.

@@ -60,7 +60,7 @@ func (m *Manager) sinkFor(ctx context.Context, a Application, out Output) (desti
 			}
 			return sink, format, nil
 		}
-		if slices.ContainsFunc(a.Inputs, func(in Input) bool { return in.Source == out.Target }) {
+		if slices.ContainsFunc(a.Inputs, func(in Input) bool { return in.ARN == "" && in.Source == out.Target }) {
 			return nil, "", fmt.Errorf("%s is the application's own input: its rows would feed it again", out.Target)
 		}
 		return &destination.StreamSink{Log: m.log, Name: out.Target, Kind: out.Kind, Clock: m.opts.Clock}, format, nil

@@ -505,7 +505,11 @@ func (m *Manager) measureLags(ctx context.Context) {
 // publish makes the positions the loop has fed to available to other
 // goroutines (the lag).
 func (r *running) publish() {
-	p := slices.Clone(r.pos)
+	li, ok := r.in.(*logInput)
+	if !ok {
+		return // a remote stream's lag is not measured
+	}
+	p := li.positions(r.lanes)
 	r.fed.Store(&p)
 }
 

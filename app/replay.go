@@ -18,6 +18,9 @@ func WriteReplay(ctx context.Context, l *streamlog.Log, a Application, timeScale
 	if len(a.Inputs) == 0 {
 		return fmt.Errorf("application %s has no input", a.Name)
 	}
+	if a.Inputs[0].ARN != "" {
+		return fmt.Errorf("the input of %s, %s, is not a stream of this server", a.Name, a.Inputs[0].ARN)
+	}
 	src := a.Inputs[0].Source
 	info, err := l.Describe(ctx, src)
 	if err != nil {

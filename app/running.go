@@ -12,7 +12,6 @@ import (
 
 	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/destination"
-	"github.com/riffle-sql/riffle/internal/shardid"
 	"github.com/riffle-sql/riffle/internal/throttle"
 	"github.com/riffle-sql/riffle/sql/engine"
 	"github.com/riffle-sql/riffle/sql/plan"
@@ -33,6 +32,8 @@ type running struct {
 	// kinesis inputs fill SHARD_ID, PARTITION_KEY and SEQUENCE_NUMBER (a
 	// Firehose delivery stream has no shards: NULL).
 	kinesis bool
+	in      input
+	metrics *metrics
 	outputs []output
 	taps    *taps
 	read    atomic.Int64              // input records fed since the start
@@ -44,12 +45,11 @@ type running struct {
 	drain  atomic.Int64 // how long outputs may deliver when stopping (ns)
 
 	// Owned by the loop.
-	compiled   *compile.Application
-	pos        positions            // each shard's first record not fed: what a checkpoint saves
-	next       positions            // each shard's next record to read
-	pending    [][]streamlog.Record // read but not fed yet, per shard
-	ckptRev    uint64               // the checkpoint head's revision this run last saw
-	feedErrors throttle.Log
+	compiled    *compile.Application
+	lanes       []lane // the input's shards, with what was read of each and not fed yet
+	ckptRev     uint64 // the checkpoint head's revision this run last saw
+	feedErrors  throttle.Log
+	lateRecords throttle.Log
 }
 
 // output is one running output: its delivery, which a goroutine of its
@@ -77,68 +77,88 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 		return nil, err
 	}
 	ctx := m.base
-	info, err := m.log.Describe(ctx, in.Source)
-	if err != nil {
-		return nil, fmt.Errorf("input of %s: %w", a.Name, err)
-	}
 	// The checkpoint's outputs hold rows not yet delivered, whatever the
 	// start position: they are sent either way.
 	c, rev, _, err := m.store.LoadCheckpoint(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	resume := position == LastStoppedPoint && c.Positions != nil
-	var pos positions
-	if resume {
-		if len(c.Positions) != info.Shards {
-			return nil, fmt.Errorf("checkpoint of %s does not fit its input", a.Name)
-		}
-		pos = c.Positions
-		if c.Engine != nil {
-			if err := compiled.Engine.Restore(c.Engine); err != nil {
-				return nil, fmt.Errorf("restore %s: %w", a.Name, err)
-			}
+	var (
+		src    input
+		lanes  []lane
+		resume bool
+	)
+	if in.ARN != "" {
+		resume = position == LastStoppedPoint && c.Shards != nil
+		if src, lanes, err = m.openRemote(ctx, a, c, resume, position); err != nil {
+			return nil, err
 		}
 	} else {
-		pos = make(positions, info.Shards)
-		if position != TrimHorizon { // NOW, or LAST_STOPPED_POINT never stopped
-			last, err := m.log.Last(ctx, in.Source)
-			if err != nil {
-				return nil, fmt.Errorf("input of %s: %w", a.Name, err)
+		info, err := m.log.Describe(ctx, in.Source)
+		if err != nil {
+			return nil, fmt.Errorf("input of %s: %w", a.Name, err)
+		}
+		resume = position == LastStoppedPoint && c.Positions != nil
+		var pos positions
+		if resume {
+			if len(c.Positions) != info.Shards {
+				return nil, fmt.Errorf("checkpoint of %s does not fit its input", a.Name)
 			}
-			for i := range pos {
-				pos[i] = streamlog.Seq{Msg: last + 1}
+			pos = c.Positions
+		} else {
+			pos = make(positions, info.Shards)
+			if position != TrimHorizon { // NOW, or LAST_STOPPED_POINT never stopped
+				last, err := m.log.Last(ctx, in.Source)
+				if err != nil {
+					return nil, fmt.Errorf("input of %s: %w", a.Name, err)
+				}
+				for i := range pos {
+					pos[i] = streamlog.Seq{Msg: last + 1}
+				}
 			}
+		}
+		src, lanes = newLogInput(m.log, in.Source, pos, func() int64 { return m.opts.Clock.Now().UnixMilli() })
+	}
+	if resume && c.Engine != nil {
+		if err := compiled.Engine.Restore(c.Engine); err != nil {
+			src.close()
+			return nil, fmt.Errorf("restore %s: %w", a.Name, err)
 		}
 	}
 	r := &running{def: a, log: m.log, store: m.store, opts: m.opts, logger: m.opts.Logger.With("application", a.Name), source: in.Source, kinesis: in.Kind == "kinesis",
-		done: make(chan struct{}), compiled: compiled, pos: pos, next: slices.Clone(pos), pending: make([][]streamlog.Record, len(pos)), ckptRev: rev}
+		in: src, metrics: m.metrics, done: make(chan struct{}), compiled: compiled, lanes: lanes, ckptRev: rev}
 	r.feedErrors = throttle.Log{Logger: r.logger, Every: errorLogEvery, Clock: m.opts.Clock}
+	r.lateRecords = throttle.Log{Logger: r.logger, Every: errorLogEvery, Clock: m.opts.Clock}
 	r.publish()
 	loopCtx, cancel := context.WithCancel(m.base)
 	r.cancel = cancel
 	if err := m.openOutputs(loopCtx, r, c.Outputs, !resume); err != nil {
 		cancel()
+		src.close()
 		return nil, err
 	}
 	// The start is checkpointed at once: a crash before the first periodic
 	// checkpoint resumes here, not at the start of the stream, and a new
 	// output's record ids (its epoch) are the same after it.
 	if !resume {
-		c.Positions, c.Engine = pos, nil
+		c.Positions, c.Shards, c.Engine = nil, nil, nil
+		src.save(&c, lanes)
 	}
 	c.Outputs = r.outputStates()
 	if r.ckptRev, err = m.store.SaveCheckpoint(ctx, a, c, rev); err != nil {
 		cancel()
+		src.close()
 		return nil, err
 	}
 	if r.taps, err = newTaps(compiled, m.opts.RowsPerStream); err != nil {
 		cancel()
+		src.close()
 		return nil, err
 	}
 	if m.cluster != nil { // the other nodes' taps of it
 		if err := m.serveTaps(r); err != nil {
 			cancel()
+			src.close()
 			return nil, err
 		}
 	}
@@ -235,7 +255,9 @@ func (r *running) checkpoint(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	rev, err := r.store.SaveCheckpoint(ctx, r.def, checkpoint{Positions: r.pos, Engine: snap, Outputs: r.outputStates()}, r.ckptRev)
+	c := checkpoint{Engine: snap, Outputs: r.outputStates()}
+	r.in.save(&c, r.lanes)
+	rev, err := r.store.SaveCheckpoint(ctx, r.def, c, r.ckptRev)
 	if err != nil {
 		return err
 	}
@@ -265,6 +287,7 @@ const (
 // resumed application gives the rows it would have given.
 func (r *running) loop(ctx context.Context) error {
 	defer r.taps.close()
+	defer r.in.close()
 	clock := r.opts.Clock
 	// A timer set again only when the loop waits (not a ticker), so that
 	// a test's fake clock sees the loop waiting exactly when it is idle.
@@ -306,7 +329,7 @@ func (r *running) loop(ctx context.Context) error {
 			var err error
 			backlog, err = r.step(ctx)
 			switch {
-			case errors.Is(err, streamlog.ErrNotFound):
+			case errors.Is(err, errInputGone):
 				r.finish()
 				return fmt.Errorf("its input stream %s no longer exists", r.source)
 			case err != nil && ctx.Err() == nil:
@@ -369,81 +392,59 @@ const readBatch = 1000
 // shard has more to read at once, and the first read that failed (the
 // records of the shards read are fed all the same).
 func (r *running) step(ctx context.Context) (bool, error) {
-	var readErr error
 	toApp := func(wall int64) int64 {
 		return r.def.AppTime(wall, r.opts.TimeScale)
 	}
-	// The watermark is taken before reading: a record that arrived before
-	// it was stored before it (ingest stamps arrivals on the same clock),
-	// so the reads below see every record the watermark lets through, and
-	// none comes late into a window already closed, however slowly this
-	// loop runs or however far the clock jumps meanwhile.
-	watermark := r.opts.Clock.Now().Add(-settle).UnixMilli()
-	more := make([]bool, len(r.next)) // the shard may hold more than was read
-	for shard := range r.next {
-		more[shard] = true
-		for len(r.pending[shard]) < maxPending {
-			recs, after, err := r.log.Read(ctx, r.source, shard, r.next[shard], readBatch)
-			if err != nil {
-				more[shard] = false // not at once: the loop waits before trying again
-				if readErr == nil {
-					readErr = err
-				}
-				break
-			}
-			r.pending[shard] = append(r.pending[shard], recs...)
-			r.next[shard] = after
-			if len(recs) < readBatch {
-				more[shard] = false
-				break
-			}
-		}
-	}
+	watermark, more, readErr := r.in.read(ctx, &r.lanes)
 	// Feed the records that arrived before the watermark, merged across
 	// shards by arrival (then shard), so the order, and so every row, is
 	// the same however the reads fell.
-	// Catching up on a backlog: no further than what every shard has
-	// been read to, so unread records keep their own ROWTIME.
-	for shard, p := range r.pending {
-		if more[shard] && len(p) > 0 {
-			watermark = min(watermark, p[len(p)-1].Arrival.UnixMilli())
-		}
-	}
 	eng, feeders := r.compiled.Engine, r.compiled.Feeders
-	var fed int64
-	for {
+	var fed, late int64
+	lanes := r.lanes
+	for watermark != noWatermark {
 		from := -1
-		for shard, p := range r.pending {
-			if len(p) > 0 && p[0].Arrival.UnixMilli() <= watermark && (from < 0 || p[0].Arrival.Before(r.pending[from][0].Arrival)) {
-				from = shard
+		for i := range lanes {
+			p := lanes[i].pending
+			if len(p) > 0 && p[0].Arrival.UnixMilli() <= watermark && (from < 0 || p[0].Arrival.Before(lanes[from].pending[0].Arrival)) {
+				from = i
 			}
 		}
 		if from < 0 {
 			break
 		}
-		rec := r.pending[from][0]
-		r.pending[from] = r.pending[from][1:]
-		rowtime := max(toApp(rec.Arrival.UnixMilli()), eng.Clock())
+		l := &lanes[from]
+		rec := &l.pending[0]
+		// A record that comes after the clock has passed its arrival (a
+		// remote stream's clock running behind more than the tolerance)
+		// is not lost: it takes the clock's time.
+		rowtime := toApp(rec.Arrival.UnixMilli())
+		if now := eng.Clock(); rowtime < now {
+			rowtime = now
+			late++
+		}
 		meta := compile.Meta{Stored: rec.Arrival.UnixMilli()}
 		if r.kinesis {
-			meta.Shard, meta.PartitionKey, meta.Sequence = shardid.Format(from), rec.PartitionKey, rec.Seq.String()
+			meta.Shard, meta.PartitionKey, meta.Sequence = l.shard, rec.PartitionKey, rec.sequence()
 		}
-		if err := feeders[from%len(feeders)].Feed(rec.Data, rowtime, meta); err != nil {
+		if err := feeders[l.feeder%len(feeders)].Feed(rec.Data, rowtime, meta); err != nil {
 			r.feedErrors.Error("a record could not be fed", "err", err)
 		}
+		l.pending = l.pending[1:]
 		fed++
 	}
 	r.read.Add(fed)
-	for shard := range r.pos {
-		r.pos[shard] = r.next[shard]
-		if len(r.pending[shard]) > 0 {
-			r.pos[shard] = r.pending[shard][0].Seq
-		}
+	if late > 0 {
+		r.metrics.late.WithLabelValues(r.def.Name).Add(float64(late))
+		r.lateRecords.Error("records came after the application's clock had passed their arrival: they were given the clock's time as ROWTIME "+
+			"(on a remote Kinesis input: its arrival stamps lag this machine's clock by more than --kinesis-tolerance)", "records", late, "stream", r.source)
 	}
 	r.publish()
-	eng.Advance(toApp(watermark))
+	if watermark != noWatermark {
+		eng.Advance(toApp(watermark))
+	}
 	for _, o := range r.outputs {
 		o.d.Flush()
 	}
-	return slices.Contains(more, true), readErr
+	return more, readErr
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 
+	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/streamlog"
 )
@@ -195,7 +196,13 @@ func newUID() string {
 // positions and state always agree: no record counted twice, none lost.
 type checkpoint struct {
 	Positions positions // nil when the input changed: start from now
-	Engine    []byte    // the engine's snapshot; nil after a code change
+	// Shards are the positions of a Kinesis input that is not a stream of
+	// this server, by shard id (nil when the input changed): the first
+	// record not fed (At), or after the last one fed (After), the start
+	// of a shard not read yet, a closed shard done. Checkpoints before
+	// remote inputs have none.
+	Shards map[string]awskinesis.Position `json:",omitempty"`
+	Engine []byte                         // the engine's snapshot; nil after a code change
 	// Outputs are the outputs' rows not yet delivered, by output id.
 	Outputs map[string]destination.State `json:",omitempty"`
 }

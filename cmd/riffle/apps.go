@@ -227,6 +227,9 @@ stream's recent records.`,
 				input.KinesisFirehoseInput = &types.KinesisFirehoseInput{ResourceARN: arn, RoleARN: role}
 			} else {
 				arn = aws.String("arn:aws:kinesis:" + c.region + ":000000000000:stream/" + kinesis)
+				if strings.HasPrefix(kinesis, "arn:") { // a stream of AWS or another Kinesis server
+					arn = aws.String(kinesis)
+				}
 				input.KinesisStreamsInput = &types.KinesisStreamsInput{ResourceARN: arn, RoleARN: role}
 			}
 			if schemaFile != "" {
@@ -264,7 +267,7 @@ stream's recent records.`,
 	}
 	create.Flags().StringVar(&codeFile, "code", "", "the application's SQL file")
 	create.Flags().StringVar(&firehose, "firehose", "", "the delivery stream to read")
-	create.Flags().StringVar(&kinesis, "kinesis", "", "the data stream to read")
+	create.Flags().StringVar(&kinesis, "kinesis", "", "the data stream to read: a stream of the server, or the ARN of one on AWS (or the server of --aws-endpoint kinesis=URL)")
 	create.Flags().StringVar(&schemaFile, "schema", "", "the input's SourceSchema JSON (default: discovered)")
 	create.Flags().StringVar(&prefix, "name-prefix", "SOURCE_SQL_STREAM", "the in-application input stream's prefix")
 	create.Flags().StringVar(&description, "description", "", "the application's description")

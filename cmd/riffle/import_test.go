@@ -122,7 +122,7 @@ func TestImportTemplatesAndDescriptions(t *testing.T) {
 	// In production the archive is another delivery stream, which the
 	// server lacks: the output is refused and the application deleted.
 	out, err = importApps(web, "--parameter", "Environment=prod")
-	if err == nil || !strings.Contains(out, "result: not imported: output SCORED_EVENTS: AddApplicationOutput: InvalidArgumentException") || !strings.Contains(out, "web-analytics-archive-prod does not exist (the incomplete application was deleted)") {
+	if err == nil || !strings.Contains(out, "result: not imported: output SCORED_EVENTS: AddApplicationOutput: InvalidArgumentException") || !strings.Contains(out, "web-analytics-archive-prod does not exist on this server") {
 		t.Fatalf("import with a missing output stream: %v\n%s", err, out)
 	}
 	if got := list(); strings.Contains(got, "web-analytics") {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/awsclients"
+	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/notify"
 	"github.com/riffle-sql/riffle/s3store"
@@ -39,6 +40,7 @@ func newServeCommand() *cobra.Command {
 		maxStore, minFree                  int64
 		replicas                           int
 		functions, notifiers, awsEndpoints []string
+		kinesisTolerance                   time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--data DIR] [--listen 127.0.0.1:4573] [--nats URL [--node NAME]] [--auth FILE]",
@@ -102,6 +104,12 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 			if s3c != nil {
 				logger.Info("buckets without a directory under --buckets are S3 buckets", "buckets", buckets, "s3", s3c.String())
 			}
+			// Kinesis inputs that are not streams of this server: nothing is
+			// sent until an application names one.
+			kinesisClient, err := awskinesis.New(ctx, endpoints["kinesis"])
+			if err != nil {
+				return err
+			}
 			if node != "" {
 				if err := app.CheckNode(node); err != nil {
 					return fmt.Errorf("--node: %w", err)
@@ -117,7 +125,8 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 			srv, err := server.New(ctx, server.Config{Data: dataDir, NATS: natsURL, Retention: retention, Credentials: creds, Logger: logger,
 				MaxStore: maxStore, MinFree: minFree, Replicas: replicas,
 				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, S3: s3c, Functions: fns, OutputDir: outputDir,
-					Node: node, LeaseTTL: leaseTTL, AWS: awsclients.New(endpoints)}})
+					Node: node, LeaseTTL: leaseTTL, AWS: awsclients.New(endpoints),
+					Kinesis: kinesisClient, KinesisTolerance: kinesisTolerance}})
 			if err != nil {
 				return err
 			}
@@ -139,6 +148,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --auth")
 	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "application time runs this many times faster than the wall clock (demos, tests)")
 	cmd.Flags().StringVar(&buckets, "buckets", "", "the directory standing for S3 (reference data sources, delivery streams): BUCKET/KEY (default DATA/buckets)")
+	cmd.Flags().DurationVar(&kinesisTolerance, "kinesis-tolerance", app.DefaultKinesisTolerance, "how far the arrival stamps of a Kinesis input that is not this server's may lag this machine's clock: its applications' clocks wait that long for its records")
 	cmd.Flags().DurationVar(&checkpoint, "checkpoint", 5*time.Second, "how often running applications save their state")
 	cmd.Flags().StringVar(&outputDir, "outputs", "", "the directory of file outputs (default DATA/outputs)")
 	cmd.Flags().StringArrayVar(&functions, "function", nil, "a Lambda-compatible function outputs may name: NAME=URL (repeatable)")

@@ -25,7 +25,7 @@ var layers = [][]string{
 	{"sql/logparse"},
 	{"sql/functions", "sql/parser"},
 	{"sql/types"},
-	{"sql/ast", "rcf", "streamlog", "s3store", "replay", "generator/template", "sql/javaregex"},
+	{"sql/ast", "rcf", "streamlog", "s3store", "replay", "generator/template", "sql/javaregex", "awskinesis"},
 	{"internal/throttle", "internal/wait", "internal/shardid"},
 }
 
