@@ -7,17 +7,13 @@
 package kinesalite
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/riffle-sql/riffle/internal/testproc"
 )
 
 // Kinesalite's account and region: the ARNs of its streams have them. It
@@ -53,18 +50,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A port found free may be taken by another process before kinesalite
-	// binds it: try a few.
-	var problems []string
-	for range 3 {
-		s, err := start(t, dir)
-		if err == nil {
-			return s
-		}
-		problems = append(problems, err.Error())
-	}
-	t.Fatalf("kinesalite did not start:\n%s", strings.Join(problems, "\n"))
-	return nil
+	return testproc.Retry(t, 3, "kinesalite", func() (*Server, error) { return start(t, dir) })
 }
 
 // Env is the environment a process needs to reach this server through the
@@ -88,49 +74,19 @@ func ARN(stream string) string {
 // PATH, else in $(go env GOPATH)/bin, where scripts/setup installs it with
 // npm --prefix GOPATH) is a link to its cli.js.
 func moduleDir() (string, error) {
-	var tried []string
-	candidates := []string{}
-	if path, err := exec.LookPath("kinesalite"); err == nil {
-		candidates = append(candidates, path)
+	bin, err := testproc.Binary("kinesalite")
+	if err != nil {
+		return "", err
 	}
-	gopath := os.Getenv("GOPATH")
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		gopath = strings.TrimSpace(string(out))
+	real, err := filepath.EvalSymlinks(bin)
+	if err != nil {
+		return "", fmt.Errorf("kinesalite at %s: %w", bin, err)
 	}
-	for _, dir := range filepath.SplitList(gopath) {
-		candidates = append(candidates, filepath.Join(dir, "bin", "kinesalite"))
+	dir := filepath.Dir(real)
+	if _, err := os.Stat(filepath.Join(dir, "index.js")); err != nil {
+		return "", fmt.Errorf("kinesalite at %s is not a link into its package (no index.js beside %s): run scripts/setup", bin, real)
 	}
-	for _, c := range candidates {
-		real, err := filepath.EvalSymlinks(c)
-		if err != nil {
-			tried = append(tried, c)
-			continue
-		}
-		dir := filepath.Dir(real)
-		if _, err := os.Stat(filepath.Join(dir, "index.js")); err == nil {
-			return dir, nil
-		}
-		tried = append(tried, real)
-	}
-	return "", fmt.Errorf("kinesalite is not installed (looked at %s): run scripts/setup", strings.Join(tried, ", "))
-}
-
-// output collects what the process writes, for the failure message.
-type output struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
+	return dir, nil
 }
 
 // script runs kinesalite on loopback only (its command line binds every
@@ -143,64 +99,27 @@ server.listen(Number(process.argv[3]), '127.0.0.1', () => console.log('listening
 
 func start(t testing.TB, module string) (*Server, error) {
 	t.Helper()
-	port, err := freePort()
+	port, err := testproc.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	data := filepath.Join(t.TempDir(), "db")
-	cmd := exec.Command("node", "-e", script, module, data, fmt.Sprint(port))
-	var out output
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start node: %w", err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { // owns the process until it exits
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	stop := func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
+	p, err := testproc.Start(t, exec.Command("node", "-e", script, module, data, fmt.Sprint(port)))
+	if err != nil {
+		return nil, err
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	s := &Server{URL: url, Client: NewClient(url)}
-	deadline := time.Now().Add(StartTimeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	err = p.WaitReady(StartTimeout, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
 		_, err := s.Client.ListStreams(ctx, &kinesis.ListStreamsInput{})
-		cancel()
-		if err == nil {
-			t.Cleanup(stop)
-			return s, nil
-		}
-		select {
-		case <-exited:
-			return nil, fmt.Errorf("kinesalite exited: %v\n%s", waitErr, out.String())
-		case <-tick.C:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("kinesalite not answering on %s after %v: %v\n%s", url, StartTimeout, err, out.String())
-		}
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+		return err
+	})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return s, nil
 }
 
 // NewClient is an SDK client of a Kinesis-compatible endpoint, signed with

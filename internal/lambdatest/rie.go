@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riffle-sql/riffle/internal/poll"
+	"github.com/riffle-sql/riffle/internal/testproc"
 )
 
 // Emulated is the rowfn function (internal/lambdatest/rowfn) served by the
@@ -38,9 +36,9 @@ type Line struct {
 // answered DeliveryFailed.
 func StartEmulated(t testing.TB, failFirst, refuseEvery int) *Emulated {
 	t.Helper()
-	rie, err := exec.LookPath("aws-lambda-rie")
+	rie, err := testproc.Binary("aws-lambda-rie")
 	if err != nil {
-		t.Fatalf("aws-lambda-rie is not installed (bash scripts/setup installs it): %v", err)
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	handler := filepath.Join(dir, "bootstrap")
@@ -48,31 +46,27 @@ func StartEmulated(t testing.TB, failFirst, refuseEvery int) *Emulated {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building rowfn: %v\n%s", err, out)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	e := &Emulated{URL: "http://" + addr, rows: filepath.Join(dir, "rows.jsonl")}
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, handler)
-	cmd.Env = append(os.Environ(), "ROWS_FILE="+e.rows, fmt.Sprintf("FAIL_FIRST=%d", failFirst), fmt.Sprintf("REFUSE_EVERY=%d", refuseEvery))
-	cmd.Stdout, cmd.Stderr = nil, nil
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	// Up once it answers HTTP (an empty POST is an invocation: ask for a
-	// path it does not serve instead).
-	poll.Until(t, 30*time.Second, func() (bool, string) {
-		resp, err := http.Get(e.URL + "/")
+	rows := filepath.Join(dir, "rows.jsonl")
+	return testproc.Retry(t, 3, "aws-lambda-rie", func() (*Emulated, error) {
+		port, err := testproc.FreePort()
 		if err != nil {
-			return false, fmt.Sprintf("aws-lambda-rie at %s: %v", addr, err)
+			return nil, err
 		}
-		resp.Body.Close()
-		return true, ""
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, handler)
+		cmd.Env = append(os.Environ(), "ROWS_FILE="+rows, fmt.Sprintf("FAIL_FIRST=%d", failFirst), fmt.Sprintf("REFUSE_EVERY=%d", refuseEvery))
+		p, err := testproc.Start(t, cmd)
+		if err != nil {
+			return nil, err
+		}
+		e := &Emulated{URL: "http://" + addr, rows: rows}
+		// Up once it answers HTTP (an empty POST is an invocation: ask for
+		// a path it does not serve instead).
+		if err := p.WaitReady(30*time.Second, testproc.HTTPReady(e.URL+"/", 0)); err != nil {
+			return nil, err
+		}
+		return e, nil
 	})
-	return e
 }
 
 // Lines are the records the function saw, in order, refused ones and

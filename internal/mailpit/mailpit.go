@@ -9,7 +9,6 @@
 package mailpit
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,9 +20,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/riffle-sql/riffle/internal/testproc"
 )
 
 // StartTimeout bounds how long Start waits for the server to be ready.
@@ -59,74 +59,20 @@ type Message struct {
 // Flags are passed on to mailpit, e.g. "--smtp-tls-cert", FILE.
 func Start(t testing.TB, flags ...string) *Server {
 	t.Helper()
-	bin, err := binary()
+	bin, err := testproc.Binary("mailpit")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Free ports are found by listening and closing, so another process
-	// may take one first: try a few times.
-	var problems []string
-	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(t, bin, flags)
-		if err == nil {
-			return s
-		}
-		problems = append(problems, err.Error())
-	}
-	t.Fatalf("mailpit did not start:\n%s", strings.Join(problems, "\n"))
-	return nil
-}
-
-// binary finds the mailpit executable.
-func binary() (string, error) {
-	if path, err := exec.LookPath("mailpit"); err == nil {
-		return path, nil
-	}
-	gopath := os.Getenv("GOPATH")
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		gopath = strings.TrimSpace(string(out))
-	}
-	if gopath == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			gopath = filepath.Join(home, "go")
-		}
-	}
-	var tried []string
-	for _, dir := range filepath.SplitList(gopath) {
-		path := filepath.Join(dir, "bin", "mailpit")
-		if info, err := os.Stat(path); err == nil && !info.IsDir() {
-			return path, nil
-		}
-		tried = append(tried, path)
-	}
-	return "", fmt.Errorf("mailpit is not installed (not on PATH, nor at %s): run scripts/setup", strings.Join(tried, ", "))
-}
-
-// output collects what the process writes, for the failure message.
-type output struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
+	return testproc.Retry(t, 3, "mailpit", func() (*Server, error) { return start(t, bin, flags) })
 }
 
 func start(t testing.TB, bin string, flags []string) (*Server, error) {
 	t.Helper()
-	smtpPort, err := freePort()
+	smtpPort, err := testproc.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	httpPort, err := freePort()
+	httpPort, err := testproc.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -147,64 +93,15 @@ func start(t testing.TB, bin string, flags []string) (*Server, error) {
 	// MP_* variables configure mailpit too: keep the test's out.
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "MP_") })
 	cmd.Env = append(cmd.Env, "TMPDIR="+dir)
-	var out output
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+	p, err := testproc.Start(t, cmd)
+	if err != nil {
+		return nil, err
 	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { // owns the process until it exits
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	stop := func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	}
-
 	s := &Server{smtpPort: smtpPort, api: fmt.Sprintf("http://127.0.0.1:%d", httpPort), client: &http.Client{Timeout: 10 * time.Second}}
-	deadline := time.Now().Add(StartTimeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if s.ready() {
-			t.Cleanup(stop)
-			return s, nil
-		}
-		select {
-		case <-exited:
-			return nil, fmt.Errorf("mailpit exited: %v\n%s", waitErr, out.String())
-		case <-tick.C:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("mailpit not ready on %s after %v\n%s", s.api, StartTimeout, out.String())
-		}
+	if err := p.WaitReady(StartTimeout, testproc.HTTPReady(s.api+"/readyz", http.StatusOK)); err != nil {
+		return nil, err
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func (s *Server) ready() bool {
-	resp, err := s.client.Get(s.api + "/readyz")
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	return s, nil
 }
 
 // SMTPHost is the host to send mail to.

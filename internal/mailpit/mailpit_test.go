@@ -62,12 +62,3 @@ func TestMailpitKeepsArrivalOrder(t *testing.T) {
 		t.Errorf("subjects %v, want one,two,three", got)
 	}
 }
-
-func TestMailpitMissingBinaryTellsToRunSetup(t *testing.T) {
-	t.Setenv("PATH", t.TempDir())
-	t.Setenv("GOPATH", t.TempDir())
-	_, err := binary()
-	if err == nil || !strings.Contains(err.Error(), "run scripts/setup") {
-		t.Fatalf("binary() = %v, want an error telling to run scripts/setup", err)
-	}
-}

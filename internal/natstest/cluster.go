@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/riffle-sql/riffle/internal/poll"
+	"github.com/riffle-sql/riffle/internal/testproc"
 )
 
 // ClusterName is the name of the clusters StartCluster runs.
@@ -32,36 +32,34 @@ type Cluster struct {
 // returns once JetStream has a meta leader that every server knows.
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
-		c, err := startCluster(t, n)
-		if portTaken(err) && attempt < attempts {
-			continue // a port picked free was taken meanwhile: new ports
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Nothing signals the election: ask until every server agrees.
-		client := &http.Client{Timeout: 2 * time.Second}
-		poll.Until(t, 60*time.Second, func() (bool, string) { return c.metaAgreed(client, n) })
-		return c
-	}
+	bin := binary(t)
+	c := testproc.Retry(t, attempts, "a nats cluster", func() (*Cluster, error) { return startCluster(t, bin, n) })
+	// Nothing signals the election: ask until every server agrees.
+	client := &http.Client{Timeout: 2 * time.Second}
+	poll.Until(t, 60*time.Second, func() (bool, string) { return c.metaAgreed(client, n) })
+	return c
 }
 
 // startCluster starts the n servers on ports free now; on an error the
 // servers started are stopped.
-func startCluster(t testing.TB, n int) (*Cluster, error) {
+func startCluster(t testing.TB, bin string, n int) (*Cluster, error) {
 	t.Helper()
 	c := &Cluster{}
 	routes := make([]string, n)
 	clientPorts, monitorPorts := make([]int, n), make([]int, n)
 	clusterPorts := make([]int, n)
 	for i := range n {
-		clientPorts[i], clusterPorts[i], monitorPorts[i] = freePort(t), freePort(t), freePort(t)
+		for _, port := range []*int{&clientPorts[i], &clusterPorts[i], &monitorPorts[i]} {
+			var err error
+			if *port, err = testproc.FreePort(); err != nil {
+				return nil, err
+			}
+		}
 		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", clusterPorts[i])
 	}
 	for i := range n {
 		name := fmt.Sprintf("n%d", i+1)
-		cmd, err := run(t, []string{"-js", "-sd", t.TempDir(), "-n", name, "-a", "127.0.0.1",
+		p, err := run(t, bin, []string{"-js", "-sd", t.TempDir(), "-n", name, "-a", "127.0.0.1",
 			"-p", fmt.Sprint(clientPorts[i]), "-m", fmt.Sprint(monitorPorts[i]),
 			"--cluster_name", ClusterName, "--cluster", routes[i], "--routes", strings.Join(routes, ",")})
 		if err != nil {
@@ -70,13 +68,10 @@ func startCluster(t testing.TB, n int) (*Cluster, error) {
 			}
 			return nil, err
 		}
-		var once sync.Once
-		stop := func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait() }) }
-		t.Cleanup(stop)
 		c.URLs = append(c.URLs, fmt.Sprintf("nats://127.0.0.1:%d", clientPorts[i]))
 		c.Names = append(c.Names, name)
 		c.monitors = append(c.monitors, fmt.Sprintf("http://127.0.0.1:%d", monitorPorts[i]))
-		c.stops = append(c.stops, stop)
+		c.stops = append(c.stops, p.Kill)
 	}
 	return c, nil
 }

@@ -12,20 +12,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/riffle-sql/riffle/internal/testproc"
 )
 
 // The credentials s3rver accepts: it checks every request's signature
@@ -49,22 +46,11 @@ type Server struct {
 // fails the test if the binary is missing or the server does not answer.
 func Start(t testing.TB, buckets ...string) *Server {
 	t.Helper()
-	bin, err := binary()
+	bin, err := testproc.Binary("s3rver")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A port found free may be taken by another process before s3rver
-	// binds it: try a few.
-	var problems []string
-	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(t, bin, buckets)
-		if err == nil {
-			return s
-		}
-		problems = append(problems, err.Error())
-	}
-	t.Fatalf("s3rver did not start:\n%s", strings.Join(problems, "\n"))
-	return nil
+	return testproc.Retry(t, 3, "s3rver", func() (*Server, error) { return start(t, bin, buckets) })
 }
 
 // Env is the environment a process needs to reach this server with the
@@ -79,53 +65,9 @@ func (s *Server) Env() []string {
 	}
 }
 
-// binary finds the s3rver executable: on PATH, else in $(go env GOPATH)/bin,
-// where scripts/setup installs it (npm --prefix GOPATH).
-func binary() (string, error) {
-	if path, err := exec.LookPath("s3rver"); err == nil {
-		return path, nil
-	}
-	gopath := os.Getenv("GOPATH")
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		gopath = strings.TrimSpace(string(out))
-	}
-	if gopath == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			gopath = filepath.Join(home, "go")
-		}
-	}
-	var tried []string
-	for _, dir := range filepath.SplitList(gopath) {
-		path := filepath.Join(dir, "bin", "s3rver")
-		if info, err := os.Stat(path); err == nil && !info.IsDir() {
-			return path, nil
-		}
-		tried = append(tried, path)
-	}
-	return "", fmt.Errorf("s3rver is not installed (not on PATH, nor at %s): run scripts/setup", strings.Join(tried, ", "))
-}
-
-// output collects what the process writes, for the failure message.
-type output struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
 func start(t testing.TB, bin string, buckets []string) (*Server, error) {
 	t.Helper()
-	port, err := freePort()
+	port, err := testproc.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -136,59 +78,15 @@ func start(t testing.TB, bin string, buckets []string) (*Server, error) {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	var out output
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { // owns the process until it exits
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	stop := func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
+	p, err := testproc.Start(t, cmd)
+	if err != nil {
+		return nil, err
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	s := &Server{URL: url, Client: NewClient(url)}
-	probe := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(StartTimeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if resp, err := probe.Get(url + "/"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				t.Cleanup(stop)
-				return s, nil
-			}
-		}
-		select {
-		case <-exited:
-			return nil, fmt.Errorf("s3rver exited: %v\n%s", waitErr, out.String())
-		case <-tick.C:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("s3rver not answering on %s after %v\n%s", url, StartTimeout, out.String())
-		}
+	if err := p.WaitReady(StartTimeout, testproc.HTTPReady(url+"/", http.StatusOK)); err != nil {
+		return nil, err
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return &Server{URL: url, Client: NewClient(url)}, nil
 }
 
 // NewClient is an SDK client of an S3-compatible endpoint with s3rver's
