@@ -68,6 +68,127 @@ func (s *rowSet) snapshot() []string {
 	return out
 }
 
+// waitFor waits until the set holds n rows.
+func (s *rowSet) waitFor(t *testing.T, n int) {
+	t.Helper()
+	poll.Until(t, 60*time.Second, func() (bool, string) {
+		rows := s.snapshot()
+		return len(rows) >= n, fmt.Sprintf("only %d rows, want %d: %v", len(rows), n, rows)
+	})
+}
+
+// labStreams are the lab's output streams the crash tests compare:
+// CLICKSTREAM's counts show a lost or doubled record even where the ratio
+// in CTRSTREAM would hide it.
+var labStreams = []string{"CTRSTREAM", "CLICKSTREAM"}
+
+// startLab creates the application "lab", the clickstream lab's SQL on
+// one input (kind is its field: "KinesisFirehoseInput" or
+// "KinesisStreamsInput") with the given outputs, starts it from NOW and
+// follows labStreams. It returns the SQL and the input's schema, for the
+// offline run, and the rows seen live.
+func startLab(t *testing.T, url, kind, arn string, outputs []any) (string, record.Schema, map[string]*rowSet) {
+	t.Helper()
+	sql, err := os.ReadFile("../../runner/testdata/bench/clickstream.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := record.Schema{
+		RecordFormat: record.RecordFormat{RecordFormatType: record.JSON},
+		RecordColumns: []record.RecordColumn{
+			{Name: "browseraction", SqlType: "VARCHAR(16)", Mapping: "$.browseraction"},
+			{Name: "site", SqlType: "VARCHAR(64)", Mapping: "$.site"},
+		},
+	}
+	create := map[string]any{
+		"ApplicationName": "lab", "ApplicationCode": string(sql),
+		"Inputs": []any{map[string]any{
+			"NamePrefix":  "SOURCE_SQL_STREAM",
+			kind:          map[string]any{"ResourceARN": arn, "RoleARN": "arn:aws:iam::000000000000:role/lab"},
+			"InputSchema": schema,
+		}},
+	}
+	if outputs != nil {
+		create["Outputs"] = outputs
+	}
+	if _, err := call(url, "KinesisAnalytics_20150814.CreateApplication", create); err != nil {
+		t.Fatal(err)
+	}
+	startApplication(t, url, "lab")
+	live := map[string]*rowSet{}
+	for _, s := range labStreams {
+		live[s] = &rowSet{rows: map[string]bool{}}
+		live[s].follow(t, url, "lab", s)
+	}
+	return string(sql), schema, live
+}
+
+// sendLabTraffic calls send every 25 ms until ctx ends with a batch of 2,
+// 3 or 4 events (clicks first), so counts and ratios change from window
+// to window.
+func sendLabTraffic(ctx context.Context, send func(ctx context.Context, batch int, events [][]byte)) {
+	for batch := 0; ctx.Err() == nil; batch++ {
+		var events [][]byte
+		for i := range 2 + batch%3 {
+			action := []string{"Click", "Impression"}[min(i, 1)]
+			events = append(events, fmt.Appendf(nil, `{"browseraction":%q, "site": "yourwebsiteurl.domain.com"}`+"\n", action))
+		}
+		send(ctx, batch, events)
+		select {
+		case <-ctx.Done():
+		case <-time.After(25 * time.Millisecond): // pacing the sender
+		}
+	}
+}
+
+// waitMidWindow waits until the lab is in the middle of a window whose
+// records are partly in a checkpoint, the moment to kill it: the source
+// rows (fed as the watermark passes them) must reach 6 s into the next
+// window, which takes longer than one checkpoint period (4 s of
+// application time).
+func waitMidWindow(t *testing.T, url string) {
+	t.Helper()
+	source := &rowSet{rows: map[string]bool{}}
+	source.follow(t, url, "lab", "SOURCE_SQL_STREAM_001")
+	latest := func() time.Time {
+		var last time.Time
+		for _, r := range source.snapshot() {
+			var row struct{ ROWTIME time.Time }
+			if json.Unmarshal([]byte(r), &row) == nil && row.ROWTIME.After(last) {
+				last = row.ROWTIME
+			}
+		}
+		return last
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	poll.Until(t, time.Until(deadline), func() (bool, string) { return !latest().IsZero(), "no source rows" })
+	mid := latest().Truncate(10 * time.Second).Add(16 * time.Second)
+	poll.Until(t, time.Until(deadline), func() (bool, string) {
+		last := latest()
+		return !last.Before(mid), fmt.Sprintf("source rows stopped at %s", last)
+	})
+}
+
+// storedApplication reads an application's definition as the stopped
+// server on dir stored it; the log is open until the test ends.
+func storedApplication(t *testing.T, dir, name string) (*streamlog.Log, app.Application) {
+	t.Helper()
+	l := streamlogtest.OpenConfig(t, streamlog.Config{Dir: dir})
+	defs, err := l.Bucket(context.Background(), "riffle_applications")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := defs.Get(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def app.Application
+	if err := json.Unmarshal(data, &def); err != nil {
+		t.Fatal(err)
+	}
+	return l, def
+}
+
 // TestARunningApplicationSurvivesAKill runs the lab SQL in `riffle serve`
 // with live traffic, SIGKILLs the server in the middle, restarts it on the
 // same data directory and goes on sending. The CTRSTREAM rows seen across
@@ -87,109 +208,39 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 	if _, err := call(srv.url, "Firehose_20150804.CreateDeliveryStream", map[string]any{"DeliveryStreamName": "lab"}); err != nil {
 		t.Fatal(err)
 	}
-	sql, err := os.ReadFile("../../runner/testdata/bench/clickstream.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := record.Schema{
-		RecordFormat: record.RecordFormat{RecordFormatType: record.JSON},
-		RecordColumns: []record.RecordColumn{
-			{Name: "browseraction", SqlType: "VARCHAR(16)", Mapping: "$.browseraction"},
-			{Name: "site", SqlType: "VARCHAR(64)", Mapping: "$.site"},
-		},
-	}
-	if _, err := call(srv.url, "KinesisAnalytics_20150814.CreateApplication", map[string]any{
-		"ApplicationName": "lab", "ApplicationCode": string(sql),
-		"Inputs": []any{map[string]any{
-			"NamePrefix":           "SOURCE_SQL_STREAM",
-			"KinesisFirehoseInput": map[string]any{"ResourceARN": "arn:aws:firehose:us-east-1:000000000000:deliverystream/lab", "RoleARN": "arn:aws:iam::000000000000:role/lab"},
-			"InputSchema":          schema,
-		}},
-		"Outputs": []any{map[string]any{
-			"Name":              "CLICKSTREAM",
-			"LambdaOutput":      map[string]any{"ResourceARN": "arn:aws:lambda:us-east-1:000000000000:function:counts", "RoleARN": "arn:aws:iam::000000000000:role/lab"},
-			"DestinationSchema": map[string]any{"RecordFormatType": "CSV"},
-		}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := call(srv.url, "KinesisAnalytics_20150814.StartApplication", map[string]any{
-		"ApplicationName": "lab", "InputConfigurations": []any{map[string]any{"Id": "1.1", "InputStartingPositionConfiguration": map[string]any{"InputStartingPosition": "NOW"}}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	// CLICKSTREAM's counts show a lost or doubled record even where the
-	// ratio in CTRSTREAM would hide it.
-	streams := []string{"CTRSTREAM", "CLICKSTREAM"}
-	live := map[string]*rowSet{}
-	for _, s := range streams {
-		live[s] = &rowSet{rows: map[string]bool{}}
-		live[s].follow(t, srv.url, "lab", s)
-	}
+	sql, schema, live := startLab(t, srv.url, "KinesisFirehoseInput", "arn:aws:firehose:us-east-1:000000000000:deliverystream/lab", []any{map[string]any{
+		"Name":              "CLICKSTREAM",
+		"LambdaOutput":      map[string]any{"ResourceARN": "arn:aws:lambda:us-east-1:000000000000:function:counts", "RoleARN": "arn:aws:iam::000000000000:role/lab"},
+		"DestinationSchema": map[string]any{"RecordFormatType": "CSV"},
+	}})
 
-	// The sender: every 25 ms a batch of 2, 3 or 4 events (clicks first), so
-	// counts and ratios change from window to window. Refused batches (the
-	// server is down) are simply not stored.
+	// The sender: refused batches (the server is down) are simply not
+	// stored.
 	ctx, stopSending := context.WithCancel(context.Background())
 	defer stopSending()
 	var sender sync.WaitGroup
 	sender.Go(func() {
-		for batch := 0; ctx.Err() == nil; batch++ {
+		sendLabTraffic(ctx, func(ctx context.Context, _ int, events [][]byte) {
 			var recs []any
-			for i := range 2 + batch%3 {
-				action := []string{"Click", "Impression"}[min(i, 1)]
-				payload := fmt.Sprintf(`{"browseraction":%q, "site": "yourwebsiteurl.domain.com"}`+"\n", action)
-				recs = append(recs, map[string]string{"Data": base64.StdEncoding.EncodeToString([]byte(payload))})
+			for _, e := range events {
+				recs = append(recs, map[string]string{"Data": base64.StdEncoding.EncodeToString(e)})
 			}
 			call(url.Load().(string), "Firehose_20150804.PutRecordBatch", map[string]any{"DeliveryStreamName": "lab", "Records": recs})
-			select {
-			case <-ctx.Done():
-			case <-time.After(25 * time.Millisecond): // pacing the sender
-			}
-		}
-	})
-	waitRows := func(n int) {
-		t.Helper()
-		poll.Until(t, 60*time.Second, func() (bool, string) {
-			rows := live["CTRSTREAM"].snapshot()
-			return len(rows) >= n, fmt.Sprintf("only %d CTR rows: %v", len(rows), rows)
 		})
-	}
-	waitRows(3)
-	endpoint.Down.Store(true) // rows from here wait for the endpoint
-	// Kill in the middle of a window whose records are partly in a
-	// checkpoint: the source rows (fed as the watermark passes them) must
-	// reach 6 s into the next window, which takes longer than one
-	// checkpoint period (4 s of application time).
-	source := &rowSet{rows: map[string]bool{}}
-	source.follow(t, srv.url, "lab", "SOURCE_SQL_STREAM_001")
-	latest := func() time.Time {
-		var last time.Time
-		for _, r := range source.snapshot() {
-			var row struct{ ROWTIME time.Time }
-			if json.Unmarshal([]byte(r), &row) == nil && row.ROWTIME.After(last) {
-				last = row.ROWTIME
-			}
-		}
-		return last
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	poll.Until(t, time.Until(deadline), func() (bool, string) { return !latest().IsZero(), "no source rows" })
-	mid := latest().Truncate(10 * time.Second).Add(16 * time.Second)
-	poll.Until(t, time.Until(deadline), func() (bool, string) {
-		last := latest()
-		return !last.Before(mid), fmt.Sprintf("source rows stopped at %s", last)
 	})
+	live["CTRSTREAM"].waitFor(t, 3)
+	endpoint.Down.Store(true) // rows from here wait for the endpoint
+	waitMidWindow(t, srv.url)
 	srv.cmd.Process.Signal(syscall.SIGKILL)
 	srv.cmd.Wait()
 	before := len(live["CTRSTREAM"].snapshot())
 
 	srv = startServer(t, dir, flags...)
 	url.Store(srv.url)
-	for _, s := range streams {
+	for _, s := range labStreams {
 		live[s].follow(t, srv.url, "lab", s)
 	}
-	waitRows(before + 3)
+	live["CTRSTREAM"].waitFor(t, before+3)
 	endpoint.Down.Store(false)
 	stopSending()
 	sender.Wait()
@@ -213,25 +264,13 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 
 	// The run that did not crash: the stored records, offline, with the
 	// arrival times the live application gave them.
-	l := streamlogtest.OpenConfig(t, streamlog.Config{Dir: dir})
-	defs, err := l.Bucket(context.Background(), "riffle_applications")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := defs.Get(context.Background(), "lab")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var def app.Application
-	if err := json.Unmarshal(data, &def); err != nil {
-		t.Fatal(err)
-	}
-	for _, stream := range streams {
+	l, def := storedApplication(t, dir, "lab")
+	for _, stream := range labStreams {
 		var replay, out bytes.Buffer
 		if err := app.WriteReplay(context.Background(), l, def, scale, &replay); err != nil {
 			t.Fatal(err)
 		}
-		if err := runner.Run(runner.Options{SQL: string(sql), Application: "lab", Schema: &schema, Streams: []string{stream}}, &replay, &out); err != nil {
+		if err := runner.Run(runner.Options{SQL: sql, Application: "lab", Schema: &schema, Streams: []string{stream}}, &replay, &out); err != nil {
 			t.Fatal(err)
 		}
 		expected := strings.Split(strings.TrimSpace(out.String()), "\n")

@@ -27,3 +27,17 @@ func TestAWSEndpointFlags(t *testing.T) {
 		}
 	}
 }
+
+// setAWSEnv sets a test server's environment (its credentials and region,
+// which the SDK's default chain finds) for the riffle servers the test
+// starts, all but the variable endpointVar: the test says where the
+// server is with --aws-endpoint instead.
+func setAWSEnv(t *testing.T, env []string, endpointVar string) {
+	t.Helper()
+	for _, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		if name != endpointVar {
+			t.Setenv(name, value)
+		}
+	}
+}

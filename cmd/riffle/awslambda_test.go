@@ -27,31 +27,14 @@ func TestAnOutputToAFunctionOnAWSGoesThroughTheLambdaAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	const arn = "arn:aws:lambda:eu-west-1:123456789012:function:function"
-	if _, err := call(srv.url, "KinesisAnalytics_20150814.CreateApplication", map[string]any{
-		"ApplicationName": "alerts",
-		"ApplicationCode": `CREATE STREAM "DESTINATION_SQL_STREAM" (site VARCHAR(16));
-CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "site" FROM "SOURCE_SQL_STREAM_001";`,
-		"Inputs": []any{map[string]any{
-			"NamePrefix":           "SOURCE_SQL_STREAM",
-			"KinesisFirehoseInput": map[string]any{"ResourceARN": "arn:aws:firehose:us-east-1:000000000000:deliverystream/clicks", "RoleARN": "arn:aws:iam::000000000000:role/r"},
-			"InputSchema": map[string]any{
-				"RecordFormat":  map[string]any{"RecordFormatType": "JSON"},
-				"RecordColumns": []any{map[string]any{"Name": "site", "SqlType": "VARCHAR(16)", "Mapping": "$.site"}},
-			},
-		}},
-		"Outputs": []any{map[string]any{
-			"Name":              "DESTINATION_SQL_STREAM",
-			"LambdaOutput":      map[string]any{"ResourceARN": arn, "RoleARN": "arn:aws:iam::000000000000:role/r"},
-			"DestinationSchema": map[string]any{"RecordFormatType": "JSON"},
-		}},
+	if err := createSiteCopy(srv.url, "alerts", map[string]any{
+		"Name":              "DESTINATION_SQL_STREAM",
+		"LambdaOutput":      map[string]any{"ResourceARN": arn, "RoleARN": "arn:aws:iam::000000000000:role/r"},
+		"DestinationSchema": map[string]any{"RecordFormatType": "JSON"},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := call(srv.url, "KinesisAnalytics_20150814.StartApplication", map[string]any{
-		"ApplicationName": "alerts", "InputConfigurations": []any{map[string]any{"Id": "1.1", "InputStartingPositionConfiguration": map[string]any{"InputStartingPosition": "NOW"}}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	startApplication(t, srv.url, "alerts")
 	const n = 30
 	var want []string
 	for batch := range 3 {

@@ -48,37 +48,16 @@ func TestOutputsToStreamsElsewhereGoThroughTheirAPIs(t *testing.T) {
 			"DestinationSchema": map[string]any{"RecordFormatType": "JSON"},
 		}
 	}
-	create := func(outputs ...any) error {
-		_, err := call(srv.url, "KinesisAnalytics_20150814.CreateApplication", map[string]any{
-			"ApplicationName": "copy",
-			"ApplicationCode": `CREATE STREAM "DESTINATION_SQL_STREAM" (site VARCHAR(16));
-CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "site" FROM "SOURCE_SQL_STREAM_001";`,
-			"Inputs": []any{map[string]any{
-				"NamePrefix":           "SOURCE_SQL_STREAM",
-				"KinesisFirehoseInput": map[string]any{"ResourceARN": "arn:aws:firehose:us-east-1:000000000000:deliverystream/clicks", "RoleARN": "arn:aws:iam::000000000000:role/r"},
-				"InputSchema": map[string]any{
-					"RecordFormat":  map[string]any{"RecordFormatType": "JSON"},
-					"RecordColumns": []any{map[string]any{"Name": "site", "SqlType": "VARCHAR(16)", "Mapping": "$.site"}},
-				},
-			}},
-			"Outputs": outputs,
-		})
-		return err
-	}
-	if err := create(output("DESTINATION_SQL_STREAM", "KinesisStreamsOutput", "arn:aws:kinesis:eu-west-1:123456789012:stream/nowhere")); err == nil || !strings.Contains(err.Error(), "nowhere") {
+	if err := createSiteCopy(srv.url, "copy", output("DESTINATION_SQL_STREAM", "KinesisStreamsOutput", "arn:aws:kinesis:eu-west-1:123456789012:stream/nowhere")); err == nil || !strings.Contains(err.Error(), "nowhere") {
 		t.Fatalf("an output to a stream that exists nowhere: %v", err)
 	}
-	if err := create(
+	if err := createSiteCopy(srv.url, "copy",
 		output("DESTINATION_SQL_STREAM", "KinesisStreamsOutput", "arn:aws:kinesis:eu-west-1:123456789012:stream/rows"),
 		output("DESTINATION_SQL_STREAM", "KinesisFirehoseOutput", "arn:aws:firehose:eu-west-1:123456789012:deliverystream/archive"),
 	); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := call(srv.url, "KinesisAnalytics_20150814.StartApplication", map[string]any{
-		"ApplicationName": "copy", "InputConfigurations": []any{map[string]any{"Id": "1.1", "InputStartingPositionConfiguration": map[string]any{"InputStartingPosition": "NOW"}}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	startApplication(t, srv.url, "copy")
 	const n = 12
 	var want []string
 	var recs []any
@@ -141,4 +120,24 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "site" FROM 
 			t.Errorf("%s holds %q\nwant %q", c.what, got, want)
 		}
 	}
+}
+
+// createSiteCopy creates an application that copies each record's site
+// from the delivery stream clicks to DESTINATION_SQL_STREAM, with outputs.
+func createSiteCopy(url, name string, outputs ...any) error {
+	_, err := call(url, "KinesisAnalytics_20150814.CreateApplication", map[string]any{
+		"ApplicationName": name,
+		"ApplicationCode": `CREATE STREAM "DESTINATION_SQL_STREAM" (site VARCHAR(16));
+CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "site" FROM "SOURCE_SQL_STREAM_001";`,
+		"Inputs": []any{map[string]any{
+			"NamePrefix":           "SOURCE_SQL_STREAM",
+			"KinesisFirehoseInput": map[string]any{"ResourceARN": "arn:aws:firehose:us-east-1:000000000000:deliverystream/clicks", "RoleARN": "arn:aws:iam::000000000000:role/r"},
+			"InputSchema": map[string]any{
+				"RecordFormat":  map[string]any{"RecordFormatType": "JSON"},
+				"RecordColumns": []any{map[string]any{"Name": "site", "SqlType": "VARCHAR(16)", "Mapping": "$.site"}},
+			},
+		}},
+		"Outputs": outputs,
+	})
+	return err
 }

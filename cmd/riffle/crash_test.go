@@ -87,6 +87,16 @@ func call(url, target string, body any) (map[string]any, error) {
 	return out, nil
 }
 
+// startApplication starts an application, its input from NOW.
+func startApplication(t *testing.T, url, name string) {
+	t.Helper()
+	if _, err := call(url, "KinesisAnalytics_20150814.StartApplication", map[string]any{
+		"ApplicationName": name, "InputConfigurations": []any{map[string]any{"Id": "1.1", "InputStartingPositionConfiguration": map[string]any{"InputStartingPosition": "NOW"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestAcknowledgedRecordsSurviveAKill sends batches from several clients,
 // kills the server (SIGKILL) while they are sending, restarts it on the
 // same data directory, and reads everything back: every record of an

@@ -22,12 +22,7 @@ import (
 // a batch whose acknowledgement the kill cut off may be there, once).
 func TestAcknowledgedRecordsReachS3AcrossAKill(t *testing.T) {
 	s3srv := s3test.Start(t, "lake")
-	for _, kv := range s3srv.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		if k != "AWS_ENDPOINT_URL_S3" { // the flag says where, below
-			t.Setenv(k, v)
-		}
-	}
+	setAWSEnv(t, s3srv.Env(), "AWS_ENDPOINT_URL_S3")
 	dir := t.TempDir()
 	flags := []string{"--aws-endpoint", "s3=" + s3srv.URL}
 	srv := startServer(t, dir, flags...)

@@ -82,10 +82,7 @@ func startPassThrough(t *testing.T, url string) {
 	if _, err := call(url, "KinesisAnalytics_20150814.CreateApplication", app); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := call(url, "KinesisAnalytics_20150814.StartApplication", map[string]any{"ApplicationName": "lab",
-		"InputConfigurations": []any{map[string]any{"Id": "1.1", "InputStartingPositionConfiguration": map[string]string{"InputStartingPosition": "NOW"}}}}); err != nil {
-		t.Fatal(err)
-	}
+	startApplication(t, url, "lab")
 }
 
 // TestSIGTERMEndsTapsCheckpointsAndExits: SIGTERM on a server with a
