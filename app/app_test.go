@@ -192,6 +192,60 @@ func TestBadApplicationsAreRefused(t *testing.T) {
 	}
 }
 
+// labelsSQL joins each record's action to its label in the reference table
+// labels (labelsSchema).
+const labelsSQL = `CREATE STREAM "DESTINATION_SQL_STREAM" (action VARCHAR(16), label VARCHAR(16));
+CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM s."browseraction", r."label" FROM "SOURCE_SQL_STREAM_001" AS s JOIN "labels" AS r ON s."browseraction" = r."action";`
+
+// labelsSchema is the reference table's: CSV lines of action,label.
+var labelsSchema = record.Schema{
+	RecordFormat:  record.RecordFormat{RecordFormatType: record.CSV, MappingParameters: &record.MappingParameters{CSVMappingParameters: &record.CSVMappingParameters{RecordRowDelimiter: "\n", RecordColumnDelimiter: ","}}},
+	RecordColumns: []record.RecordColumn{{Name: "action", SqlType: "VARCHAR(16)"}, {Name: "label", SqlType: "VARCHAR(16)"}},
+}
+
+// startJoin adds ref, the table labels, to the application "lab" (at
+// version 1, created without code), gives it labelsSQL and starts it.
+func startJoin(t *testing.T, m *Manager, ref Reference) {
+	t.Helper()
+	ctx := context.Background()
+	if err := m.AddReference(ctx, "lab", 1, ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.UpdateCode(ctx, "lab", 2, labelsSQL); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ctx, "lab", Now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// joinedLabels sends two records to the running labelsSQL application
+// "lab" and returns the rows its tap gives from then on, recent ones too,
+// from "ACTION" on (without the ROWTIME).
+func joinedLabels(t *testing.T, m *Manager, l *streamlog.Log) map[string]bool {
+	t.Helper()
+	recent, rows, cancel, err := m.Tap(context.Background(), "lab", "DESTINATION_SQL_STREAM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	send(t, l, 2)
+	got := map[string]bool{}
+	for _, r := range recent {
+		got[string(r[strings.Index(string(r), `"ACTION"`):])] = true
+	}
+	for len(got) < 2+len(recent) {
+		select {
+		case r := <-rows:
+			got[string(r[strings.Index(string(r), `"ACTION"`):])] = true
+		case <-time.After(20 * time.Second):
+			t.Fatalf("rows so far: %v", got)
+		}
+	}
+	return got
+}
+
 // TestReferenceDataSource: a CSV file under the buckets directory becomes a
 // table the running application joins; a missing file or a key leaving the
 // directory is refused; replacing the source reloads the table.
@@ -205,57 +259,22 @@ func TestReferenceDataSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	const sql = `CREATE STREAM "DESTINATION_SQL_STREAM" (action VARCHAR(16), label VARCHAR(16));
-CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM"
-SELECT STREAM s."browseraction", r."label" FROM "SOURCE_SQL_STREAM_001" AS s JOIN "labels" AS r ON s."browseraction" = r."action";`
 	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
 	// Without the table, the SQL does not compile.
-	if _, err := m.Create(ctx, Application{Name: "lab", Code: sql, Inputs: []Input{in}}); err == nil {
+	if _, err := m.Create(ctx, Application{Name: "lab", Code: labelsSQL, Inputs: []Input{in}}); err == nil {
 		t.Fatal("created an application joining a table it does not have")
 	}
 	if _, err := m.Create(ctx, Application{Name: "lab", Inputs: []Input{in}}); err != nil {
 		t.Fatal(err)
 	}
-	ref := Reference{TableName: "labels", Bucket: "lab", Key: "labels.csv", Schema: record.Schema{
-		RecordFormat:  record.RecordFormat{RecordFormatType: record.CSV, MappingParameters: &record.MappingParameters{CSVMappingParameters: &record.CSVMappingParameters{RecordRowDelimiter: "\n", RecordColumnDelimiter: ","}}},
-		RecordColumns: []record.RecordColumn{{Name: "action", SqlType: "VARCHAR(16)"}, {Name: "label", SqlType: "VARCHAR(16)"}},
-	}}
+	ref := Reference{TableName: "labels", Bucket: "lab", Key: "labels.csv", Schema: labelsSchema}
 	for _, bad := range []Reference{{TableName: "labels", Bucket: "lab", Key: "nope.csv", Schema: ref.Schema}, {TableName: "labels", Bucket: "lab", Key: "../lab/labels.csv", Schema: ref.Schema}} {
 		if err := m.AddReference(ctx, "lab", 1, bad); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("reference %s/%s: %v", bad.Bucket, bad.Key, err)
 		}
 	}
-	if err := m.AddReference(ctx, "lab", 1, ref); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.UpdateCode(ctx, "lab", 2, sql); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ctx, "lab", Now); err != nil {
-		t.Fatal(err)
-	}
-	labels := func() map[string]bool {
-		t.Helper()
-		recent, rows, cancel, err := m.Tap(context.Background(), "lab", "DESTINATION_SQL_STREAM")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cancel()
-		send(t, l, 2)
-		got := map[string]bool{}
-		for _, r := range recent {
-			got[string(r[strings.Index(string(r), `"ACTION"`):])] = true
-		}
-		for len(got) < 2+len(recent) {
-			select {
-			case r := <-rows:
-				got[string(r[strings.Index(string(r), `"ACTION"`):])] = true
-			case <-time.After(20 * time.Second):
-				t.Fatalf("rows so far: %v", got)
-			}
-		}
-		return got
-	}
+	startJoin(t, m, ref)
+	labels := func() map[string]bool { return joinedLabels(t, m, l) }
 	if got := labels(); !got[`"ACTION":"Click","LABEL":"clicked"}`] || !got[`"ACTION":"Impression","LABEL":"seen"}`] {
 		t.Fatalf("joined rows: %v", got)
 	}

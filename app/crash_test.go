@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/riffle-sql/riffle/internal/poll"
 	"github.com/riffle-sql/riffle/internal/rowcheck"
 	"github.com/riffle-sql/riffle/runner"
+	"github.com/riffle-sql/riffle/streamlog"
 )
 
 // collector follows a stream's tap and keeps the distinct rows seen.
@@ -59,16 +61,36 @@ func (c *collector) snapshot() map[string]bool {
 // stored records: none missing, none different, none extra.
 func TestCrashAndResumeGiveTheRowsOfAnUninterruptedRun(t *testing.T) {
 	l, ctx := setup(t)
+	opts := Options{TimeScale: 10, Checkpoint: 40 * time.Millisecond, Poll: 10 * time.Millisecond}
+	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
+	labAcrossACrash(t, l, opts, in, func(_, n int) { send(t, l, n) }, func(def Application) io.Reader {
+		var replay bytes.Buffer
+		if err := WriteReplay(ctx, l, def, opts.TimeScale, &replay); err != nil {
+			t.Fatal(err)
+		}
+		return &replay
+	})
+}
+
+// labAcrossACrash runs the lab's SQL on input in while send puts batches
+// of n = 2, 3 and 4 events (clicks first), so counts and ratios differ
+// from window to window. After 3 s its runner dies without a last
+// checkpoint (m1 is abandoned, as under SIGKILL); traffic goes on for 1 s
+// until a new manager resumes it, then 2 s more. Every CTRSTREAM and
+// CLICKSTREAM row up to the last one seen live must be those of the
+// offline run over offline(the stored definition), and the live rows must
+// go two windows past the crash.
+func labAcrossACrash(t *testing.T, l *streamlog.Log, opts Options, in Input, send func(batch, n int), offline func(def Application) io.Reader) {
+	t.Helper()
+	ctx := context.Background()
 	sql, err := os.ReadFile("../runner/testdata/bench/clickstream.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{TimeScale: 10, Checkpoint: 40 * time.Millisecond, Poll: 10 * time.Millisecond}
 	m1, err := NewManager(ctx, l, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
 	if _, err := m1.Create(ctx, Application{Name: "lab", Code: string(sql), Inputs: []Input{in}}); err != nil {
 		t.Fatal(err)
 	}
@@ -84,14 +106,11 @@ func TestCrashAndResumeGiveTheRowsOfAnUninterruptedRun(t *testing.T) {
 	batch := 0
 	traffic := func(d time.Duration) {
 		for end := time.Now().Add(d); time.Now().Before(end); batch++ {
-			// Batches of 2, 3 and 4 records (clicks first), so counts and
-			// ratios differ from window to window.
-			send(t, l, 2+batch%3)
+			send(batch, 2+batch%3)
 			time.Sleep(25 * time.Millisecond) // pacing the sender, not waiting on the system
 		}
 	}
 	traffic(3000 * time.Millisecond)
-	// The crash: the runner stops with no last checkpoint; m1 is abandoned.
 	m1.crash("lab")
 	beforeCrash := map[string]int{}
 	for _, s := range streams {
@@ -113,21 +132,12 @@ func TestCrashAndResumeGiveTheRowsOfAnUninterruptedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expected := func(stream string) []string {
-		var replay bytes.Buffer
-		if err := WriteReplay(ctx, l, def, opts.TimeScale, &replay); err != nil {
-			t.Fatal(err)
-		}
-		var out bytes.Buffer
-		if err := runner.Run(runner.Options{SQL: string(sql), Application: "lab", Schema: &labSchema, Streams: []string{stream}}, &replay, &out); err != nil {
-			t.Fatal(err)
-		}
-		return strings.Split(strings.TrimSpace(out.String()), "\n")
-	}
-	// Every row up to the last one seen live must be the uninterrupted
-	// run's, and the live rows must go two windows past the crash.
 	for _, stream := range streams {
-		expected := expected(stream)
+		var out bytes.Buffer
+		if err := runner.Run(runner.Options{SQL: string(sql), Application: "lab", Schema: &in.Schema, Streams: []string{stream}}, offline(def), &out); err != nil {
+			t.Fatal(err)
+		}
+		expected := strings.Split(strings.TrimSpace(out.String()), "\n")
 		poll.Until(t, 20*time.Second, func() (bool, string) {
 			got := keys(live[stream].snapshot())
 			covered, problems, err := rowcheck.AcrossACrash(expected, got)

@@ -64,16 +64,5 @@ func BenchmarkRemoteKinesisInput(b *testing.B) {
 	if err := m.Start(ctx, "lab", TrimHorizon); err != nil {
 		b.Fatal(err)
 	}
-	for {
-		n, err := m.RecordsRead("lab")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n >= int64(b.N) {
-			break
-		}
-		time.Sleep(time.Millisecond) // polling for the end of the measured work
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
+	reportRead(b, m, start)
 }

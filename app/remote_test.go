@@ -6,16 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/big"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"os"
 	"slices"
 	"sort"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,9 +19,7 @@ import (
 	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/internal/kinesalite"
 	"github.com/riffle-sql/riffle/internal/poll"
-	"github.com/riffle-sql/riffle/internal/rowcheck"
 	"github.com/riffle-sql/riffle/record"
-	"github.com/riffle-sql/riffle/runner"
 )
 
 // kinesisClient is the client riffle serve makes: the SDK's default chain,
@@ -94,85 +84,16 @@ func remoteReplay(t *testing.T, k *kinesalite.Server, stream string, def Applica
 func TestARemoteKinesisInputGivesTheRowsOfAnOfflineRunAcrossACrash(t *testing.T) {
 	k := kinesalite.Start(t)
 	k.CreateStream(t, "beacons", 4)
-	l, ctx := setup(t)
-	sql, err := os.ReadFile("../runner/testdata/bench/clickstream.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _ := setup(t)
 	opts := Options{TimeScale: 10, Checkpoint: 40 * time.Millisecond, Poll: 10 * time.Millisecond,
 		Kinesis: kinesisClient(t, k.URL), KinesisTolerance: 300 * time.Millisecond}
-	m1, err := NewManager(ctx, l, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "beacons", Kind: "kinesis", ResourceARN: kinesalite.ARN("beacons"), Schema: labSchema, Parallelism: 1}
-	if _, err := m1.Create(ctx, Application{Name: "lab", Code: string(sql), Inputs: []Input{in}}); err != nil {
-		t.Fatal(err)
-	}
-	if def, _ := m1.Get(ctx, "lab"); def.Inputs[0].ARN != kinesalite.ARN("beacons") {
-		t.Fatalf("the input is stored as %+v, not as another server's stream", def.Inputs[0])
-	}
-	if err := m1.Start(ctx, "lab", Now); err != nil {
-		t.Fatal(err)
-	}
-	streams := []string{"CLICKSTREAM", "CTRSTREAM"}
-	live := map[string]*collector{}
-	for _, s := range streams {
-		live[s] = &collector{rows: map[string]bool{}}
-		live[s].follow(t, m1, "lab", s)
-	}
-	batch := 0
-	traffic := func(d time.Duration) {
-		for end := time.Now().Add(d); time.Now().Before(end); batch++ {
-			putLab(t, k.Client, "beacons", batch, 2+batch%3)
-			time.Sleep(25 * time.Millisecond) // pacing the sender, not waiting on the system
+	labAcrossACrash(t, l, opts, in, func(batch, n int) { putLab(t, k.Client, "beacons", batch, n) }, func(def Application) io.Reader {
+		if def.Inputs[0].ARN != kinesalite.ARN("beacons") {
+			t.Fatalf("the input is stored as %+v, not as another server's stream", def.Inputs[0])
 		}
-	}
-	traffic(3000 * time.Millisecond)
-	m1.crash("lab")
-	beforeCrash := map[string]int{}
-	for _, s := range streams {
-		beforeCrash[s] = len(live[s].snapshot())
-	}
-	traffic(1000 * time.Millisecond)
-	m2, err := NewManager(ctx, l, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	<-m2.Resumed()
-	defer m2.Close()
-	for _, s := range streams {
-		live[s].follow(t, m2, "lab", s)
-	}
-	traffic(2000 * time.Millisecond)
-
-	def, err := m2.Get(ctx, "lab")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stream := range streams {
-		var out bytes.Buffer
-		if err := runner.Run(runner.Options{SQL: string(sql), Application: "lab", Schema: &labSchema, Streams: []string{stream}},
-			remoteReplay(t, k, "beacons", def, opts.TimeScale), &out); err != nil {
-			t.Fatal(err)
-		}
-		expected := strings.Split(strings.TrimSpace(out.String()), "\n")
-		poll.Until(t, 20*time.Second, func() (bool, string) {
-			got := keys(live[stream].snapshot())
-			covered, problems, err := rowcheck.AcrossACrash(expected, got)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(problems) > 0 {
-				t.Fatalf("%s: %v\noffline run:\n%s\nlive:\n%s", stream, problems, strings.Join(expected, "\n"), strings.Join(got, "\n"))
-			}
-			if covered >= beforeCrash[stream]+2 {
-				t.Logf("%s: %d windows before the crash, %d in all", stream, beforeCrash[stream], covered)
-				return true, ""
-			}
-			return false, fmt.Sprintf("%s: only %d windows, %d of them before the crash", stream, covered, beforeCrash[stream])
-		})
-	}
+		return remoteReplay(t, k, "beacons", def, opts.TimeScale)
+	})
 }
 
 // TestAResplitStreamKeepsEachKeysOrder: records of 8 partition keys, each
@@ -229,27 +150,13 @@ CREATE PUMP p AS INSERT INTO "OUT" SELECT STREAM PARTITION_KEY, SHARD_ID, "n" FR
 			t.Fatal(err)
 		}
 	}
-	listShards := func() []types.Shard {
-		s, err := k.Client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("orders")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s.Shards
-	}
 	write(10)
-	shards := listShards()
-	split := midKey(aws.ToString(shards[0].HashKeyRange.StartingHashKey), aws.ToString(shards[0].HashKeyRange.EndingHashKey))
-	if _, err := k.Client.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("orders"), ShardToSplit: shards[0].ShardId, NewStartingHashKey: aws.String(split)}); err != nil {
-		t.Fatal(err)
-	}
-	poll.Until(t, 30*time.Second, func() (bool, string) { return len(listShards()) == 4, "the split's children not listed" })
-	k.WaitActive(t, "orders")
+	children := k.Split(t, "orders", k.Shards(t, "orders")[0])
 	write(10)
-	children := listShards()[2:]
 	if _, err := k.Client.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String("orders"), ShardToMerge: children[0].ShardId, AdjacentShardToMerge: children[1].ShardId}); err != nil {
 		t.Fatal(err)
 	}
-	poll.Until(t, 30*time.Second, func() (bool, string) { return len(listShards()) == 5, "the merged shard not listed" })
+	poll.Until(t, 30*time.Second, func() (bool, string) { return len(k.Shards(t, "orders")) == 5, "the merged shard not listed" })
 	k.WaitActive(t, "orders")
 	write(10)
 
@@ -291,41 +198,13 @@ CREATE PUMP p AS INSERT INTO "OUT" SELECT STREAM PARTITION_KEY, SHARD_ID, "n" FR
 	}
 }
 
-// midKey is the hash key halfway between two.
-func midKey(lo, hi string) string {
-	a, _ := new(big.Int).SetString(lo, 10)
-	b, _ := new(big.Int).SetString(hi, 10)
-	m := new(big.Int).Add(a, b)
-	return m.Rsh(m, 1).String()
-}
-
-// refuser answers every other GetRecords call with
-// ProvisionedThroughputExceededException and passes the rest on.
-type refuser struct {
-	proxy *httputil.ReverseProxy
-	calls atomic.Int64
-}
-
-func (p *refuser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("X-Amz-Target") == "Kinesis_20131202.GetRecords" && p.calls.Add(1)%2 == 0 {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.WriteHeader(http.StatusBadRequest)
-		w.Write([]byte(`{"__type":"ProvisionedThroughputExceededException","message":"Rate exceeded"}`))
-		return
-	}
-	p.proxy.ServeHTTP(w, r)
-}
-
 // TestARemoteInputRefusedForThroughputLosesNothing: the application reads
 // through an endpoint that refuses every other read for the shard's
 // throughput: it reads every record, and counts the refusals.
 func TestARemoteInputRefusedForThroughputLosesNothing(t *testing.T) {
 	k := kinesalite.Start(t)
 	k.CreateStream(t, "beacons", 4)
-	target, _ := url.Parse(k.URL)
-	proxy := httptest.NewServer(&refuser{proxy: httputil.NewSingleHostReverseProxy(target)})
-	defer proxy.Close()
+	proxy := k.Refuse(t, kinesalite.ThrottleEveryOther)
 	for batch := range 50 {
 		putLab(t, k.Client, "beacons", batch, 4)
 	}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/internal/s3test"
-	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/s3store"
 )
 
@@ -32,53 +30,18 @@ func TestReferenceDataFromS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	const sql = `CREATE STREAM "DESTINATION_SQL_STREAM" (action VARCHAR(16), label VARCHAR(16));
-CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM"
-SELECT STREAM s."browseraction", r."label" FROM "SOURCE_SQL_STREAM_001" AS s JOIN "labels" AS r ON s."browseraction" = r."action";`
 	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: labSchema, Parallelism: 1}
 	if _, err := m.Create(ctx, Application{Name: "lab", Inputs: []Input{in}}); err != nil {
 		t.Fatal(err)
 	}
-	ref := Reference{TableName: "labels", Bucket: "refs", Key: "lab/labels.csv", Schema: record.Schema{
-		RecordFormat:  record.RecordFormat{RecordFormatType: record.CSV, MappingParameters: &record.MappingParameters{CSVMappingParameters: &record.CSVMappingParameters{RecordRowDelimiter: "\n", RecordColumnDelimiter: ","}}},
-		RecordColumns: []record.RecordColumn{{Name: "action", SqlType: "VARCHAR(16)"}, {Name: "label", SqlType: "VARCHAR(16)"}},
-	}}
+	ref := Reference{TableName: "labels", Bucket: "refs", Key: "lab/labels.csv", Schema: labelsSchema}
 	missing := ref
 	missing.Key = "lab/nope.csv"
 	if err := m.AddReference(ctx, "lab", 1, missing); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "nope.csv") {
 		t.Fatalf("a missing S3 object: %v", err)
 	}
-	if err := m.AddReference(ctx, "lab", 1, ref); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.UpdateCode(ctx, "lab", 2, sql); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(ctx, "lab", Now); err != nil {
-		t.Fatal(err)
-	}
-	labels := func() map[string]bool {
-		t.Helper()
-		recent, rows, cancel, err := m.Tap(context.Background(), "lab", "DESTINATION_SQL_STREAM")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cancel()
-		send(t, l, 2)
-		got := map[string]bool{}
-		for _, r := range recent {
-			got[string(r[strings.Index(string(r), `"ACTION"`):])] = true
-		}
-		for len(got) < 2+len(recent) {
-			select {
-			case r := <-rows:
-				got[string(r[strings.Index(string(r), `"ACTION"`):])] = true
-			case <-time.After(20 * time.Second):
-				t.Fatalf("rows so far: %v", got)
-			}
-		}
-		return got
-	}
+	startJoin(t, m, ref)
+	labels := func() map[string]bool { return joinedLabels(t, m, l) }
 	if got := labels(); !got[`"ACTION":"Click","LABEL":"clicked"}`] || !got[`"ACTION":"Impression","LABEL":"seen"}`] {
 		t.Fatalf("joined rows: %v", got)
 	}

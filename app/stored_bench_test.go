@@ -69,18 +69,25 @@ func BenchmarkStoredInput(b *testing.B) {
 					}()
 				}
 			}
-			for {
-				n, err := m.RecordsRead("lab")
-				if err != nil {
-					b.Fatal(err)
-				}
-				if n >= int64(b.N) {
-					break
-				}
-				time.Sleep(time.Millisecond) // polling for the end of the measured work
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
+			reportRead(b, m, start)
 		})
 	}
+}
+
+// reportRead waits until the application "lab" has read b.N records, stops
+// the timer and reports records read a second since start.
+func reportRead(b *testing.B, m *Manager, start time.Time) {
+	b.Helper()
+	for {
+		n, err := m.RecordsRead("lab")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n >= int64(b.N) {
+			break
+		}
+		time.Sleep(time.Millisecond) // polling for the end of the measured work
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
 }

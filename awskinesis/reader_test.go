@@ -3,17 +3,10 @@ package awskinesis
 import (
 	"context"
 	"fmt"
-	"io"
-	"math/big"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,6 +32,9 @@ func client(t *testing.T, endpoint string) *Client {
 	}
 	return c
 }
+
+// clicks is the ARN of kinesalite's stream clicks, which the tests read.
+var clicks = ARN{Partition: "aws", Region: kinesalite.Region, Account: kinesalite.Account, Name: "clicks"}
 
 // put writes records for the keys in turn, each record "KEY:N" with N
 // counting that key's records from first.
@@ -102,6 +98,19 @@ func (g *taken) take(r *Reader) {
 	}
 }
 
+// until takes from r until n records have come, and fails the test if
+// more than n did.
+func (g *taken) until(t *testing.T, r *Reader, n int) {
+	t.Helper()
+	poll.Until(t, 60*time.Second, func() (bool, string) {
+		g.take(r)
+		return len(g.recs) >= n, fmt.Sprintf("%d of %d records", len(g.recs), n)
+	})
+	if len(g.recs) > n {
+		t.Fatalf("%d records, want %d", len(g.recs), n)
+	}
+}
+
 // merged orders the records as an application merges them: by arrival,
 // then by the order the shards became known.
 func (g *taken) merged() []string {
@@ -162,52 +171,28 @@ func TestEveryShardAndTheChildrenOfASplitAfterTheirParent(t *testing.T) {
 	ks := keys(20)
 	put(t, k.Client, "clicks", ks, 0, 10)
 
-	r, err := client(t, k.URL).Open(context.Background(), ARN{Partition: "aws", Region: kinesalite.Region, Account: kinesalite.Account, Name: "clicks"},
+	r, err := client(t, k.URL).Open(context.Background(), clicks,
 		Start{}, Options{Tolerance: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	got := newTaken()
-	poll.Until(t, 30*time.Second, func() (bool, string) {
-		got.take(r)
-		return len(got.recs) == 200, fmt.Sprintf("%d of 200 records before the split", len(got.recs))
-	})
+	got.until(t, r, 200)
 
-	// Split shard 0 in the middle of its hash range.
-	shards, err := k.Client.ListShards(context.Background(), &kinesis.ListShardsInput{StreamName: aws.String("clicks")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hr := shards.Shards[0].HashKeyRange
-	lo, _ := new(big.Int).SetString(aws.ToString(hr.StartingHashKey), 10)
-	hi, _ := new(big.Int).SetString(aws.ToString(hr.EndingHashKey), 10)
-	mid := new(big.Int).Add(lo, hi)
-	mid.Rsh(mid, 1)
-	if _, err := k.Client.SplitShard(context.Background(), &kinesis.SplitShardInput{StreamName: aws.String("clicks"),
-		ShardToSplit: shards.Shards[0].ShardId, NewStartingHashKey: aws.String(mid.String())}); err != nil {
-		t.Fatal(err)
-	}
-	poll.Until(t, 30*time.Second, func() (bool, string) {
-		s, err := k.Client.ListShards(context.Background(), &kinesis.ListShardsInput{StreamName: aws.String("clicks")})
-		return err == nil && len(s.Shards) == 6, "the split's children not listed"
-	})
-	k.WaitActive(t, "clicks")
+	parent := k.Shards(t, "clicks")[0]
+	k.Split(t, "clicks", parent)
 	put(t, k.Client, "clicks", ks, 10, 10)
-	poll.Until(t, 30*time.Second, func() (bool, string) {
-		got.take(r)
-		return len(got.recs) >= 400, fmt.Sprintf("%d of 400 records", len(got.recs))
-	})
+	got.until(t, r, 400)
 	checkKeys(t, got.merged(), ks, 20)
 
-	parent := aws.ToString(shards.Shards[0].ShardId)
 	children := 0
 	for shard, first := range got.firstRecord {
 		if got.order[shard] < 4 {
 			continue
 		}
 		children++
-		if ended, ok := got.ended[parent]; !ok || first < ended {
+		if ended, ok := got.ended[aws.ToString(parent.ShardId)]; !ok || first < ended {
 			t.Errorf("child %s gave records at take %d, its parent ended at take %d (%v)", shard, first, ended, ok)
 		}
 	}
@@ -242,64 +227,19 @@ func TestResumesAfterTheLastRecord(t *testing.T) {
 	if len(s0) < 3 {
 		t.Fatalf("shard 0 has %d records", len(s0))
 	}
-	arn := ARN{Partition: "aws", Region: kinesalite.Region, Account: kinesalite.Account, Name: "clicks"}
-	r, err := client(t, k.URL).Open(context.Background(), arn, Start{Positions: map[string]Position{
+	r, err := client(t, k.URL).Open(context.Background(), clicks, Start{Positions: map[string]Position{
 		"shardId-000000000000": {After: s0[1].Sequence}, "shardId-000000000001": {}}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := newTaken()
-	poll.Until(t, 30*time.Second, func() (bool, string) {
-		got.take(r)
-		return len(got.recs) == len(all)-2, fmt.Sprintf("%d of %d records", len(got.recs), len(all)-2)
-	})
+	got.until(t, r, len(all)-2)
 	r.Close()
 	for _, rec := range got.recs {
 		if rec.Sequence == s0[0].Sequence || rec.Sequence == s0[1].Sequence {
 			t.Errorf("record %s, fed before, was read again", rec.Data)
 		}
 	}
-}
-
-// throttler answers GetRecords calls with an error: every other one with
-// ProvisionedThroughputExceededException (every: 2), or, with expire, the
-// calls numbered from expire to expire+4 with ExpiredIteratorException;
-// it passes the others on.
-type throttler struct {
-	proxy            *httputil.ReverseProxy
-	calls, refused   atomic.Int64
-	every, expire    int64
-	mu               sync.Mutex
-	firstCall, lastC time.Time
-}
-
-func (p *throttler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("X-Amz-Target") == "Kinesis_20131202.GetRecords" {
-		n := p.calls.Add(1)
-		p.mu.Lock()
-		if p.firstCall.IsZero() {
-			p.firstCall = time.Now()
-		}
-		p.lastC = time.Now()
-		p.mu.Unlock()
-		if p.expire > 0 && n >= p.expire && n < p.expire+4 {
-			p.refused.Add(1)
-			io.Copy(io.Discard, r.Body)
-			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-			w.WriteHeader(http.StatusBadRequest)
-			w.Write([]byte(`{"__type":"ExpiredIteratorException","message":"Iterator expired."}`))
-			return
-		}
-		if p.every > 0 && n%p.every != 0 {
-			p.refused.Add(1)
-			io.Copy(io.Discard, r.Body)
-			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-			w.WriteHeader(http.StatusBadRequest)
-			w.Write([]byte(`{"__type":"ProvisionedThroughputExceededException","message":"Rate exceeded for shard in stream clicks under account 000000000000."}`))
-			return
-		}
-	}
-	p.proxy.ServeHTTP(w, r)
 }
 
 // TestThrottledReadsBackOffAndLoseNothing reads through an endpoint that
@@ -309,37 +249,29 @@ func (p *throttler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestThrottledReadsBackOffAndLoseNothing(t *testing.T) {
 	k := kinesalite.Start(t)
 	k.CreateStream(t, "clicks", 4)
-	target, _ := url.Parse(k.URL)
-	p := &throttler{proxy: httputil.NewSingleHostReverseProxy(target), every: 2}
-	srv := httptest.NewServer(p)
-	defer srv.Close()
+	p := k.Refuse(t, kinesalite.ThrottleEveryOther)
 	ks := keys(8)
 	put(t, k.Client, "clicks", ks, 0, 50)
 
 	var throttled atomic.Int64
-	r, err := client(t, srv.URL).Open(context.Background(), ARN{Partition: "aws", Region: kinesalite.Region, Account: kinesalite.Account, Name: "clicks"},
+	r, err := client(t, p.URL).Open(context.Background(), clicks,
 		Start{}, Options{Tolerance: 100 * time.Millisecond, Throttled: func(string, time.Duration) { throttled.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := newTaken()
-	poll.Until(t, 60*time.Second, func() (bool, string) {
-		got.take(r)
-		return len(got.recs) == 400, fmt.Sprintf("%d of 400 records", len(got.recs))
-	})
+	got.until(t, r, 400)
 	r.Close()
 	checkKeys(t, got.merged(), ks, 50)
-	if throttled.Load() == 0 || throttled.Load() != p.refused.Load() {
-		t.Errorf("%d refusals counted by the reader, %d made by the endpoint", throttled.Load(), p.refused.Load())
+	if throttled.Load() == 0 || throttled.Load() != p.Refused.Load() {
+		t.Errorf("%d refusals counted by the reader, %d made by the endpoint", throttled.Load(), p.Refused.Load())
 	}
 	// At most 5 calls a second per shard, however often they are refused.
-	p.mu.Lock()
-	span := p.lastC.Sub(p.firstCall)
-	p.mu.Unlock()
-	if limit := int64(4 * (5*span.Seconds() + 1)); p.calls.Load() > limit {
-		t.Errorf("%d GetRecords calls in %v on 4 shards: more than the service's 5 a second per shard", p.calls.Load(), span)
+	span := p.CallSpan()
+	if limit := int64(4 * (5*span.Seconds() + 1)); p.Calls.Load() > limit {
+		t.Errorf("%d GetRecords calls in %v on 4 shards: more than the service's 5 a second per shard", p.Calls.Load(), span)
 	}
-	t.Logf("%d GetRecords calls in %v, %d refused", p.calls.Load(), span, p.refused.Load())
+	t.Logf("%d GetRecords calls in %v, %d refused", p.Calls.Load(), span, p.Refused.Load())
 }
 
 // TestExpiredIteratorsAreReplacedFromTheLastRecordRead: four GetRecords
@@ -348,27 +280,27 @@ func TestThrottledReadsBackOffAndLoseNothing(t *testing.T) {
 func TestExpiredIteratorsAreReplacedFromTheLastRecordRead(t *testing.T) {
 	k := kinesalite.Start(t)
 	k.CreateStream(t, "clicks", 2)
-	target, _ := url.Parse(k.URL)
-	p := &throttler{proxy: httputil.NewSingleHostReverseProxy(target), expire: 3}
-	srv := httptest.NewServer(p)
-	defer srv.Close()
+	// Calls 3 to 6 are refused.
+	p := k.Refuse(t, func(n int64) (string, string) {
+		if n >= 3 && n < 7 {
+			return "ExpiredIteratorException", "Iterator expired."
+		}
+		return "", ""
+	})
 	ks := keys(6)
 	put(t, k.Client, "clicks", ks, 0, 10)
-	r, err := client(t, srv.URL).Open(context.Background(), ARN{Partition: "aws", Region: kinesalite.Region, Account: kinesalite.Account, Name: "clicks"},
+	r, err := client(t, p.URL).Open(context.Background(), clicks,
 		Start{}, Options{Tolerance: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	got := newTaken()
-	poll.Until(t, 30*time.Second, func() (bool, string) {
-		got.take(r)
-		return len(got.recs) == 60, fmt.Sprintf("%d of 60 records", len(got.recs))
-	})
+	got.until(t, r, 60)
 	put(t, k.Client, "clicks", ks, 10, 10) // while the calls are refused, or after
 	poll.Until(t, 30*time.Second, func() (bool, string) {
 		got.take(r)
-		return len(got.recs) >= 120 && p.refused.Load() == 4, fmt.Sprintf("%d of 120 records, %d calls refused", len(got.recs), p.refused.Load())
+		return len(got.recs) >= 120 && p.Refused.Load() == 4, fmt.Sprintf("%d of 120 records, %d calls refused", len(got.recs), p.Refused.Load())
 	})
 	checkKeys(t, got.merged(), ks, 20)
 }

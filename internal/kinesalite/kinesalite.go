@@ -8,12 +8,21 @@ package kinesalite
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/riffle-sql/riffle/internal/poll"
 	"github.com/riffle-sql/riffle/internal/testproc"
 )
 
@@ -198,4 +208,108 @@ func (s *Server) ReadAll(ctx context.Context, stream string) ([]Record, error) {
 		}
 	}
 	return out, nil
+}
+
+// Shards lists a stream's shards, closed ones too.
+func (s *Server) Shards(t testing.TB, stream string) []types.Shard {
+	t.Helper()
+	out, err := s.Client.ListShards(context.Background(), &kinesis.ListShardsInput{StreamName: aws.String(stream)})
+	if err != nil {
+		t.Fatalf("kinesalite: list shards of %s: %v", stream, err)
+	}
+	return out.Shards
+}
+
+// Split splits a shard in the middle of its hash range, as a resharding
+// would, and returns its two children once they are listed and the stream
+// is ACTIVE again.
+func (s *Server) Split(t testing.TB, stream string, shard types.Shard) []types.Shard {
+	t.Helper()
+	lo, _ := new(big.Int).SetString(aws.ToString(shard.HashKeyRange.StartingHashKey), 10)
+	hi, _ := new(big.Int).SetString(aws.ToString(shard.HashKeyRange.EndingHashKey), 10)
+	mid := new(big.Int).Add(lo, hi)
+	mid.Rsh(mid, 1)
+	if _, err := s.Client.SplitShard(context.Background(), &kinesis.SplitShardInput{StreamName: aws.String(stream),
+		ShardToSplit: shard.ShardId, NewStartingHashKey: aws.String(mid.String())}); err != nil {
+		t.Fatalf("kinesalite: split %s of %s: %v", aws.ToString(shard.ShardId), stream, err)
+	}
+	var children []types.Shard
+	poll.Until(t, StartTimeout, func() (bool, string) {
+		children = nil
+		for _, c := range s.Shards(t, stream) {
+			if aws.ToString(c.ParentShardId) == aws.ToString(shard.ShardId) {
+				children = append(children, c)
+			}
+		}
+		return len(children) == 2, fmt.Sprintf("%d children of %s listed", len(children), aws.ToString(shard.ShardId))
+	})
+	s.WaitActive(t, stream)
+	return children
+}
+
+// Refuser is an endpoint in front of the server that answers some
+// GetRecords calls with an error of the service, as a shard read beyond
+// its throughput or an expired iterator would be, and passes every other
+// call on.
+type Refuser struct {
+	URL string
+	// Calls counts the GetRecords calls, Refused those refused.
+	Calls, Refused atomic.Int64
+
+	refuse      func(n int64) (errType, message string)
+	proxy       *httputil.ReverseProxy
+	mu          sync.Mutex
+	first, last time.Time // of the GetRecords calls
+}
+
+// Refuse serves a Refuser until the test ends. refuse tells, for the n-th
+// GetRecords call (from 1), the error type and message to answer with, or
+// "" to pass the call on.
+func (s *Server) Refuse(t testing.TB, refuse func(n int64) (errType, message string)) *Refuser {
+	t.Helper()
+	target, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Refuser{refuse: refuse, proxy: httputil.NewSingleHostReverseProxy(target)}
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	r.URL = srv.URL
+	return r
+}
+
+// ThrottleEveryOther refuses every other call for the shard's throughput.
+func ThrottleEveryOther(n int64) (string, string) {
+	if n%2 == 0 {
+		return "ProvisionedThroughputExceededException", "Rate exceeded for shard in stream under account " + Account + "."
+	}
+	return "", ""
+}
+
+// CallSpan is the time from the first GetRecords call to the last.
+func (r *Refuser) CallSpan() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last.Sub(r.first)
+}
+
+func (r *Refuser) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.Header.Get("X-Amz-Target") == "Kinesis_20131202.GetRecords" {
+		n := r.Calls.Add(1)
+		r.mu.Lock()
+		if r.first.IsZero() {
+			r.first = time.Now()
+		}
+		r.last = time.Now()
+		r.mu.Unlock()
+		if errType, message := r.refuse(n); errType != "" {
+			r.Refused.Add(1)
+			io.Copy(io.Discard, req.Body)
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"__type": errType, "message": message})
+			return
+		}
+	}
+	r.proxy.ServeHTTP(w, req)
 }
