@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/spf13/cobra"
 
 	"github.com/riffle-sql/riffle/api"
@@ -65,27 +60,8 @@ asked) and fails if it does not within --wait (the move goes on).`,
 	return cmd
 }
 
-// postSigned POSTs JSON to one of riffle serve's own endpoints, signed
-// over its body as the SDKs sign; an answer other than 200 is an error
-// with the server's reason (its first line).
+// postSigned POSTs JSON to one of riffle serve's own endpoints, signed;
+// an answer other than 200 is an error with the server's reason.
 func postSigned(ctx context.Context, u, region string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(ctx, credentialsFromEnv(), req, hex.EncodeToString(sum[:]), "kinesisanalytics", region, time.Now()); err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		defer resp.Body.Close()
-		reason, _ := bufio.NewReader(resp.Body).ReadString('\n')
-		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(reason))
-	}
-	return resp, nil
+	return doSigned(ctx, http.MethodPost, u, region, body)
 }

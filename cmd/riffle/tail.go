@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/spf13/cobra"
 )
@@ -64,13 +64,26 @@ signs them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, needed with --auth).`,
 }
 
 // getSigned GETs one of riffle serve's own endpoints, signed; an answer
-// other than 200 is an error with the server's reason (its first line).
+// other than 200 is an error with the server's reason.
 func getSigned(ctx context.Context, u, region string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	return doSigned(ctx, http.MethodGet, u, region, nil)
+}
+
+// doSigned sends a request to one of riffle serve's own endpoints (the
+// tap, the cluster's status, a move), signed with SigV4 as riffle apps'
+// SDK client signs its calls: they are Riffle's own endpoints, not SDK
+// operations. A body is JSON. An answer other than 200 is an error with
+// the server's reason (its first line).
+func doSigned(ctx context.Context, method, u, region string, body []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	if err := sign(ctx, req, credentialsFromEnv(), region); err != nil {
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(ctx, credentialsFromEnv(), req, hex.EncodeToString(sum[:]), "kinesisanalytics", region, time.Now()); err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -79,16 +92,8 @@ func getSigned(ctx context.Context, u, region string) (*http.Response, error) {
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
-		body, _ := bufio.NewReader(resp.Body).ReadString('\n')
-		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(body))
+		reason, _ := bufio.NewReader(resp.Body).ReadString('\n')
+		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(reason))
 	}
 	return resp, nil
-}
-
-// sign signs a GET to riffle serve's tap with SigV4, as riffle apps' SDK
-// client signs its calls: the tap is Riffle's own endpoint, not an SDK
-// operation.
-func sign(ctx context.Context, req *http.Request, creds aws.Credentials, region string) error {
-	empty := sha256.Sum256(nil)
-	return v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(empty[:]), "kinesisanalytics", region, time.Now())
 }
