@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/internal/kinesalite"
 	"github.com/riffle-sql/riffle/internal/poll"
@@ -38,10 +39,7 @@ func TestInputsOfOtherServers(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", kinesalite.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", kinesalite.SecretKey)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	client, err := awskinesis.New(context.Background(), k.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := awskinesis.New(awsclients.New(awsclients.Endpoints{"kinesis": k.URL}))
 	srv := servertest.Start(t, server.Config{Apps: app.Options{Kinesis: client}})
 	streamlogtest.Create(t, srv.Log, streamlogtest.Stream{Name: "local", Kind: "kinesis", Shards: 1})
 	schema := `"InputSchema":{"RecordFormat":{"RecordFormatType":"JSON"},"RecordColumns":[{"Name":"v","SqlType":"INTEGER","Mapping":"$.v"}]}`

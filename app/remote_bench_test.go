@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/internal/kinesalite"
 	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
@@ -45,10 +46,7 @@ func BenchmarkRemoteKinesisInput(b *testing.B) {
 	b.Setenv("AWS_ACCESS_KEY_ID", kinesalite.AccessKey)
 	b.Setenv("AWS_SECRET_ACCESS_KEY", kinesalite.SecretKey)
 	b.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	client, err := awskinesis.New(ctx, k.URL)
-	if err != nil {
-		b.Fatal(err)
-	}
+	client := awskinesis.New(awsclients.New(awsclients.Endpoints{"kinesis": k.URL}))
 	l := streamlogtest.Open(b)
 	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond, Kinesis: client, KinesisTolerance: 10 * time.Millisecond})
 	if err != nil {

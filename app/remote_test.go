@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/internal/kinesalite"
 	"github.com/riffle-sql/riffle/internal/poll"
@@ -29,11 +30,7 @@ func kinesisClient(t *testing.T, endpoint string) *awskinesis.Client {
 	t.Setenv("AWS_ACCESS_KEY_ID", kinesalite.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", kinesalite.SecretKey)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	c, err := awskinesis.New(context.Background(), endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return awskinesis.New(awsclients.New(awsclients.Endpoints{"kinesis": endpoint}))
 }
 
 // putLab writes n lab events (clicks first) with partition keys that

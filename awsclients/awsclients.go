@@ -2,7 +2,9 @@
 // the AWS resources its users already have (functions, streams, buckets),
 // with the default credential chain and, per service, an endpoint that
 // overrides AWS's (any compatible server: a Lambda runtime emulator,
-// kinesalite, an S3-compatible store).
+// kinesalite, an S3-compatible store). It is the one place Riffle loads
+// the SDK's configuration: `riffle serve` makes one Factory for outputs,
+// Kinesis inputs and buckets alike.
 package awsclients
 
 import (
@@ -10,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Services whose endpoint may be overridden.
@@ -60,6 +64,11 @@ type Factory struct {
 	lambdas   clients[*lambda.Client]
 	kinesises clients[*kinesis.Client]
 	firehoses clients[*firehose.Client]
+
+	s3Once  sync.Once
+	s3      *s3.Client
+	s3Where string
+	s3Err   error
 }
 
 // clients are one service's clients, by region.
@@ -165,6 +174,59 @@ func (f *Factory) Firehose(ctx context.Context, region string) (*firehose.Client
 			}
 		})
 	})
+}
+
+// The endpoint variables the SDK reads itself for S3: their presence tells
+// that S3 is somewhere else than AWS (and wants path-style requests).
+var s3EndpointVars = []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}
+
+// S3 is the S3 client, made once, when something says where S3 is: an
+// endpoint (given here, or the SDK's AWS_ENDPOINT_URL_S3 or
+// AWS_ENDPOINT_URL unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true) or
+// a region in the configuration; else nil, and no error. On an endpoint
+// that is not AWS's, requests are path-style, as S3-compatible servers
+// expect, and signed for us-east-1 when no region is configured (they take
+// any). where says where requests go, for messages: "S3 at URL" or "S3 in
+// REGION". Nothing is sent: credentials are looked up at the first
+// request.
+func (f *Factory) S3(ctx context.Context) (client *s3.Client, where string, err error) {
+	f.s3Once.Do(func() {
+		cfg, err := f.config(ctx)
+		if err != nil {
+			f.s3Err = err
+			return
+		}
+		endpoint := f.endpoints["s3"]
+		custom := endpoint
+		if custom == "" && os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") != "true" {
+			for _, v := range s3EndpointVars {
+				if custom = os.Getenv(v); custom != "" {
+					break
+				}
+			}
+		}
+		if custom == "" && cfg.Region == "" {
+			return
+		}
+		cfg = cfg.Copy()
+		if cfg.Region == "" {
+			cfg.Region = "us-east-1"
+		}
+		f.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
+			if endpoint != "" {
+				o.BaseEndpoint = aws.String(endpoint)
+			}
+			o.UsePathStyle = custom != ""
+			// S3-compatible servers rarely return checksums; the SDK would
+			// log each response it cannot check.
+			o.DisableLogOutputChecksumValidationSkipped = true
+		})
+		f.s3Where = "S3 in " + cfg.Region
+		if custom != "" {
+			f.s3Where = "S3 at " + custom
+		}
+	})
+	return f.s3, f.s3Where, f.s3Err
 }
 
 // Stream is a Kinesis data stream or a Firehose delivery stream named by

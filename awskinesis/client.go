@@ -5,44 +5,37 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/riffle-sql/riffle/awsclients"
 )
 
 // ErrNotFound is a stream the service does not have.
 var ErrNotFound = errors.New("no such Kinesis data stream")
 
-// Client reaches Kinesis through the SDK: the default credential chain
-// (environment, shared files, SSO, the instance's role...), the region of
-// each stream's ARN, and the endpoint of the SDK's own configuration
-// (AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL, the shared config file) or
-// the one given to New, which wins over them.
+// Client reaches Kinesis through the SDK clients of an awsclients.Factory:
+// the default credential chain (environment, shared files, SSO, the
+// instance's role...), the region of each stream's ARN, and the endpoint
+// of the SDK's own configuration (AWS_ENDPOINT_URL_KINESIS,
+// AWS_ENDPOINT_URL, the shared config file) or the factory's, which wins
+// over them.
 type Client struct {
-	cfg      aws.Config
-	endpoint string
-
-	mu       sync.Mutex
-	byRegion map[string]*kinesis.Client
+	aws *awsclients.Factory
 }
 
 // New makes a client. Nothing is sent: credentials are looked up at the
 // first request.
-func New(ctx context.Context, endpoint string) (*Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("kinesis: the AWS SDK's configuration: %w", err)
-	}
-	return &Client{cfg: cfg, endpoint: endpoint, byRegion: map[string]*kinesis.Client{}}, nil
+func New(f *awsclients.Factory) *Client {
+	return &Client{aws: f}
 }
 
 // String says where requests go, for logs and errors.
 func (c *Client) String() string {
-	if c.endpoint != "" {
-		return "Kinesis at " + c.endpoint
+	if e := c.aws.Endpoint("kinesis"); e != "" {
+		return "Kinesis at " + e
 	}
 	if os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") != "true" {
 		for _, v := range []string{"AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL"} {
@@ -54,25 +47,19 @@ func (c *Client) String() string {
 	return "Kinesis on AWS"
 }
 
-// api is the SDK's client for a region. Its own retries are off: the
-// reader backs off by itself, shard by shard, and counts what the
-// service refused.
-func (c *Client) api(region string) *kinesis.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if k := c.byRegion[region]; k != nil {
-		return k
+// api is the SDK's client for a region, shared with the factory's other
+// users (outputs to Kinesis).
+func (c *Client) api(ctx context.Context, region string) (*kinesis.Client, error) {
+	k, err := c.aws.Kinesis(ctx, region)
+	if err != nil {
+		return nil, fmt.Errorf("kinesis: %w", err)
 	}
-	k := kinesis.NewFromConfig(c.cfg, func(o *kinesis.Options) {
-		o.Region = region
-		if c.endpoint != "" {
-			o.BaseEndpoint = aws.String(c.endpoint)
-		}
-		o.Retryer = aws.NopRetryer{}
-	})
-	c.byRegion[region] = k
-	return k
+	return k, nil
 }
+
+// noRetries turns the SDK's retries off for a call: the reader backs off
+// by itself, shard by shard, and counts what the service refused.
+func noRetries(o *kinesis.Options) { o.Retryer = aws.NopRetryer{} }
 
 // Summary is what DescribeStreamSummary says of a stream.
 type Summary struct {
@@ -83,7 +70,11 @@ type Summary struct {
 // Describe asks the service for a stream (DescribeStreamSummary):
 // ErrNotFound when it has none by that name.
 func (c *Client) Describe(ctx context.Context, arn ARN) (Summary, error) {
-	out, err := c.api(arn.Region).DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(arn.Name)})
+	k, err := c.api(ctx, arn.Region)
+	if err != nil {
+		return Summary{}, err
+	}
+	out, err := k.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(arn.Name)}, noRetries)
 	var missing *types.ResourceNotFoundException
 	if errors.As(err, &missing) {
 		return Summary{}, fmt.Errorf("%w: %s (%s): %s", ErrNotFound, arn, c, missing.ErrorMessage())
@@ -101,8 +92,11 @@ func (c *Client) Describe(ctx context.Context, arn ARN) (Summary, error) {
 // Sample reads up to n records of each open shard, from its start (for
 // schema discovery).
 func (c *Client) Sample(ctx context.Context, arn ARN, n int) ([][]byte, error) {
-	k := c.api(arn.Region)
-	shards, err := k.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(arn.Name)})
+	k, err := c.api(ctx, arn.Region)
+	if err != nil {
+		return nil, err
+	}
+	shards, err := k.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(arn.Name)}, noRetries)
 	var missing *types.ResourceNotFoundException
 	if errors.As(err, &missing) {
 		return nil, fmt.Errorf("%w: %s (%s): %s", ErrNotFound, arn, c, missing.ErrorMessage())
@@ -115,11 +109,11 @@ func (c *Client) Sample(ctx context.Context, arn ARN, n int) ([][]byte, error) {
 		if s.SequenceNumberRange != nil && s.SequenceNumberRange.EndingSequenceNumber != nil {
 			continue // closed: its records are older than the open shards'
 		}
-		it, err := k.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(arn.Name), ShardId: s.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+		it, err := k.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(arn.Name), ShardId: s.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon}, noRetries)
 		if err != nil {
 			return nil, fmt.Errorf("sample %s (%s): %w", arn, c, err)
 		}
-		page, err := k.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, Limit: aws.Int32(int32(n))})
+		page, err := k.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, Limit: aws.Int32(int32(n))}, noRetries)
 		if err != nil {
 			return nil, fmt.Errorf("sample %s (%s): %w", arn, c, err)
 		}

@@ -148,8 +148,12 @@ func (c *Client) Open(ctx context.Context, arn ARN, start Start, opts Options) (
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	k, err := c.api(ctx, arn.Region)
+	if err != nil {
+		return nil, err
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	r := &Reader{c: c, arn: arn, k: c.api(arn.Region), opts: opts, ctx: runCtx, cancel: cancel, byID: map[string]*shard{}}
+	r := &Reader{c: c, arn: arn, k: k, opts: opts, ctx: runCtx, cancel: cancel, byID: map[string]*shard{}}
 	r.errs = throttle.Log{Logger: opts.Logger.With("stream", arn.String()), Every: logEvery, Clock: opts.Clock}
 	listed, err := r.list(ctx)
 	if err != nil {
@@ -200,7 +204,7 @@ func (r *Reader) list(ctx context.Context) ([]types.Shard, error) {
 	in := &kinesis.ListShardsInput{StreamName: aws.String(r.arn.Name)}
 	for {
 		call, cancel := context.WithTimeout(ctx, callTimeout)
-		page, err := r.k.ListShards(call, in)
+		page, err := r.k.ListShards(call, in, noRetries)
 		cancel()
 		var missing *types.ResourceNotFoundException
 		if errors.As(err, &missing) {
@@ -365,7 +369,7 @@ func (r *Reader) read(s *shard) {
 		}
 		issued := clock.Now()
 		call, cancel := context.WithTimeout(ctx, callTimeout)
-		out, err := r.k.GetRecords(call, &kinesis.GetRecordsInput{ShardIterator: aws.String(iterator), Limit: aws.Int32(recordsPerCall)})
+		out, err := r.k.GetRecords(call, &kinesis.GetRecordsInput{ShardIterator: aws.String(iterator), Limit: aws.Int32(recordsPerCall)}, noRetries)
 		cancel()
 		next = issued.Add(time.Second / callsPerSecond)
 		var expired *types.ExpiredIteratorException
@@ -436,7 +440,7 @@ func (r *Reader) iterator(ctx context.Context, id string, pos Position, latest b
 	}
 	call, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	out, err := r.k.GetShardIterator(call, in)
+	out, err := r.k.GetShardIterator(call, in, noRetries)
 	if err != nil {
 		return "", fmt.Errorf("shard iterator of %s %s (%s): %w", r.arn.Name, id, pos, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/internal/kinesalite"
 	"github.com/riffle-sql/riffle/internal/poll"
 )
@@ -26,11 +27,7 @@ func client(t *testing.T, endpoint string) *Client {
 	t.Setenv("AWS_ACCESS_KEY_ID", kinesalite.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", kinesalite.SecretKey)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	c, err := New(context.Background(), endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return New(awsclients.New(awsclients.Endpoints{"kinesis": endpoint}))
 }
 
 // clicks is the ARN of kinesalite's stream clicks, which the tests read.

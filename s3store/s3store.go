@@ -20,59 +20,30 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/riffle-sql/riffle/awsclients"
 )
 
-// Client is S3 through the SDK: the default credential chain, the region
-// and endpoint the SDK's configuration gives (or the one passed to Open),
-// path-style addressing on a custom endpoint, as S3-compatible servers
-// expect.
+// Client is S3 through the SDK, as awsclients.Factory configures it.
 type Client struct {
 	s3    *s3.Client
 	where string
 }
 
-// The endpoint variables the SDK reads itself: their presence tells that
-// S3 is somewhere else than AWS (and wants path-style requests).
-var endpointVars = []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}
-
-// Open makes a client from the SDK's default configuration (environment,
-// shared files), with endpoint, when not "", as the S3 endpoint. It
-// returns nil, and no error, when nothing says where S3 is: no endpoint
-// (neither endpoint nor AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL) and no
-// region. Nothing is sent: credentials are looked up at the first request.
-func Open(ctx context.Context, endpoint string) (*Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+// Open makes a client of the factory's S3 (the default credential chain,
+// the region and endpoint the configuration gives, path-style addressing
+// on an endpoint that is not AWS's). It returns nil, and no error, when
+// nothing says where S3 is: no endpoint (neither --aws-endpoint s3=URL nor
+// AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL) and no region. Nothing is sent:
+// credentials are looked up at the first request.
+func Open(ctx context.Context, f *awsclients.Factory) (*Client, error) {
+	c, where, err := f.S3(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("s3: the AWS SDK's configuration: %w", err)
+		return nil, fmt.Errorf("s3: %w", err)
 	}
-	custom := endpoint
-	if custom == "" && os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") != "true" {
-		for _, v := range endpointVars {
-			if custom = os.Getenv(v); custom != "" {
-				break
-			}
-		}
-	}
-	if custom == "" && cfg.Region == "" {
+	if c == nil {
 		return nil, nil
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1" // S3-compatible servers take any; requests must be signed for one
-	}
-	c := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-		o.UsePathStyle = custom != ""
-		// S3-compatible servers rarely return checksums; the SDK would log
-		// each response it cannot check.
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
-	where := "S3 in " + cfg.Region
-	if custom != "" {
-		where = "S3 at " + custom
 	}
 	return &Client{s3: c, where: where}, nil
 }

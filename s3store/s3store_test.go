@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/internal/s3test"
 )
 
@@ -31,7 +32,7 @@ func TestOpenFindsS3WhereTheEnvironmentSaysItIs(t *testing.T) {
 	ctx := context.Background()
 	s3srv := s3test.Start(t, "lake")
 	cleanEnvironment(t)
-	if c, err := Open(ctx, ""); c != nil || err != nil {
+	if c, err := Open(ctx, awsclients.New(nil)); c != nil || err != nil {
 		t.Fatalf("no configuration: %v %v, want no S3", c, err)
 	}
 	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
@@ -40,7 +41,7 @@ func TestOpenFindsS3WhereTheEnvironmentSaysItIs(t *testing.T) {
 		name, flag, env string
 	}{{"the flag", s3srv.URL, ""}, {"AWS_ENDPOINT_URL_S3", "", s3srv.URL}} {
 		t.Setenv("AWS_ENDPOINT_URL_S3", c.env)
-		client, err := Open(ctx, c.flag)
+		client, err := Open(ctx, awsclients.New(awsclients.Endpoints{"s3": c.flag}))
 		if err != nil || client == nil || client.String() != "S3 at "+s3srv.URL {
 			t.Fatalf("%s: %v %v", c.name, client, err)
 		}
@@ -56,7 +57,7 @@ func TestOpenFindsS3WhereTheEnvironmentSaysItIs(t *testing.T) {
 	}
 	t.Setenv("AWS_ENDPOINT_URL_S3", "")
 	t.Setenv("AWS_REGION", "eu-west-1")
-	if c, err := Open(ctx, ""); err != nil || c == nil || c.String() != "S3 in eu-west-1" {
+	if c, err := Open(ctx, awsclients.New(nil)); err != nil || c == nil || c.String() != "S3 in eu-west-1" {
 		t.Fatalf("a region: %v %v", c, err)
 	}
 }

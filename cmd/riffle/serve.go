@@ -97,7 +97,9 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 			if err != nil {
 				return err
 			}
-			s3c, err := s3store.Open(ctx, endpoints["s3"])
+			// One AWS configuration for buckets, Kinesis inputs and outputs.
+			awsClients := awsclients.New(endpoints)
+			s3c, err := s3store.Open(ctx, awsClients)
 			if err != nil {
 				return err
 			}
@@ -106,10 +108,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 			}
 			// Kinesis inputs that are not streams of this server: nothing is
 			// sent until an application names one.
-			kinesisClient, err := awskinesis.New(ctx, endpoints["kinesis"])
-			if err != nil {
-				return err
-			}
+			kinesisClient := awskinesis.New(awsClients)
 			if node != "" {
 				if err := app.CheckNode(node); err != nil {
 					return fmt.Errorf("--node: %w", err)
@@ -125,7 +124,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 			srv, err := server.New(ctx, server.Config{Data: dataDir, NATS: natsURL, Retention: retention, Credentials: creds, Logger: logger,
 				MaxStore: maxStore, MinFree: minFree, Replicas: replicas,
 				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, S3: s3c, Functions: fns, OutputDir: outputDir,
-					Node: node, LeaseTTL: leaseTTL, AWS: awsclients.New(endpoints),
+					Node: node, LeaseTTL: leaseTTL, AWS: awsClients,
 					Kinesis: kinesisClient, KinesisTolerance: kinesisTolerance}})
 			if err != nil {
 				return err

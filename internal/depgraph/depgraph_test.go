@@ -18,7 +18,7 @@ var layers = [][]string{
 	{"web", "api", "migrate"},
 	{"app", "generator", "notify"},
 	{"ingest", "destination", "runner"},
-	{"compile", "internal/awsjson", "awsclients", "s3delivery"},
+	{"compile", "internal/awsjson", "s3delivery"},
 	{"record"},
 	{"sql/engine"},
 	{"sql/plan"},
@@ -26,7 +26,7 @@ var layers = [][]string{
 	{"sql/functions", "sql/parser"},
 	{"sql/types"},
 	{"sql/ast", "rcf", "streamlog", "s3store", "replay", "generator/template", "sql/javaregex", "awskinesis"},
-	{"internal/throttle", "internal/wait", "internal/shardid"},
+	{"internal/throttle", "internal/wait", "internal/shardid", "awsclients"},
 }
 
 // noHTTP are the packages that must know nothing of HTTP.
