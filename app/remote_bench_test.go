@@ -54,13 +54,6 @@ func BenchmarkRemoteKinesisInput(b *testing.B) {
 	}
 	defer m.Close()
 	in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "beacons", Kind: "kinesis", ResourceARN: kinesalite.ARN("beacons"), Schema: labSchema, Parallelism: 1}
-	if _, err := m.Create(ctx, Application{Name: "lab", Code: labSQL(b), Inputs: []Input{in}}); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	start := time.Now()
-	if err := m.Start(ctx, "lab", TrimHorizon); err != nil {
-		b.Fatal(err)
-	}
+	start := startTimed(b, m, in)
 	reportRead(b, m, start)
 }

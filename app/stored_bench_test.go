@@ -44,14 +44,7 @@ func BenchmarkStoredInput(b *testing.B) {
 			}
 			defer m.Close()
 			in := Input{NamePrefix: "SOURCE_SQL_STREAM", Source: "stored", Kind: "kinesis", Schema: labSchema, Parallelism: 1}
-			if _, err := m.Create(ctx, Application{Name: "lab", Code: labSQL(b), Inputs: []Input{in}}); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			start := time.Now()
-			if err := m.Start(ctx, "lab", TrimHorizon); err != nil {
-				b.Fatal(err)
-			}
+			start := startTimed(b, m, in)
 			if watched {
 				streams, err := m.Streams(context.Background(), "lab")
 				if err != nil {
@@ -72,6 +65,23 @@ func BenchmarkStoredInput(b *testing.B) {
 			reportRead(b, m, start)
 		})
 	}
+}
+
+// startTimed creates the application "lab", the lab's SQL on in, resets
+// the timer and starts it from TRIM_HORIZON; it returns when the timing
+// began.
+func startTimed(b *testing.B, m *Manager, in Input) time.Time {
+	b.Helper()
+	ctx := context.Background()
+	if _, err := m.Create(ctx, Application{Name: "lab", Code: labSQL(b), Inputs: []Input{in}}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	if err := m.Start(ctx, "lab", TrimHorizon); err != nil {
+		b.Fatal(err)
+	}
+	return start
 }
 
 // reportRead waits until the application "lab" has read b.N records, stops
