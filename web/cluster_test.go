@@ -64,7 +64,7 @@ CREATE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "N" FROM "
 		const lab = cells('#cluster-leases tr[data-application="lab"]');
 		return n1[1] === "1" && /^[0-9.m]+s ago$/.test(n1[2]) && n2[1] === "0" && lab[1] === "RUNNING" && lab[2] === "n1" && /^[0-9.m]+s$/.test(lab[3]);
 	})()`)
-	if got := c.text(`#cluster-seen`); !strings.HasPrefix(got, "As node n2 sees it (lease TTL 8s).") {
+	if got := c.text(`#cluster-seen`); !strings.HasPrefix(got, "As node n2 sees it (lease TTL "+app.DefaultLeaseTTL.String()+").") {
 		t.Fatalf("the page says %q", got)
 	}
 	screenshot(t, c.b, "cluster")
