@@ -77,10 +77,11 @@ func runsWhere(apps []string, ms ...*Manager) (map[string]string, string) {
 // node-1, go each to the least-loaded node (node-1 itself among equals,
 // else the first by name): node-1, node-2, node-3, node-1, node-2; each
 // runs there as soon as StartApplication answers. node-2 dies: once its
-// leases are a TTL old, node-1 finds its two applications orphaned and
-// gives the first to node-3, then the least loaded (node-1 2, node-3 1),
-// and keeps the second (2 and 2: itself). node-1 counts both failovers,
-// node-3 none.
+// leases are a TTL old, its two applications are orphans, and the nodes
+// that find them (node-1 and node-3 scan on the same tick, and may race
+// for each) give the first to node-3, then the least loaded (node-1 2,
+// node-3 1), and the second to either (2 and 2): the nodes end 3 and 2.
+// The failovers are counted once each, by whoever placed them.
 func TestNewApplicationsAndOrphansGoToTheLeastLoadedNode(t *testing.T) {
 	ctx := context.Background()
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
@@ -133,14 +134,16 @@ func TestNewApplicationsAndOrphansGoToTheLeastLoadedNode(t *testing.T) {
 	clock.Advance(ttl) // every node's scan runs on the tick: node-1's finds node-2's leases a TTL old
 	poll.Until(t, 30*time.Second, func() (bool, string) {
 		where, problem := runsWhere(apps, n1, n3)
-		return problem == "" && where["app-1"] == "node-3" && where["app-4"] == "node-1",
-			fmt.Sprintf("after node-2 died: %v %s; want app-1 on node-3, app-4 on node-1", where, problem)
+		count := map[string]int{}
+		for _, node := range where {
+			count[node]++
+		}
+		balanced := count["node-1"]+count["node-3"] == 5 && count["node-3"] >= 2 && count["node-1"] >= 2
+		return problem == "" && balanced && where["app-0"] == "node-1" && where["app-3"] == "node-1" && where["app-2"] == "node-3",
+			fmt.Sprintf("after node-2 died: %v %s; want node-2's two applications spread so that node-1 and node-3 run 3 and 2, the others where they were", where, problem)
 	})
-	if got := gathered(t, regs[0], "riffle_failovers_total"); got != 2 {
-		t.Errorf("node-1: riffle_failovers_total %v, want 2", got)
-	}
-	if got := gathered(t, regs[2], "riffle_failovers_total"); got != 0 {
-		t.Errorf("node-3: riffle_failovers_total %v, want 0 (it took what it was given)", got)
+	if got := gathered(t, regs[0], "riffle_failovers_total") + gathered(t, regs[2], "riffle_failovers_total"); got != 2 {
+		t.Errorf("node-1 and node-3 count %v failovers (riffle_failovers_total), want 2", got)
 	}
 }
 
