@@ -591,13 +591,15 @@ func (m *Manager) Stop(ctx context.Context, name string) error {
 	return nil
 }
 
-// shutdownDrain bounds the outputs' drain when the server shuts down, so
-// that it exits within a few seconds.
+// shutdownDrain bounds the outputs' drain when a single server shuts
+// down, so that it exits within a few seconds.
 const shutdownDrain = 500 * time.Millisecond
 
 // Close stops every running application after a last checkpoint; they
-// stay RUNNING in the store and resume when the server starts again. Slow
-// work in progress (a reference being fetched, an output probed) ends.
+// stay RUNNING in the store and resume when the server starts again (on
+// a node of a cluster: on the other nodes, once Close releases their
+// leases). Slow work in progress (a reference being fetched, an output
+// probed) ends.
 func (m *Manager) Close() {
 	m.closeNow()
 	m.resuming.Wait()
@@ -611,10 +613,17 @@ func (m *Manager) Close() {
 	m.running = map[string]*running{}
 	m.mu.Unlock()
 	// Together, each letting its outputs deliver for a moment: what they
-	// hold is in the last checkpoint and goes at the next start.
+	// hold is in the last checkpoint and goes at the next start. A node
+	// hands its applications over: their outputs drain fully (up to
+	// Options.Drain), as a send cut short may have reached its
+	// destination, which would get those rows again from the next owner.
+	drain := min(m.opts.Drain, shutdownDrain)
+	if m.cluster != nil {
+		drain = m.opts.Drain
+	}
 	var stopping sync.WaitGroup
 	for _, r := range all {
-		stopping.Go(func() { r.stopDraining(true, min(m.opts.Drain, shutdownDrain)) })
+		stopping.Go(func() { r.stopDraining(true, drain) })
 	}
 	stopping.Wait()
 	m.loops.Wait()
