@@ -151,6 +151,15 @@ func (m *Manager) resumeLocked(ctx context.Context, name string) {
 		if m.closing.Err() != nil || errors.Is(err, errLeaseLost) {
 			return // interrupted by a shutdown (still RUNNING, to resume next time), or another node runs it
 		}
+		if m.cluster != nil && errors.Is(err, streamlog.ErrConflict) {
+			// The checkpoint moved between this node's read and its
+			// first write: the previous owner's last write, sent before
+			// it lost the lease, landed late. Not the application's
+			// failure: the lease goes, and a scan resumes it from there.
+			m.opts.Logger.Warn("the checkpoint moved as this node resumed the application; a scan resumes it again", "application", name, "node", m.cluster.node, "err", err)
+			m.release(ctx, name)
+			return
+		}
 		m.opts.Logger.Error("resume failed; the application is READY again", "application", name, "err", err)
 		a.Status = Ready
 		a.Failure = &Failure{Time: m.now(), Message: "could not resume: " + err.Error()}
