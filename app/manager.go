@@ -82,6 +82,9 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 		owned = m.countOwned
 	}
 	m.metrics = newMetrics(m.opts.Metrics, m.countRunning, len(damaged), owned)
+	if m.opts.Metrics != nil {
+		m.opts.Metrics.MustRegister(newReadCollector(m))
+	}
 	m.awaited = map[string]chan struct{}{}
 	var toResume []string
 	for _, a := range apps {
