@@ -85,6 +85,7 @@ type cluster struct {
 
 	stopScan, stopRenew         context.CancelFunc
 	scanning, renewing, handing sync.WaitGroup
+	losing                      sync.WaitGroup // runs stopping after their lease was lost
 	renewErrors                 throttle.Log
 }
 
@@ -329,6 +330,12 @@ func (m *Manager) deliveryFence(name string) func() error {
 	if c == nil {
 		return nil
 	}
+	// The lease this run was opened under: another lease of the same
+	// application (taken again by this node after losing it, while this
+	// run still stops) is not this run's.
+	m.mu.Lock()
+	held := m.leases[name]
+	m.mu.Unlock()
 	return func() error {
 		m.mu.Lock()
 		l := m.leases[name]
@@ -337,8 +344,8 @@ func (m *Manager) deliveryFence(name string) func() error {
 			renewed = l.renewed
 		}
 		m.mu.Unlock()
-		if l == nil {
-			return errors.New("this node no longer holds the application's lease")
+		if l == nil || l != held {
+			return errors.New("this node no longer holds the lease this run was started under")
 		}
 		if age := m.opts.Clock.Since(renewed); age >= c.deadline {
 			return fmt.Errorf("this node's lease was last renewed %s ago", age.Round(time.Millisecond))
@@ -382,7 +389,10 @@ func (m *Manager) release(ctx context.Context, name string) {
 
 // lose stops at once, with no drain and no last checkpoint, an
 // application whose lease this node no longer holds: another node may
-// already run it.
+// already run it. The run's outputs are fenced from now (the lease is
+// gone); its end is awaited apart, so that a loop stuck in a checkpoint
+// write to a NATS that does not answer holds up no renewal or deadline
+// check of the other applications.
 func (m *Manager) lose(name string, l *lease, why string) {
 	m.mu.Lock()
 	if m.leases[name] != l {
@@ -395,7 +405,7 @@ func (m *Manager) lose(name string, l *lease, why string) {
 	m.mu.Unlock()
 	m.opts.Logger.Warn("lease lost: the application stops here", "application", name, "node", m.cluster.node, "reason", why)
 	if r != nil {
-		r.stop(false)
+		m.cluster.losing.Go(func() { r.stop(false) })
 	}
 }
 
@@ -434,8 +444,28 @@ func (m *Manager) renew(ctx context.Context) {
 			c.renewErrors.Error("refreshing this node's presence failed", "node", c.node, "err", err)
 		}
 	}
+	// Together (a few at a time), each within the round's bound: one after
+	// another, a node holding many leases on a loaded machine renewed the
+	// last ones too late and stopped its own applications.
+	type renewal struct {
+		name string
+		l    *lease
+		err  error
+	}
+	renewals := make(chan renewal, len(held))
+	var renewing sync.WaitGroup
+	slots := make(chan struct{}, renewConcurrency)
 	for name, l := range held {
-		err := m.renewOne(round, name, l)
+		renewing.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			renewals <- renewal{name, l, m.renewOne(round, name, l)}
+		})
+	}
+	renewing.Wait()
+	close(renewals)
+	for rn := range renewals {
+		name, l, err := rn.name, rn.l, rn.err
 		switch {
 		case err == nil:
 		case errors.Is(err, streamlog.ErrConflict):
@@ -463,6 +493,9 @@ func (m *Manager) renew(ctx context.Context) {
 	}
 	m.measureLags(ctx)
 }
+
+// renewConcurrency bounds the renewals a node has in flight at once.
+const renewConcurrency = 16
 
 // renewOne writes a lease this node holds again, on the revision of its
 // last write, with what the lease says of the application (running here,
@@ -775,6 +808,7 @@ func (m *Manager) closeCluster() {
 	c.stopRenew()
 	c.renewing.Wait()
 	c.handing.Wait()
+	c.losing.Wait()
 	ctx, cancel := context.WithTimeout(m.base, c.ttl/2)
 	defer cancel()
 	// Presence first: the others place what is released on live nodes.

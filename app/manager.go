@@ -84,6 +84,9 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 		owned = m.countOwned
 	}
 	m.metrics = newMetrics(m.opts.Metrics, m.countRunning, len(damaged), owned)
+	if m.opts.Metrics != nil {
+		m.opts.Metrics.MustRegister(newReadCollector(m))
+	}
 	m.awaited = map[string]chan struct{}{}
 	var toResume []string
 	for _, a := range apps {
@@ -165,6 +168,15 @@ func (m *Manager) resumeLocked(ctx context.Context, name string) {
 	if err := m.launch(a, position, nil); err != nil {
 		if m.closing.Err() != nil || errors.Is(err, errLeaseLost) {
 			return // interrupted by a shutdown (still RUNNING, to resume next time), or another node runs it
+		}
+		if m.cluster != nil && errors.Is(err, streamlog.ErrConflict) {
+			// The checkpoint moved between this node's read and its
+			// first write: the previous owner's last write, sent before
+			// it lost the lease, landed late. Not the application's
+			// failure: the lease goes, and a scan resumes it from there.
+			m.opts.Logger.Warn("the checkpoint moved as this node resumed the application; a scan resumes it again", "application", name, "node", m.cluster.node, "err", err)
+			m.release(ctx, name)
+			return
 		}
 		m.opts.Logger.Error(doing+" failed; the application is READY again", "application", name, "err", err)
 		a.Status = Ready
@@ -633,13 +645,15 @@ func (m *Manager) Stop(ctx context.Context, name string) error {
 	return nil
 }
 
-// shutdownDrain bounds the outputs' drain when the server shuts down, so
-// that it exits within a few seconds.
+// shutdownDrain bounds the outputs' drain when a single server shuts
+// down, so that it exits within a few seconds.
 const shutdownDrain = 500 * time.Millisecond
 
 // Close stops every running application after a last checkpoint; they
-// stay RUNNING in the store and resume when the server starts again. Slow
-// work in progress (a reference being fetched, an output probed) ends.
+// stay RUNNING in the store and resume when the server starts again (on
+// a node of a cluster: on the other nodes, once Close releases their
+// leases). Slow work in progress (a reference being fetched, an output
+// probed) ends.
 func (m *Manager) Close() {
 	m.closeNow()
 	m.resuming.Wait()
@@ -658,10 +672,17 @@ func (m *Manager) Close() {
 	m.running = map[string]*running{}
 	m.mu.Unlock()
 	// Together, each letting its outputs deliver for a moment: what they
-	// hold is in the last checkpoint and goes at the next start.
+	// hold is in the last checkpoint and goes at the next start. A node
+	// hands its applications over: their outputs drain fully (up to
+	// Options.Drain), as a send cut short may have reached its
+	// destination, which would get those rows again from the next owner.
+	drain := min(m.opts.Drain, shutdownDrain)
+	if m.cluster != nil {
+		drain = m.opts.Drain
+	}
 	var stopping sync.WaitGroup
 	for _, r := range all {
-		stopping.Go(func() { r.stopDraining(true, min(m.opts.Drain, shutdownDrain)) })
+		stopping.Go(func() { r.stopDraining(true, drain) })
 	}
 	stopping.Wait()
 	m.loops.Wait()

@@ -389,13 +389,22 @@ const readBatch = 1000
 
 // step reads what the input holds, feeds the records that arrived before
 // the watermark, moves the clock and flushes the outputs. It says whether a
-// shard has more to read at once, and the first read that failed (the
-// records of the shards read are fed all the same).
+// shard has more to read at once, and the first read that failed: then
+// nothing is fed and the clock stays (the records read wait for the next
+// step).
 func (r *running) step(ctx context.Context) (bool, error) {
 	toApp := func(wall int64) int64 {
 		return r.def.AppTime(wall, r.opts.TimeScale)
 	}
 	watermark, more, readErr := r.in.read(ctx, &r.lanes)
+	if readErr != nil {
+		// A shard not read may hold records that arrived before the
+		// watermark (a NATS server lost, the connection moving to
+		// another): feeding past them or moving the clock would put
+		// them in later windows than their arrival once read, unlike a
+		// replay of the stored records. What was read waits in its lane.
+		return false, readErr
+	}
 	// Feed the records that arrived before the watermark, merged across
 	// shards by arrival (then shard), so the order, and so every row, is
 	// the same however the reads fell.

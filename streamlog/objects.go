@@ -28,6 +28,11 @@ func (l *Log) ObjectBucket(ctx context.Context, name string) (*Objects, error) {
 	if err != nil {
 		return nil, fmt.Errorf("streamlog: object bucket %s: %w", name, err)
 	}
+	if l.fromLeader(ctx, "OBJ_"+name) {
+		if again, err := l.js.ObjectStore(ctx, name); err == nil { // bound anew: reads from the leader
+			os = again
+		}
+	}
 	return &Objects{os: os}, nil
 }
 

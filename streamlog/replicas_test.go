@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/internal/poll"
 	"github.com/riffle-sql/riffle/streamlog"
@@ -27,6 +29,59 @@ func TestTheDefaultReplicasFollowTheCluster(t *testing.T) {
 	}
 	if _, err := streamlog.Open(context.Background(), streamlog.Config{Dir: t.TempDir(), Replicas: 3}); err == nil {
 		t.Error("an embedded log opened with 3 replicas")
+	}
+}
+
+// TestReplicatedBucketsAreReadFromTheirLeader: on a cluster of three NATS
+// servers, a bucket's reads go to its leader, which has every
+// acknowledged write, not to any replica (JetStream's direct gets, which
+// nats.go turns on for every bucket: a replica behind answers with what
+// it has, and a Get right after a Create found nothing under load). A
+// bucket made so before (by nats.go, as an older Riffle did) is changed
+// when the log opens it. So is the object bucket (checkpoints).
+func TestReplicatedBucketsAreReadFromTheirLeader(t *testing.T) {
+	ctx := context.Background()
+	cluster := natstest.StartCluster(t, 3)
+	js := cluster.JetStream(t)
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "older", Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	l := streamlogtest.OpenConfig(t, streamlog.Config{URL: cluster.URL()})
+	for _, name := range []string{"older", "settings"} {
+		kv, err := l.Bucket(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kv.Create(ctx, "color", []byte("green")); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := kv.Get(ctx, "color"); err != nil || string(v) != "green" {
+			t.Fatalf("bucket %s: read %q, %v after writing green", name, v, err)
+		}
+		s, err := js.Stream(ctx, "KV_"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg := s.CachedInfo().Config; cfg.AllowDirect || cfg.Replicas != 3 {
+			t.Errorf("bucket %s: %d replicas, direct gets %v; want 3, off", name, cfg.Replicas, cfg.AllowDirect)
+		}
+	}
+	objects, err := l.ObjectBucket(ctx, "blobs") // checkpoints
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := objects.Put(ctx, "state", []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := objects.Get(ctx, "state"); err != nil || string(v) != "v1" {
+		t.Fatalf("object bucket: read %q, %v after writing v1", v, err)
+	}
+	s, err := js.Stream(ctx, "OBJ_blobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := s.CachedInfo().Config; cfg.AllowDirect || cfg.Replicas != 3 {
+		t.Errorf("object bucket: %d replicas, direct gets %v; want 3, off", cfg.Replicas, cfg.AllowDirect)
 	}
 }
 

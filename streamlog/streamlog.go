@@ -685,7 +685,34 @@ func (l *Log) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (*KV, er
 	if err != nil {
 		return nil, fmt.Errorf("streamlog: bucket %s: %w", name, err)
 	}
+	if l.fromLeader(ctx, "KV_"+name) {
+		if again, err := l.js.KeyValue(ctx, name); err == nil { // bound anew: gets from the leader
+			kv = again
+		}
+	}
 	return &KV{kv: kv}, nil
+}
+
+// fromLeader turns the direct gets of a replicated bucket's stream off,
+// once, and says whether it did (the bucket must be bound again). nats.go
+// makes every bucket with AllowDirect, which lets any replica answer a
+// read: one behind the leader answers with what it has, so a read right
+// after a write may not see it (under load, StartApplication right after
+// CreateApplication found no application). Without it reads go to the
+// stream's leader, which has every acknowledged write. If the change
+// cannot be written (a full disk), the bucket is used as it is.
+func (l *Log) fromLeader(ctx context.Context, stream string) bool {
+	s, err := l.js.Stream(ctx, stream)
+	if err != nil || !s.CachedInfo().Config.AllowDirect || s.CachedInfo().Config.Replicas < 2 {
+		return false // one replica is always current
+	}
+	cfg := s.CachedInfo().Config
+	cfg.AllowDirect = false
+	if _, err := l.js.UpdateStream(ctx, cfg); err != nil {
+		l.logger.Warn("a bucket's reads may come from a replica behind its leader", "stream", stream, "err", err)
+		return false
+	}
+	return true
 }
 
 // Put stores a value.

@@ -332,7 +332,7 @@ func compareAcrossTheCrash(t *testing.T, stream string, expected, got []string, 
 
 // scrape reads a server's /metrics: each series (name and labels) to its
 // value.
-func scrape(t *testing.T, url string) map[string]float64 {
+func scrape(t testing.TB, url string) map[string]float64 {
 	t.Helper()
 	resp, err := http.Get(url + "/metrics")
 	if err != nil {

@@ -39,7 +39,7 @@ type serverProcess struct {
 
 // startServer runs `riffle serve` on a data directory and waits for the
 // line that gives its address.
-func startServer(t *testing.T, dir string, extra ...string) *serverProcess {
+func startServer(t testing.TB, dir string, extra ...string) *serverProcess {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -67,12 +67,17 @@ func startServer(t *testing.T, dir string, extra ...string) *serverProcess {
 }
 
 func call(url, target string, body any) (map[string]any, error) {
+	return callWith(http.DefaultClient, url, target, body)
+}
+
+// callWith is call through a client of the caller's.
+func callWith(client *http.Client, url, target string, body any) (map[string]any, error) {
 	payload, _ := json.Marshal(body)
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(payload))
 	req.Header.Set("X-Amz-Target", target)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=00")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}
