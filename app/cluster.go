@@ -30,9 +30,11 @@ import (
 // server runs every application.
 
 // DefaultLeaseTTL is how long a lease lasts without renewal.
-// With it, a dead node's applications resume on another within 7.5 s plus
-// their restore (docs/cluster.md, Failover time).
-const DefaultLeaseTTL = 6 * time.Second
+// With it, a dead node's applications resume on another within 10 s plus
+// their restore, typically 6 to 9 (docs/cluster.md, Failover time), and
+// an owner rides out 4 s of NATS not answering (a server lost, a leader
+// being elected) before it stops its applications.
+const DefaultLeaseTTL = 8 * time.Second
 
 const (
 	nodesBucket  = "riffle_nodes"

@@ -178,6 +178,14 @@ func (m *Manager) resumeLocked(ctx context.Context, name string) {
 			m.release(ctx, name)
 			return
 		}
+		if m.cluster != nil && (errors.Is(err, streamlog.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)) {
+			// NATS did not answer in time (a server lost, a leader being
+			// elected): not the application's failure either. The lease
+			// goes, and a scan (of any node) tries again.
+			m.cluster.renewErrors.Error("NATS did not answer as this node resumed the application; a scan tries again", "application", name, "node", m.cluster.node, "err", err)
+			m.release(ctx, name)
+			return
+		}
 		m.opts.Logger.Error(doing+" failed; the application is READY again", "application", name, "err", err)
 		a.Status = Ready
 		a.Failure = &Failure{Time: m.now(), Message: "could not " + doing + ": " + err.Error()}
