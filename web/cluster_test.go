@@ -56,13 +56,13 @@ CREATE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "N" FROM "
 		chromedp.WaitVisible(chromedp.CSS(`#nav-cluster`)),
 		chromedp.Click(chromedp.CSS(`#nav-cluster`)),
 		chromedp.WaitVisible(chromedp.CSS(`#cluster-seen`)))
-	// (n1 is listed once n2 has looked at its presence; the page looks
-	// again every 2 s.)
+	// (n1 is listed once n2 has looked at its presence, and lab's lag once
+	// n1 has measured it; the page looks again every 2 s.)
 	c.waitJS("both nodes and n1 as lab's owner", `(() => {
 		const cells = (sel) => [...document.querySelectorAll(sel + " td")].map((td) => td.textContent);
 		const n1 = cells('#cluster-nodes tr[data-node="n1"]'), n2 = cells('#cluster-nodes tr[data-node="n2"]');
 		const lab = cells('#cluster-leases tr[data-application="lab"]');
-		return n1[1] === "1" && /^[0-9.m]+s ago$/.test(n1[2]) && n2[1] === "0" && lab[1] === "RUNNING" && lab[2] === "n1" && /^[0-9.m]+s$/.test(lab[3]);
+		return n1[1] === "1" && /^[0-9.m]+s ago$/.test(n1[2]) && n2[1] === "0" && lab[1] === "RUNNING" && lab[2] === "n1" && /^[0-9.m]+s$/.test(lab[3]) && /^[0-9]+$/.test(lab[4]);
 	})()`)
 	if got := c.text(`#cluster-seen`); !strings.HasPrefix(got, "As node n2 sees it (lease TTL "+app.DefaultLeaseTTL.String()+").") {
 		t.Fatalf("the page says %q", got)

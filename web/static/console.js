@@ -614,6 +614,15 @@ async function checkCluster() {
   }
 }
 
+// ownerText is a lease's owner as riffle cluster status writes it: with a
+// move under way, or the application not yet running there.
+function ownerText(a) {
+  if (!a.owner) return "–";
+  if (a.movingTo) return `${a.owner} → ${a.movingTo}`;
+  if (a.state === "placed" || a.state === "starting") return `${a.owner} (${a.state})`;
+  return a.owner;
+}
+
 // clusterPage shows the cluster as this node reads it from the shared
 // buckets (GET /riffle/v1/cluster, as riffle cluster status), every 2 s.
 async function clusterPage(show) {
@@ -630,8 +639,9 @@ async function clusterPage(show) {
     if (!st.nodes.length) nodes.append(h("tr", {}, h("td", { colspan: 4, class: "muted" }, "No live node.")));
     leases.replaceChildren(...st.applications.map((a) => h("tr", { "data-application": a.name },
       h("td", {}, h("a", { href: `#/app/${encodeURIComponent(a.name)}` }, a.name)), h("td", { class: `status ${a.status}` }, a.status),
-      h("td", {}, a.owner || "–"), h("td", {}, a.owner ? secs(a.leaseAgeSeconds) : "–"))));
-    if (!st.applications.length) leases.append(h("tr", {}, h("td", { colspan: 4, class: "muted" }, "No application is running.")));
+      h("td", {}, ownerText(a)), h("td", {}, a.owner ? secs(a.leaseAgeSeconds) : "–"),
+      h("td", { title: "messages (appended batches) of its input not yet fed, as its owner last measured" }, a.lagMessages ?? "–"))));
+    if (!st.applications.length) leases.append(h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No application is running.")));
   }
   await refresh(); // (a server that is no node answers 404: the page says so)
   show(h("h1", {}, "Cluster"), seen,
@@ -639,7 +649,7 @@ async function clusterPage(show) {
       table("cluster-nodes", ["Node", "Applications", "Last seen", "Started"], nodes)),
     h("section", { "aria-labelledby": "leases-title" }, h("h2", { id: "leases-title" }, "Running applications"),
       h("p", { class: "muted" }, "Each runs on the one node that holds its lease (an owner of –: the next scan of a node takes it)."),
-      table("cluster-leases", ["Application", "Status", "Owner", "Lease age"], leases)));
+      table("cluster-leases", ["Application", "Status", "Owner", "Lease age", "Lag"], leases)));
   const timer = setInterval(() => (document.body.contains(nodes) ? refresh().catch(() => {}) : clearInterval(timer)), 2000);
 }
 
