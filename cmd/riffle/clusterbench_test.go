@@ -26,7 +26,8 @@ import (
 // (grown over the nodes' own before the applications came). One run
 // takes a while: run it as `go test -run '^$' -bench ClusterOfLab
 // -benchtime 1x -timeout 30m ./cmd/riffle` (docs/cluster.md, "Figures").
-// A node that fails a lease renewal meanwhile voids the run.
+// It runs with the default lease TTL; a node that fails a lease renewal
+// meanwhile voids the run.
 func BenchmarkClusterOfLabApplications(b *testing.B) {
 	apps := benchSetting(b, "RIFFLE_BENCH_APPS", 100)
 	records := benchSetting(b, "RIFFLE_BENCH_RECORDS", 200000)
@@ -77,7 +78,7 @@ func benchLab(b *testing.B, nodes, apps, records int) {
 	// applications reading at full speed on 2 cores make it miss; it
 	// then stops and resumes them, and the run measures that instead
 	// (docs/cluster.md, "What remains").
-	c := startLabCluster(b, labOptions{Nodes: nodes, Scale: 1, Checkpoint: 5 * time.Second, LeaseTTL: time.Minute})
+	c := startLabCluster(b, labOptions{Nodes: nodes, Scale: 1, Checkpoint: 5 * time.Second})
 	if _, err := call(c.url(0), "Kinesis_20131202.CreateStream", map[string]any{"StreamName": "backlog", "ShardCount": 1}); err != nil {
 		b.Fatal(err)
 	}
