@@ -356,6 +356,19 @@ func (m *Manager) deliveryFence(name string) func() error {
 	}
 }
 
+// unhold lets go of an application's lease without touching it in NATS:
+// it still names this node (and keeps a Start's position), so this node's
+// next scan takes it again; it is no longer renewed, so if this node
+// cannot, another takes it once it expires.
+func (m *Manager) unhold(name string) {
+	if m.cluster == nil {
+		return
+	}
+	m.mu.Lock()
+	delete(m.leases, name)
+	m.mu.Unlock()
+}
+
 // release gives an application's lease up, if this node holds it.
 func (m *Manager) release(ctx context.Context, name string) {
 	if m.cluster == nil {

@@ -173,17 +173,20 @@ func (m *Manager) resumeLocked(ctx context.Context, name string) {
 			// The checkpoint moved between this node's read and its
 			// first write: the previous owner's last write, sent before
 			// it lost the lease, landed late. Not the application's
-			// failure: the lease goes, and a scan resumes it from there.
+			// failure: this node lets go of the lease but leaves it in
+			// NATS as it is (naming this node, with a Start's position):
+			// its next scan takes it again and resumes from there.
 			m.opts.Logger.Warn("the checkpoint moved as this node resumed the application; a scan resumes it again", "application", name, "node", m.cluster.node, "err", err)
-			m.release(ctx, name)
+			m.unhold(name)
 			return
 		}
 		if m.cluster != nil && (errors.Is(err, streamlog.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)) {
 			// NATS did not answer in time (a server lost, a leader being
-			// elected): not the application's failure either. The lease
-			// goes, and a scan (of any node) tries again.
+			// elected): not the application's failure either. Likewise:
+			// this node's next scan tries again, or, should it keep
+			// failing, another node once the lease expires.
 			m.cluster.renewErrors.Error("NATS did not answer as this node resumed the application; a scan tries again", "application", name, "node", m.cluster.node, "err", err)
-			m.release(ctx, name)
+			m.unhold(name)
 			return
 		}
 		m.opts.Logger.Error(doing+" failed; the application is READY again", "application", name, "err", err)
@@ -325,7 +328,7 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 		return fmt.Errorf("%w: an application has at most three outputs", ErrInvalid)
 	}
 	for _, out := range a.Outputs {
-		if _, _, err := m.sinkFor(ctx, a, out); err != nil {
+		if _, _, err := m.sinkFor(ctx, a, out, true); err != nil {
 			return fmt.Errorf("%w: output %s: %v", ErrInvalid, out.Name, err)
 		}
 	}

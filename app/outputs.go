@@ -22,10 +22,12 @@ func (m *Manager) ARN(name string) string {
 	return fmt.Sprintf("arn:aws:kinesisanalytics:%s:%s:application/%s", m.opts.Region, m.opts.Account, name)
 }
 
-// sinkFor checks an output and makes its sink: the format is JSON or CSV,
+// sinkFor checks an output and makes its sink (verify: the output is being
+// configured, and resources on AWS are checked to exist; a run that opens
+// only makes the clients): the format is JSON or CSV,
 // the function is known (or an http(s) URL), the stream exists and is of
 // its kind, the file stays under the output directory.
-func (m *Manager) sinkFor(ctx context.Context, a Application, out Output) (destination.Sink, destination.Format, error) {
+func (m *Manager) sinkFor(ctx context.Context, a Application, out Output, verify bool) (destination.Sink, destination.Format, error) {
 	if out.Name == "" || len(out.Name) > 32 {
 		return nil, "", fmt.Errorf("the in-application stream name %q must have 1 to 32 characters", out.Name)
 	}
@@ -45,16 +47,20 @@ func (m *Manager) sinkFor(ctx context.Context, a Application, out Output) (desti
 		if f, ok := m.opts.Functions[out.Target]; ok {
 			return &destination.LambdaSink{Function: f, Name: out.Target, ApplicationARN: m.ARN(a.Name)}, format, nil
 		}
-		f, err := m.lambdaOnAWS(ctx, out)
+		f, err := m.lambdaOnAWS(ctx, out, verify)
 		if err != nil {
 			return nil, "", fmt.Errorf("this server has no function %q (start riffle serve with --function %s=URL or --notifier %s=CONFIG, or give an http(s) URL), and %w", out.Target, out.Target, out.Target, err)
 		}
 		return &destination.LambdaSink{Function: f, Name: out.ResourceARN, ApplicationARN: m.ARN(a.Name)}, format, nil
 	case FirehoseOutput, KinesisOutput:
 		info, err := m.log.Describe(ctx, out.Target)
-		if err != nil || info.Kind != out.Kind {
+		local := err == nil && info.Kind == out.Kind
+		if st, perr := awsclients.ParseStreamARN(out.ResourceARN); perr == nil && (st.Account != m.opts.Account || st.Region != m.opts.Region) {
+			local = false // another account's or region's: on AWS, whatever this server has by that name
+		}
+		if !local {
 			what := map[string]string{FirehoseOutput: "delivery stream", KinesisOutput: "data stream"}[out.Kind]
-			sink, awsErr := m.streamOnAWS(ctx, out)
+			sink, awsErr := m.streamOnAWS(ctx, out, verify)
 			if awsErr != nil {
 				return nil, "", fmt.Errorf("%s %s does not exist on this server, and %w", what, out.Target, awsErr)
 			}
@@ -79,7 +85,7 @@ func (m *Manager) sinkFor(ctx context.Context, a Application, out Output) (desti
 // lambdaOnAWS is the function of a Lambda output's ARN, invoked through
 // the Lambda API in the ARN's region (by name: under the account of the
 // credentials), when this server has AWS credentials.
-func (m *Manager) lambdaOnAWS(ctx context.Context, out Output) (destination.Function, error) {
+func (m *Manager) lambdaOnAWS(ctx context.Context, out Output, verify bool) (destination.Function, error) {
 	if m.opts.AWS == nil {
 		return nil, errors.New("this server does not reach AWS")
 	}
@@ -87,8 +93,10 @@ func (m *Manager) lambdaOnAWS(ctx context.Context, out Output) (destination.Func
 	if err != nil {
 		return nil, fmt.Errorf("cannot invoke it through the Lambda API: %w", err)
 	}
-	if err := m.opts.AWS.CheckCredentials(ctx); err != nil {
-		return nil, fmt.Errorf("cannot invoke it through the Lambda API: %w", err)
+	if verify {
+		if err := m.opts.AWS.CheckCredentials(ctx); err != nil {
+			return nil, fmt.Errorf("cannot invoke it through the Lambda API: %w", err)
+		}
 	}
 	client, err := m.opts.AWS.Lambda(ctx, fn.Region)
 	if err != nil {
@@ -99,9 +107,11 @@ func (m *Manager) lambdaOnAWS(ctx context.Context, out Output) (destination.Func
 
 // streamOnAWS is the sink of a Kinesis or Firehose output whose stream is
 // not this server's: the stream of its ARN, through the Kinesis or Firehose
-// API in the ARN's region, checked to exist now (a mistyped name is refused
-// when it is given, not retried for ever).
-func (m *Manager) streamOnAWS(ctx context.Context, out Output) (destination.Sink, error) {
+// API in the ARN's region. With verify (the output being configured) the
+// stream is checked to exist, so a mistyped name is refused when it is
+// given, not retried for ever; not when a run opens: AWS throttling those
+// calls (many applications failing over at once) must not stop one.
+func (m *Manager) streamOnAWS(ctx context.Context, out Output, verify bool) (destination.Sink, error) {
 	if m.opts.AWS == nil {
 		return nil, errors.New("this server does not reach AWS")
 	}
@@ -109,14 +119,16 @@ func (m *Manager) streamOnAWS(ctx context.Context, out Output) (destination.Sink
 	if err != nil || st.Service != out.Kind {
 		return nil, fmt.Errorf("its ARN %q does not name one on AWS", out.ResourceARN)
 	}
-	if err := m.opts.AWS.CheckCredentials(ctx); err != nil {
-		return nil, fmt.Errorf("cannot reach it on AWS: %w", err)
+	if verify {
+		if err := m.opts.AWS.CheckCredentials(ctx); err != nil {
+			return nil, fmt.Errorf("cannot reach it on AWS: %w", err)
+		}
 	}
 	check, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	if out.Kind == KinesisOutput {
 		client, err := m.opts.AWS.Kinesis(ctx, st.Region)
-		if err == nil {
+		if err == nil && verify {
 			_, err = client.DescribeStreamSummary(check, &kinesis.DescribeStreamSummaryInput{StreamName: &st.Name})
 		}
 		if err != nil {
@@ -125,7 +137,7 @@ func (m *Manager) streamOnAWS(ctx context.Context, out Output) (destination.Sink
 		return &destination.KinesisAPISink{Client: client, Stream: st.Name, ARN: out.ResourceARN}, nil
 	}
 	client, err := m.opts.AWS.Firehose(ctx, st.Region)
-	if err == nil {
+	if err == nil && verify {
 		_, err = client.DescribeDeliveryStream(check, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: &st.Name})
 	}
 	if err != nil {

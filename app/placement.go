@@ -368,6 +368,10 @@ func (m *Manager) Move(ctx context.Context, name, node string, wait time.Duratio
 // It says false when another node took the lease.
 func (m *Manager) moveAsked(ctx context.Context, name string, l *lease) bool {
 	c := m.cluster
+	// A round of its own: the renewals' may be spent already (many leases,
+	// a slow NATS), and a move not seen would be taken for a lost lease.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.every/2)
+	defer cancel()
 	data, cur, err := c.leases.Entry(ctx, l.key)
 	var v leaseValue
 	if err != nil || json.Unmarshal(data, &v) != nil || v.Node != c.node || v.By != "" || v.MoveTo == "" || v.MoveTo == c.node {
@@ -426,9 +430,17 @@ func (m *Manager) handOver(name string, l *lease) {
 		m.mu.Unlock()
 		return
 	}
-	if r := m.takeRunning(name); r != nil {
-		r.stop(true)
+	r := m.takeRunning(name)
+	if r == nil {
+		// Gone meanwhile: the server closing stops it with its own drain
+		// and last checkpoint, and releases the lease after; handing it
+		// over now would race that checkpoint.
+		m.mu.Lock()
+		l.handing = false
+		m.mu.Unlock()
+		return
 	}
+	r.stop(true)
 	// Out of the leases held, after any renewal on its way (whose
 	// revision counts): later renewals leave it alone.
 	l.write.Lock()

@@ -188,7 +188,7 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 func (m *Manager) openOutputs(ctx context.Context, r *running, states map[string]destination.State, fresh bool) error {
 	a := r.def
 	for _, out := range a.Outputs {
-		sink, format, err := m.sinkFor(ctx, a, out)
+		sink, format, err := m.sinkFor(ctx, a, out, false)
 		if err != nil {
 			return fmt.Errorf("output %s: %w", out.Name, err)
 		}

@@ -319,8 +319,14 @@ func (r *Reader) Watermark() (time.Time, bool) {
 	var mark time.Time
 	any := false
 	for _, s := range r.shards {
-		if !s.running || s.ended {
-			continue // closed and read, or waiting for its parents (which hold the mark back)
+		switch {
+		case s.ended && r.childRunning(s.id):
+			continue // closed and read: its children hold the mark now
+		case s.ended:
+			// Closed and read, its children not listed or not read yet:
+			// they hold records that may have arrived since its mark.
+		case !s.running:
+			continue // waiting for its parents, which hold the mark back
 		}
 		if s.mark.IsZero() {
 			return time.Time{}, false
@@ -331,6 +337,17 @@ func (r *Reader) Watermark() (time.Time, bool) {
 		any = true
 	}
 	return mark, any
+}
+
+// childRunning says whether a shard that ended has a child being read
+// (under r.mu).
+func (r *Reader) childRunning(id string) bool {
+	for _, c := range r.shards {
+		if c.running && slices.Contains(c.parents, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // read reads one shard until it ends or the reader closes.
