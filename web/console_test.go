@@ -678,7 +678,7 @@ func TestWithAuthTheConsoleSignsInAndSignsEveryRequest(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#login-id`), "AKIDCONSOLE"),
 		chromedp.SendKeys(chromedp.CSS(`#login-secret`), "wrong"),
 		chromedp.Click(`//button[text()="Sign in"]`),
-		chromedp.WaitVisible(`//p[@role="alert" and contains(., "signature")]`))
+		chromedp.WaitVisible(`//p[@role="alert" and contains(., "Wrong access key ID or secret")]`))
 	screenshot(t, c.b, "1-refused")
 	c.do("the right one signs in",
 		chromedp.SetValue(chromedp.CSS(`#login-id`), "AKIDCONSOLE"),

@@ -92,8 +92,11 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// field labels an input with a place for its error below, which a new
+// value clears (an old message would be about a value no longer there).
 function field(label, input, id) {
   input.id = id;
+  input.addEventListener("input", () => showFieldError(id, ""));
   return h("div", {}, h("label", { for: id }, label), input, h("div", { class: "field-error", id: `${id}-error`, role: "alert" }));
 }
 
@@ -106,8 +109,14 @@ function showFieldError(id, message) {
 
 function render(...children) {
   stopLive();
-  main.replaceChildren(...children);
+  main.replaceChildren(...children.filter((c) => c != null));
 }
+
+// A new submit starts with no old messages: each form's own handler then
+// says what is wrong with this attempt.
+main.addEventListener("submit", (e) => {
+  for (const el of e.target.querySelectorAll(".field-error")) showFieldError(el.id.replace(/-error$/, ""), "");
+}, true);
 
 // Each navigation gets a number; a page that finishes loading after a newer
 // navigation began draws nothing (it would cover the page the user went to).
@@ -150,8 +159,12 @@ async function streamsPage(show) {
     h("div", { class: "row" },
       field("Name", h("input", { required: true, autocomplete: "off" }), "stream-name"),
       field("Kind", h("select", {}, h("option", { value: "firehose" }, "Delivery stream (Firehose)"), h("option", { value: "kinesis" }, "Data stream (Kinesis)")), "stream-kind"),
-      field("Shards", h("input", { type: "number", min: 1, max: 500, value: 1 }), "stream-shards"),
+      h("div", { id: "stream-shards-field", hidden: true }, field("Shards", h("input", { type: "number", min: 1, max: 500, value: 1 }), "stream-shards")),
       h("div", {}, h("button", { type: "submit" }, "Create stream"))));
+  // Shards are a data stream's only: a delivery stream has none.
+  form.querySelector("#stream-kind").addEventListener("change", (e) => {
+    form.querySelector("#stream-shards-field").hidden = e.target.value !== "kinesis";
+  });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const name = document.getElementById("stream-name").value.trim();
@@ -215,7 +228,7 @@ async function appPage(name, show) {
   const failure = d.RiffleFailure ? h("div", { class: "error", role: "status", id: "app-failure" },
     `${d.RiffleFailure.Message} (${new Date(d.RiffleFailure.Timestamp * 1000).toISOString()})`) : "";
   show(header, h("p", { class: "muted" }, d.ApplicationDescription || ""), failure, actions, actionError,
-    sourceSection(d), sqlSection(d), running ? liveSection(name) : h("section", {}, h("h2", {}, "Real-time analytics"), h("p", { class: "muted" }, "Start the application to see its in-application streams live.")),
+    sourceSection(d), sqlSection(d), running ? liveSection(name, d.ApplicationCode || "") : h("section", {}, h("h2", {}, "Real-time analytics"), h("p", { class: "muted" }, "Start the application to see its in-application streams live.")),
     outputsSection(d));
 }
 
@@ -405,13 +418,34 @@ function stopLive() {
   }
 }
 
-function liveSection(name) {
+// windowSeconds is the window length of the SQL when all its windows are
+// of one length (INTERVAL 'N' UNIT, or FLOOR(... SECOND / N TO SECOND)
+// as the lab groups), else 0: then the empty state says it generically.
+function windowSeconds(code) {
+  const unit = { SECOND: 1, MINUTE: 60, HOUR: 3600 };
+  const found = new Set();
+  for (const m of code.matchAll(/INTERVAL\s+'(\d+)'\s+(SECOND|MINUTE|HOUR)/gi)) found.add(Number(m[1]) * unit[m[2].toUpperCase()]);
+  for (const m of code.matchAll(/\bSECOND\s*\/\s*(\d+)\s+TO\s+SECOND/gi)) found.add(Number(m[1]));
+  for (const m of code.matchAll(/\bTO\s+(MINUTE|HOUR)\s*\)/gi)) found.add(unit[m[1].toUpperCase()]);
+  return found.size === 1 ? [...found][0] : 0;
+}
+
+// emptyText is what a stream's tab says before its first row.
+function emptyText(stream, code) {
+  if (/^SOURCE_SQL_STREAM/.test(stream)) return "No rows yet: rows appear as records arrive on the source.";
+  if (stream === "error_stream") return "No rows yet: records the application could not read or compute appear here.";
+  const w = windowSeconds(code);
+  return w ? `No rows yet: rows appear as windows close, every ${secs(w)} for this SQL.` : "No rows yet: rows appear as windows close.";
+}
+
+function liveSection(name, code) {
   const tabs = h("div", { class: "tabs", role: "tablist", "aria-label": "In-application streams" });
   const pause = h("button", { class: "secondary", "aria-pressed": "false" }, "Pause");
   const table = h("table", { class: "rows" });
-  const canvas = h("canvas", { width: 1000, height: 180, role: "img", "aria-label": "Numeric columns over time" });
+  const canvas = h("canvas", { width: 1000, height: 180, role: "img", "aria-label": "Numeric columns over time", hidden: true });
+  const empty = h("p", { class: "muted empty", id: "live-empty" }, "Loading the application's streams…");
   const sec = h("section", { "aria-labelledby": "live-title" }, h("h2", { id: "live-title" }, "Real-time analytics"), tabs,
-    h("div", { class: "row" }, pause, h("span", { class: "muted", id: "live-count" }, "")), canvas, h("div", { class: "rows" }, table));
+    h("div", { class: "row" }, pause, h("span", { class: "muted", id: "live-count" }, "")), empty, canvas, h("div", { class: "rows" }, table));
   let paused = false;
   pause.addEventListener("click", () => {
     paused = !paused;
@@ -420,10 +454,11 @@ function liveSection(name) {
   });
   const count = sec.querySelector("#live-count");
   own("GET", `/riffle/v1/applications/${encodeURIComponent(name)}/streams`).then((streams) => {
-    if (!sec.isConnected || !streams.length) return; // the user has gone elsewhere meanwhile
+    if (!sec.isConnected) return; // the user has gone elsewhere meanwhile
+    if (!streams.length) return void (empty.textContent = "No in-application streams yet.");
     const open = (stream) => {
       for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.stream === stream));
-      follow(name, stream, table, canvas, count, () => paused);
+      follow(name, stream, code, table, canvas, count, empty, () => paused);
     };
     tabs.replaceChildren(...streams.map((s) => h("button", { role: "tab", "data-stream": s, onclick: () => open(s) }, s)));
     open(streams.includes("DESTINATION_SQL_STREAM") ? "DESTINATION_SQL_STREAM" : streams[0]);
@@ -436,7 +471,7 @@ function liveSection(name) {
 // follow shows a stream's rows, newest on top, keeping the newest
 // ROWS_KEPT; rows that arrive between frames are drawn once per frame, so
 // a fast stream does not freeze the page.
-function follow(app, stream, table, canvas, count, isPaused) {
+function follow(app, stream, code, table, canvas, count, empty, isPaused) {
   stopLive();
   const rows = [];
   let pending = [];
@@ -467,8 +502,14 @@ function follow(app, stream, table, canvas, count, isPaused) {
     live.source = source;
   };
   connect();
+  // Nothing of the previous tab's stream stays: its rows, count and chart.
   table.replaceChildren();
   table.dataset.stream = stream;
+  count.textContent = "";
+  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+  canvas.hidden = true;
+  empty.hidden = false;
+  empty.textContent = emptyText(stream, code);
   let drawn = 0;
   const draw = (now) => {
     // Redrawn at most five times a second: a table of ROWS_KEPT rows is
@@ -482,6 +523,8 @@ function follow(app, stream, table, canvas, count, isPaused) {
       table.replaceChildren(h("thead", {}, h("tr", {}, cols.map((c) => h("th", {}, c)))),
         h("tbody", {}, rows.map((r) => h("tr", { class: r.ANOMALY_SCORE > 2 ? "flag" : null }, cols.map((c) => h("td", {}, r[c] == null ? "" : String(r[c])))))));
       count.textContent = `${total} rows since opened; showing the newest ${rows.length}`;
+      empty.hidden = true;
+      canvas.hidden = false;
       chart(canvas, rows);
     }
     live.frame = requestAnimationFrame(draw);
@@ -668,18 +711,42 @@ async function route() {
     else if (page === "cluster") await clusterPage(show);
     else if (page === "app" && arg) await appPage(decodeURIComponent(arg), show);
     else await appsPage(show);
+    showUser();
   } catch (err) {
     if (mine !== navigation) return;
-    if (AUTH_ERRORS.has(err.type)) return loginPage(err.message);
-    render(h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, err.message));
+    if (AUTH_ERRORS.has(err.type)) return loginPage();
+    showUser();
+    render(h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, err.message),
+      h("p", {}, h("a", { href: "#/", id: "back" }, "Back to the applications"), " · ", h("a", { href: location.hash || "#/", onclick: (e) => { e.preventDefault(); route(); } }, "Try again")));
   }
 }
 
+// showUser shows, once the server accepted the key, who the console signs
+// as and a way to sign out; without --auth (no key entered) nothing.
+function showUser() {
+  const user = document.getElementById("user");
+  const saved = sessionStorage.getItem("riffle-credentials");
+  user.hidden = !saved;
+  if (saved) document.getElementById("user-id").textContent = JSON.parse(saved).id;
+}
+
+document.getElementById("sign-out").addEventListener("click", () => {
+  sessionStorage.removeItem("riffle-credentials");
+  stopLive();
+  location.hash = "#/";
+  loginPage();
+});
+
 // loginPage asks for a key of the server's --auth file; it is kept for
 // this browser session only and never sent: requests carry signatures.
-function loginPage(reason) {
+function loginPage() {
+  // A key the server refused is kept in the form (its ID, not its secret),
+  // so that a mistyped secret is typed again alone.
+  const refused = sessionStorage.getItem("riffle-credentials");
+  sessionStorage.removeItem("riffle-credentials");
+  document.getElementById("user").hidden = true;
   const form = h("form", { novalidate: true, "aria-label": "Sign in" },
-    field("Access key ID", h("input", { autocomplete: "username" }), "login-id"),
+    field("Access key ID", h("input", { autocomplete: "username", value: refused ? JSON.parse(refused).id : null }), "login-id"),
     field("Secret access key", h("input", { type: "password", autocomplete: "current-password" }), "login-secret"),
     h("button", { type: "submit" }, "Sign in"));
   form.addEventListener("submit", (e) => {
@@ -691,7 +758,8 @@ function loginPage(reason) {
     route();
   });
   render(h("h1", {}, "Sign in"), h("p", {}, "This server checks request signatures (riffle serve --auth): sign with one of its keys."),
-    sessionStorage.getItem("riffle-credentials") ? h("p", { class: "error", role: "alert" }, reason) : null, h("section", {}, form));
+    refused ? h("p", { class: "error", role: "alert", id: "login-refused" }, "Wrong access key ID or secret: the server does not know this key, or the secret is not its secret.") : null,
+    h("section", {}, form));
 }
 
 window.addEventListener("hashchange", route);

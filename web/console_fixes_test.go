@@ -1,0 +1,191 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/record"
+)
+
+// shots saves the page at 1280 and at 400 pixels wide, then goes back to
+// 1280.
+func (c *session) shots(name string) {
+	c.t.Helper()
+	screenshot(c.t, c.b, name+"-1280")
+	c.do("a narrow screen", chromedp.EmulateViewport(400, 800))
+	screenshot(c.t, c.b, name+"-400")
+	c.do("a desktop screen", chromedp.EmulateViewport(1280, 800))
+}
+
+// TestSignInSaysWhatIsWrongAndSignsOut: the sign-in page shows no stray
+// text; a wrong secret keeps the key ID and says in words what is wrong;
+// signed in, the header says as whom and signs out.
+func TestSignInSaysWhatIsWrongAndSignsOut(t *testing.T) {
+	c := newSession(t, 1, map[string]string{"AKID": "s3cret"})
+	c.do("the sign-in page", chromedp.Navigate(c.srv.URL+"/#/"), chromedp.WaitVisible(chromedp.CSS(`#login-id`)))
+	if txt := c.text("main"); strings.Contains(txt, "null") || strings.Contains(txt, "undefined") {
+		t.Errorf("the sign-in page reads %q", txt)
+	}
+	if hidden := evalJS[bool](c, `document.getElementById("user").hidden`); !hidden {
+		t.Errorf("before signing in the header says %q", c.text("#user"))
+	}
+	c.do("a wrong secret",
+		chromedp.SendKeys(chromedp.CSS(`#login-id`), "AKID"),
+		chromedp.SendKeys(chromedp.CSS(`#login-secret`), "wrong"),
+		chromedp.Click(`//button[text()="Sign in"]`),
+		chromedp.WaitVisible(chromedp.CSS(`#login-refused`)))
+	if msg := c.text("#login-refused"); !strings.HasPrefix(msg, "Wrong access key ID or secret") || strings.Contains(msg, "signature") {
+		t.Errorf("a wrong secret says %q", msg)
+	}
+	if id := evalJS[string](c, `document.getElementById("login-id").value`); id != "AKID" {
+		t.Errorf("after a wrong secret the key ID field holds %q, want AKID", id)
+	}
+	c.shots("1-refused")
+	c.do("the right secret",
+		chromedp.SendKeys(chromedp.CSS(`#login-secret`), "s3cret"),
+		chromedp.Click(`//button[text()="Sign in"]`),
+		chromedp.WaitVisible(chromedp.CSS(`#app-name`)),
+		chromedp.WaitVisible(chromedp.CSS(`#user`)))
+	if who := c.text("#user"); !strings.Contains(who, "Signed in as AKID") {
+		t.Errorf("the header says %q", who)
+	}
+	c.shots("2-signed-in")
+	c.do("sign out",
+		chromedp.Click(chromedp.CSS(`#sign-out`)),
+		chromedp.WaitVisible(chromedp.CSS(`#login-id`)))
+	if got := evalJS[[]any](c, `[sessionStorage.getItem("riffle-credentials"), document.getElementById("user").hidden, document.getElementById("login-id").value, !!document.getElementById("login-refused")]`); got[0] != nil || got[1] != true || got[2] != "" || got[3] != false {
+		t.Errorf("after signing out: stored key %v, header hidden %v, key ID field %q, refusal shown %v", got[0], got[1], got[2], got[3])
+	}
+}
+
+// TestWithoutAuthNoOneIsSignedIn: a server without --auth asks for no key
+// and the header names no one.
+func TestWithoutAuthNoOneIsSignedIn(t *testing.T) {
+	c := newSession(t, 1)
+	c.do("the console", chromedp.Navigate(c.srv.URL+"/#/"), chromedp.WaitVisible(chromedp.CSS(`#app-name`)))
+	if hidden := evalJS[bool](c, `document.getElementById("user").hidden`); !hidden {
+		t.Errorf("without --auth the header says %q", c.text("#user"))
+	}
+}
+
+// TestTheErrorPageLeadsBack: a page that failed (an application that is
+// not there) links back to the applications.
+func TestTheErrorPageLeadsBack(t *testing.T) {
+	c := newSession(t, 1)
+	c.do("an application that is not there",
+		chromedp.Navigate(c.srv.URL+"/#/app/nope"),
+		chromedp.WaitVisible(`//h1[text()="Something went wrong"]`))
+	c.shots("1-error")
+	c.do("back", chromedp.Click(chromedp.CSS(`#back`)), chromedp.WaitVisible(chromedp.CSS(`#app-name`)))
+}
+
+// TestTheStreamFormAsksShardsOfDataStreamsOnlyAndForgetsOldErrors: the
+// Shards field shows for a data stream only; a field's error goes when its
+// value changes or the form is sent again.
+func TestTheStreamFormAsksShardsOfDataStreamsOnlyAndForgetsOldErrors(t *testing.T) {
+	c := newSession(t, 1)
+	if err := c.srv.Log.Create(context.Background(), "s", "firehose", 1); err != nil {
+		t.Fatal(err)
+	}
+	shards := func() bool { return evalJS[bool](c, `document.getElementById("stream-shards").offsetParent !== null`) }
+	c.do("the streams page", chromedp.Navigate(c.srv.URL+"/#/streams"), chromedp.WaitVisible(chromedp.CSS(`#stream-name`)))
+	if shards() {
+		t.Errorf("a delivery stream's form shows a Shards field")
+	}
+	c.do("a data stream", chromedp.SetValue(chromedp.CSS(`#stream-kind`), "kinesis"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("stream-kind").dispatchEvent(new Event("change"))`))
+	if !shards() {
+		t.Errorf("a data stream's form shows no Shards field")
+	}
+	c.do("back to a delivery stream", chromedp.SetValue(chromedp.CSS(`#stream-kind`), "firehose"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("stream-kind").dispatchEvent(new Event("change"))`))
+	if shards() {
+		t.Errorf("back to a delivery stream, the form still shows Shards")
+	}
+	c.do("an empty name", chromedp.Click(chromedp.CSS(`form[aria-label="Create a stream"] button`)),
+		chromedp.WaitVisible(`//div[@id="stream-name-error" and contains(., "needs a name")]`))
+	c.do("typing a name", chromedp.SendKeys(chromedp.CSS(`#stream-name`), "s"))
+	if msg := c.text("#stream-name-error"); msg != "" {
+		t.Errorf("after typing a name the field still says %q", msg)
+	}
+	c.do("a name that exists", chromedp.Click(chromedp.CSS(`form[aria-label="Create a stream"] button`)),
+		chromedp.WaitVisible(`//div[@id="stream-name-error" and contains(., "exists")]`))
+	c.shots("1-exists")
+	// A new submit clears the old message before its own answer comes.
+	c.eval(`(` + heldFetch + `)("CreateDeliveryStream", ""); []`)
+	c.do("another name, sent", chromedp.SetValue(chromedp.CSS(`#stream-name`), "t"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Create a stream"] button`)))
+	c.waitJS("the create on its way", `window.held >= 1`)
+	if msg := c.text("#stream-name-error"); msg != "" {
+		t.Errorf("while the new name is being created the field still says %q", msg)
+	}
+	c.do("created", chromedp.Evaluate[chromedp.Void](`window.release()`), chromedp.WaitVisible(`//td[text()="t"]`))
+}
+
+// TestSwitchingLiveTabsStartsAfresh: a tab shows its own stream only (no
+// rows, count or chart of the previous one), and a stream without rows
+// says why.
+func TestSwitchingLiveTabsStartsAfresh(t *testing.T) {
+	c := newSession(t, 1)
+	liveApp(t, c, "live", "OUT")
+	c.do("OUT's rows",
+		chromedp.Navigate(c.srv.URL+"/#/app/live"),
+		chromedp.WaitVisible(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.Click(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.WaitVisible(`//table[@data-stream="OUT"]//td[text()="7"]`),
+		chromedp.WaitVisible(chromedp.CSS(`canvas`)))
+	if n := c.text("#live-count"); !strings.HasPrefix(n, "1 rows") {
+		t.Errorf("OUT's count says %q", n)
+	}
+	c.do("error_stream, which has no rows",
+		chromedp.Click(`//button[@role="tab" and text()="error_stream"]`),
+		chromedp.WaitVisible(`//p[@id="live-empty" and starts-with(., "No rows yet")]`))
+	got := evalJS[[]any](c, `[document.querySelectorAll("table.rows tr").length, document.getElementById("live-count").textContent, document.querySelector("canvas").offsetParent !== null, document.querySelector("table.rows").dataset.stream]`)
+	if got[0] != float64(0) || got[1] != "" || got[2] != false || got[3] != "error_stream" {
+		t.Errorf("on error_stream's tab: %v rows, count %q, chart shown %v, table of %v", got[0], got[1], got[2], got[3])
+	}
+	c.shots("1-empty")
+	c.do("back to OUT",
+		chromedp.Click(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.WaitVisible(`//table[@data-stream="OUT"]//td[text()="7"]`))
+	if shown := evalJS[bool](c, `document.getElementById("live-empty").offsetParent !== null`); shown {
+		t.Errorf("OUT's tab with rows still says %q", c.text("#live-empty"))
+	}
+}
+
+// TestAWindowedStreamSaysWhenItsRowsCome: before its first window closes,
+// a stream of the lab's SQL (10-second windows) says rows come every 10
+// seconds.
+func TestAWindowedStreamSaysWhenItsRowsCome(t *testing.T) {
+	ctx := context.Background()
+	c := newSession(t, 1)
+	sql, err := os.ReadFile("../runner/testdata/bench/clickstream.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.srv.Log.Create(ctx, "clicks", "firehose", 1); err != nil {
+		t.Fatal(err)
+	}
+	schema := record.Schema{RecordFormat: record.RecordFormat{RecordFormatType: record.JSON}, RecordColumns: []record.RecordColumn{
+		{Name: "browseraction", SqlType: "VARCHAR(16)", Mapping: "$.browseraction"}, {Name: "site", SqlType: "VARCHAR(64)", Mapping: "$.site"}}}
+	if _, err := c.srv.Apps.Create(ctx, app.Application{Name: "lab", Code: string(sql),
+		Inputs: []app.Input{{NamePrefix: "SOURCE_SQL_STREAM", Source: "clicks", Kind: "firehose", Schema: schema}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.srv.Apps.Start(ctx, "lab", app.Now); err != nil {
+		t.Fatal(err)
+	}
+	c.do("CTRSTREAM, before any traffic",
+		chromedp.Navigate(c.srv.URL+"/#/app/lab"),
+		chromedp.WaitVisible(`//button[@role="tab" and text()="CTRSTREAM"]`),
+		chromedp.Click(`//button[@role="tab" and text()="CTRSTREAM"]`),
+		chromedp.WaitVisible(`//p[@id="live-empty" and contains(., "windows close")]`))
+	if msg, want := c.text("#live-empty"), "No rows yet: rows appear as windows close, every 10s for this SQL."; msg != want {
+		t.Errorf("CTRSTREAM's empty tab says %q, want %q", msg, want)
+	}
+}
