@@ -189,3 +189,43 @@ func TestAWindowedStreamSaysWhenItsRowsCome(t *testing.T) {
 		t.Errorf("CTRSTREAM's empty tab says %q, want %q", msg, want)
 	}
 }
+
+// TestAServerThatStoppedIsSaidInWords: when riffle serve stops answering,
+// the page says so in words with its address, shows no status as RUNNING
+// any more, and an action says the same instead of "Failed to fetch".
+func TestAServerThatStoppedIsSaidInWords(t *testing.T) {
+	c := newSession(t, 1)
+	liveApp(t, c, "live", "OUT")
+	c.do("the running application, followed live",
+		chromedp.Navigate(c.srv.URL+"/#/"),
+		chromedp.WaitVisible(chromedp.CSS(`#app-name`)),
+		chromedp.Evaluate[chromedp.Void](`window.opened = [];
+			const ES = window.EventSource;
+			window.EventSource = class extends ES { constructor(u) { super(u); window.opened.push(this); } };
+			location.hash = "#/app/live"`),
+		chromedp.WaitVisible(`//span[@id="app-status" and text()="RUNNING"]`),
+		chromedp.WaitVisible(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.Click(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.WaitVisible(`//table[@data-stream="OUT"]//td[text()="7"]`))
+	// The page lets go of its tap, so that the server can close (it waits
+	// for the requests it serves); the page still claims RUNNING.
+	c.eval(`window.opened.forEach((s) => s.close()); []`)
+	if err := c.srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.do("the page notices", chromedp.WaitVisible(chromedp.CSS(`#offline`)))
+	want := "Cannot reach riffle serve at " + c.srv.URL
+	if msg := c.text("#offline"); !strings.HasPrefix(msg, want) {
+		t.Errorf("the banner says %q, want it to start %q", msg, want)
+	}
+	if st := c.text("#app-status"); st != "UNKNOWN" {
+		t.Errorf("with the server gone the status reads %q", st)
+	}
+	c.shots("1-offline")
+	c.do("stop, with the server gone",
+		chromedp.Click(`//button[text()="Stop"]`),
+		chromedp.WaitVisible(`//div[@id="action-error" and string-length(text()) > 0]`))
+	if msg := c.text("#action-error"); !strings.HasPrefix(msg, want) || strings.Contains(msg, "Failed to fetch") {
+		t.Errorf("Stop says %q", msg)
+	}
+}

@@ -51,20 +51,71 @@ async function answer(resp) {
   return data;
 }
 
+// reach fetches, saying in words that the server did not answer (the
+// browser says only "Failed to fetch"); the page then shows it is offline.
+async function reach(url, opts) {
+  try {
+    const resp = await fetch(url, opts);
+    online();
+    return resp;
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    offline();
+    throw new APIError("Unreachable", unreachable(), 0);
+  }
+}
+
+const unreachable = () => `Cannot reach riffle serve at ${location.origin}: is it still running? (Start it again with riffle serve.)`;
+
+// While the server does not answer, a banner says so, every status on the
+// page reads UNKNOWN (the page cannot know it any more), and the page asks
+// again every 2 s; once the server answers, the page is loaded anew.
+let probe = 0;
+function offline() {
+  const banner = document.getElementById("offline");
+  banner.textContent = unreachable();
+  banner.hidden = false;
+  for (const el of document.querySelectorAll(".status")) {
+    el.textContent = "UNKNOWN";
+    el.className = "status UNKNOWN";
+  }
+  if (!probe) probe = setInterval(heartbeat, 2000);
+}
+
+function online() {
+  const banner = document.getElementById("offline");
+  if (banner.hidden) return;
+  banner.hidden = true;
+  clearInterval(probe);
+  probe = 0;
+  route();
+}
+
+// heartbeat asks the server for the console's page (no signature needed):
+// an answer means it is back, no answer that it is still away.
+async function heartbeat() {
+  try {
+    await fetch("/", { method: "HEAD", cache: "no-store" });
+    online();
+  } catch {
+    offline();
+  }
+}
+
 // call sends one operation, signed with SigV4 as the SDKs sign.
 async function call(service, op, body) {
   const payload = JSON.stringify(body || {});
   const headers = signHeaders(creds(), REGION, service, "POST", "/", { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `${targets[service]}.${op}` }, payload);
-  return answer(await fetch("/", { method: "POST", headers, body: payload }));
+  return answer(await reach("/", { method: "POST", headers, body: payload }));
 }
 
 // own calls one of the console's own endpoints: a GET through a presigned
 // URL, anything else signed in its headers over its body.
 async function own(method, path, body) {
-  if (method === "GET") return answer(await fetch(presign(creds(), REGION, "riffle", "GET", path)));
+  if (method === "GET") return answer(await reach(presign(creds(), REGION, "riffle", "GET", path)));
   const payload = body ? JSON.stringify(body) : "";
   const headers = signHeaders(creds(), REGION, "riffle", method, path, body ? { "Content-Type": "application/json" } : {}, payload);
-  return answer(await fetch(path, { method, headers, body: payload || undefined }));
+  return answer(await reach(path, { method, headers, body: payload || undefined }));
 }
 const analytics = (op, body) => call("kinesisanalytics", op, body);
 
@@ -496,6 +547,7 @@ function follow(app, stream, code, table, canvas, count, empty, isPaused) {
     source.onerror = () => {
       source.close();
       count.textContent = `${total} rows since opened; reconnecting…`;
+      heartbeat(); // a tap that ends may be a server gone: say so at once
       live.retry = setTimeout(connect, wait);
       wait = Math.min(2 * wait, 15000);
     };
@@ -764,3 +816,6 @@ function loginPage() {
 
 window.addEventListener("hashchange", route);
 route();
+// A page that shows state (a RUNNING status) checks every 5 s that the
+// server still answers, so that it stops claiming it once it does not.
+setInterval(() => { if (!probe && !document.hidden) heartbeat(); }, 5000);
