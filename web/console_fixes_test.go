@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/riffle-sql/riffle/app"
@@ -227,5 +228,59 @@ func TestAServerThatStoppedIsSaidInWords(t *testing.T) {
 		chromedp.WaitVisible(`//div[@id="action-error" and string-length(text()) > 0]`))
 	if msg := c.text("#action-error"); !strings.HasPrefix(msg, want) || strings.Contains(msg, "Failed to fetch") {
 		t.Errorf("Stop says %q", msg)
+	}
+}
+
+// TestDarkThemeCurrentPageAndFavicon: the page follows the system's dark
+// setting, marks in the navigation where the user is, and has an icon.
+func TestDarkThemeCurrentPageAndFavicon(t *testing.T) {
+	c := newSession(t, 1)
+	liveApp(t, c, "live", "OUT")
+	colors := func() []string {
+		return c.eval(`[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color, getComputedStyle(document.querySelector("section")).backgroundColor]`)
+	}
+	c.do("the streams page", chromedp.Navigate(c.srv.URL+"/#/streams"), chromedp.WaitVisible(chromedp.CSS(`#stream-name`)))
+	light := colors()
+	if light[0] != "rgb(255, 255, 255)" {
+		t.Errorf("in the light setting the page's background is %s", light[0])
+	}
+	current := func() []string {
+		return c.eval(`[...document.querySelectorAll('nav a[aria-current="page"]')].map((a) => a.textContent)`)
+	}
+	if got := current(); len(got) != 1 || got[0] != "Streams" {
+		t.Errorf("on the streams page the navigation marks %v", got)
+	}
+	if _, err := chromedp.Call(c.b, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+		t.Fatalf("the system's dark setting: %v", err)
+	}
+	c.do("an application's page, dark",
+		chromedp.Navigate(c.srv.URL+"/#/app/live"),
+		chromedp.WaitVisible(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.Click(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.WaitVisible(`//table[@data-stream="OUT"]//td[text()="7"]`))
+	dark := colors()
+	if dark[0] != "rgb(13, 17, 23)" || dark[1] == light[1] || dark[2] != dark[0] {
+		t.Errorf("in the dark setting: background %s, text %s, sections %s (light: %v)", dark[0], dark[1], dark[2], light)
+	}
+	if got := current(); len(got) != 1 || got[0] != "Applications" {
+		t.Errorf("on an application's page the navigation marks %v", got)
+	}
+	c.shots("1-dark-application")
+	c.do("the generator, dark", chromedp.Navigate(c.srv.URL+"/#/generator"), chromedp.WaitVisible(chromedp.CSS(`#gen-template`)))
+	if got := current(); len(got) != 1 || got[0] != "Generator" {
+		t.Errorf("on the generator page the navigation marks %v", got)
+	}
+	c.shots("2-dark-generator")
+	icon := evalAsync[[]any](c, `(async () => {
+		const link = document.querySelector('link[rel="icon"]');
+		if (!link) return ["", 0];
+		const img = new Image();
+		img.src = link.href;
+		await img.decode();
+		return [link.type, img.naturalWidth];
+	})()`)
+	if icon[0] != "image/svg+xml" || icon[1].(float64) <= 0 {
+		t.Errorf("the page's icon: type %v, width %v", icon[0], icon[1])
 	}
 }

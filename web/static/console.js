@@ -594,7 +594,8 @@ function chart(canvas, rows) {
   const times = ordered.map((r) => Date.parse(r.ROWTIME));
   const t0 = Math.min(...times), t1 = Math.max(...times) || t0 + 1;
   const cols = Object.keys(ordered[0]).filter((c) => c !== "ROWTIME" && typeof ordered[0][c] === "number");
-  const colors = ["#0b5cad", "#b3261e", "#1a7f37", "#8250df", "#bf8700"];
+  const dark = matchMedia("(prefers-color-scheme: dark)").matches; // lines that show on the page's background
+  const colors = dark ? ["#4493f8", "#f85149", "#3fb950", "#d2a8ff", "#e3b341"] : ["#0b5cad", "#b3261e", "#1a7f37", "#8250df", "#bf8700"];
   cols.forEach((c, i) => {
     const vals = ordered.map((r) => r[c]);
     const lo = Math.min(...vals), hi = Math.max(...vals);
@@ -608,7 +609,7 @@ function chart(canvas, rows) {
     ctx.fillText(`${c} (${lo}–${hi})`, pad + i * 180, 14);
     ordered.forEach((r, j) => {
       if (r.ANOMALY_SCORE > 2) {
-        ctx.fillStyle = "#b3261e";
+        ctx.fillStyle = dark ? "#f85149" : "#b3261e";
         ctx.beginPath();
         ctx.arc(x(times[j]), y(r[c]), 4, 0, 2 * Math.PI);
         ctx.fill();
@@ -756,6 +757,12 @@ async function route() {
     if (mine === navigation) render(...children);
   };
   const [, page, arg] = location.hash.split("/");
+  // The navigation marks where the user is (an application is under Applications).
+  const current = ["streams", "generator", "cluster"].includes(page) ? page : "apps";
+  for (const a of document.querySelectorAll("nav a")) {
+    if (a.dataset.page === current) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
   checkCluster();
   try {
     if (page === "streams") await streamsPage(show);
