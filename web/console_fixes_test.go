@@ -5,12 +5,14 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/record"
+	"github.com/riffle-sql/riffle/streamlog"
 )
 
 // shots saves the page at 1280 and at 400 pixels wide, then goes back to
@@ -283,4 +285,43 @@ func TestDarkThemeCurrentPageAndFavicon(t *testing.T) {
 	if icon[0] != "image/svg+xml" || icon[1].(float64) <= 0 {
 		t.Errorf("the page's icon: type %v, width %v", icon[0], icon[1])
 	}
+}
+
+// TestTheLiveTableRoundsNumbers: a DOUBLE's float noise does not reach the
+// table (230, not 229.99999999999997); integers stay whole, and a rounded
+// cell keeps the exact value in its title.
+func TestTheLiveTableRoundsNumbers(t *testing.T) {
+	ctx := context.Background()
+	c := newSession(t, 1)
+	if err := c.srv.Log.Create(ctx, "in", "firehose", 1); err != nil {
+		t.Fatal(err)
+	}
+	schema := record.Schema{RecordFormat: record.RecordFormat{RecordFormatType: record.JSON}, RecordColumns: []record.RecordColumn{
+		{Name: "X", SqlType: "DOUBLE", Mapping: "$.x"}, {Name: "N", SqlType: "BIGINT", Mapping: "$.n"}}}
+	if _, err := c.srv.Apps.Create(ctx, app.Application{Name: "nums", Code: `CREATE STREAM "OUT" (X DOUBLE, N BIGINT);
+CREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "X", "N" FROM "SOURCE_SQL_STREAM_001";`,
+		Inputs: []app.Input{{NamePrefix: "SOURCE_SQL_STREAM", Source: "in", Kind: "firehose", Schema: schema}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.srv.Apps.Start(ctx, "nums", app.Now); err != nil {
+		t.Fatal(err)
+	}
+	var recs []streamlog.Record
+	for _, r := range []string{`{"x": 229.99999999999997, "n": 1}`, `{"x": 0.12345678912, "n": 2}`, `{"x": 1.5, "n": 1234567890}`} {
+		recs = append(recs, streamlog.Record{Data: []byte(r), Arrival: time.Now()})
+	}
+	if _, err := c.srv.Log.Append(ctx, "in", 0, recs); err != nil {
+		t.Fatal(err)
+	}
+	c.do("OUT's rows",
+		chromedp.Navigate(c.srv.URL+"/#/app/nums"),
+		chromedp.WaitVisible(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.Click(`//button[@role="tab" and text()="OUT"]`),
+		chromedp.WaitVisible(`//table[@data-stream="OUT"]//td[text()="1234567890"]`))
+	got := c.eval(`[...document.querySelectorAll('table.rows tbody tr')].reverse().map((tr) => tr.cells[1].textContent + " " + tr.cells[2].textContent + " (" + (tr.cells[1].title || "-") + ")")`)
+	want := []string{"230 1 (229.99999999999997)", "0.123457 2 (0.12345678912)", "1.5 1234567890 (-)"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("rows read %q, want %q", got, want)
+	}
+	c.shots("1-rounded")
 }

@@ -573,7 +573,7 @@ function follow(app, stream, code, table, canvas, count, empty, isPaused) {
       rows.length = Math.min(rows.length, ROWS_KEPT);
       const cols = Object.keys(rows[0]);
       table.replaceChildren(h("thead", {}, h("tr", {}, cols.map((c) => h("th", {}, c)))),
-        h("tbody", {}, rows.map((r) => h("tr", { class: r.ANOMALY_SCORE > 2 ? "flag" : null }, cols.map((c) => h("td", {}, r[c] == null ? "" : String(r[c])))))));
+        h("tbody", {}, rows.map((r) => h("tr", { class: r.ANOMALY_SCORE > 2 ? "flag" : null }, cols.map((c) => cell(r[c]))))));
       count.textContent = `${total} rows since opened; showing the newest ${rows.length}`;
       empty.hidden = true;
       canvas.hidden = false;
@@ -582,6 +582,21 @@ function follow(app, stream, code, table, canvas, count, empty, isPaused) {
     live.frame = requestAnimationFrame(draw);
   };
   live.frame = requestAnimationFrame(draw);
+}
+
+// num writes a number as people read it: integers whole, others to at most
+// six significant digits (230, not 229.99999999999997).
+function num(v) {
+  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
+}
+
+// cell is a live table's cell: a rounded number keeps its exact value in
+// its title.
+function cell(v) {
+  if (v == null) return h("td", {}, "");
+  if (typeof v !== "number") return h("td", {}, String(v));
+  const shown = num(v);
+  return h("td", { class: "num", title: shown === String(v) ? null : String(v) }, shown);
 }
 
 // chart draws the numeric columns of the rows over ROWTIME, each scaled to
@@ -606,7 +621,7 @@ function chart(canvas, rows) {
     ordered.forEach((r, j) => (j ? ctx.lineTo(x(times[j]), y(r[c])) : ctx.moveTo(x(times[j]), y(r[c]))));
     ctx.stroke();
     ctx.fillStyle = colors[i % colors.length];
-    ctx.fillText(`${c} (${lo}–${hi})`, pad + i * 180, 14);
+    ctx.fillText(`${c} (${num(lo)}–${num(hi)})`, pad + i * 180, 14);
     ordered.forEach((r, j) => {
       if (r.ANOMALY_SCORE > 2) {
         ctx.fillStyle = dark ? "#f85149" : "#b3261e";
