@@ -36,6 +36,7 @@ func (c *managementClient) connect() {
 		BaseEndpoint: aws.String(c.server),
 		Credentials:  credentials.StaticCredentialsProvider{Value: credentialsFromEnv()},
 		Retryer:      aws.NopRetryer{}, // a refused call fails at once, with the server's reason
+		HTTPClient:   serveClient(),
 	})
 }
 
@@ -43,6 +44,9 @@ func (c *managementClient) connect() {
 // "Operation: cause" when the server did not answer, without the SDK's
 // wrapping (service, attempts, status, request id).
 func callError(err error) error {
+	if u := asUnreachable(err); u != nil {
+		return u
+	}
 	var op *smithy.OperationError
 	if !errors.As(err, &op) {
 		return err

@@ -105,7 +105,14 @@ The same --seed gives the same records.`,
 				if toAWS {
 					endpoint = ""
 				}
-				t, err := generator.NewStreamTarget(ctx, generator.StreamConfig{Name: stream, Kind: kind, Endpoint: endpoint, Region: region})
+				conf := generator.StreamConfig{Name: stream, Kind: kind, Endpoint: endpoint, Region: region}
+				if !toAWS {
+					conf.HTTPClient = serveClient()
+				}
+				t, err := generator.NewStreamTarget(ctx, conf)
+				if u := asUnreachable(err); u != nil {
+					return u
+				}
 				if err != nil {
 					return err
 				}

@@ -86,8 +86,11 @@ func doSigned(ctx context.Context, method, u, region string, body []byte) (*http
 	if err := v4.NewSigner().SignHTTP(ctx, credentialsFromEnv(), req, hex.EncodeToString(sum[:]), "kinesisanalytics", region, time.Now()); err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := serveClient().Do(req)
 	if err != nil {
+		if u := asUnreachable(err); u != nil {
+			return nil, u
+		}
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
