@@ -47,3 +47,24 @@ func TestCommandsWithoutAServerSaySo(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownSubcommandFails: a mistyped subcommand of a group is an error
+// (exit 1) with a suggestion, at the root as below it; the group alone
+// prints its help.
+func TestUnknownSubcommandFails(t *testing.T) {
+	for args, want := range map[string]string{
+		"apps lst":      `unknown command "lst" for "riffle apps"; did you mean list? (riffle apps --help lists them)`,
+		"cluster stats": `unknown command "stats" for "riffle cluster"; did you mean status? (riffle cluster --help lists them)`,
+		"notify x":      `unknown command "x" for "riffle notify" (riffle notify --help lists them)`,
+		"aps":           `unknown command "aps" for "riffle"`,
+	} {
+		_, _, err := runRiffle(t, strings.Fields(args)...)
+		if got := firstLine(err); got != want {
+			t.Errorf("riffle %s: error %q, want %q", args, got, want)
+		}
+	}
+	out, _, err := runRiffle(t, "apps")
+	if err != nil || !strings.Contains(out, "Available Commands:") {
+		t.Errorf("riffle apps: %v, printed %q", err, out)
+	}
+}
