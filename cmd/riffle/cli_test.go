@@ -2,6 +2,8 @@ package main
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -66,5 +68,44 @@ func TestUnknownSubcommandFails(t *testing.T) {
 	out, _, err := runRiffle(t, "apps")
 	if err != nil || !strings.Contains(out, "Available Commands:") {
 		t.Errorf("riffle apps: %v, printed %q", err, out)
+	}
+}
+
+// TestTailSaysWhatIsMissing: riffle tail of an unknown application, of one
+// not running and of an unknown stream fails with a line saying which, the
+// last with the application's streams.
+func TestTailSaysWhatIsMissing(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	if _, err := call(srv.url, "Firehose_20150804.CreateDeliveryStream", map[string]any{"DeliveryStreamName": "lab"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	code, schema := filepath.Join(dir, "app.sql"), filepath.Join(dir, "schema.json")
+	os.WriteFile(code, []byte(`CREATE STREAM "DESTINATION_SQL_STREAM" (action VARCHAR(32));
+CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseraction" FROM "SOURCE_SQL_STREAM_001";`), 0o644)
+	os.WriteFile(schema, []byte(`{"RecordFormat":{"RecordFormatType":"JSON","MappingParameters":{"JSONMappingParameters":{"RecordRowPath":"$"}}},
+"RecordColumns":[{"Name":"browseraction","SqlType":"VARCHAR(32)","Mapping":"$.browseraction"}]}`), 0o644)
+	if _, _, err := runRiffle(t, "apps", "create", "lab", "--code", code, "--schema", schema, "--firehose", "lab", "--server", srv.url); err != nil {
+		t.Fatal(err)
+	}
+	tail := func(app, stream string) string {
+		t.Helper()
+		_, _, err := runRiffle(t, "tail", app, stream, "--follow=false", "--server", srv.url)
+		return firstLine(err)
+	}
+	if got, want := tail("nope", "DESTINATION_SQL_STREAM"), "no application nope at "+srv.url+" (riffle apps list names them)"; got != want {
+		t.Errorf("tail of an unknown application: %q, want %q", got, want)
+	}
+	if got, want := tail("lab", "DESTINATION_SQL_STREAM"), "application lab is READY, not running: start it with riffle apps start lab"; got != want {
+		t.Errorf("tail of an application not running: %q, want %q", got, want)
+	}
+	if _, _, err := runRiffle(t, "apps", "start", "lab", "--server", srv.url); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tail("lab", "destination"), "application lab has no stream destination; its streams: SOURCE_SQL_STREAM_001, DESTINATION_SQL_STREAM, error_stream"; got != want {
+		t.Errorf("tail of an unknown stream: %q, want %q", got, want)
+	}
+	if got := tail("lab", "DESTINATION_SQL_STREAM"); got != "" {
+		t.Errorf("tail of the running application's stream: %q", got)
 	}
 }
