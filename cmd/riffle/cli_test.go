@@ -4,6 +4,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -107,5 +109,15 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseracti
 	}
 	if got := tail("lab", "DESTINATION_SQL_STREAM"); got != "" {
 		t.Errorf("tail of the running application's stream: %q", got)
+	}
+}
+
+// TestVersion: riffle --version prints the version, the commit and the Go
+// version on one line, and exits 0.
+func TestVersion(t *testing.T) {
+	out, _, err := runRiffle(t, "--version")
+	want := regexp.MustCompile(`^riffle dev \(commit ([0-9a-f]+(-dirty)?|unknown), go[0-9.]+[^)]*\)\n$`)
+	if err != nil || !want.MatchString(out) || !strings.Contains(out, runtime.Version()) {
+		t.Errorf("riffle --version: %v, printed %q", err, out)
 	}
 }

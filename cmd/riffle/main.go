@@ -27,7 +27,9 @@ func newRootCommand() *cobra.Command {
 		Long:          "Riffle runs Amazon Kinesis Data Analytics for SQL applications unchanged, on a laptop or a cluster.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionLine(),
 	}
+	root.SetVersionTemplate("riffle {{.Version}}\n")
 	root.AddCommand(newRCFCommand(), newCheckCommand(), newRunCommand(), newDiscoverCommand(), newServeCommand(), newTailCommand(), newAppsCommand(), newNotifyCommand(), newGenCommand(), newDemoCommand(), newRepairCommand(), newClusterCommand())
 	refuseUnknownSubcommands(root)
 	return root
