@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -119,5 +121,29 @@ func TestVersion(t *testing.T) {
 	want := regexp.MustCompile(`^riffle dev \(commit ([0-9a-f]+(-dirty)?|unknown), go[0-9.]+[^)]*\)\n$`)
 	if err != nil || !want.MatchString(out) || !strings.Contains(out, runtime.Version()) {
 		t.Errorf("riffle --version: %v, printed %q", err, out)
+	}
+}
+
+// TestServePrintsTheConsole: riffle serve prints, after the line with its
+// address, the console's URL, which answers the console's page; its help
+// mentions the console.
+func TestServePrintsTheConsole(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	line, err := srv.stdout.ReadString('\n')
+	if want := "console: " + srv.url + "/\n"; err != nil || line != want {
+		t.Fatalf("second line %q (%v), want %q", line, err, want)
+	}
+	resp, err := http.Get(strings.TrimSpace(strings.TrimPrefix(line, "console: ")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(page), "<html") {
+		t.Errorf("the console's URL answers %s %s: %.200s", resp.Status, resp.Header.Get("Content-Type"), page)
+	}
+	out, _, err := runRiffle(t, "serve", "--help")
+	if err != nil || !strings.Contains(out, "web console at /") {
+		t.Errorf("riffle serve --help: %v, printed %q", err, out)
 	}
 }
