@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -145,5 +146,61 @@ func TestServePrintsTheConsole(t *testing.T) {
 	out, _, err := runRiffle(t, "serve", "--help")
 	if err != nil || !strings.Contains(out, "web console at /") {
 		t.Errorf("riffle serve --help: %v, printed %q", err, out)
+	}
+}
+
+// TestDescribeAndDeleteOfARunningApplication: riffle apps describe prints
+// the SQL's <, > and & as they are (still valid JSON); riffle apps delete
+// refuses a RUNNING application without --force, and deletes it with it.
+func TestDescribeAndDeleteOfARunningApplication(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	if _, err := call(srv.url, "Firehose_20150804.CreateDeliveryStream", map[string]any{"DeliveryStreamName": "lab"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	code, schema := filepath.Join(dir, "app.sql"), filepath.Join(dir, "schema.json")
+	sql := `CREATE STREAM "DESTINATION_SQL_STREAM" (action VARCHAR(32));
+CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseraction" FROM "SOURCE_SQL_STREAM_001"
+WHERE "browseraction" <> 'x' AND CHAR_LENGTH("browseraction") > 0; -- a \u003e b & c`
+	os.WriteFile(code, []byte(sql), 0o644)
+	os.WriteFile(schema, []byte(`{"RecordFormat":{"RecordFormatType":"JSON","MappingParameters":{"JSONMappingParameters":{"RecordRowPath":"$"}}},
+"RecordColumns":[{"Name":"browseraction","SqlType":"VARCHAR(32)","Mapping":"$.browseraction"}]}`), 0o644)
+	apps := func(args ...string) (string, error) {
+		t.Helper()
+		out, _, err := runRiffle(t, append(append([]string{"apps"}, args...), "--server", srv.url)...)
+		return out, err
+	}
+	if _, err := apps("create", "lab", "--code", code, "--schema", schema, "--firehose", "lab"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := apps("describe", "lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `<> 'x' AND CHAR_LENGTH(\"browseraction\") > 0; -- a \\u003e b & c"`) {
+		t.Errorf("describe prints the code as %q", out)
+	}
+	var desc struct {
+		ApplicationDetail struct{ ApplicationCode string }
+	}
+	if err := json.Unmarshal([]byte(out), &desc); err != nil || desc.ApplicationDetail.ApplicationCode != sql {
+		t.Errorf("describe's JSON: %v, code %q", err, desc.ApplicationDetail.ApplicationCode)
+	}
+
+	if _, err := apps("start", "lab"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = apps("delete", "lab")
+	if got, want := firstLine(err), "application lab is RUNNING: stop it first (riffle apps stop lab), or delete it running with --force"; got != want {
+		t.Errorf("delete of a running application: %q, want %q", got, want)
+	}
+	if out, _ := apps("list"); !strings.Contains(out, "RUNNING") {
+		t.Errorf("after a refused delete, list prints %q", out)
+	}
+	if _, err := apps("delete", "lab", "--force"); err != nil {
+		t.Fatalf("delete --force: %v", err)
+	}
+	if out, _ := apps("list"); strings.Contains(out, "lab") {
+		t.Errorf("after delete --force, list prints %q", out)
 	}
 }
