@@ -1,16 +1,28 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/riffle-sql/riffle/internal/poll"
+	"github.com/riffle-sql/riffle/server/servertest"
 )
 
 // firstLine is the first line of a command's error, as riffle prints it.
@@ -202,5 +214,76 @@ WHERE "browseraction" <> 'x' AND CHAR_LENGTH("browseraction") > 0; -- a \u003e b
 	}
 	if out, _ := apps("list"); strings.Contains(out, "lab") {
 		t.Errorf("after delete --force, list prints %q", out)
+	}
+}
+
+// TestGenSaysWhyItCannotSend: riffle gen to a stream the server lacks and
+// with a key the server (--auth) does not know fails before sending, each
+// with a line of its own (no server: TestCommandsWithoutAServerSaySo).
+func TestGenSaysWhyItCannotSend(t *testing.T) {
+	srv := startServer(t, t.TempDir(), "--auth", keyFile(t))
+	gen := func(stream string) string {
+		t.Helper()
+		out, _, err := runRiffle(t, "gen", "--template", "{}", "--count", "1", "--stream", stream, "--endpoint-url", srv.url)
+		if out != "" {
+			t.Errorf("gen to %s printed %q", stream, out)
+		}
+		return firstLine(err)
+	}
+	if got, want := gen("nope"), "no stream nope at "+srv.url+": neither a delivery stream nor a data stream (riffle streams are made with the Firehose or Kinesis API, or in the console)"; got != want {
+		t.Errorf("gen to a missing stream: %q, want %q", got, want)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDUNKNOWN")
+	if got, want := gen("nope"), srv.url+" refused the credentials (The security token included in the request is invalid.): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to a key it accepts (for riffle serve --auth, a key of its file)"; got != want {
+		t.Errorf("gen with an unknown key: %q, want %q", got, want)
+	}
+}
+
+// TestGenInterruptedIsANormalEnd: riffle gen stopped by SIGINT (Ctrl-C)
+// while sending exits 0 with what it sent and what was acknowledged.
+func TestGenInterruptedIsANormalEnd(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	ctx := context.Background()
+	kc := servertest.NewClients(srv.url, "AKIDEXAMPLE", "secret").Kinesis
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("events"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), "RIFFLE_TEST_MAIN=gen --template {} --rate 50 --stream events --endpoint-url "+srv.url)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// Interrupted once the server holds some of its records.
+	poll.Until(t, 30*time.Second, func() (bool, string) {
+		s, err := kc.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("events")})
+		if err != nil {
+			return false, err.Error()
+		}
+		it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: s.StreamDescriptionSummary.StreamName, ShardId: aws.String("shardId-000000000000"), ShardIteratorType: kinesistypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			return false, err.Error()
+		}
+		got, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(got.Records) > 0, fmt.Sprintf("%d records stored", len(got.Records))
+	})
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("gen after SIGINT: %v (stderr %q, stdout %q)", err, errOut.String(), out.String())
+	}
+	m := regexp.MustCompile(`^stopped: (\d+) sent, (\d+) acknowledged\n$`).FindStringSubmatch(out.String())
+	if m == nil || m[1] == "0" {
+		t.Fatalf("gen printed %q (stderr %q)", out.String(), errOut.String())
 	}
 }
