@@ -109,7 +109,7 @@ func NewStreamTarget(ctx context.Context, c StreamConfig) (*StreamTarget, error)
 		} else if _, kerr := t.ks.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: &c.Name}); kerr == nil {
 			t.Kind = "kinesis"
 		} else {
-			return nil, fmt.Errorf("stream %s: neither a delivery stream (%v) nor a data stream (%v)", c.Name, err, kerr)
+			return nil, fmt.Errorf("stream %s: neither a delivery stream (%w) nor a data stream (%w)", c.Name, err, kerr)
 		}
 	default:
 		return nil, fmt.Errorf("stream kind %q: want firehose or kinesis", c.Kind)

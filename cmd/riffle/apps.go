@@ -36,6 +36,7 @@ func (c *managementClient) connect() {
 		BaseEndpoint: aws.String(c.server),
 		Credentials:  credentials.StaticCredentialsProvider{Value: credentialsFromEnv()},
 		Retryer:      aws.NopRetryer{}, // a refused call fails at once, with the server's reason
+		HTTPClient:   serveClient(),
 	})
 }
 
@@ -43,6 +44,9 @@ func (c *managementClient) connect() {
 // "Operation: cause" when the server did not answer, without the SDK's
 // wrapping (service, attempts, status, request id).
 func callError(err error) error {
+	if u := asUnreachable(err); u != nil {
+		return u
+	}
 	var op *smithy.OperationError
 	if !errors.As(err, &op) {
 		return err
@@ -57,6 +61,35 @@ func callError(err error) error {
 		cause = send.Err
 	}
 	return fmt.Errorf("%s: %w", op.OperationName, cause)
+}
+
+// unescapeHTML turns the \u003c, \u003e and \u0026 with which Go's JSON
+// encoder (the server's) escapes <, > and & in strings back into those
+// characters, for people reading SQL. An escaped backslash before a "u"
+// stays as it is: escapes are read left to right.
+func unescapeHTML(data []byte) []byte {
+	out := make([]byte, 0, len(data))
+	for i := 0; i < len(data); i++ {
+		if data[i] != '\\' || i+1 == len(data) {
+			out = append(out, data[i])
+			continue
+		}
+		if i+5 < len(data) && data[i+1] == 'u' {
+			switch strings.ToLower(string(data[i+2 : i+6])) {
+			case "003c":
+				out, i = append(out, '<'), i+5
+				continue
+			case "003e":
+				out, i = append(out, '>'), i+5
+				continue
+			case "0026":
+				out, i = append(out, '&'), i+5
+				continue
+			}
+		}
+		out, i = append(out, data[i], data[i+1]), i+1
+	}
+	return out
 }
 
 // serviceError is the service's error as it names it: "Type: message".
@@ -197,7 +230,7 @@ otherwise with a placeholder key that a server without --auth accepts.`,
 			}
 			var pretty bytes.Buffer
 			json.Indent(&pretty, bytes.TrimSpace(answer), "", "  ")
-			fmt.Fprintln(cmd.OutOrStdout(), pretty.String())
+			fmt.Fprintln(cmd.OutOrStdout(), string(unescapeHTML(pretty.Bytes())))
 			return nil
 		},
 	}
@@ -328,19 +361,27 @@ stream's recent records.`,
 		},
 	}
 
+	var force bool
 	del := &cobra.Command{
-		Use:   "delete APP",
-		Short: "Delete a stopped application",
-		Args:  cobra.ExactArgs(1),
+		Use:   "delete APP [--force]",
+		Short: "Delete an application (a RUNNING one only with --force)",
+		Long: `Deletes an application, its code, configuration and checkpoint. A RUNNING
+application is refused unless --force is given: then the server stops it, without
+a last checkpoint, and deletes it (riffle apps stop first checkpoints it).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := c.describe(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
+			if d.ApplicationStatus == types.ApplicationStatusRunning && !force {
+				return fmt.Errorf("application %s is RUNNING: stop it first (riffle apps stop %s), or delete it running with --force", args[0], args[0])
+			}
 			_, err = c.api.DeleteApplication(cmd.Context(), &kinesisanalytics.DeleteApplicationInput{ApplicationName: aws.String(args[0]), CreateTimestamp: d.CreateTimestamp})
 			return callError(err)
 		},
 	}
+	del.Flags().BoolVar(&force, "force", false, "delete a RUNNING application too (the server stops it)")
 	cmd.AddCommand(list, describe, create, update, start, stop, del, newAddOutputCommand(c), newDeleteOutputCommand(c), newMoveCommand(c), newImportCommand(c))
 	return cmd
 }

@@ -147,7 +147,7 @@ func TestWithAuthTheTapAndRiffleAppsNeedTheKey(t *testing.T) {
 // TestAppsErrorsReadAsTheServiceNamesThem: a call the server refuses is
 // sent once (no retries, even for a retryable 500) and reads
 // "Operation: Type: message", without the SDK's attempt and request-id
-// details; a server that does not answer reads as the connection's error.
+// details; a server that does not answer says so (TestCommandsWithoutAServerSaySo).
 func TestAppsErrorsReadAsTheServiceNamesThem(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -167,8 +167,8 @@ func TestAppsErrorsReadAsTheServiceNamesThem(t *testing.T) {
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close() // nothing listens at its address now
 	_, _, err = runRiffle(t, "apps", "describe", "lab", "--server", closed.URL)
-	if err == nil || !strings.HasPrefix(err.Error(), "DescribeApplication: Post ") || !strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "operation error") {
-		t.Fatalf("no server: %v", err)
+	if want := "cannot reach riffle serve at " + closed.URL + ": is it running? start one with: riffle serve"; err == nil || err.Error() != want {
+		t.Fatalf("no server: %v, want %q", err, want)
 	}
 }
 

@@ -35,6 +35,7 @@ type serverProcess struct {
 	url    string
 	dir    string          // its data directory
 	stderr *logtest.Buffer // what it logged
+	stdout *bufio.Reader   // what it printed after its first line
 }
 
 // startServer runs `riffle serve` on a data directory and waits for the
@@ -56,14 +57,15 @@ func startServer(t testing.TB, dir string, extra ...string) *serverProcess {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	line, err := bufio.NewReader(out).ReadString('\n')
+	stdout := bufio.NewReader(out)
+	line, err := stdout.ReadString('\n')
 	if err != nil || !strings.Contains(line, "http://") {
 		cmd.Process.Kill()
 		t.Fatalf("server did not start: %q %v", line, err)
 	}
 	url := strings.Fields(line[strings.Index(line, "http://"):])[0]
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return &serverProcess{cmd: cmd, url: url, dir: dir, stderr: stderr}
+	return &serverProcess{cmd: cmd, url: url, dir: dir, stderr: stderr, stdout: stdout}
 }
 
 func call(url, target string, body any) (map[string]any, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 
 	"github.com/riffle-sql/riffle/generator"
@@ -105,9 +107,13 @@ The same --seed gives the same records.`,
 				if toAWS {
 					endpoint = ""
 				}
-				t, err := generator.NewStreamTarget(ctx, generator.StreamConfig{Name: stream, Kind: kind, Endpoint: endpoint, Region: region})
+				conf := generator.StreamConfig{Name: stream, Kind: kind, Endpoint: endpoint, Region: region}
+				if !toAWS {
+					conf.HTTPClient = serveClient()
+				}
+				t, err := generator.NewStreamTarget(ctx, conf)
 				if err != nil {
-					return err
+					return targetError(err, stream, endpoint)
 				}
 				opts.Target = t
 			}
@@ -124,8 +130,15 @@ The same --seed gives the same records.`,
 					return err
 				}
 			}
-			if err := run.Err(); err != nil {
+			if err := run.Err(); err != nil && ctx.Err() == nil {
 				return err
+			}
+			if ctx.Err() != nil && cmd.Context().Err() == nil {
+				// Interrupted (Ctrl-C, SIGTERM): a normal end. Records in
+				// flight then count as sent, not acknowledged.
+				sent, acked, _ := run.Totals()
+				fmt.Fprintf(report, "stopped: %d sent, %d acknowledged\n", sent, acked)
+				return nil
 			}
 			return summarize(report, run)
 		},
@@ -150,6 +163,29 @@ The same --seed gives the same records.`,
 	f.Float64Var(&speed, "speed", 1, "scenario seconds per wall second")
 	f.BoolVar(&forever, "forever", false, "start the scenario again each time it ends")
 	return cmd
+}
+
+// targetError says in one line why a stream could not be used: no server
+// at the endpoint, no such stream there, or credentials it refused; other
+// errors stay as they are.
+func targetError(err error, stream, endpoint string) error {
+	if u := asUnreachable(err); u != nil {
+		return u
+	}
+	where := endpoint
+	if where == "" {
+		where = "AWS"
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException", "AccessDeniedException", "ExpiredTokenException":
+			return fmt.Errorf("%s refused the credentials (%s): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to a key it accepts (for riffle serve --auth, a key of its file)", where, api.ErrorMessage())
+		case "ResourceNotFoundException":
+			return fmt.Errorf("no stream %s at %s: neither a delivery stream nor a data stream (riffle streams are made with the Firehose or Kinesis API, or in the console)", stream, where)
+		}
+	}
+	return err
 }
 
 // summarize writes a finished run's totals; records that could not be sent

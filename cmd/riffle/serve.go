@@ -45,8 +45,9 @@ func newServeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve [--data DIR] [--listen 127.0.0.1:4573] [--nats URL [--node NAME]] [--auth FILE]",
 		Short: "Run the Riffle server: the Firehose-compatible ingestion API over a durable log",
-		Long: `Serves the AWS JSON 1.1 APIs on one HTTP port (the AWS CLI and SDKs work with
---endpoint-url): Kinesis Data Firehose, Kinesis Data Streams and the Kinesis Data
+		Long: `Serves the web console at / (its address is printed at start; under --auth it
+asks for a key of the file) and the AWS JSON 1.1 APIs on the same HTTP port (the
+AWS CLI and SDKs work with --endpoint-url): Kinesis Data Firehose, Kinesis Data Streams and the Kinesis Data
 Analytics management API, which runs applications over the stored streams; plus
 /metrics and a tap on every application's streams (riffle tail). Records are stored
 in NATS JetStream, embedded with its files under --data, or an existing NATS server
@@ -135,6 +136,9 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "riffle serving on http://%s (data in %s)\n", ln.Addr(), storage(dataDir, natsURL))
 			}
+			// The first line's format is read by scripts and tests; the
+			// console's address goes on a line of its own.
+			fmt.Fprintf(cmd.OutOrStdout(), "console: http://%s/\n", ln.Addr())
 			return serveUntilDone(ctx, ln, srv.Handler)
 		},
 	}

@@ -6,13 +6,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/kinesisanalytics/types"
+	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 )
 
@@ -35,7 +40,7 @@ signs them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, needed with --auth).`,
 			}
 			resp, err := getSigned(cmd.Context(), u, region)
 			if err != nil {
-				return err
+				return explainTap(cmd.Context(), server, region, args[0], args[1], err)
 			}
 			defer resp.Body.Close()
 			scan := bufio.NewScanner(resp.Body)
@@ -86,14 +91,58 @@ func doSigned(ctx context.Context, method, u, region string, body []byte) (*http
 	if err := v4.NewSigner().SignHTTP(ctx, credentialsFromEnv(), req, hex.EncodeToString(sum[:]), "kinesisanalytics", region, time.Now()); err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := serveClient().Do(req)
 	if err != nil {
+		if u := asUnreachable(err); u != nil {
+			return nil, u
+		}
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
 		reason, _ := bufio.NewReader(resp.Body).ReadString('\n')
-		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(reason))
+		return nil, &statusError{code: resp.StatusCode, status: resp.Status, reason: strings.TrimSpace(reason)}
 	}
 	return resp, nil
+}
+
+// statusError is an answer of riffle serve's own endpoints other than 200.
+type statusError struct {
+	code           int
+	status, reason string
+}
+
+func (e *statusError) Error() string { return e.status + ": " + e.reason }
+
+// explainTap says why the tap of an application's stream was refused in
+// the user's terms: no such application, one not running, or no such
+// stream (with the application's streams). The tap itself answers only
+// 409 or 404 with the server's reason; other errors stay as they are.
+func explainTap(ctx context.Context, server, region, name, stream string, err error) error {
+	var se *statusError
+	if !errors.As(err, &se) || (se.code != http.StatusConflict && se.code != http.StatusNotFound) {
+		return err
+	}
+	c := &managementClient{server: server, region: region}
+	c.connect()
+	d, derr := c.describe(ctx, name)
+	var api smithy.APIError
+	switch {
+	case errors.As(derr, &api) && api.ErrorCode() == "ResourceNotFoundException":
+		return fmt.Errorf("no application %s at %s (riffle apps list names them)", name, server)
+	case derr != nil:
+		return err
+	case d.ApplicationStatus != types.ApplicationStatusRunning:
+		return fmt.Errorf("application %s is %s, not running: start it with riffle apps start %s", name, d.ApplicationStatus, name)
+	}
+	resp, lerr := getSigned(ctx, strings.TrimSuffix(server, "/")+"/riffle/v1/applications/"+url.PathEscape(name)+"/streams", region)
+	if lerr != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var names []string
+	if json.NewDecoder(resp.Body).Decode(&names) != nil || slices.Contains(names, stream) {
+		return err
+	}
+	return fmt.Errorf("application %s has no stream %s; its streams: %s", name, stream, strings.Join(names, ", "))
 }
