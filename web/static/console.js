@@ -158,6 +158,35 @@ function showFieldError(id, message) {
   if (input) input.setAttribute("aria-invalid", message ? "true" : "false");
 }
 
+// toast says how an action went, in the #toasts live region (read out by
+// screen readers): a success goes after a few seconds, a failure stays
+// until dismissed (its words may be needed to fix it).
+const TOAST_SECONDS = 5;
+function toast(message, failed = false) {
+  const el = h("div", { class: failed ? "toast bad" : "toast", role: failed ? "alert" : null }, h("span", {}, message));
+  if (failed) el.append(h("button", { type: "button", "aria-label": "Dismiss", onclick: () => el.remove() }, "×"));
+  else setTimeout(() => el.remove(), TOAST_SECONDS * 1000);
+  const box = document.getElementById("toasts");
+  box.append(el);
+  // A quick run of actions keeps the newest three successes: older ones would cover the page.
+  const ok = box.querySelectorAll(".toast:not(.bad)");
+  for (let i = 0; i < ok.length - 3; i++) ok[i].remove();
+}
+
+// told runs an action and says how it went: done on success, failed and
+// the error's words (the request helper's, "Cannot reach riffle serve at
+// …" included) on failure; the error goes on to the caller's own handling.
+async function told(done, failed, fn) {
+  try {
+    const out = await fn();
+    toast(done);
+    return out;
+  } catch (err) {
+    toast(`${failed}: ${err.message}`, true);
+    throw err;
+  }
+}
+
 function render(...children) {
   stopLive();
   main.replaceChildren(...children.filter((c) => c != null));
@@ -189,7 +218,8 @@ async function appsPage(show) {
     showFieldError("app-name", "");
     if (!name) return showFieldError("app-name", "An application needs a name.");
     try {
-      await analytics("CreateApplication", { ApplicationName: name, ApplicationDescription: document.getElementById("app-description").value });
+      await told(`Created the application ${name}.`, `Could not create the application ${name}`,
+        () => analytics("CreateApplication", { ApplicationName: name, ApplicationDescription: document.getElementById("app-description").value }));
       location.hash = `#/app/${encodeURIComponent(name)}`;
     } catch (err) {
       showFieldError("app-name", err.type === "ResourceInUseException" ? `An application named ${name} exists already.` : err.message);
@@ -223,8 +253,9 @@ async function streamsPage(show) {
     showFieldError("stream-name", "");
     if (!name) return showFieldError("stream-name", "A stream needs a name.");
     try {
-      if (kind === "firehose") await call("firehose", "CreateDeliveryStream", { DeliveryStreamName: name });
-      else await call("kinesis", "CreateStream", { StreamName: name, ShardCount: Number(document.getElementById("stream-shards").value) || 1 });
+      await told(`Created the stream ${name}.`, `Could not create the stream ${name}`, () => kind === "firehose"
+        ? call("firehose", "CreateDeliveryStream", { DeliveryStreamName: name })
+        : call("kinesis", "CreateStream", { StreamName: name, ShardCount: Number(document.getElementById("stream-shards").value) || 1 }));
       route();
     } catch (err) {
       showFieldError("stream-name", err.message);
@@ -242,9 +273,12 @@ async function streamsPage(show) {
         recs.length ? h("pre", { class: "sample", "aria-label": `records of ${s.name}` }, recs.map((r) => `${r.arrival}  ${r.data.trimEnd()}\n`).join("")) : h("p", { class: "muted" }, "No records yet."));
     } }, "Sample"), " ", h("button", { class: "danger", onclick: async () => {
       if (!confirm(`Delete the ${s.kind === "firehose" ? "delivery" : "data"} stream ${s.name} and its records?`)) return;
-      if (s.kind === "firehose") await call("firehose", "DeleteDeliveryStream", { DeliveryStreamName: s.name });
-      else await call("kinesis", "DeleteStream", { StreamName: s.name });
-      route();
+      try {
+        await told(`Deleted the stream ${s.name}.`, `Could not delete the stream ${s.name}`, () => s.kind === "firehose"
+          ? call("firehose", "DeleteDeliveryStream", { DeliveryStreamName: s.name })
+          : call("kinesis", "DeleteStream", { StreamName: s.name }));
+        route();
+      } catch { /* the toast says why */ }
     } }, "Delete")))));
   if (!streams.length) table.append(h("tr", {}, h("td", { colspan: 3, class: "muted" }, "No streams yet.")));
 }
@@ -259,17 +293,20 @@ async function appPage(name, show) {
   const actionError = h("div", { class: "error", role: "alert", id: "action-error" }, flash);
   flash = "";
   const actions = h("div", { class: "row" },
-    running ? h("button", { class: "secondary", onclick: () => act(() => analytics("StopApplication", { ApplicationName: name })) }, "Stop")
-      : [position, h("button", { disabled: !d.InputDescriptions.length || !d.ApplicationCode, onclick: () => act(() => start(d, position.value)) }, "Start")],
+    running ? h("button", { class: "secondary", onclick: () => act(() => told(`Stopped ${name}.`, `Could not stop ${name}`,
+      () => analytics("StopApplication", { ApplicationName: name }))) }, "Stop")
+      : [position, h("button", { disabled: !d.InputDescriptions.length || !d.ApplicationCode, onclick: () => act(() => told(`Started ${name} from ${position.value}.`,
+        `Could not start ${name}`, () => start(d, position.value))) }, "Start")],
     h("button", { class: "danger", onclick: () => act(async () => {
-      if (!confirm(`Delete the application ${name}? A running application is stopped first.`)) return;
-      await analytics("DeleteApplication", { ApplicationName: name, CreateTimestamp: d.CreateTimestamp });
+      if (!confirm(`Delete the application ${name}? A running application is stopped first.`)) return false;
+      await told(`Deleted the application ${name}.`, `Could not delete ${name}`,
+        () => analytics("DeleteApplication", { ApplicationName: name, CreateTimestamp: d.CreateTimestamp }));
       location.hash = "#/";
     }) }, "Delete"));
   async function act(fn) {
     actionError.textContent = "";
     try {
-      await fn();
+      if (await fn() === false) return; // not confirmed: nothing done
       route();
     } catch (err) {
       actionError.textContent = err.message;
@@ -323,8 +360,9 @@ function sourceSection(d) {
     });
     const source = { ResourceARN: streamARN(kind, stream), RoleARN: `arn:aws:iam::${ACCOUNT}:role/riffle` };
     try {
-      await analytics("AddApplicationInput", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId,
-        Input: { NamePrefix: "SOURCE_SQL_STREAM", [kind === "firehose" ? "KinesisFirehoseInput" : "KinesisStreamsInput"]: source, InputSchema: schema, InputParallelism: { Count: 1 } } });
+      await told(`Connected ${stream} as the source of ${d.ApplicationName}.`, `Could not connect ${stream}`,
+        () => analytics("AddApplicationInput", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId,
+          Input: { NamePrefix: "SOURCE_SQL_STREAM", [kind === "firehose" ? "KinesisFirehoseInput" : "KinesisStreamsInput"]: source, InputSchema: schema, InputParallelism: { Count: 1 } } }));
       route();
     } catch (err) {
       showFieldError("source-stream", err.message);
@@ -373,13 +411,17 @@ function sqlSection(d) {
       await analytics("UpdateApplication", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId,
         ApplicationUpdate: { ApplicationCodeUpdate: text.value } });
       saved = true;
-      if (d.ApplicationStatus !== "RUNNING" && d.InputDescriptions.length) await start(d, "NOW");
+      const starting = d.ApplicationStatus !== "RUNNING" && d.InputDescriptions.length;
+      if (starting) await start(d, "NOW");
+      toast(starting ? `Saved the SQL and started ${d.ApplicationName}.` : `Saved the SQL of ${d.ApplicationName}.`);
       route();
     } catch (err) {
       if (saved) { // the code is in, with a new version: show the page anew, and why it did not start
         flash = `Saved, but not started: ${err.message}`;
+        toast(flash, true);
         return route();
       }
+      toast(err.type === "CodeValidationException" ? "Not saved: the SQL has errors (listed under the editor)." : `Not saved: ${err.message}`, true);
       // Positions come as LINE:COLUMN: message, all of them, joined by
       // "; " (a message may hold a ";" itself: split only before a position).
       const found = err.type === "CodeValidationException"
@@ -422,8 +464,11 @@ function outputsSection(d) {
     return h("tr", {}, h("td", {}, o.Name), h("td", {}, where), h("td", {}, o.DestinationSchema.RecordFormatType),
       h("td", {}, h("button", { class: "danger", onclick: async () => {
         if (!confirm(`Remove the output of ${o.Name}?`)) return;
-        await analytics("DeleteApplicationOutput", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId, OutputId: o.OutputId });
-        route();
+        try {
+          await told(`Removed the output of ${o.Name}.`, `Could not remove the output of ${o.Name}`,
+            () => analytics("DeleteApplicationOutput", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId, OutputId: o.OutputId }));
+          route();
+        } catch { /* the toast says why */ }
       } }, "Remove")));
   }));
   const form = h("form", { novalidate: true, "aria-label": "Connect a destination" }, h("div", { class: "row" },
@@ -446,7 +491,8 @@ function outputsSection(d) {
     if (kind === "kinesis") out.KinesisStreamsOutput = { ResourceARN: streamARN("kinesis", target), RoleARN: role };
     if (kind === "file") out.FileOutput = { Path: target };
     try {
-      await analytics("AddApplicationOutput", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId, Output: out });
+      await told(`Connected ${out.Name} to ${target}.`, `Could not connect ${out.Name} to ${target}`,
+        () => analytics("AddApplicationOutput", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId, Output: out }));
       route();
     } catch (err) {
       showFieldError("out-target", err.message);
@@ -670,10 +716,12 @@ async function generatorPage(show) {
     showFieldError("gen-stream", "");
     const stream = streamSelect.value;
     if (!stream) return showFieldError("gen-stream", "Pick a stream.");
+    const name = document.getElementById("gen-name").value;
     try {
-      await post("/riffle/v1/generator/senders", { name: document.getElementById("gen-name").value, template: document.getElementById("gen-template").value,
-        stream, rate: Number(document.getElementById("gen-rate").value), count: Number(document.getElementById("gen-count").value),
-        seconds: Number(document.getElementById("gen-seconds").value) });
+      await told(`Started the sender ${name} to ${stream}.`, `Could not start the sender ${name}`,
+        () => post("/riffle/v1/generator/senders", { name, template: document.getElementById("gen-template").value,
+          stream, rate: Number(document.getElementById("gen-rate").value), count: Number(document.getElementById("gen-count").value),
+          seconds: Number(document.getElementById("gen-seconds").value) }));
       refresh();
     } catch (err) {
       showFieldError("gen-template", err.message);
@@ -683,7 +731,13 @@ async function generatorPage(show) {
     const list = await own("GET", "/riffle/v1/generator/senders");
     senders.replaceChildren(...list.map((s) => h("tr", {}, h("td", {}, s.name), h("td", {}, s.stream), h("td", {}, s.rate),
       h("td", { class: "sent" }, s.sent), h("td", { class: "acked" }, s.acknowledged), h("td", {}, s.failed), h("td", {}, s.running ? "sending" : "done"),
-      h("td", {}, h("button", { class: "secondary", onclick: async () => { await own("DELETE", `/riffle/v1/generator/senders/${s.id}`); refresh(); } },
+      h("td", {}, h("button", { class: "secondary", onclick: async () => {
+        try {
+          await told(s.running ? `Stopped the sender ${s.name}.` : `Removed the sender ${s.name}.`, `Could not ${s.running ? "stop" : "remove"} the sender ${s.name}`,
+            () => own("DELETE", `/riffle/v1/generator/senders/${s.id}`));
+          refresh();
+        } catch { /* the toast says why */ }
+      } },
         s.running ? "Stop" : "Remove")))));
     if (!list.length) senders.append(h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No senders.")));
   }
