@@ -27,6 +27,8 @@ type Service struct {
 	ctx    context.Context // owns every sender
 	stop   context.CancelFunc
 
+	since time.Time // when the service began: senders live in memory, so a new one means they were lost
+
 	mu      sync.Mutex
 	closed  bool
 	next    int
@@ -34,9 +36,10 @@ type Service struct {
 }
 
 type serviceSender struct {
-	spec   ServiceSender
-	run    *Run
-	cancel context.CancelFunc
+	spec    ServiceSender
+	run     *Run
+	cancel  context.CancelFunc
+	stopped bool // by a stop, not by reaching its count or duration
 }
 
 // ServiceSender is a sender as the console starts and lists it.
@@ -47,17 +50,38 @@ type ServiceSender struct {
 	Stream   string  `json:"stream"`
 	Rate     float64 `json:"rate"`
 	Count    int     `json:"count,omitempty"`
-	Seconds  float64 `json:"seconds,omitempty"` // how long it sends; 0: until stopped
+	Seconds  float64 `json:"seconds,omitempty"` // how long a run sends; 0: until stopped
+	Start    float64 `json:"start,omitempty"`   // seconds before the first run
+	Every    float64 `json:"every,omitempty"`   // seconds between runs' starts; 0: one run
+	Until    float64 `json:"until,omitempty"`   // seconds after which it ends, whatever its runs; 0: none
 	Sent     int64   `json:"sent"`
 	Acked    int64   `json:"acknowledged"`
 	Failed   int64   `json:"failed"`
 	Running  bool    `json:"running"`
+	State    string  `json:"state"` // sending, done (its count or duration reached) or stopped
+}
+
+// SinceHeader, on the senders' list, says when the service began: a
+// console that saw senders before another time knows the server restarted
+// and its senders are gone.
+const SinceHeader = "Riffle-Generator-Since"
+
+// LabPresets are the senders of riffle gen --scenario lab as the console
+// starts them: the same templates, rates and schedule.
+func LabPresets() []ServiceSender {
+	lab := Lab()
+	var out []ServiceSender
+	for _, snd := range lab.Senders {
+		out = append(out, ServiceSender{Name: snd.Name, Template: snd.Template, Rate: snd.Rate, Count: snd.Count,
+			Seconds: snd.Duration.Seconds(), Start: snd.Start.Seconds(), Every: snd.Every.Seconds(), Until: lab.Duration.Seconds()})
+	}
+	return out
 }
 
 // NewService makes senders whose records go to target(stream).
 func NewService(target func(ctx context.Context, stream string) (Target, error)) *Service {
 	ctx, stop := context.WithCancel(context.Background())
-	return &Service{target: target, ctx: ctx, stop: stop, senders: map[int]*serviceSender{}}
+	return &Service{target: target, ctx: ctx, stop: stop, since: time.Now(), senders: map[int]*serviceSender{}}
 }
 
 // Close stops every sender and waits for them.
@@ -84,6 +108,10 @@ func (s *Service) Register(mux *http.ServeMux, wrap func(http.Handler) http.Hand
 	mux.Handle("GET /riffle/v1/generator/senders", wrap(http.HandlerFunc(s.list)))
 	mux.Handle("POST /riffle/v1/generator/senders", wrap(http.HandlerFunc(s.start)))
 	mux.Handle("DELETE /riffle/v1/generator/senders/{id}", wrap(http.HandlerFunc(s.remove)))
+	mux.Handle("POST /riffle/v1/generator/senders/{id}/stop", wrap(http.HandlerFunc(s.stopSender)))
+	mux.Handle("GET /riffle/v1/generator/presets", wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reply(w, http.StatusOK, map[string][]ServiceSender{"lab": LabPresets()})
+	})))
 }
 
 // jsonBody refuses a request whose body is not declared JSON.
@@ -142,13 +170,18 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 		spec.Sent, spec.Acked, spec.Failed = st.Sent.Load(), st.Acked.Load(), st.Failed.Load()
 		select {
 		case <-snd.run.Done():
+			spec.Running, spec.State = false, "done"
+			if snd.stopped {
+				spec.State = "stopped"
+			}
 		default:
-			spec.Running = true
+			spec.Running, spec.State = true, "sending"
 		}
 		out = append(out, spec)
 	}
 	s.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	w.Header().Set(SinceHeader, s.since.UTC().Format(time.RFC3339Nano))
 	reply(w, http.StatusOK, out)
 }
 
@@ -167,8 +200,9 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 	if spec.Name == "" {
 		spec.Name = "sender"
 	}
-	sc := Scenario{Name: spec.Name, Senders: []Sender{{Name: spec.Name, Template: spec.Template, Rate: spec.Rate, Count: spec.Count,
-		Duration: time.Duration(spec.Seconds * float64(time.Second))}}}
+	secs := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+	sc := Scenario{Name: spec.Name, Duration: secs(spec.Until), Senders: []Sender{{Name: spec.Name, Template: spec.Template, Rate: spec.Rate, Count: spec.Count,
+		Duration: secs(spec.Seconds), Start: secs(spec.Start), Every: secs(spec.Every)}}}
 	if err := sc.Validate(); err != nil {
 		replyError(w, http.StatusBadRequest, err)
 		return
@@ -195,11 +229,36 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 	}
 	s.next++
 	spec.ID = s.next
-	spec.Running = true
+	spec.Running, spec.State = true, "sending"
 	s.senders[spec.ID] = &serviceSender{spec: spec, run: run, cancel: cancel}
 	s.mu.Unlock()
 	go func() { <-run.Done(); cancel() }() // release the context once the run ends
 	reply(w, http.StatusCreated, spec)
+}
+
+// stopSender stops a sender and keeps it, with its totals, until removed.
+func (s *Service) stopSender(w http.ResponseWriter, r *http.Request) {
+	if !jsonBody(w, r) {
+		return
+	}
+	id, _ := strconv.Atoi(r.PathValue("id"))
+	s.mu.Lock()
+	snd := s.senders[id]
+	if snd != nil {
+		select {
+		case <-snd.run.Done(): // done already: it keeps saying done
+		default:
+			snd.stopped = true
+		}
+	}
+	s.mu.Unlock()
+	if snd == nil {
+		replyError(w, http.StatusNotFound, fmt.Errorf("no sender %s", r.PathValue("id")))
+		return
+	}
+	snd.cancel()
+	<-snd.run.Done()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // remove stops a sender (if it runs) and forgets it.
