@@ -86,6 +86,18 @@ func TestTheDemoCatchesEveryBurstAndNothingElse(t *testing.T) {
 	if n := strings.Count(out.String(), "Anomaly detected with a click through rate of 400%"); n != 6 {
 		t.Errorf("%d anomalies printed, want one per burst window (6):\n%s", n, out.String())
 	}
+	// Each anomaly's line begins with its window's end, the application
+	// time the console shows it at; the fake clocks keep time, so no
+	// warning about the machine.
+	for _, w := range res.Windows {
+		line := w.End.UTC().Format(time.TimeOnly) + " (application time) [ClickStreamEvent2] Anomaly Detected: Anomaly detected with a click through rate of 400%"
+		if w.Flagged && !strings.Contains(out.String(), line) {
+			t.Errorf("no line %q for the anomaly of the window ending %s:\n%s", line, w.End.Format(time.TimeOnly), out.String())
+		}
+	}
+	if strings.Contains(out.String(), "cannot keep the clock") || res.Behind() != "" {
+		t.Errorf("a run on clocks that keep time says the machine fell behind (%v):\n%s", res.Late, out.String())
+	}
 	if !strings.Contains(out.String(), "3 of 3 bursts detected, 0 false alarms in 48 windows") {
 		t.Errorf("no summary of 3 bursts detected:\n%s", out.String())
 	}
@@ -193,7 +205,7 @@ func runOffline(t *testing.T, dir string, speed float64) map[int64]Window {
 		t.Fatal(err)
 	}
 	// The same collector as the live run's, fed the offline rows.
-	c := &collector{byEnd: map[int64]*Window{}}
+	c := newCollector()
 	for sc := bufio.NewScanner(&out); sc.Scan(); {
 		var row struct{ STREAM string }
 		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {

@@ -66,11 +66,15 @@ const sendTimeout = 30 * time.Second
 
 // Options are the Notifier's surroundings.
 type Options struct {
-	Log        io.Writer        // where log subscriptions write; default os.Stdout
-	Now        func() time.Time // the clock of the cooldown and the Date header; default time.Now
-	HTTPClient *http.Client     // for SMS; default a client with a 30s timeout
-	Logger     *slog.Logger     // failures and dropped records; default slog.Default()
-	TLSConfig  *tls.Config      // for STARTTLS, e.g. a private CA's roots; default the system's, ServerName smtp.host
+	Log io.Writer        // where log subscriptions write; default os.Stdout
+	Now func() time.Time // the clock of the cooldown and the Date header; default time.Now
+	// Stamp begins a log subscription's line for a record, by its ID
+	// (the demo: the anomaly's application time); "" or nil: the time of
+	// sending, RFC 3339.
+	Stamp      func(recordID string) string
+	HTTPClient *http.Client // for SMS; default a client with a 30s timeout
+	Logger     *slog.Logger // failures and dropped records; default slog.Default()
+	TLSConfig  *tls.Config  // for STARTTLS, e.g. a private CA's roots; default the system's, ServerName smtp.host
 }
 
 var _ destination.Function = (*Notifier)(nil)
@@ -215,11 +219,13 @@ func (n *Notifier) Invoke(ctx context.Context, e destination.Event) (destination
 // message is one notification, rendered.
 type message struct {
 	subject, body string
+	id            string // the record's
 }
 
 // notify delivers one record and says whether it is done with.
 func (n *Notifier) notify(ctx context.Context, r destination.EventRecord) bool {
 	msg, err := n.render(r.Data)
+	msg.id = r.RecordID
 	if err != nil {
 		n.opts.Logger.Warn("notify: record dropped", "topic", n.cfg.Topic, "recordId", r.RecordID, "err", err)
 		n.mu.Lock()
@@ -379,7 +385,14 @@ func (n *Notifier) writeLog(msg message) error {
 			lines = append(lines, l)
 		}
 	}
-	line := fmt.Sprintf("%s [%s] %s: %s\n", n.opts.Now().UTC().Format(time.RFC3339), n.cfg.Topic, msg.subject, strings.Join(lines, " "))
+	stamp := ""
+	if n.opts.Stamp != nil {
+		stamp = n.opts.Stamp(msg.id)
+	}
+	if stamp == "" {
+		stamp = n.opts.Now().UTC().Format(time.RFC3339)
+	}
+	line := fmt.Sprintf("%s [%s] %s: %s\n", stamp, n.cfg.Topic, msg.subject, strings.Join(lines, " "))
 	n.logMu.Lock() // lines of concurrent invocations must not interleave
 	defer n.logMu.Unlock()
 	_, err := io.WriteString(n.opts.Log, line)

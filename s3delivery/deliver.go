@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,6 +63,9 @@ type deliverer struct {
 	flushes chan chan struct{}
 
 	objects, records, bytes, failures prometheus.Counter
+	// failing says the last step failed (S3 unreachable, refused): a
+	// closing server does not wait for it.
+	failing atomic.Bool
 
 	// The loop's own state, touched by run only.
 	st       state
@@ -86,6 +90,10 @@ func (s *Service) newDeliverer(parent context.Context, info streamlog.Info, dest
 		errs:    throttle.Log{Logger: s.opts.Logger, Every: errorLogEvery, Clock: s.opts.Clock}}
 }
 
+// errStopped is a flush of a deliverer that has stopped (its delivery
+// stream deleted, or the service closing).
+var errStopped = errors.New("stopped")
+
 // flush asks the deliverer to deliver what the stream holds now and waits
 // until it has.
 func (d *deliverer) flush(ctx context.Context) error {
@@ -93,7 +101,7 @@ func (d *deliverer) flush(ctx context.Context) error {
 	select {
 	case d.flushes <- done:
 	case <-d.done:
-		return errors.New("stopped")
+		return errStopped
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -101,7 +109,7 @@ func (d *deliverer) flush(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-d.done:
-		return errors.New("stopped")
+		return errStopped
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -119,10 +127,12 @@ func (d *deliverer) run() {
 				wait = d.s.opts.Poll
 			} else {
 				d.failures.Inc()
+				d.failing.Store(true)
 				d.errs.Error("delivery to S3 failed; retrying", "stream", d.stream, "bucket", d.s.opts.Buckets.Where(d.dest.Bucket()), "err", err)
 				wait = d.backoff.Next()
 			}
 		} else if d.backoff.Failing() {
+			d.failing.Store(false)
 			d.backoff.Reset()
 			d.s.opts.Logger.Info("delivery to S3 works again", "stream", d.stream)
 		}

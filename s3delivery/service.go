@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -227,6 +229,39 @@ func (s *Service) Flush(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// drain flushes the deliverers together until ctx ends, skipping those
+// failing (their S3 would not take it now), and names the streams not
+// drained, each failing one saying so.
+func (s *Service) drain(ctx context.Context) []string {
+	s.mu.Lock()
+	ds := make([]*deliverer, 0, len(s.running))
+	for _, d := range s.running {
+		ds = append(ds, d)
+	}
+	s.mu.Unlock()
+	var (
+		mu      sync.Mutex
+		left    []string
+		flushes sync.WaitGroup
+	)
+	for _, d := range ds {
+		if d.failing.Load() {
+			left = append(left, d.stream+" (S3 failing)")
+			continue
+		}
+		flushes.Go(func() {
+			if err := d.flush(ctx); err != nil && !errors.Is(err, errStopped) {
+				mu.Lock()
+				left = append(left, d.stream)
+				mu.Unlock()
+			}
+		})
+	}
+	flushes.Wait()
+	sort.Strings(left)
+	return left
+}
+
 // Close lets the deliverers write what they buffer (bounded by Drain),
 // then stops them.
 func (s *Service) Close() {
@@ -238,8 +273,10 @@ func (s *Service) Close() {
 	s.closed = true
 	s.mu.Unlock()
 	drain, cancel := context.WithTimeout(context.Background(), s.opts.Drain)
-	if err := s.Flush(drain); err != nil {
-		s.opts.Logger.Warn("delivery streams not drained to S3: the rest is delivered after the next start", "err", err)
+	if left := s.drain(drain); len(left) > 0 {
+		// Nothing is lost: the records stay in the log, and the
+		// deliverers' checkpoints say where they resume.
+		s.opts.Logger.Warn("delivery streams not drained to S3 before the server stopped: the rest is delivered after the next start", "streams", strings.Join(left, ", "))
 	}
 	cancel()
 	s.stop()

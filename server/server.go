@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -156,10 +157,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 // Close stops the applications (each with a last checkpoint), the
 // deliveries to S3 (each writing what it buffers, for a moment) and the
-// log.
+// log. The applications and the deliveries stop together: each drains
+// for a bounded moment, and a server stopped by Ctrl-C waits for the
+// longer only.
 func (s *Server) Close() error {
 	s.generator.Close()
-	s.Apps.Close()
-	s.Deliveries.Close()
+	var stopping sync.WaitGroup
+	stopping.Go(s.Apps.Close)
+	stopping.Go(s.Deliveries.Close)
+	stopping.Wait()
 	return s.Log.Close()
 }

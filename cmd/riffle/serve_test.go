@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -144,4 +145,91 @@ func TestServeNamesItsNode(t *testing.T) {
 	if err := app.CheckNode(name); err != nil || !strings.HasSuffix(name, "-4573") {
 		t.Fatalf("default node name %q: %v", name, err)
 	}
+}
+
+// TestCtrlCCheckpointsAndExits: Ctrl-C (SIGINT) on a server with a
+// running application, a tap open and a delivery stream whose S3 does
+// not answer exits with status 0, logging no timeout; restarted, the
+// application goes on from the checkpoint written at the shutdown (the
+// periodic ones are an hour apart): it reads only the record sent since.
+func TestCtrlCCheckpointsAndExits(t *testing.T) {
+	// An S3 that refuses connections, and credentials so that the SDK
+	// does not look for an instance role.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nowhere := "http://" + l.Addr().String()
+	l.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	flags := []string{"--checkpoint", "1h", "--aws-endpoint", "s3=" + nowhere}
+
+	dir := t.TempDir()
+	srv := startServer(t, dir, flags...)
+	startPassThrough(t, srv.url)
+	if _, err := call(srv.url, "Firehose_20150804.CreateDeliveryStream", map[string]any{"DeliveryStreamName": "archive",
+		"ExtendedS3DestinationConfiguration": map[string]any{"RoleARN": "arn:aws:iam::000000000000:role/r", "BucketARN": "arn:aws:s3:::nobucket",
+			"BufferingHints": map[string]int{"IntervalInSeconds": 60, "SizeInMBs": 5}}}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(url, stream, a string) {
+		t.Helper()
+		data := base64.StdEncoding.EncodeToString([]byte(`{"a":"` + a + `"}`))
+		if _, err := call(url, "Firehose_20150804.PutRecord", map[string]any{"DeliveryStreamName": stream, "Record": map[string]string{"Data": data}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(srv.url, "archive", "kept")
+	before := &rowSet{rows: map[string]bool{}}
+	before.follow(t, srv.url, "lab", "OUT")
+	for _, a := range []string{"r1", "r2", "r3"} {
+		put(srv.url, "clicks", a)
+	}
+	before.waitFor(t, 3)
+
+	if err := srv.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.cmd.Wait(); err != nil {
+		t.Fatalf("riffle serve after Ctrl-C: %v\n%s", err, srv.stderr)
+	}
+	if log := srv.stderr.String(); strings.Contains(log, "deadline exceeded") {
+		t.Fatalf("the shutdown logged a timeout:\n%s", log)
+	}
+
+	again := startServer(t, dir, flags...)
+	put(again.url, "clicks", "r4")
+	after := &rowSet{rows: map[string]bool{}}
+	after.follow(t, again.url, "lab", "OUT")
+	after.waitFor(t, 1)
+	if rows := after.snapshot(); len(rows) != 1 || !strings.Contains(rows[0], `"r4"`) {
+		t.Fatalf("rows after the restart: %v, want r4's only", rows)
+	}
+	if n := recordsRead(t, again.url, "lab"); n != "1" {
+		t.Fatalf("the application read %s records after the restart, want 1 (the one sent since the shutdown)", n)
+	}
+}
+
+// recordsRead is an application's riffle_application_records_read_total
+// on the server's /metrics.
+func recordsRead(t *testing.T, url, app string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := `riffle_application_records_read_total{application="` + app + `"} `
+	for line := range strings.Lines(string(body)) {
+		if n, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+			return n
+		}
+	}
+	return "none"
 }
