@@ -141,14 +141,14 @@ func TestSwitchingLiveTabsStartsAfresh(t *testing.T) {
 		chromedp.WaitVisible(`//button[@role="tab" and text()="OUT"]`),
 		chromedp.Click(`//button[@role="tab" and text()="OUT"]`),
 		chromedp.WaitVisible(`//table[@data-stream="OUT"]//td[text()="7"]`),
-		chromedp.WaitVisible(chromedp.CSS(`canvas`)))
+		chromedp.WaitVisible(chromedp.CSS(`#live-chart svg`)))
 	if n := c.text("#live-count"); !strings.HasPrefix(n, "1 rows") {
 		t.Errorf("OUT's count says %q", n)
 	}
 	c.do("error_stream, which has no rows",
 		chromedp.Click(`//button[@role="tab" and text()="error_stream"]`),
 		chromedp.WaitVisible(`//p[@id="live-empty" and starts-with(., "No rows yet")]`))
-	got := evalJS[[]any](c, `[document.querySelectorAll("table.rows tr").length, document.getElementById("live-count").textContent, document.querySelector("canvas").offsetParent !== null, document.querySelector("table.rows").dataset.stream]`)
+	got := evalJS[[]any](c, `[document.querySelectorAll("table.rows tr").length, document.getElementById("live-count").textContent, document.getElementById("live-chart").offsetParent !== null, document.querySelector("table.rows").dataset.stream]`)
 	if got[0] != float64(0) || got[1] != "" || got[2] != false || got[3] != "error_stream" {
 		t.Errorf("on error_stream's tab: %v rows, count %q, chart shown %v, table of %v", got[0], got[1], got[2], got[3])
 	}

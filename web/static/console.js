@@ -539,10 +539,10 @@ function liveSection(name, code) {
   const tabs = h("div", { class: "tabs", role: "tablist", "aria-label": "In-application streams" });
   const pause = h("button", { class: "secondary", "aria-pressed": "false" }, "Pause");
   const table = h("table", { class: "rows" });
-  const canvas = h("canvas", { width: 1000, height: 180, role: "img", "aria-label": "Numeric columns over time", hidden: true });
+  const chartBox = h("div", { class: "chart", id: "live-chart", hidden: true });
   const empty = h("p", { class: "muted empty", id: "live-empty" }, "Loading the application's streams…");
   const sec = h("section", { "aria-labelledby": "live-title" }, h("h2", { id: "live-title" }, "Real-time analytics"), tabs,
-    h("div", { class: "row" }, pause, h("span", { class: "muted", id: "live-count" }, "")), empty, canvas, h("div", { class: "rows" }, table));
+    h("div", { class: "row" }, pause, h("span", { class: "muted", id: "live-count" }, "")), empty, chartBox, h("div", { class: "rows" }, table));
   let paused = false;
   pause.addEventListener("click", () => {
     paused = !paused;
@@ -555,7 +555,7 @@ function liveSection(name, code) {
     if (!streams.length) return void (empty.textContent = "No in-application streams yet.");
     const open = (stream) => {
       for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.stream === stream));
-      follow(name, stream, code, table, canvas, count, empty, () => paused);
+      follow(name, stream, code, table, chartBox, count, empty, () => paused);
     };
     tabs.replaceChildren(...streams.map((s) => h("button", { role: "tab", "data-stream": s, onclick: () => open(s) }, s)));
     open(streams.includes("DESTINATION_SQL_STREAM") ? "DESTINATION_SQL_STREAM" : streams[0]);
@@ -568,7 +568,7 @@ function liveSection(name, code) {
 // follow shows a stream's rows, newest on top, keeping the newest
 // ROWS_KEPT; rows that arrive between frames are drawn once per frame, so
 // a fast stream does not freeze the page.
-function follow(app, stream, code, table, canvas, count, empty, isPaused) {
+function follow(app, stream, code, table, chartBox, count, empty, isPaused) {
   stopLive();
   const rows = [];
   let pending = [];
@@ -604,11 +604,12 @@ function follow(app, stream, code, table, canvas, count, empty, isPaused) {
   table.replaceChildren();
   table.dataset.stream = stream;
   count.textContent = "";
-  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
-  canvas.hidden = true;
+  chartBox.replaceChildren();
+  chartBox.hidden = true;
+  const th = anomalyThreshold(code);
   empty.hidden = false;
   empty.textContent = emptyText(stream, code);
-  let drawn = 0;
+  let drawn = 0, drawnWidth = 0;
   const draw = (now) => {
     // Redrawn at most five times a second: a table of ROWS_KEPT rows is
     // cheap that often, and the page stays responsive however fast rows come.
@@ -619,11 +620,16 @@ function follow(app, stream, code, table, canvas, count, empty, isPaused) {
       rows.length = Math.min(rows.length, ROWS_KEPT);
       const cols = Object.keys(rows[0]);
       table.replaceChildren(h("thead", {}, h("tr", {}, cols.map((c) => h("th", {}, c)))),
-        h("tbody", {}, rows.map((r) => h("tr", { class: r.ANOMALY_SCORE > 2 ? "flag" : null }, cols.map((c) => cell(r[c]))))));
+        h("tbody", {}, rows.map((r) => h("tr", { class: isAnomaly(r, th) ? "flag" : null }, cols.map((c) => cell(r[c]))))));
       count.textContent = `${total} rows since opened; showing the newest ${rows.length}`;
       empty.hidden = true;
-      canvas.hidden = false;
-      chart(canvas, rows);
+      chart(chartBox, rows, th);
+      drawnWidth = chartBox.clientWidth;
+    } else if (rows.length && !chartBox.hidden && chartBox.clientWidth !== drawnWidth) {
+      // The page changed width (a turned phone, a resized window): the
+      // panels are drawn again to fit rather than shrunk, so labels stay legible.
+      chart(chartBox, rows, th);
+      drawnWidth = chartBox.clientWidth;
     }
     live.frame = requestAnimationFrame(draw);
   };
@@ -645,38 +651,99 @@ function cell(v) {
   return h("td", { class: "num", title: shown === String(v) ? null : String(v) }, shown);
 }
 
-// chart draws the numeric columns of the rows over ROWTIME, each scaled to
-// its own range, rows with an anomaly score above 2 marked.
-function chart(canvas, rows) {
-  const ctx = canvas.getContext("2d");
-  const W = canvas.width, H = canvas.height, pad = 24;
-  ctx.clearRect(0, 0, W, H);
-  const ordered = [...rows].reverse();
+// anomalyThreshold is the score above which a row is an anomaly: the
+// SQL's own when its WHERE compares ANOMALY_SCORE plainly with a number
+// (ANOMALY_SCORE > 3), else 2; or-equal says whether the threshold counts.
+function anomalyThreshold(code) {
+  const m = /\bANOMALY_SCORE"?\s*(>=?)\s*(-?\d+(?:\.\d+)?)\b/i.exec(code || "");
+  return m ? { value: Number(m[2]), orEqual: m[1] === ">=" } : { value: 2, orEqual: false };
+}
+
+function isAnomaly(r, th) {
+  const v = r.ANOMALY_SCORE;
+  return typeof v === "number" && (th.orEqual ? v >= th.value : v > th.value);
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) if (v != null) el.setAttribute(k, v);
+  for (const c of children.flat()) if (c != null) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+// clock writes an application time (ROWTIME) as the axis shows it, in UTC.
+function clock(t) {
+  return new Date(t).toISOString().slice(11, 19);
+}
+
+// chart draws one panel per numeric column over ROWTIME, each with its own
+// scale; ANOMALY_SCORE's panel has the threshold line, and rows above it
+// are marked in every panel. A missing value or a gap in time much longer
+// than the usual spacing breaks the line: no trend is drawn where there were
+// no rows. A stream without numeric columns has no chart at all.
+function chart(box, rows, th) {
+  const ordered = rows.filter((r) => !Number.isNaN(Date.parse(r.ROWTIME))).reverse();
+  const cols = [...new Set(ordered.flatMap((r) => Object.keys(r)))].filter((c) => c !== "ROWTIME" && ordered.some((r) => typeof r[c] === "number"));
+  if (!cols.length) {
+    box.replaceChildren();
+    box.hidden = true;
+    return;
+  }
+  box.hidden = false;
   const times = ordered.map((r) => Date.parse(r.ROWTIME));
-  const t0 = Math.min(...times), t1 = Math.max(...times) || t0 + 1;
-  const cols = Object.keys(ordered[0]).filter((c) => c !== "ROWTIME" && typeof ordered[0][c] === "number");
-  const dark = matchMedia("(prefers-color-scheme: dark)").matches; // lines that show on the page's background
-  const colors = dark ? ["#4493f8", "#f85149", "#3fb950", "#d2a8ff", "#e3b341"] : ["#0b5cad", "#b3261e", "#1a7f37", "#8250df", "#bf8700"];
-  cols.forEach((c, i) => {
-    const vals = ordered.map((r) => r[c]);
-    const lo = Math.min(...vals), hi = Math.max(...vals);
-    const y = (v) => H - pad - ((v - lo) / (hi - lo || 1)) * (H - 2 * pad);
-    const x = (t) => pad + ((t - t0) / (t1 - t0 || 1)) * (W - 2 * pad);
-    ctx.strokeStyle = colors[i % colors.length];
-    ctx.beginPath();
-    ordered.forEach((r, j) => (j ? ctx.lineTo(x(times[j]), y(r[c])) : ctx.moveTo(x(times[j]), y(r[c]))));
-    ctx.stroke();
-    ctx.fillStyle = colors[i % colors.length];
-    ctx.fillText(`${c} (${num(lo)}–${num(hi)})`, pad + i * 180, 14);
+  const t0 = times[0], t1 = times[times.length - 1];
+  // The usual spacing is the median step between rows of distinct times.
+  const steps = times.slice(1).map((t, i) => t - times[i]).filter((d) => d > 0).sort((a, b) => a - b);
+  const usual = steps.length ? steps[Math.floor(steps.length / 2)] : 0;
+  const W = Math.max(260, box.clientWidth - 2), H = 130;
+  const L = 64, R = 12, T = 10, B = 24; // room for the y ticks and the time labels
+  const x = (t) => L + ((t - t0) / (t1 - t0 || 1)) * (W - L - R);
+  const ticks = t1 > t0 ? [t0, (t0 + t1) / 2, t1] : [t0];
+  const panels = cols.map((c) => {
+    const vals = ordered.map((r) => r[c]).filter((v) => typeof v === "number");
+    let lo = Math.min(...vals), hi = Math.max(...vals);
+    const scored = c === "ANOMALY_SCORE";
+    if (scored) { lo = Math.min(lo, th.value); hi = Math.max(hi, th.value); }
+    if (lo === hi) { lo -= 1; hi += 1; }
+    const y = (v) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
+    // The line, broken at missing values and at gaps in time.
+    let d = "", prev = null;
+    const dots = [];
     ordered.forEach((r, j) => {
-      if (r.ANOMALY_SCORE > 2) {
-        ctx.fillStyle = dark ? "#f85149" : "#b3261e";
-        ctx.beginPath();
-        ctx.arc(x(times[j]), y(r[c]), 4, 0, 2 * Math.PI);
-        ctx.fill();
-      }
+      const v = r[c];
+      if (typeof v !== "number") return void (prev = null);
+      const broken = prev === null || (usual > 0 && times[j] - times[prev] > 3 * usual);
+      d += `${broken ? "M" : "L"}${x(times[j]).toFixed(1)},${y(v).toFixed(1)}`;
+      prev = j;
     });
+    // A point with no neighbour on either side would be invisible as a line.
+    ordered.forEach((r, j) => {
+      if (typeof r[c] !== "number") return;
+      const joined = (k) => k >= 0 && k < ordered.length && typeof ordered[k][c] === "number" && !(usual > 0 && Math.abs(times[k] - times[j]) > 3 * usual);
+      if (!joined(j - 1) && !joined(j + 1)) dots.push(svg("circle", { class: "point", cx: x(times[j]), cy: y(r[c]), r: 2.5 }));
+    });
+    const marks = ordered.map((r, j) => (isAnomaly(r, th) && typeof r[c] === "number"
+      ? svg("circle", { class: "anomaly", cx: x(times[j]), cy: y(r[c]), r: 4.5 }, svg("title", {}, `anomaly at ${clock(times[j])}: ${c} ${num(r[c])}, score ${num(r.ANOMALY_SCORE)}`))
+      : null));
+    const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${c} over application time, from ${num(lo)} to ${num(hi)}` },
+      svg("g", { class: "axis y" },
+        svg("line", { x1: L, y1: T, x2: L, y2: H - B }),
+        svg("text", { class: "tick max", x: L - 6, y: y(hi) + 4, "text-anchor": "end" }, num(hi)),
+        svg("text", { class: "tick min", x: L - 6, y: y(lo), "text-anchor": "end" }, num(lo))),
+      svg("g", { class: "axis x" },
+        svg("line", { x1: L, y1: H - B, x2: W - R, y2: H - B }),
+        ticks.map((t, i) => svg("text", { class: "tick time", x: x(t), y: H - 6, "text-anchor": ticks.length === 1 ? "start" : ["start", "middle", "end"][i] }, clock(t)))),
+      scored ? svg("g", { class: "threshold" },
+        svg("line", { x1: L, y1: y(th.value), x2: W - R, y2: y(th.value) }),
+        svg("text", { x: W - R - 2, y: y(th.value) - 4, "text-anchor": "end" }, `threshold ${num(th.value)}`)) : null,
+      svg("path", { class: "series", d }), dots, marks);
+    const n = marks.filter(Boolean).length;
+    return h("figure", { class: "panel", "data-column": c },
+      h("figcaption", {}, h("strong", {}, c), " ", h("span", { class: "muted" }, n ? `${n} ${n === 1 ? "anomaly" : "anomalies"} marked` : "")),
+      g);
   });
+  box.replaceChildren(...panels, h("p", { class: "muted axis-note" }, "Time is application time (ROWTIME, UTC)."));
 }
 
 // ---- generator ----
