@@ -18,7 +18,7 @@ import (
 // per numeric column with application-time labels and min/max ticks, the
 // threshold of the SQL's WHERE (3, not the default 2) as a line, the rows
 // above it marked, and its line broken at a long gap in time; a stream of
-// text only has no chart box.
+// text only has no chart box. Unticking a column takes its panel away.
 func TestChartsPeopleCanRead(t *testing.T) {
 	ctx := context.Background()
 	c := newSession(t, 1)
@@ -90,6 +90,14 @@ CREATE PUMP "P3" AS INSERT INTO "NAMES" SELECT STREAM "NAME" FROM "SOURCE_SQL_ST
 		t.Errorf("V's line %q should start twice (broken at the gap)", d)
 	}
 	c.shots("1-anomalies")
+	c.do("V unticked", chromedp.Click(`//fieldset[@class="columns"]//input[@value="V"]`))
+	if panels := c.eval(`[...document.querySelectorAll("#live-chart figure")].map((f) => f.dataset.column)`); strings.Join(panels, ",") != "ANOMALY_SCORE" {
+		t.Errorf("with V unticked the panels are %q", panels)
+	}
+	c.do("V ticked again", chromedp.Click(`//fieldset[@class="columns"]//input[@value="V"]`))
+	if panels := c.eval(`[...document.querySelectorAll("#live-chart figure")].map((f) => f.dataset.column)`); strings.Join(panels, ",") != "V,ANOMALY_SCORE" {
+		t.Errorf("with V ticked again the panels are %q", panels)
+	}
 	c.do("NAMES, text only",
 		chromedp.Click(`//button[@role="tab" and text()="NAMES"]`),
 		chromedp.WaitVisible(`//table[@data-stream="NAMES"]//td[text()="n7"]`))

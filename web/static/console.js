@@ -610,6 +610,12 @@ function follow(app, stream, code, table, chartBox, count, empty, isPaused) {
   empty.hidden = false;
   empty.textContent = emptyText(stream, code);
   let drawn = 0, drawnWidth = 0;
+  // The columns the user unticked stay unticked for this tab.
+  const picked = { off: new Set(), key: null };
+  const redraw = () => {
+    chart(chartBox, rows, th, picked, redraw);
+    drawnWidth = chartBox.clientWidth;
+  };
   const draw = (now) => {
     // Redrawn at most five times a second: a table of ROWS_KEPT rows is
     // cheap that often, and the page stays responsive however fast rows come.
@@ -623,13 +629,11 @@ function follow(app, stream, code, table, chartBox, count, empty, isPaused) {
         h("tbody", {}, rows.map((r) => h("tr", { class: isAnomaly(r, th) ? "flag" : null }, cols.map((c) => cell(r[c]))))));
       count.textContent = `${total} rows since opened; showing the newest ${rows.length}`;
       empty.hidden = true;
-      chart(chartBox, rows, th);
-      drawnWidth = chartBox.clientWidth;
+      redraw();
     } else if (rows.length && !chartBox.hidden && chartBox.clientWidth !== drawnWidth) {
       // The page changed width (a turned phone, a resized window): the
       // panels are drawn again to fit rather than shrunk, so labels stay legible.
-      chart(chartBox, rows, th);
-      drawnWidth = chartBox.clientWidth;
+      redraw();
     }
     live.frame = requestAnimationFrame(draw);
   };
@@ -682,15 +686,30 @@ function clock(t) {
 // are marked in every panel. A missing value or a gap in time much longer
 // than the usual spacing breaks the line: no trend is drawn where there were
 // no rows. A stream without numeric columns has no chart at all.
-function chart(box, rows, th) {
+function chart(box, rows, th, picked, redraw) {
   const ordered = rows.filter((r) => !Number.isNaN(Date.parse(r.ROWTIME))).reverse();
   const cols = [...new Set(ordered.flatMap((r) => Object.keys(r)))].filter((c) => c !== "ROWTIME" && ordered.some((r) => typeof r[c] === "number"));
   if (!cols.length) {
     box.replaceChildren();
     box.hidden = true;
+    picked.key = null;
     return;
   }
   box.hidden = false;
+  // The column choice is built anew only when the columns change, so a
+  // redraw does not take the focus from a checkbox.
+  if (picked.key !== cols.join("\n")) {
+    picked.key = cols.join("\n");
+    const choice = h("fieldset", { class: "columns" }, h("legend", {}, "Columns charted"),
+      cols.map((c) => h("label", {}, h("input", { type: "checkbox", value: c, checked: !picked.off.has(c), onchange: (e) => {
+        if (e.target.checked) picked.off.delete(c);
+        else picked.off.add(c);
+        redraw();
+      } }), " ", c)));
+    choice.hidden = cols.length < 2;
+    box.replaceChildren(choice, h("div", { class: "panels" }));
+  }
+  const shown = cols.filter((c) => !picked.off.has(c));
   const times = ordered.map((r) => Date.parse(r.ROWTIME));
   const t0 = times[0], t1 = times[times.length - 1];
   // The usual spacing is the median step between rows of distinct times.
@@ -700,7 +719,7 @@ function chart(box, rows, th) {
   const L = 64, R = 12, T = 10, B = 24; // room for the y ticks and the time labels
   const x = (t) => L + ((t - t0) / (t1 - t0 || 1)) * (W - L - R);
   const ticks = t1 > t0 ? [t0, (t0 + t1) / 2, t1] : [t0];
-  const panels = cols.map((c) => {
+  const panels = shown.map((c) => {
     const vals = ordered.map((r) => r[c]).filter((v) => typeof v === "number");
     let lo = Math.min(...vals), hi = Math.max(...vals);
     const scored = c === "ANOMALY_SCORE";
@@ -743,7 +762,7 @@ function chart(box, rows, th) {
       h("figcaption", {}, h("strong", {}, c), " ", h("span", { class: "muted" }, n ? `${n} ${n === 1 ? "anomaly" : "anomalies"} marked` : "")),
       g);
   });
-  box.replaceChildren(...panels, h("p", { class: "muted axis-note" }, "Time is application time (ROWTIME, UTC)."));
+  box.querySelector(".panels").replaceChildren(...panels, h("p", { class: "muted axis-note" }, shown.length ? "Time is application time (ROWTIME, UTC)." : "No column ticked."));
 }
 
 // ---- generator ----
