@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/internal/awsjson"
 )
 
@@ -81,11 +82,11 @@ func functionName(arn string) string {
 	if strings.HasPrefix(arn, "http://") || strings.HasPrefix(arn, "https://") {
 		return arn
 	}
-	parts := strings.Split(arn, ":")
-	if len(parts) < 7 || len(parts) > 8 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function" || parts[6] == "" {
+	fn, err := awsclients.ParseFunctionARN(arn)
+	if err != nil {
 		return ""
 	}
-	return parts[6]
+	return fn.Name
 }
 
 // requestShape is an output as a request would give it.

@@ -517,6 +517,9 @@ func (m *Manager) measureLags(ctx context.Context) {
 // publish makes the positions the loop has fed to available to other
 // goroutines (the lag).
 func (r *running) publish() {
+	if r.opts.Node == "" {
+		return // a single server measures no lag (nobody reads it)
+	}
 	li, ok := r.in.(*logInput)
 	if !ok {
 		return // a remote stream's lag is not measured

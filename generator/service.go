@@ -252,6 +252,11 @@ func (s *Service) stopSender(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
+	halt(w, r, snd)
+}
+
+// halt stops a sender and waits for it to end, or answers 404 for none.
+func halt(w http.ResponseWriter, r *http.Request, snd *serviceSender) {
 	if snd == nil {
 		replyError(w, http.StatusNotFound, fmt.Errorf("no sender %s", r.PathValue("id")))
 		return
@@ -268,11 +273,5 @@ func (s *Service) remove(w http.ResponseWriter, r *http.Request) {
 	snd := s.senders[id]
 	delete(s.senders, id)
 	s.mu.Unlock()
-	if snd == nil {
-		replyError(w, http.StatusNotFound, fmt.Errorf("no sender %s", r.PathValue("id")))
-		return
-	}
-	snd.cancel()
-	<-snd.run.Done()
-	w.WriteHeader(http.StatusNoContent)
+	halt(w, r, snd)
 }
