@@ -134,6 +134,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle(api.TapPath, front.Authenticate(http.HandlerFunc(management.Tap)))
 	mux.Handle(api.StreamsPath, front.Authenticate(http.HandlerFunc(management.Streams)))
 	mux.Handle(api.RecordsPath, front.Authenticate(http.HandlerFunc(management.Records)))
+	mux.Handle(api.TemplatesPath, front.Authenticate(http.HandlerFunc(management.Templates)))
 	mux.Handle(api.ClusterPath, front.Authenticate(http.HandlerFunc(management.Cluster)))
 	mux.Handle(api.MovePath, front.Authenticate(http.HandlerFunc(management.Move)))
 	mux.Handle("GET /", web.Handler()) // the console; the APIs are POSTs to /

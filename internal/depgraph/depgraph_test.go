@@ -18,7 +18,7 @@ var layers = [][]string{
 	{"web", "api", "migrate"},
 	{"app", "generator", "notify"},
 	{"ingest", "destination", "runner"},
-	{"compile", "internal/awsjson", "s3delivery"},
+	{"compile", "internal/awsjson", "s3delivery", "sqltemplates"},
 	{"record"},
 	{"sql/engine"},
 	{"sql/plan"},
