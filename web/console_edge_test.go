@@ -236,17 +236,17 @@ func TestSaveAfterAFailedStartUsesTheNewVersion(t *testing.T) {
 	down.Store(true)
 	sql := "CREATE STREAM \"OUT\" (N INTEGER);\nCREATE PUMP \"P\" AS INSERT INTO \"OUT\" SELECT STREAM \"N\" FROM \"SOURCE_SQL_STREAM_001\";"
 	c.do("save and run while the reference data is down",
-		chromedp.Navigate(c.srv.URL+"/#/app/a"),
+		chromedp.Navigate(c.srv.URL+"/#/app/a/sql"),
 		chromedp.WaitVisible(chromedp.CSS(`#sql`)),
 		chromedp.SetValue(chromedp.CSS(`#sql`), sql),
-		chromedp.Click(`//section[@aria-labelledby="sql-title"]//button`),
+		chromedp.Click(`#sql-save`),
 		chromedp.WaitVisible(`//div[@id="action-error" and contains(., "Saved, but not started")]`))
 	if a, _ := c.srv.Apps.Get(ctx, "a"); a.Code != sql || a.Status == app.Running {
 		t.Fatalf("after the failed start: status %s, code saved %v", a.Status, a.Code == sql)
 	}
 	down.Store(false) // the reference is back
 	c.do("save and run again, with the version the page has now",
-		chromedp.Click(`//section[@aria-labelledby="sql-title"]//button`),
+		chromedp.Click(`#sql-save`),
 		chromedp.WaitVisible(`//span[@id="app-status" and text()="RUNNING"]`))
 }
 

@@ -46,7 +46,7 @@ func TestEveryActionSaysHowItWent(t *testing.T) {
 	c.shots("1-created")
 	gone("the success toast goes by itself", "Created the application fb.")
 
-	c.do("save SQL with an error", chromedp.WaitVisible(chromedp.CSS(`#sql`)),
+	c.do("save SQL with an error", chromedp.Click(`#tab-sql`), chromedp.WaitVisible(chromedp.CSS(`#sql`)),
 		chromedp.SetValue(chromedp.CSS(`#sql`), `CREATE STREAM "OUT" (N INTEGER);
 CREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "N" FROM "SOURCE_SQL_STREAM_001"`+"\nWHERE"),
 		chromedp.Click(`//button[text()="Save"]`))
@@ -60,6 +60,7 @@ CREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "N" FROM "SOURCE_SQL_STREAM_0
 	toast("saved", "Saved the SQL of fb.")
 
 	c.do("discover and connect the source",
+		chromedp.Click(`#tab-source`),
 		chromedp.WaitReady(chromedp.CSS(`#source-stream option[value="firehose:in"]`)),
 		chromedp.SetValue(chromedp.CSS(`#source-stream`), "firehose:in"))
 	// Discovery needs records: one, put in the stream.
@@ -71,10 +72,12 @@ CREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "N" FROM "SOURCE_SQL_STREAM_0
 	toast("connected the source", "Connected in as the source of fb.")
 
 	c.do("connect a destination",
-		chromedp.WaitVisible(chromedp.CSS(`#out-target`)),
-		chromedp.SetValue(chromedp.CSS(`#out-stream`), "OUT"),
-		chromedp.SetValue(chromedp.CSS(`#out-kind`), "firehose"),
-		chromedp.SendKeys(chromedp.CSS(`#out-target`), "out"),
+		chromedp.Click(`#tab-destinations`),
+		chromedp.WaitReady(chromedp.CSS(`#out-stream option[value="OUT"]`)),
+		choose(`#out-stream`, "OUT"),
+		choose(`#out-kind`, "firehose"),
+		chromedp.WaitReady(chromedp.CSS(`#out-pick option[value="out"]`)),
+		choose(`#out-pick`, "out"),
 		chromedp.Click(`//button[text()="Connect"]`))
 	toast("connected an output", "Connected OUT to out.")
 

@@ -141,6 +141,13 @@ func (c *session) eval(js string) []string {
 	return v
 }
 
+// choose picks an option of a select as a user does: the value, then the
+// change event the page listens for (SetValue alone sends none).
+func choose(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.SetValue(chromedp.CSS(sel), value),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).dispatchEvent(new Event("change", { bubbles: true }))`, sel)))
+}
+
 // guard bounds a step or a wait on a condition, so that a bug fails the
 // test instead of hanging it; no test passes or fails on how long a step
 // takes.
@@ -245,8 +252,9 @@ func TestTheLabInTheConsole(t *testing.T) {
 	// A SQL error shows at its line and column.
 	bad := "CREATE STREAM \"S\" (a INTEGER);\nCREATE PUMP \"P\" AS INSERT INTO \"S\" SELECT STREAM nope FROM \"SOURCE_SQL_STREAM_001\";"
 	run("save bad SQL",
+		chromedp.Click(`#tab-sql`),
 		chromedp.SetValue(chromedp.CSS(`#sql`), bad),
-		chromedp.Click(`//section[@aria-labelledby="sql-title"]//button`),
+		chromedp.Click(`#sql-save`),
 		chromedp.WaitVisible(chromedp.CSS(`.sql-error`)))
 	sqlErr := text("#sql-errors")
 	if !strings.Contains(sqlErr, "Line 2, column") || !strings.Contains(strings.ToLower(sqlErr), "nope") {
@@ -267,7 +275,7 @@ func TestTheLabInTheConsole(t *testing.T) {
 	}
 	run("save and run the lab's SQL",
 		chromedp.SetValue(chromedp.CSS(`#sql`), string(sql)),
-		chromedp.Click(`//section[@aria-labelledby="sql-title"]//button`),
+		chromedp.Click(`#sql-save`),
 		chromedp.WaitVisible(`//span[@id="app-status" and text()="RUNNING"]`),
 		chromedp.WaitVisible(`//button[@role="tab" and text()="CTRSTREAM"]`))
 	// The lab's scenario from the application's start, as in the lab: the
@@ -345,7 +353,7 @@ func TestFormsRefuseBadInputAndLeaveNothingBehind(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#app-name`)),
 		chromedp.SendKeys(chromedp.CSS(`#app-name`), "a"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Create an application"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`#sql`)))
+		chromedp.WaitVisible(chromedp.CSS(`#source-stream`)))
 	c.do("a second application of that name",
 		chromedp.Navigate(c.srv.URL+"/#/"),
 		chromedp.WaitVisible(chromedp.CSS(`#app-name`)),
@@ -364,7 +372,7 @@ func TestFormsRefuseBadInputAndLeaveNothingBehind(t *testing.T) {
 	dead := "http://" + ln.Addr().String() + "/invoke"
 	ln.Close() // nothing answers there
 	c.do("a destination nobody answers",
-		chromedp.Navigate(c.srv.URL+"/#/app/a"),
+		chromedp.Navigate(c.srv.URL+"/#/app/a/destinations"),
 		chromedp.WaitVisible(chromedp.CSS(`#out-target`)),
 		chromedp.SendKeys(chromedp.CSS(`#out-target`), dead),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Connect a destination"] button`)),
@@ -373,8 +381,9 @@ func TestFormsRefuseBadInputAndLeaveNothingBehind(t *testing.T) {
 		t.Errorf("unreachable destination: %q", msg)
 	}
 	c.do("bad SQL",
+		chromedp.Click(`#tab-sql`),
 		chromedp.SetValue(chromedp.CSS(`#sql`), "CREATE STREAM \"S\" (a INTEGER);\nCREATE PUMP nope;"),
-		chromedp.Click(`//section[@aria-labelledby="sql-title"]//button`),
+		chromedp.Click(`#sql-save`),
 		chromedp.WaitVisible(chromedp.CSS(`.sql-error`)))
 	if msg := c.text("#sql-errors"); msg != "Line 2, column 17: expected AS, found ;" {
 		t.Errorf("the SQL error reads %q", msg)
@@ -688,7 +697,7 @@ func TestWithAuthTheConsoleSignsInAndSignsEveryRequest(t *testing.T) {
 	c.do("create an application",
 		chromedp.SendKeys(chromedp.CSS(`#app-name`), "signed"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Create an application"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`#sql`)))
+		chromedp.WaitVisible(chromedp.CSS(`#source-stream`)))
 	if _, err := c.srv.Apps.Get(ctx, "signed"); err != nil {
 		t.Fatalf("the signed CreateApplication did not land: %v", err)
 	}
