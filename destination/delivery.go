@@ -154,6 +154,12 @@ func New(ctx context.Context, cfg Config) (*Delivery, error) {
 		d.epoch = newEpoch()
 	}
 	d.flushed = d.next
+	if m := cfg.Metrics; m != nil { // an output shows in the metrics before its first send
+		l := cfg.Labels
+		m.delivered.WithLabelValues(l.Application, l.Output, l.Destination)
+		m.failed.WithLabelValues(l.Application, l.Output, l.Destination)
+		m.retried.WithLabelValues(l.Application, l.Output, l.Destination)
+	}
 	if cfg.Acks != nil {
 		a, ok, err := cfg.Acks.Load(ctx)
 		if err != nil {

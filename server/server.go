@@ -128,12 +128,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	streams.Register(front)
 	management := api.New(apps, l, opts.Region, opts.Account)
+	management.Monitor(reg, cfg.Clock)
 	front.Register(api.Target, management.Operations())
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle(api.TapPath, front.Authenticate(http.HandlerFunc(management.Tap)))
 	mux.Handle(api.StreamsPath, front.Authenticate(http.HandlerFunc(management.Streams)))
 	mux.Handle(api.RecordsPath, front.Authenticate(http.HandlerFunc(management.Records)))
+	mux.Handle(api.MetricsPath, front.Authenticate(http.HandlerFunc(management.Metrics)))
+	mux.Handle(api.FunctionsPath, front.Authenticate(http.HandlerFunc(management.Functions)))
 	mux.Handle(api.ClusterPath, front.Authenticate(http.HandlerFunc(management.Cluster)))
 	mux.Handle(api.MovePath, front.Authenticate(http.HandlerFunc(management.Move)))
 	mux.Handle("GET /", web.Handler()) // the console; the APIs are POSTs to /
