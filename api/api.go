@@ -15,6 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/internal/awsjson"
 	"github.com/riffle-sql/riffle/record"
@@ -31,6 +34,9 @@ type API struct {
 	log     *streamlog.Log
 	region  string
 	account string
+	// What MetricsPath reads (Monitor).
+	gatherer prometheus.Gatherer
+	clock    clockwork.Clock
 }
 
 // New makes the API over an application manager.

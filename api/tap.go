@@ -22,10 +22,26 @@ const TapPath = "GET /riffle/v1/applications/{app}/streams/{stream}"
 // every node of a cluster: the node that runs the application relays.
 const StreamsPath = "GET /riffle/v1/applications/{app}/streams"
 
-// Streams serves StreamsPath.
+// Streams serves StreamsPath. With ?planned=true it names the streams
+// the application's code declares, whether it runs or not (the streams
+// its outputs may name): 404 for no such application, 409 for one
+// without an input and code or whose code does not plan.
 func (a *API) Streams(w http.ResponseWriter, r *http.Request) {
-	names, err := a.apps.Streams(r.Context(), r.PathValue("app"))
-	if err != nil {
+	var names []string
+	var err error
+	if r.URL.Query().Get("planned") == "true" {
+		if names, err = a.apps.PlannedStreams(r.Context(), r.PathValue("app")); err != nil {
+			status := http.StatusInternalServerError
+			switch {
+			case errors.Is(err, app.ErrNotFound):
+				status = http.StatusNotFound
+			case errors.Is(err, app.ErrInvalid):
+				status = http.StatusConflict
+			}
+			http.Error(w, err.Error(), status)
+			return
+		}
+	} else if names, err = a.apps.Streams(r.Context(), r.PathValue("app")); err != nil {
 		http.Error(w, err.Error(), tapStatus(err))
 		return
 	}

@@ -85,7 +85,7 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	}
 	m.metrics = newMetrics(m.opts.Metrics, m.countRunning, len(damaged), owned)
 	if m.opts.Metrics != nil {
-		m.opts.Metrics.MustRegister(newReadCollector(m))
+		m.opts.Metrics.MustRegister(newRunCollector(m))
 	}
 	m.awaited = map[string]chan struct{}{}
 	var toResume []string

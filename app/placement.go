@@ -515,11 +515,10 @@ func (m *Manager) measureLags(ctx context.Context) {
 }
 
 // publish makes the positions the loop has fed to available to other
-// goroutines (the lag).
+// goroutines (the lag, for a node's lease and for the metrics). The loop
+// publishes when it starts and after each step that fed records: a copy
+// of a position per shard, next to the records fed.
 func (r *running) publish() {
-	if r.opts.Node == "" {
-		return // a single server measures no lag (nobody reads it)
-	}
 	li, ok := r.in.(*logInput)
 	if !ok {
 		return // a remote stream's lag is not measured

@@ -38,6 +38,9 @@ type running struct {
 	taps    *taps
 	read    atomic.Int64              // input records fed since the start
 	fed     atomic.Pointer[positions] // pos as the loop last left it (publish)
+	// checkpointed is when the last checkpoint was written (unix ms, on
+	// the manager's clock; 0: none yet).
+	checkpointed atomic.Int64
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -150,6 +153,7 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 		src.close()
 		return nil, err
 	}
+	r.checkpointed.Store(m.now().UnixMilli())
 	if r.taps, err = newTaps(compiled, m.opts.RowsPerStream); err != nil {
 		cancel()
 		src.close()
@@ -262,6 +266,7 @@ func (r *running) checkpoint(ctx context.Context) error {
 		return err
 	}
 	r.ckptRev = rev
+	r.checkpointed.Store(r.opts.Clock.Now().UnixMilli())
 	return nil
 }
 
@@ -448,7 +453,9 @@ func (r *running) step(ctx context.Context) (bool, error) {
 		r.lateRecords.Error("records came after the application's clock had passed their arrival: they were given the clock's time as ROWTIME "+
 			"(on a remote Kinesis input: its arrival stamps lag this machine's clock by more than --kinesis-tolerance)", "records", late, "stream", r.source)
 	}
-	r.publish()
+	if fed > 0 { // the positions move only as records are fed
+		r.publish()
+	}
 	if watermark != noWatermark {
 		eng.Advance(toApp(watermark))
 	}

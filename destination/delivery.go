@@ -154,6 +154,12 @@ func New(ctx context.Context, cfg Config) (*Delivery, error) {
 		d.epoch = newEpoch()
 	}
 	d.flushed = d.next
+	if m := cfg.Metrics; m != nil { // an output shows in the metrics before its first send
+		l := cfg.Labels
+		m.delivered.WithLabelValues(l.Application, l.Output, l.Destination)
+		m.failed.WithLabelValues(l.Application, l.Output, l.Destination)
+		m.retried.WithLabelValues(l.Application, l.Output, l.Destination)
+	}
 	if cfg.Acks != nil {
 		a, ok, err := cfg.Acks.Load(ctx)
 		if err != nil {
@@ -424,10 +430,16 @@ func (d *Delivery) settle(batch []Record, ok []bool, err error, count bool) {
 		m.retried.WithLabelValues(l.Application, l.Output, l.Destination).Add(float64(retries))
 	}
 	d.gauge()
+	if m := d.cfg.Metrics; m != nil && len(done) > 0 {
+		m.succeeded(d.cfg.Labels, now)
+	}
 	if len(failed) > 0 {
 		reason := "the destination did not acknowledge them"
 		if err != nil {
 			reason = err.Error()
+		}
+		if m := d.cfg.Metrics; m != nil {
+			m.erred(d.cfg.Labels, now, reason)
 		}
 		d.cfg.Logger.Warn("delivery failed; retrying", "destination", d.cfg.Sink.String(), "records", len(failed), "of", len(batch), "reason", reason)
 	}

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/riffle-sql/riffle/sql/types"
 )
 
@@ -852,4 +855,44 @@ func TestAFenceHoldsRowsBackUntilItOpens(t *testing.T) {
 		t.Fatalf("once the fence opened: %+v", sent.batch)
 	}
 	drain(t, d)
+}
+
+// TestTheMetricsKeepTheLastSuccessAndTheLastError: a failed attempt sets
+// the output's last error time and text, an acknowledged retry its last
+// success, each at its moment on the delivery's clock.
+func TestTheMetricsKeepTheLastSuccessAndTheLastError(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(t0)
+	sink := newTimedSink(clock, 1)
+	reg := prometheus.NewRegistry()
+	metrics := NewMetrics(reg)
+	labels := Labels{Application: "app", Output: "1", Destination: "timed"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d, err := New(ctx, Config{Sink: sink, Clock: clock, Backoff: 2 * time.Second, Metrics: metrics, Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go d.Run(ctx)
+	d.Add([]byte("row"))
+	d.Flush()
+	sink.next(t)
+	waiting(t, clock) // the failure settled
+	if got := testutil.ToFloat64(metrics.lastError.WithLabelValues("app", "1", "timed")); got != unixSeconds(t0) {
+		t.Errorf("last error at %v, want %v", got, unixSeconds(t0))
+	}
+	if got := metrics.LastError(labels); got != "send 1 refused" {
+		t.Errorf("last error %q, want the sink's", got)
+	}
+	if n, _ := testutil.GatherAndCount(reg, "riffle_destination_last_success_timestamp_seconds"); n != 0 {
+		t.Errorf("a last success before any: %d series", n)
+	}
+	clock.Advance(2 * time.Second)
+	sink.next(t)
+	drain(t, d)
+	if got := testutil.ToFloat64(metrics.lastSuccess.WithLabelValues("app", "1", "timed")); got != unixSeconds(t0.Add(2*time.Second)) {
+		t.Errorf("last success at %v, want %v", got, unixSeconds(t0.Add(2*time.Second)))
+	}
+	if got := testutil.ToFloat64(metrics.lastError.WithLabelValues("app", "1", "timed")); got != unixSeconds(t0) {
+		t.Errorf("a success moved the last error to %v", got)
+	}
 }

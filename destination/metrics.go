@@ -1,11 +1,21 @@
 package destination
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics count deliveries per application, output and destination.
 type Metrics struct {
 	delivered, failed, retried *prometheus.CounterVec
 	waiting                    *prometheus.GaugeVec
+	lastSuccess, lastError     *prometheus.GaugeVec
+
+	// The last error's text, beside its time (text is no metric value).
+	mu     sync.Mutex
+	errors map[Labels]string
 }
 
 // Labels name one output in the metrics.
@@ -25,7 +35,35 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Rows sent again after a failed attempt."}, labels),
 		waiting: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "riffle_destination_in_flight_records",
 			Help: "Output rows taken but not yet acknowledged."}, labels),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "riffle_destination_last_success_timestamp_seconds",
+			Help: "When the destination last acknowledged rows (unix seconds, on the delivery's clock)."}, labels),
+		lastError: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "riffle_destination_last_error_timestamp_seconds",
+			Help: "When a delivery attempt last failed (unix seconds, on the delivery's clock)."}, labels),
+		errors: map[Labels]string{},
 	}
-	reg.MustRegister(m.delivered, m.failed, m.retried, m.waiting)
+	reg.MustRegister(m.delivered, m.failed, m.retried, m.waiting, m.lastSuccess, m.lastError)
 	return m
 }
+
+// LastError is the text of the output's last failed delivery attempt
+// ("" when none failed since the server started).
+func (m *Metrics) LastError(l Labels) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.errors[l]
+}
+
+// succeeded records rows acknowledged at now.
+func (m *Metrics) succeeded(l Labels, now time.Time) {
+	m.lastSuccess.WithLabelValues(l.Application, l.Output, l.Destination).Set(unixSeconds(now))
+}
+
+// erred records a failed attempt at now, and why.
+func (m *Metrics) erred(l Labels, now time.Time, reason string) {
+	m.mu.Lock()
+	m.errors[l] = reason
+	m.mu.Unlock()
+	m.lastError.WithLabelValues(l.Application, l.Output, l.Destination).Set(unixSeconds(now))
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

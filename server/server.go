@@ -128,6 +128,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	streams.Register(front)
 	management := api.New(apps, l, opts.Region, opts.Account)
+	management.Monitor(reg, cfg.Clock)
 	front.Register(api.Target, management.Operations())
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -135,6 +136,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle(api.StreamsPath, front.Authenticate(http.HandlerFunc(management.Streams)))
 	mux.Handle(api.RecordsPath, front.Authenticate(http.HandlerFunc(management.Records)))
 	mux.Handle(api.TemplatesPath, front.Authenticate(http.HandlerFunc(management.Templates)))
+	mux.Handle(api.MetricsPath, front.Authenticate(http.HandlerFunc(management.Metrics)))
+	mux.Handle(api.FunctionsPath, front.Authenticate(http.HandlerFunc(management.Functions)))
 	mux.Handle(api.ClusterPath, front.Authenticate(http.HandlerFunc(management.Cluster)))
 	mux.Handle(api.MovePath, front.Authenticate(http.HandlerFunc(management.Move)))
 	mux.Handle("GET /", web.Handler()) // the console; the APIs are POSTs to /

@@ -141,7 +141,7 @@ export function outputsSection(d) {
       note.textContent = m.runningHere ? "Delivery figures since the application started, from the server's metrics (riffle_destination_*)."
         : m.node ? `Runs on node ${m.node}: its delivery figures are on that node.` : "Not running: delivery figures appear once it runs.";
       for (const o of m.outputs || []) {
-        const c = state[o.output];
+        const c = state[o.outputId];
         if (!c) continue;
         const hl = health(o);
         c.health.textContent = hl;
