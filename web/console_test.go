@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,8 +19,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/generator"
 	"github.com/riffle-sql/riffle/internal/busy"
+	"github.com/riffle-sql/riffle/internal/lambdatest"
 	"github.com/riffle-sql/riffle/internal/poll"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/server"
@@ -95,10 +98,17 @@ func newSession(t *testing.T, scale float64, keys ...map[string]string) *session
 	if len(keys) > 0 {
 		creds = keys[0]
 	}
+	return newSessionWith(t, server.Config{Credentials: creds, Apps: app.Options{TimeScale: scale}})
+}
+
+// newSessionWith serves the console on a server of cfg (its input polled
+// every 10 ms, so pages follow quickly), and opens a browser.
+func newSessionWith(t *testing.T, cfg server.Config) *session {
 	if *load > 0 {
 		t.Cleanup(busy.Start(*load))
 	}
-	srv := servertest.Start(t, server.Config{Credentials: creds, Apps: app.Options{TimeScale: scale, Poll: 10 * time.Millisecond}})
+	cfg.Apps.Poll = 10 * time.Millisecond
+	srv := servertest.Start(t, cfg)
 	c := &session{t: t, srv: srv, b: browser(t)}
 	t.Cleanup(func() { // before the browser closes: what the page showed when the test failed, as failed.png
 		if t.Failed() {
@@ -141,11 +151,22 @@ func (c *session) eval(js string) []string {
 	return v
 }
 
-// choose picks an option of a select as a user does: the value, then the
-// change event the page listens for (SetValue alone sends none).
+// labSteady is the lab's steady clicks and impressions, without its bursts.
+func labSteady() generator.Scenario {
+	steady := generator.Lab()
+	steady.Senders, steady.Duration = steady.Senders[:2], 0
+	return steady
+}
+
+// choose picks an option of a select as a user does, once the select
+// offers it: the value, then the change event the page listens for.
 func choose(sel, value string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(chromedp.SetValue(chromedp.CSS(sel), value),
-		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).dispatchEvent(new Event("change", { bubbles: true }))`, sel)))
+	return chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => {
+		const s = document.querySelector(%q);
+		if (!s || ![...s.options].some((o) => o.value === %q)) return false;
+		if (s.value !== %q) { s.value = %q; s.dispatchEvent(new Event("change", { bubbles: true })); }
+		return true;
+	})()`, sel, value, value, value), chromedp.WithPollingTimeout(0))
 }
 
 // guard bounds a step or a wait on a condition, so that a bug fails the
@@ -205,7 +226,12 @@ func (c *session) traffic(stream string, s generator.Scenario, speed float64) (s
 // into CTRSTREAM and DESTINATION_SQL_STREAM, stop and delete.
 func TestTheLabInTheConsole(t *testing.T) {
 	ctx := context.Background()
-	c := newSession(t, 20)
+	notify := lambdatest.New(t) // the lab's notifier, as a Lambda-compatible function the server knows
+	fn, err := destination.NewHTTPFunction(notify.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newSessionWith(t, server.Config{Apps: app.Options{TimeScale: 20, Functions: map[string]destination.Function{"notify": fn}}})
 	srv, b, run, text, eval := c.srv, c.b, c.do, c.text, c.eval
 	run("create the delivery stream",
 		chromedp.Navigate(srv.URL+"/#/streams"),
@@ -217,9 +243,7 @@ func TestTheLabInTheConsole(t *testing.T) {
 
 	// The lab's steady clicks and impressions, without its bursts, for the
 	// schema discovery.
-	steady := generator.Lab()
-	steady.Senders, steady.Duration = steady.Senders[:2], 0
-	stopSteady := c.traffic("clicks", steady, 20)
+	stopSteady := c.traffic("clicks", labSteady(), 20)
 
 	run("refuse an application without a name",
 		chromedp.Navigate(srv.URL+"/#/"),
@@ -247,6 +271,17 @@ func TestTheLabInTheConsole(t *testing.T) {
 	cols := eval(`[...document.querySelectorAll("section[aria-labelledby=source-title] tbody tr td:first-child")].map(td => td.textContent)`)
 	if strings.Join(cols, ",") != "browseraction,site" {
 		t.Fatalf("connected columns %v (discovered %q)", cols, columns)
+	}
+	// The destination before the SQL, as the lab's notifier: picked from
+	// the functions the server knows.
+	run("connect DESTINATION_SQL_STREAM to the notifier",
+		chromedp.Click(`#tab-destinations`),
+		chromedp.WaitReady(chromedp.CSS(`#out-pick option[value="notify"]`)),
+		choose(`#out-pick`, "notify"),
+		chromedp.Click(`//button[text()="Connect"]`),
+		chromedp.WaitVisible(`//table[@id="outputs"]//td[contains(., "function:notify")]`))
+	if stream := text(`#outputs tbody td.name`); stream != "DESTINATION_SQL_STREAM" {
+		t.Errorf("the output delivers %q", stream)
 	}
 
 	// A SQL error shows at its line and column.
@@ -298,6 +333,22 @@ func TestTheLabInTheConsole(t *testing.T) {
 		chromedp.Click(`//button[@role="tab" and text()="DESTINATION_SQL_STREAM"]`),
 		chromedp.WaitVisible(chromedp.CSS(`table.rows[data-stream="DESTINATION_SQL_STREAM"] tbody tr.flag`)))
 	screenshot(t, b, "5-anomalies")
+	// The anomalies reach the notifier: the Destinations tab counts them as
+	// the function does.
+	run("the Destinations tab", chromedp.Click(`#tab-destinations`), chromedp.WaitVisible(chromedp.CSS(`#outputs td.health`)))
+	c.until("the anomalies delivered to the notifier", func() (bool, string) {
+		got, _ := notify.Counts()
+		shown := text(`#outputs td.delivered`)
+		return got > 0 && shown == strconv.Itoa(got), fmt.Sprintf("the page says %s delivered; the notifier has %d", shown, got)
+	})
+	screenshot(t, b, "5b-delivered")
+	run("the Monitoring tab", chromedp.Click(`#tab-monitoring`), chromedp.WaitVisible(`//p[@id="mon-note" and contains(., "As of")]`),
+		chromedp.WaitVisible(`//table[@id="mon-streams"]//tr[@data-stream="CTRSTREAM"]`))
+	if d := text("#mon-delivery .value"); d != "1 healthy" {
+		t.Errorf("Monitoring says the delivery is %q", d)
+	}
+	screenshot(t, b, "5c-monitoring")
+	run("back to the live rows", chromedp.Click(`#tab-analytics`), chromedp.WaitVisible(`//button[@role="tab" and text()="DESTINATION_SQL_STREAM"]`))
 	run("a narrow screen", chromedp.EmulateViewport(400, 800), chromedp.Reload(), chromedp.WaitVisible(`//button[@role="tab"]`))
 	if wide := eval(`[String(document.documentElement.scrollWidth), String(window.innerWidth)]`); wide[0] != wide[1] {
 		t.Errorf("on a 400-pixel screen the page is %s pixels wide", wide[0])

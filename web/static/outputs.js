@@ -77,12 +77,15 @@ export function outputsSection(d) {
       return;
     }
     pickWrap.hidden = false;
-    pick.replaceChildren(...known[k].map((n) => h("option", { value: n }, n)),
+    const was = pick.value;
+    pick.replaceChildren(...known[k].map((n) => h("option", { value: n, selected: n === was }, n)),
       k === "lambda" ? h("option", { value: OTHER }, "Another function: its ARN or URL…") : null);
     if (!pick.options.length) pick.append(h("option", { value: "" }, k === "firehose" ? "No delivery stream yet" : "No data stream yet"));
     targetLabel.textContent = "Function ARN or http(s) URL";
-    target.parentElement.hidden = pick.value !== OTHER;
+    typed();
   };
+  // The ARN or URL field shows only for a function the server does not list.
+  const typed = () => { target.parentElement.hidden = kind.value !== "file" && pick.value !== OTHER; };
   const pickWrap = h("div", { id: "out-pick-field" }, field("Function or stream", pick, "out-pick"));
   const form = h("form", { novalidate: true, "aria-label": "Connect a destination" }, h("div", { class: "row" },
     field("In-application stream", streamPick, "out-stream"),
@@ -93,14 +96,14 @@ export function outputsSection(d) {
     h("div", {}, h("button", { type: "submit" }, "Connect"))));
   const targetLabel = form.querySelector('label[for="out-target"]');
   kind.addEventListener("change", choices);
-  pick.addEventListener("change", choices);
+  pick.addEventListener("change", typed);
   choices();
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const k = kind.value;
-    const typed = k === "file" || pick.value === OTHER;
-    const name = typed ? target.value.trim() : pick.value;
-    if (!name) return showFieldError(typed ? "out-target" : "out-pick", "Say where the rows go.");
+    const byName = k === "file" || pick.value === OTHER;
+    const name = byName ? target.value.trim() : pick.value;
+    if (!name) return showFieldError(byName ? "out-target" : "out-pick", "Say where the rows go.");
     const out = { Name: streamPick.value, DestinationSchema: { RecordFormatType: document.getElementById("out-format").value } };
     if (k === "lambda") out.LambdaOutput = { ResourceARN: /^(https?:|arn:)/.test(name) ? name : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`, RoleARN: ROLE };
     if (k === "firehose") out.KinesisFirehoseOutput = { ResourceARN: streamARN("firehose", name), RoleARN: ROLE };
@@ -111,7 +114,7 @@ export function outputsSection(d) {
         () => analytics("AddApplicationOutput", { ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId, Output: out }));
       route();
     } catch (err) {
-      showFieldError(typed ? "out-target" : "out-pick", err.message);
+      showFieldError(byName ? "out-target" : "out-pick", err.message);
     }
   });
   const app = encodeURIComponent(d.ApplicationName);
