@@ -276,9 +276,8 @@ func (d *Delivery) Drain(ctx context.Context) {
 // Run sends until ctx ends: whatever is queued and due, in row order, at
 // most one send at a time and one per MinInterval.
 func (d *Delivery) Run(ctx context.Context) {
-	if m := d.cfg.Metrics; m != nil { // a stopped output has nothing in flight
-		l := d.cfg.Labels
-		defer m.waiting.DeleteLabelValues(l.Application, l.Output, l.Destination)
+	if m := d.cfg.Metrics; m != nil { // a stopped output has nothing in flight, nor figures
+		defer m.forget(d.cfg.Labels)
 	}
 	for {
 		batch, wait := d.take(d.cfg.Clock.Now())

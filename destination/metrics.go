@@ -53,6 +53,21 @@ func (m *Metrics) LastError(l Labels) string {
 	return m.errors[l]
 }
 
+// forget drops an output's series and last error: a stopped output's
+// figures would otherwise stay as if current, and pile up with every
+// output and application this server ever ran (its counters start again
+// with its next run, as the application's own do).
+func (m *Metrics) forget(l Labels) {
+	for _, v := range []interface {
+		DeleteLabelValues(...string) bool
+	}{m.delivered, m.failed, m.retried, m.waiting, m.lastSuccess, m.lastError} {
+		v.DeleteLabelValues(l.Application, l.Output, l.Destination)
+	}
+	m.mu.Lock()
+	delete(m.errors, l)
+	m.mu.Unlock()
+}
+
 // succeeded records rows acknowledged at now.
 func (m *Metrics) succeeded(l Labels, now time.Time) {
 	m.lastSuccess.WithLabelValues(l.Application, l.Output, l.Destination).Set(unixSeconds(now))

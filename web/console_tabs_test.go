@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
@@ -89,7 +90,9 @@ func TestTheSQLEditorKeepsItsHeightAndLeadsToErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.do("the SQL tab", chromedp.Navigate(c.srv.URL+"/#/app/ed/sql"), chromedp.WaitVisible(chromedp.CSS(`#sql`)))
-	height := func() float64 { return evalJS[float64](c, `document.querySelector(".editor").getBoundingClientRect().height`) }
+	height := func() float64 {
+		return evalJS[float64](c, `document.querySelector(".editor").getBoundingClientRect().height`)
+	}
 	short := height()
 	// 120 lines: a comment of 116, then SQL naming a column the source lacks, on line 119.
 	long := strings.Repeat("-- a long comment\n", 116) + `CREATE STREAM "OUT" (A VARCHAR(16));
@@ -219,6 +222,12 @@ func TestTheSourceOfAStoppedApplicationCanChange(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#source-locked`)))
 	if n := evalJS[int](c, `[...document.querySelectorAll("button")].filter((b) => b.textContent === "Edit source").length`); n != 0 {
 		t.Errorf("a running application offers Edit source")
+	}
+	// The tabs work from the keyboard, and the address follows them.
+	c.do("arrow right from Source", chromedp.Focus(`#tab-source`), chromedp.SendKeys(`#tab-source`, kb.ArrowRight),
+		chromedp.WaitVisible(chromedp.CSS(`#sql`)))
+	if got := c.eval(`[document.activeElement.id, location.hash]`); got[0] != "tab-sql" || got[1] != "#/app/src/sql" {
+		t.Errorf("after the arrow key the focus is on %q and the address %q, want tab-sql and #/app/src/sql", got[0], got[1])
 	}
 }
 

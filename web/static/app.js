@@ -91,7 +91,7 @@ export async function appPage(name, tab, show) {
     e.preventDefault();
     select(ids[(to + ids.length) % ids.length], true);
   });
-  show(header, h("p", { class: "muted" }, d.ApplicationDescription || ""), failure, actions, actionError, tablist, ...Object.values(panels));
+  if (!show(header, h("p", { class: "muted" }, d.ApplicationDescription || ""), failure, actions, actionError, tablist, ...Object.values(panels))) return;
   select(TABS.some(([id]) => id === tab) ? tab : firstTab(d));
 }
 

@@ -170,8 +170,12 @@ setRouter(route);
 
 async function route() {
   const mine = ++navigation;
+  // show draws a page unless a newer navigation began meanwhile; it says
+  // whether it drew (a page that did not must change nothing more).
   const show = (...children) => {
-    if (mine === navigation) render(...children);
+    if (mine !== navigation) return false;
+    render(...children);
+    return true;
   };
   const [, page, arg, sub] = location.hash.split("/");
   // The navigation marks where the user is (an application is under Applications).

@@ -12,10 +12,15 @@ const metricsOf = (name) => own("GET", `/riffle/v1/applications/${encodeURICompo
 
 // watch calls fn now and every EVERY ms while el is on the page and shown
 // (its tab open); it ends once el has left the page.
+// One request at a time: a slow answer is not overtaken by the next (the
+// rates would go backwards); a browser tab in the background asks nothing.
 function watch(el, fn) {
+  let pending = false;
   const tick = () => {
     if (!el.isConnected) return clearInterval(timer);
-    if (!el.closest("[hidden]")) fn().catch(() => {}); // a failure shows in the next answer, or the offline banner
+    if (pending || document.hidden || el.closest("[hidden]")) return;
+    pending = true;
+    fn().catch(() => {}).finally(() => { pending = false; }); // a failure shows in the next answer, or the offline banner
   };
   const timer = setInterval(tick, EVERY);
   queueMicrotask(tick);
@@ -30,9 +35,10 @@ function when(t, now) {
 }
 
 // health says how an output's delivery goes: failing when its last error
-// came after its last success, retrying while such rows wait.
+// came after its last success or with it (a batch partly refused),
+// retrying while such rows wait.
 function health(o) {
-  const failing = o.lastErrorAt && (!o.lastSuccess || Date.parse(o.lastErrorAt) > Date.parse(o.lastSuccess));
+  const failing = o.lastErrorAt && (!o.lastSuccess || Date.parse(o.lastErrorAt) >= Date.parse(o.lastSuccess));
   if (failing) return o.inFlight > 0 ? "retrying" : "failing";
   return o.delivered > 0 ? "delivering" : "waiting for rows";
 }
@@ -143,7 +149,9 @@ export function outputsSection(d) {
       const m = await metricsOf(d.ApplicationName);
       note.textContent = m.runningHere ? "Delivery figures since the application started, from the server's metrics (riffle_destination_*)."
         : m.node ? `Runs on node ${m.node}: its delivery figures are on that node.` : "Not running: delivery figures appear once it runs.";
-      for (const o of m.outputs || []) {
+      // Figures of a run elsewhere, or of none, would be stale here.
+      if (!m.runningHere) for (const c of Object.values(state)) for (const cell of Object.values(c)) cell.textContent = "–";
+      for (const o of m.runningHere ? m.outputs || [] : []) {
         const c = state[o.outputId];
         if (!c) continue;
         const hl = health(o);
