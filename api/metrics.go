@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sort"
 	"time"
@@ -10,8 +9,6 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/riffle-sql/riffle/app"
 )
 
 // MetricsPath gives an application's figures (AppMetrics as JSON) for the
@@ -79,13 +76,8 @@ func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z
 // Metrics serves MetricsPath.
 func (a *API) Metrics(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("app")
-	def, err := a.apps.Get(r.Context(), name)
-	if err != nil {
-		status := http.StatusInternalServerError
-		if errors.Is(err, app.ErrNotFound) {
-			status = http.StatusNotFound
-		}
-		http.Error(w, err.Error(), status)
+	def, ok := a.definition(w, r)
+	if !ok {
 		return
 	}
 	if a.gatherer == nil {

@@ -15,8 +15,9 @@ import (
 // the application's first input (the demo stock ticker's without one).
 const TemplatesPath = "GET /riffle/v1/applications/{app}/sql-templates"
 
-// Templates serves TemplatesPath.
-func (a *API) Templates(w http.ResponseWriter, r *http.Request) {
+// definition reads the application the request's path names, or answers
+// why it cannot: 404 for an unknown one.
+func (a *API) definition(w http.ResponseWriter, r *http.Request) (app.Application, bool) {
 	def, err := a.apps.Get(r.Context(), r.PathValue("app"))
 	if err != nil {
 		status := http.StatusInternalServerError
@@ -24,6 +25,15 @@ func (a *API) Templates(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusNotFound
 		}
 		http.Error(w, err.Error(), status)
+		return app.Application{}, false
+	}
+	return def, true
+}
+
+// Templates serves TemplatesPath.
+func (a *API) Templates(w http.ResponseWriter, r *http.Request) {
+	def, ok := a.definition(w, r)
+	if !ok {
 		return
 	}
 	stream, columns := sqltemplates.InputStream, []record.RecordColumn(nil)
