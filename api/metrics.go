@@ -21,8 +21,8 @@ const MetricsPath = "GET /riffle/v1/applications/{app}/metrics"
 const FunctionsPath = "GET /riffle/v1/functions"
 
 // AppMetrics is what MetricsPath answers. The counters are this server's
-// since the application's run began here (the outputs': since the server
-// started); the console computes rates from successive answers.
+// since the application's run (and each output's) began here; the
+// console computes rates from successive answers.
 type AppMetrics struct {
 	Application string `json:"application"`
 	Status      string `json:"status"`
@@ -67,6 +67,9 @@ type OutputMetrics struct {
 // Monitor gives the API the registry MetricsPath reads and the server's
 // clock.
 func (a *API) Monitor(g prometheus.Gatherer, clock clockwork.Clock) {
+	if clock == nil {
+		clock = clockwork.NewRealClock()
+	}
 	a.gatherer, a.clock = g, clock
 }
 
@@ -84,11 +87,7 @@ func (a *API) Metrics(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "this server keeps no metrics", http.StatusNotFound)
 		return
 	}
-	clock := a.clock
-	if clock == nil {
-		clock = clockwork.NewRealClock()
-	}
-	out := AppMetrics{Application: name, Status: def.Status, RunningHere: a.apps.RunsHere(name), At: stamp(clock.Now()),
+	out := AppMetrics{Application: name, Status: def.Status, RunningHere: a.apps.RunsHere(name), At: stamp(a.clock.Now()),
 		Streams: []StreamRows{}, Outputs: []OutputMetrics{}}
 	if owner, err := a.apps.Owner(r.Context(), name); err == nil {
 		out.Node = owner

@@ -1,30 +1,19 @@
 package api_test
 
 import (
-	"context"
 	"net"
 	"strings"
 	"testing"
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/lambdatest"
 )
-
-// accepting is a function that acknowledges every record.
-type accepting struct{}
-
-func (accepting) Invoke(_ context.Context, e destination.Event) (destination.Response, error) {
-	var r destination.Response
-	for _, rec := range e.Records {
-		r.Records = append(r.Records, destination.Result{RecordID: rec.RecordID, Result: destination.Ok})
-	}
-	return r, nil
-}
 
 func functions(names ...string) map[string]destination.Function {
 	fs := map[string]destination.Function{}
 	for _, n := range names {
-		fs[n] = accepting{}
+		fs[n] = lambdatest.Accepting{}
 	}
 	return fs
 }

@@ -3,28 +3,12 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/riffle-sql/riffle/app"
 )
-
-// getTemplates fetches an application's SQL templates as the console does.
-func getTemplates(t *testing.T, url, application string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url + "/riffle/v1/applications/" + application + "/sql-templates")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
-}
 
 type template struct {
 	ID, Title, Description, SQL string
@@ -50,13 +34,10 @@ func TestSQLTemplates(t *testing.T) {
 		if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"`+c.name+`"`+c.inputs+`}`); status != 200 {
 			t.Fatalf("create %s: %v", c.name, out)
 		}
-		status, body := getTemplates(t, url, c.name)
+		var ts []template
+		status, body := getJSON(t, url+"/riffle/v1/applications/"+c.name+"/sql-templates", &ts)
 		if status != http.StatusOK {
 			t.Fatalf("%s: %d %s", c.name, status, body)
-		}
-		var ts []template
-		if err := json.Unmarshal([]byte(body), &ts); err != nil {
-			t.Fatalf("%s: %v: %s", c.name, err, body)
 		}
 		var raw []map[string]any
 		json.Unmarshal([]byte(body), &raw)
@@ -87,7 +68,7 @@ func TestSQLTemplates(t *testing.T) {
 			}
 		}
 	}
-	status, body := getTemplates(t, url, "nope")
+	status, body := getJSON(t, url+"/riffle/v1/applications/nope/sql-templates", nil)
 	if status != http.StatusNotFound || strings.HasPrefix(strings.TrimSpace(body), "{") {
 		t.Errorf("unknown application: %d %q, want 404 and a plain message", status, body)
 	}

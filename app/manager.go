@@ -279,6 +279,20 @@ func (m *Manager) Create(ctx context.Context, a Application) (Application, error
 	return a, err
 }
 
+// planCode plans the application's code against an input's columns and
+// its reference tables, as it would run.
+func planCode(a Application, in Input) (*plan.Graph, error) {
+	var tables []*plan.Table
+	for _, ref := range a.References {
+		t, err := compile.TableColumns(ref.TableName, ref.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		tables = append(tables, t)
+	}
+	return compile.Plan(compile.Options{SQL: a.Code, Inputs: in.StreamNames(), Schema: in.Schema, Application: a.Name, Tables: tables})
+}
+
 // check validates inputs and, with an input, the SQL.
 func (m *Manager) check(ctx context.Context, a Application) error {
 	if len(a.Inputs) > 1 {
@@ -299,15 +313,7 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 			return fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 		if a.Code != "" {
-			var tables []*plan.Table
-			for _, ref := range a.References {
-				t, err := compile.TableColumns(ref.TableName, ref.Schema)
-				if err != nil {
-					return fmt.Errorf("%w: %v", ErrInvalid, err)
-				}
-				tables = append(tables, t)
-			}
-			g, err := compile.Plan(compile.Options{SQL: a.Code, Inputs: in.StreamNames(), Schema: in.Schema, Application: a.Name, Tables: tables})
+			g, err := planCode(a, in)
 			if err != nil {
 				return err // positioned SQL errors
 			}

@@ -8,10 +8,8 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/riffle-sql/riffle/compile"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/sql/engine"
-	"github.com/riffle-sql/riffle/sql/plan"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
@@ -86,16 +84,7 @@ func (m *Manager) PlannedStreams(ctx context.Context, name string) ([]string, er
 	if len(a.Inputs) == 0 || a.Code == "" {
 		return nil, fmt.Errorf("%w: application %s needs an input and code to declare streams", ErrInvalid, name)
 	}
-	in := a.Inputs[0]
-	var tables []*plan.Table
-	for _, ref := range a.References {
-		t, err := compile.TableColumns(ref.TableName, ref.Schema)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-		}
-		tables = append(tables, t)
-	}
-	g, err := compile.Plan(compile.Options{SQL: a.Code, Inputs: in.StreamNames(), Schema: in.Schema, Application: a.Name, Tables: tables})
+	g, err := planCode(a, a.Inputs[0])
 	if err != nil {
 		return nil, fmt.Errorf("%w: plan %s: %w", ErrInvalid, name, err)
 	}

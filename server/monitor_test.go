@@ -25,21 +25,11 @@ import (
 	"github.com/riffle-sql/riffle/api"
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/lambdatest"
 	"github.com/riffle-sql/riffle/internal/poll"
 	"github.com/riffle-sql/riffle/server"
 	"github.com/riffle-sql/riffle/server/servertest"
 )
-
-// accepting is a function that acknowledges every record.
-type accepting struct{}
-
-func (accepting) Invoke(_ context.Context, e destination.Event) (destination.Response, error) {
-	var r destination.Response
-	for _, rec := range e.Records {
-		r.Records = append(r.Records, destination.Result{RecordID: rec.RecordID, Result: destination.Ok})
-	}
-	return r, nil
-}
 
 // get is a GET of the server's path: its status and body.
 func get(t *testing.T, url string) (int, []byte) {
@@ -136,7 +126,7 @@ func TestTheMonitoringFiguresAreThoseOfMetrics(t *testing.T) {
 		http.Error(w, "the function is broken", http.StatusInternalServerError)
 	}))
 	defer failing.Close()
-	srv := servertest.Start(t, server.Config{Apps: app.Options{Poll: 10 * time.Millisecond, Functions: map[string]destination.Function{"notify": accepting{}}}})
+	srv := servertest.Start(t, server.Config{Apps: app.Options{Poll: 10 * time.Millisecond, Functions: map[string]destination.Function{"notify": lambdatest.Accepting{}}}})
 	c := srv.Clients("AKIDEXAMPLE", "secret")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

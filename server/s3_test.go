@@ -3,9 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/internal/poll"
+	"github.com/riffle-sql/riffle/internal/promscrape"
 	"github.com/riffle-sql/riffle/internal/s3test"
 	"github.com/riffle-sql/riffle/s3delivery"
 	"github.com/riffle-sql/riffle/s3store"
@@ -112,14 +111,8 @@ func TestDeliveryStreamsArchiveToS3(t *testing.T) {
 	poll.Until(t, time.Minute, func() (bool, string) {
 		return checkArchive(t, s3srv.Objects(t, "lake"), acked, from, time.Now().UTC())
 	})
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(metrics), `riffle_firehose_s3_records_total{stream="raw"} 2000`) {
-		t.Errorf("/metrics does not count 2000 records delivered:\n%s", grepLines(string(metrics), "riffle_firehose_s3"))
+	if n := promscrape.Series(t, srv.URL)[`riffle_firehose_s3_records_total{stream="raw"}`]; n != 2000 {
+		t.Errorf("/metrics counts %v records delivered, want 2000", n)
 	}
 }
 
@@ -144,14 +137,4 @@ func TestDeliveryStreamsArchiveToTheDataDirectoryByDefault(t *testing.T) {
 		})
 		return checkArchive(t, objs, acked, from, time.Now().UTC())
 	})
-}
-
-func grepLines(text, word string) string {
-	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		if strings.Contains(line, word) {
-			out = append(out, line)
-		}
-	}
-	return strings.Join(out, "\n")
 }

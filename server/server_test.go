@@ -28,6 +28,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/internal/promscrape"
 	"github.com/riffle-sql/riffle/server"
 	"github.com/riffle-sql/riffle/server/servertest"
 )
@@ -113,18 +114,10 @@ func TestFirehoseAndKinesisWithTheSDK(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range []string{`riffle_ingest_records_total{api="firehose"} 2`, `riffle_ingest_records_total{api="kinesis"} 20`} {
-		if !strings.Contains(string(metrics), line) {
-			t.Fatalf("/metrics lacks %s", line)
+	m := promscrape.Series(t, srv.URL)
+	for series, want := range map[string]float64{`riffle_ingest_records_total{api="firehose"}`: 2, `riffle_ingest_records_total{api="kinesis"}`: 20} {
+		if m[series] != want {
+			t.Fatalf("/metrics: %s %v, want %v", series, m[series], want)
 		}
 	}
 }

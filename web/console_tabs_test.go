@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -18,37 +17,19 @@ import (
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/internal/lambdatest"
+	"github.com/riffle-sql/riffle/internal/promscrape"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/server"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
-// metric reads one series of the server's /metrics, as a scraper would
-// (series as Prometheus writes it: labels in name order), or -1 when the
-// server does not expose it.
+// metric reads one series of the server's /metrics (as Prometheus writes
+// it: labels in name order), or -1 when the server does not expose it.
 func (c *session) metric(series string) float64 {
 	c.t.Helper()
-	resp, err := http.Get(c.srv.URL + "/metrics")
-	if err != nil {
-		c.t.Fatal(err)
+	if v, ok := promscrape.Series(c.t, c.srv.URL)[series]; ok {
+		return v
 	}
-	defer resp.Body.Close()
-	lines := bufio.NewScanner(resp.Body)
-	name, _, _ := strings.Cut(series, "{")
-	var near []string
-	for lines.Scan() {
-		if strings.HasPrefix(lines.Text(), name+"{") {
-			near = append(near, lines.Text())
-		}
-		if v, ok := strings.CutPrefix(lines.Text(), series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				c.t.Fatalf("%s: %v", series, err)
-			}
-			return f
-		}
-	}
-	c.t.Logf("no series %s in /metrics; of %s: %q", series, name, near)
 	return -1
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/internal/lambdatest"
 	"github.com/riffle-sql/riffle/internal/poll"
+	"github.com/riffle-sql/riffle/internal/promscrape"
 	"github.com/riffle-sql/riffle/internal/rowcheck"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/runner"
@@ -255,7 +256,7 @@ func TestARunningApplicationSurvivesAKill(t *testing.T) {
 	for _, name := range []string{"riffle_destination_delivered_records_total", "riffle_destination_failed_records_total"} {
 		series := name + `{application="lab",destination="lambda:counts",output="1.1"}`
 		poll.Until(t, 30*time.Second, func() (bool, string) {
-			v := scrape(t, srv.url)[series]
+			v := promscrape.Series(t, srv.url)[series]
 			return v > 0, fmt.Sprintf("%s is %v", name, v)
 		})
 	}
@@ -328,28 +329,4 @@ func compareAcrossTheCrash(t *testing.T, stream string, expected, got []string, 
 		t.Logf("%s, uninterrupted run:\n%s\nlive:\n%s", stream, strings.Join(expected, "\n"), strings.Join(got, "\n"))
 	}
 	t.Logf("%s: %d windows before the kill, %d in all, %d rows offline", stream, before, covered, len(expected))
-}
-
-// scrape reads a server's /metrics: each series (name and labels) to its
-// value.
-func scrape(t testing.TB, url string) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get(url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	for sc := bufio.NewScanner(resp.Body); sc.Scan(); {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		if i := strings.LastIndexByte(line, ' '); i > 0 {
-			var v float64
-			fmt.Sscan(line[i+1:], &v)
-			out[line[:i]] = v
-		}
-	}
-	return out
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/internal/poll"
+	"github.com/riffle-sql/riffle/internal/promscrape"
 	"github.com/riffle-sql/riffle/server/servertest"
 )
 
@@ -46,14 +46,8 @@ func TestClusterStatusShowsEveryNodeAndTheOwners(t *testing.T) {
 				fmt.Sprintf("riffle cluster status --server %s: %v\n%s", srv.url, err, out)
 		})
 	}
-	resp, err := http.Get(n1.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !regexp.MustCompile(`(?m)^riffle_applications_owned 1$`).Match(metrics) || !regexp.MustCompile(`(?m)^riffle_failovers_total 0$`).Match(metrics) {
-		t.Fatalf("n1's metrics:\n%s", metrics)
+	if m := promscrape.Series(t, n1.url); m["riffle_applications_owned"] != 1 || m["riffle_failovers_total"] != 0 {
+		t.Fatalf("n1's metrics: %v applications owned, %v failovers", m["riffle_applications_owned"], m["riffle_failovers_total"])
 	}
 
 	out, _, err := runRiffle(t, "apps", "move", "lab", "--node", "n2", "--server", n1.url)

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/internal/poll"
+	"github.com/riffle-sql/riffle/internal/promscrape"
 )
 
 // labApps is how many lab applications the cluster's acceptance test
@@ -141,7 +142,7 @@ func TestClusterOfThreeNodesRunsEachApplicationOnceThroughLosses(t *testing.T) {
 		failovers := 0.0
 		for _, n := range c.nodes {
 			if srv := n.serving(); srv != nil {
-				failovers += scrape(t, srv.url)["riffle_failovers_total"]
+				failovers += promscrape.Series(t, srv.url)["riffle_failovers_total"]
 			}
 		}
 		if failovers < float64(len(theirs)) {

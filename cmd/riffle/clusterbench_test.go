@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/internal/poll"
+	"github.com/riffle-sql/riffle/internal/promscrape"
 )
 
 // BenchmarkClusterOfLabApplications runs lab applications (the clickstream
@@ -59,7 +60,7 @@ func (c *labCluster) memory(b *testing.B) nodeMemory {
 	var m nodeMemory
 	for _, n := range c.nodes {
 		if srv := n.serving(); srv != nil {
-			metrics := scrape(b, srv.url)
+			metrics := promscrape.Series(b, srv.url)
 			m.rss += metrics["process_resident_memory_bytes"]
 			m.heap += metrics["go_memstats_heap_inuse_bytes"]
 		}
@@ -121,7 +122,7 @@ func benchLab(b *testing.B, nodes, apps, records int) {
 	poll.Until(b, 10*time.Minute, func() (bool, string) {
 		read := map[string]float64{}
 		for _, n := range c.nodes {
-			metrics := scrape(b, n.serving().url)
+			metrics := promscrape.Series(b, n.serving().url)
 			if failed := metrics["riffle_lease_renewals_failed_total"]; failed > 0 {
 				// Its applications stop and resume from their checkpoints:
 				// their counts of records read start again.

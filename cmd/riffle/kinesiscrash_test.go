@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/riffle-sql/riffle/internal/kinesalite"
+	"github.com/riffle-sql/riffle/internal/promscrape"
 	"github.com/riffle-sql/riffle/runner"
 )
 
@@ -64,7 +65,7 @@ func TestAKinesisInputOfAnotherServerSurvivesAKill(t *testing.T) {
 	live["CTRSTREAM"].waitFor(t, before+3)
 	stopSending()
 	sender.Wait()
-	late := scrape(t, srv.url)[`riffle_input_late_records_total{application="lab"}`]
+	late := promscrape.Series(t, srv.url)[`riffle_input_late_records_total{application="lab"}`]
 	srv.cmd.Process.Signal(syscall.SIGKILL)
 	srv.cmd.Wait()
 	if late != 0 {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/internal/promscrape"
 )
 
 func TestServeRefusesAnOpenAddressWithoutInsecure(t *testing.T) {
@@ -213,23 +214,11 @@ func TestCtrlCCheckpointsAndExits(t *testing.T) {
 }
 
 // recordsRead is an application's riffle_application_records_read_total
-// on the server's /metrics.
+// on the server's /metrics ("none" when it has none).
 func recordsRead(t *testing.T, url, app string) string {
 	t.Helper()
-	resp, err := http.Get(url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := `riffle_application_records_read_total{application="` + app + `"} `
-	for line := range strings.Lines(string(body)) {
-		if n, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
-			return n
-		}
+	if n, ok := promscrape.Series(t, url)[`riffle_application_records_read_total{application="`+app+`"}`]; ok {
+		return fmt.Sprint(n)
 	}
 	return "none"
 }

@@ -4,6 +4,7 @@
 package lambdatest
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -56,6 +57,19 @@ func New(t testing.TB) *Function {
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL
 	return f
+}
+
+// Accepting is an in-process function that acknowledges every record:
+// for tests about what goes around a delivery, not the delivery itself.
+type Accepting struct{}
+
+// Invoke acknowledges every record of the event.
+func (Accepting) Invoke(_ context.Context, e destination.Event) (destination.Response, error) {
+	var r destination.Response
+	for _, rec := range e.Records {
+		r.Records = append(r.Records, destination.Result{RecordID: rec.RecordID, Result: destination.Ok})
+	}
+	return r, nil
 }
 
 // Rows are the rows acknowledged, one per record id.

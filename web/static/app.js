@@ -3,7 +3,7 @@
 // Monitoring. The tab is in the address (#/app/NAME/sql), so a reload or
 // an action keeps the user where they were.
 
-import { ACCOUNT, REGION, analytics, field, h, listStreams, own, route, showFieldError, streamARN, toast, told } from "./ui.js";
+import { ROLE, analytics, field, h, listStreams, own, route, showFieldError, streamARN, toast, told } from "./ui.js";
 import { liveSection, stopLive } from "./live.js";
 import { monitoringSection, outputsSection } from "./outputs.js";
 
@@ -100,7 +100,6 @@ async function start(d, position) {
     InputConfigurations: d.InputDescriptions.map((i) => ({ Id: i.InputId, InputStartingPositionConfiguration: { InputStartingPosition: position } })) });
 }
 
-const ROLE = `arn:aws:iam::${ACCOUNT}:role/riffle`;
 
 // inputStream is where an input reads: its kind and stream name.
 function inputStream(input) {

@@ -3,9 +3,8 @@
 // figures for the application (GET /riffle/v1/applications/APP/metrics),
 // which are those of /metrics.
 
-import { ACCOUNT, REGION, analytics, field, h, listStreams, own, route, secs, showFieldError, streamARN, told } from "./ui.js";
+import { ACCOUNT, REGION, ROLE, analytics, field, h, listStreams, own, route, secs, showFieldError, streamARN, told } from "./ui.js";
 
-const ROLE = `arn:aws:iam::${ACCOUNT}:role/riffle`;
 const EVERY = 2000; // how often the figures are asked for, while shown
 
 const metricsOf = (name) => own("GET", `/riffle/v1/applications/${encodeURIComponent(name)}/metrics`);

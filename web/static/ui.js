@@ -5,6 +5,8 @@ import { presign, signHeaders } from "./sigv4.js";
 
 export const REGION = "us-east-1";
 export const ACCOUNT = "000000000000";
+// ROLE is the role ARN requests that name one carry (the server checks no IAM).
+export const ROLE = `arn:aws:iam::${ACCOUNT}:role/riffle`;
 
 // The router is the console's (console.js sets it): a page reloads itself,
 // and the page comes back when the server does, through it.
