@@ -484,6 +484,39 @@ func TestABacklogKeepsItsRowtimes(t *testing.T) {
 	}
 }
 
+// TestAFullLaneEndingBeforeItsFirstArrivalGoesOn: concurrent requests are
+// stored in either order, so a lane filled to its bound may end with a
+// record that arrived before its first one. The application goes on past
+// it (it used to stall there for ever, spinning) and counts every record.
+func TestAFullLaneEndingBeforeItsFirstArrivalGoesOn(t *testing.T) {
+	l, ctx := setup(t, streamlogtest.Stream{Name: "backlog", Kind: "kinesis", Shards: 1})
+	base := time.Now().Truncate(time.Second).Add(-time.Minute)
+	appendAt := func(at time.Duration, n int) {
+		var recs []streamlog.Record
+		for i := range n {
+			action := []string{"Click", "Impression"}[i%2]
+			recs = append(recs, streamlog.Record{Data: []byte(`{"browseraction":"` + action + `"}`), Arrival: base.Add(at)})
+		}
+		if _, err := l.Append(ctx, "backlog", 0, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendAt(1500*time.Millisecond, 2) // stored first, arrived later than what follows
+	const behind = maxPending + 2000
+	for sent := 0; sent < behind; sent += 500 {
+		appendAt(1200*time.Millisecond, 500)
+	}
+	appendAt(2500*time.Millisecond, 2)
+	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	startCounts(t, m, "backlog", "kinesis", TrimHorizon)
+	seen := map[string]int{}
+	counted(t, m, behind+4, seen)
+}
+
 // TestLastStoppedPointWithoutACheckpointStartsNow: an application never
 // started does not replay the stream's old records under
 // LAST_STOPPED_POINT.

@@ -113,9 +113,15 @@ func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error
 			}
 		}
 		// Catching up on a backlog: no further than what every shard has
-		// been read to, so unread records keep their own ROWTIME.
+		// been read to, so unread records keep their own ROWTIME. Not
+		// below the lane's first record either: arrivals are stamped per
+		// request and concurrent requests are stored in either order, so
+		// a full lane may end with a record that arrived before its
+		// first; a watermark below the first would feed nothing and read
+		// nothing, for ever.
 		if shardMore && len(l.pending) > 0 {
-			watermark = min(watermark, l.pending[len(l.pending)-1].Arrival.UnixMilli())
+			first, last := l.pending[0].Arrival.UnixMilli(), l.pending[len(l.pending)-1].Arrival.UnixMilli()
+			watermark = min(watermark, max(first, last))
 		}
 		more = more || shardMore
 	}

@@ -462,5 +462,8 @@ func (r *running) step(ctx context.Context) (bool, error) {
 	for _, o := range r.outputs {
 		o.d.Flush()
 	}
-	return more, readErr
+	// A full lane whose records are all too recent to feed waits for the
+	// clock like any other: reading again at once would find it full and
+	// feed nothing.
+	return more && fed > 0, readErr
 }
