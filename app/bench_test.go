@@ -81,7 +81,7 @@ func BenchmarkPipeline(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
-	for range 4 {
+	for range 8 {
 		wg.Go(func() {
 			for range next {
 				req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(payload))
