@@ -151,6 +151,10 @@ func TestBadRequestsGetTheServicesErrorsAndStoreNothing(t *testing.T) {
 	}{
 		{"malformed JSON", "Firehose_20150804.PutRecord", `{"DeliveryStreamName":`, true, 400, "SerializationException"},
 		{"bad base64", "Firehose_20150804.PutRecord", `{"DeliveryStreamName":"s","Record":{"Data":"%%%"}}`, true, 400, "SerializationException"},
+		{"null data", "Firehose_20150804.PutRecordBatch", `{"DeliveryStreamName":"s","Records":[{"Data":"eA=="},{"Data":null}]}`, true, 400, "ValidationException"},
+		{"no data", "Firehose_20150804.PutRecordBatch", `{"DeliveryStreamName":"s","Records":[{}]}`, true, 400, "ValidationException"},
+		{"data a number", "Firehose_20150804.PutRecordBatch", `{"DeliveryStreamName":"s","Records":[{"Data":12}]}`, true, 400, "SerializationException"},
+		{"bad base64 in a batch", "Firehose_20150804.PutRecordBatch", `{"DeliveryStreamName":"s","Records":[{"Data":"eA=="},{"Data":"eA="}]}`, true, 400, "SerializationException"},
 		{"oversized record", "Firehose_20150804.PutRecord", `{"DeliveryStreamName":"s","Record":{"Data":"` + big + `"}}`, true, 400, "ValidationException"},
 		{"too many records", "Firehose_20150804.PutRecordBatch", many, true, 400, "ValidationException"},
 		{"oversized batch", "Firehose_20150804.PutRecordBatch", huge, true, 400, "InvalidArgumentException"},
@@ -167,5 +171,11 @@ func TestBadRequestsGetTheServicesErrorsAndStoreNothing(t *testing.T) {
 	recs, _, err := l.Read(ctx, "s", 0, streamlog.Seq{}, 10)
 	if err != nil || len(recs) != 0 {
 		t.Fatalf("bad requests stored %d records (%v)", len(recs), err)
+	}
+	// JSON may escape a base64 string's slashes; an empty record is one.
+	status, body := raw(t, srv.URL, "Firehose_20150804.PutRecordBatch", `{"DeliveryStreamName":"s","Records":[{"Data":"P\/8="},{"Data":""}]}`, true)
+	recs, _, err = l.Read(ctx, "s", 0, streamlog.Seq{}, 10)
+	if status != 200 || err != nil || len(recs) != 2 || string(recs[0].Data) != "?\xff" || len(recs[1].Data) != 0 {
+		t.Fatalf("escaped base64 and an empty record: %d %v, stored %q (%v)", status, body, recs, err)
 	}
 }

@@ -266,7 +266,7 @@ func (s *API) listShards(ctx context.Context, body []byte) (any, error) {
 }
 
 type kinesisRecord struct {
-	Data            *string
+	Data            blob
 	PartitionKey    string
 	ExplicitHashKey string
 }
@@ -280,13 +280,13 @@ func kinesisRecords(in []kinesisRecord, shards int, now time.Time) ([]streamlog.
 		if len(in) == 1 {
 			field = ""
 		}
-		if r.Data == nil {
+		if !r.Data.present {
 			return nil, nil, awsjson.Validation(field+"data", "null", "Member must not be null")
 		}
 		if len(r.PartitionKey) < 1 || len(r.PartitionKey) > maxPartitionKey {
 			return nil, nil, awsjson.Validation(field+"partitionKey", r.PartitionKey, "Member must have length between 1 and 256")
 		}
-		data, err := base64.StdEncoding.DecodeString(*r.Data)
+		data, err := r.Data.data, r.Data.err
 		if err != nil {
 			return nil, nil, awsjson.Errorf(http.StatusBadRequest, "SerializationException", "record %d: Data is not base64: %v", i+1, err)
 		}
@@ -354,7 +354,8 @@ func (s *API) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
 		return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "Records size exceeds 5 MiB limit")
 	}
 	// One stored batch per shard; the answer keeps the request's order.
-	results := make([]map[string]string, len(recs))
+	type result struct{ ShardId, SequenceNumber string }
+	results := make([]result, len(recs))
 	byShard := map[int][]int{}
 	for i, sh := range shardOf {
 		byShard[sh] = append(byShard[sh], i)
@@ -373,7 +374,7 @@ func (s *API) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
 			return nil, putError(err)
 		}
 		for j, i := range idx {
-			results[i] = map[string]string{"ShardId": shardID(sh), "SequenceNumber": seqs[j].String()}
+			results[i] = result{ShardId: shardID(sh), SequenceNumber: seqs[j].String()}
 		}
 		s.metrics.stored("kinesis", batch)
 	}
