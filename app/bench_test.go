@@ -46,10 +46,12 @@ func labSQL(b *testing.B) string {
 	return string(sql)
 }
 
-// BenchmarkPipeline measures records per second from PutRecordBatch (four
-// senders over HTTP, 500 records a batch) through the stored log into a
-// running lab application, until the application has read and processed
-// every record.
+// BenchmarkPipeline measures records per second from PutRecordBatch
+// (eight senders over HTTP in the same process, 500 records a batch)
+// through the stored log into a running lab application, until the
+// application has read and processed every record. It is the one to
+// profile (-cpuprofile); cmd/riffle's BenchmarkLivePipeline measures the
+// same with the sender in a process of its own.
 func BenchmarkPipeline(b *testing.B) {
 	ctx := context.Background()
 	l := streamlogtest.Open(b, streamlogtest.Stream{Name: "clicks", Kind: "firehose", Shards: 1})

@@ -22,6 +22,13 @@ import (
 // The crash test runs the real server as a separate process: the test
 // binary itself, re-executed with RIFFLE_TEST_MAIN set, runs riffle's main.
 func TestMain(m *testing.M) {
+	if args := os.Getenv("RIFFLE_TEST_LOADGEN"); args != "" {
+		if err := loadGenerator(args); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if args := os.Getenv("RIFFLE_TEST_MAIN"); args != "" {
 		os.Args = append([]string{"riffle"}, strings.Fields(args)...)
 		main()
