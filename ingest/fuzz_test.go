@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/valyala/fastjson"
 )
 
 // FuzzRequest: no request body makes a handler panic or answer 5xx; every
@@ -46,6 +48,50 @@ func FuzzRequest(f *testing.F) {
 			var e map[string]string
 			if json.Unmarshal(rec.Body.Bytes(), &e) != nil || e["__type"] == "" || e["message"] == "" {
 				t.Fatalf("error not in the AWS shape: %s", rec.Body.String())
+			}
+		}
+	})
+}
+
+// FuzzFastPutMatchesEncodingJSON: a put that the one-pass parser takes
+// reads exactly as encoding/json reads it (stream, records, each one's
+// data or its base64 error, keys), so the fast path changes no answer.
+//
+//	go test -run '^$' -fuzz FuzzFastPutMatchesEncodingJSON -fuzztime 1m ./ingest
+func FuzzFastPutMatchesEncodingJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"StreamName":"k","Records":[{"Data":"eA==","PartitionKey":"p"},{"Data":null,"ExplicitHashKey":"1"}]}`,
+		`{"Records":[{"Data":"P\/8="},{"Data":""}],"StreamName":"k"}`,
+		`{"StreamName":"k","records":[{"Data":"eA=="}]}`,
+		`{"StreamName":"k","Records":[{"Data":"eA==","Data":"eQ=="}]}`,
+		`{"StreamName":"k","StreamName":"j","Records":[]}`,
+		`{"StreamName":"\u006b","Records":[{"Data":"e\u0041=="},{"Data":"%%"}]}`,
+		`{"StreamName":"k","Records":[{"Data":12}]}`, `{"StreamName":"k","Records":null}`, `[]`, ``,
+	} {
+		f.Add([]byte(seed))
+	}
+	var parsers fastjson.ParserPool
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := fastPut(&parsers, body, "StreamName")
+		if !ok {
+			return
+		}
+		var slow struct {
+			StreamName string
+			Records    []kinesisRecord
+		}
+		if err := json.Unmarshal(body, &slow); err != nil {
+			t.Fatalf("the fast path took %q, encoding/json refuses it: %v", body, err)
+		}
+		if fast.Stream != slow.StreamName || len(fast.Records) != len(slow.Records) {
+			t.Fatalf("%q: fast %q %d records, encoding/json %q %d", body, fast.Stream, len(fast.Records), slow.StreamName, len(slow.Records))
+		}
+		for i, r := range fast.Records {
+			s := slow.Records[i]
+			same := r.Data.present == s.Data.present && bytes.Equal(r.Data.data, s.Data.data) && (r.Data.err == nil) == (s.Data.err == nil) &&
+				r.PartitionKey == s.PartitionKey && r.ExplicitHashKey == s.ExplicitHashKey
+			if !same {
+				t.Fatalf("%q record %d: fast %+v, encoding/json %+v", body, i, r, s)
 			}
 		}
 	})

@@ -22,6 +22,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fastjson"
 
 	"github.com/riffle-sql/riffle/internal/awsjson"
 	"github.com/riffle-sql/riffle/s3delivery"
@@ -138,6 +139,7 @@ type API struct {
 	opts    Options
 	metrics *metrics
 	key     []byte // signs shard iterators
+	parsers fastjson.ParserPool
 }
 
 // New makes the APIs over a stream log. It reads the key that signs shard
@@ -392,21 +394,24 @@ func (b *blob) UnmarshalJSON(raw []byte) error {
 	if string(raw) == "null" {
 		return nil
 	}
-	text := raw
 	if len(raw) < 2 || raw[0] != '"' || bytes.IndexByte(raw, '\\') >= 0 {
 		var s string // not a plain string: let encoding/json say why, or unescape it
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return err
 		}
-		text = []byte(s)
-	} else {
-		text = raw[1 : len(raw)-1]
+		b.decode([]byte(s))
+		return nil
 	}
+	b.decode(raw[1 : len(raw)-1])
+	return nil
+}
+
+// decode sets the blob from its base64 text.
+func (b *blob) decode(text []byte) {
 	b.present = true
 	b.data = make([]byte, base64.StdEncoding.DecodedLen(len(text)))
 	n, err := base64.StdEncoding.Decode(b.data, text)
 	b.data, b.err = b.data[:n], err
-	return nil
 }
 
 // records decodes and checks a request's records, arrived now.
@@ -467,7 +472,13 @@ func (s *API) putRecordBatch(ctx context.Context, body []byte) (any, error) {
 		DeliveryStreamName string
 		Records            []firehoseRecord
 	}
-	if err := awsjson.Decode(body, &req); err != nil {
+	if fast, ok := fastPut(&s.parsers, body, "DeliveryStreamName"); ok {
+		req.DeliveryStreamName = fast.Stream
+		req.Records = make([]firehoseRecord, len(fast.Records))
+		for i, r := range fast.Records {
+			req.Records[i].Data = r.Data
+		}
+	} else if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if n := len(req.Records); n < 1 || n > maxBatchCount {

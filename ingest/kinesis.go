@@ -332,7 +332,13 @@ func (s *API) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
 		StreamName string
 		Records    []kinesisRecord
 	}
-	if err := awsjson.Decode(body, &req); err != nil {
+	if fast, ok := fastPut(&s.parsers, body, "StreamName"); ok {
+		req.StreamName = fast.Stream
+		req.Records = make([]kinesisRecord, len(fast.Records))
+		for i, r := range fast.Records {
+			req.Records[i] = kinesisRecord(r)
+		}
+	} else if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if n := len(req.Records); n < 1 || n > maxBatchCount {
