@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/sql/ast"
 	"github.com/riffle-sql/riffle/streamlog"
@@ -515,6 +517,60 @@ func TestAFullLaneEndingBeforeItsFirstArrivalGoesOn(t *testing.T) {
 	startCounts(t, m, "backlog", "kinesis", TrimHorizon)
 	seen := map[string]int{}
 	counted(t, m, behind+4, seen)
+}
+
+// TestABacklogStoredOutOfOrderKeepsItsRowtimes: concurrent requests are
+// stored in either order (within the settle wait of their arrival). Read
+// from TRIM_HORIZON, more than a lane holds at once, every record still
+// keeps its arrival as ROWTIME, wherever a read ends: none is late, and
+// each one-second window counts exactly the records that arrived in it.
+func TestABacklogStoredOutOfOrderKeepsItsRowtimes(t *testing.T) {
+	l, ctx := setup(t, streamlogtest.Stream{Name: "backlog", Kind: "kinesis", Shards: 1})
+	base := time.Now().Truncate(time.Second).Add(-time.Minute)
+	const batches = 60
+	want := map[string]int{}
+	store := func(k int) { // batch k arrived at base + 40 ms × k
+		arrival := base.Add(time.Duration(k) * 40 * time.Millisecond)
+		var recs []streamlog.Record
+		for i := range 500 {
+			action := []string{"Click", "Impression"}[i%2]
+			recs = append(recs, streamlog.Record{Data: []byte(`{"browseraction":"` + action + `"}`), Arrival: arrival})
+			// A window's row has the window's end as ROWTIME.
+			want[arrival.Truncate(time.Second).Add(time.Second).UTC().Format("2006-01-02T15:04:05.000Z")+"/"+action]++
+		}
+		if _, err := l.Append(ctx, "backlog", 0, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Stored 0, 2, 1, 4, 3, ...: a read of maxPending records ends on a
+	// batch that arrived after the next one stored.
+	store(0)
+	for k := 2; k < batches; k += 2 {
+		store(k)
+		store(k - 1)
+	}
+	store(batches - 1)
+	reg := prometheus.NewRegistry()
+	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond, Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	startCounts(t, m, "backlog", "kinesis", TrimHorizon)
+	seen := map[string]int{}
+	counted(t, m, batches*500, seen)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "riffle_input_late_records_total" {
+			t.Errorf("%v records were late", f.GetMetric()[0].GetCounter().GetValue())
+		}
+	}
+	if !maps.Equal(seen, want) {
+		t.Fatalf("windows counted %v, want %v", seen, want)
+	}
 }
 
 // TestLastStoppedPointWithoutACheckpointStartsNow: an application never

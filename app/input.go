@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,12 +46,18 @@ type lane struct {
 	shard   string     // SHARD_ID
 	feeder  int        // which in-application stream it feeds (mod the parallelism)
 	pending []inRecord // read, not fed yet
+	// readTo is the latest arrival (wall ms) of the records read: the
+	// last one read was stored no earlier, so a record stored after it
+	// arrived no earlier than readTo − settle.
+	readTo int64
+	read   uint64 // records read: the next one's ord
 }
 
 // inRecord is a record of a shard.
 type inRecord struct {
 	streamlog.Record        // for a stream of the log, Seq is its position there
 	seq              string // a remote stream's sequence number
+	ord              uint64 // its place among the shard's records read (a stream of the log)
 }
 
 // sequence is the record's SEQUENCE_NUMBER.
@@ -61,20 +68,100 @@ func (r *inRecord) sequence() string {
 	return r.Seq.String()
 }
 
-// logInput reads a stream of this server's log.
+// logInput reads a stream of this server's log. Requests are stamped on
+// arrival and stored in either order, so each lane keeps its records in
+// order of arrival (then as stored), and the records fed need not be the
+// first ones stored: a checkpoint says which are not (unfed).
 type logInput struct {
 	log    *streamlog.Log
 	source string
 	clock  func() int64 // wall ms
 	next   positions    // each shard's next record to read
+	// unfed is, per shard, what a restored checkpoint said of the records
+	// before its read position: only those in its runs are still to feed.
+	unfed []unfedRecords
 }
 
-func newLogInput(l *streamlog.Log, source string, pos positions, clock func() int64) (*logInput, []lane) {
-	lanes := make([]lane, len(pos))
+// unfedRecords are the records of a shard not fed yet, up to where it was
+// read: those in Runs; every other record before ReadTo was fed.
+type unfedRecords struct {
+	Runs   []seqRun
+	ReadTo streamlog.Seq
+}
+
+// seqRun is the records of a shard from From through Through.
+type seqRun struct{ From, Through streamlog.Seq }
+
+func newLogInput(l *streamlog.Log, source string, c checkpoint, clock func() int64) (*logInput, []lane) {
+	lanes := make([]lane, len(c.Positions))
 	for i := range lanes {
 		lanes[i] = lane{shard: shardid.Format(i), feeder: i}
 	}
-	return &logInput{log: l, source: source, clock: clock, next: slices.Clone(pos)}, lanes
+	in := &logInput{log: l, source: source, clock: clock, next: slices.Clone(c.Positions)}
+	if len(c.Unfed) == len(c.Positions) {
+		in.unfed = slices.Clone(c.Unfed)
+	}
+	return in, lanes
+}
+
+// take adds what a read returned to a lane, leaving out the records a
+// restored checkpoint said were fed, in order of arrival.
+func (in *logInput) take(shard int, l *lane, recs []streamlog.Record) {
+	from := len(l.pending)
+	l.pending = slices.Grow(l.pending, len(recs))
+	for _, rec := range recs {
+		ord := l.read
+		l.read++ // skipped records too: consecutive ords are consecutive records
+		if in.unfed != nil && in.fed(shard, rec.Seq) {
+			continue
+		}
+		l.pending = append(l.pending, inRecord{Record: rec, ord: ord})
+		l.readTo = max(l.readTo, rec.Arrival.UnixMilli())
+	}
+	// Most reads come in order of arrival. Others are sorted, stable (so
+	// records that arrived together keep their stored order), and merged
+	// with the lane's records that arrived later than their first, a few.
+	added := l.pending[from:]
+	if len(added) == 0 {
+		return
+	}
+	if !slices.IsSortedFunc(added, byArrival) {
+		slices.SortStableFunc(added, byArrival)
+	}
+	if from == 0 || byArrival(l.pending[from-1], added[0]) <= 0 {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(l.pending[:from], added[0], func(a, b inRecord) int {
+		if a.Arrival.After(b.Arrival) {
+			return 1
+		}
+		return -1 // equal arrivals stay before: stored first
+	})
+	merged := make([]inRecord, 0, len(l.pending)-i)
+	old := l.pending[i:from]
+	for len(old) > 0 && len(added) > 0 {
+		if byArrival(added[0], old[0]) < 0 {
+			merged, added = append(merged, added[0]), added[1:]
+		} else {
+			merged, old = append(merged, old[0]), old[1:]
+		}
+	}
+	merged = append(append(merged, old...), added...)
+	copy(l.pending[i:], merged)
+}
+
+func byArrival(a, b inRecord) int { return a.Arrival.Compare(b.Arrival) }
+
+// fed says whether a restored checkpoint said a record was fed.
+func (in *logInput) fed(shard int, seq streamlog.Seq) bool {
+	u := &in.unfed[shard]
+	if !seq.Before(u.ReadTo) {
+		return false
+	}
+	for len(u.Runs) > 0 && u.Runs[0].Through.Before(seq) {
+		u.Runs = u.Runs[1:] // records come in order: a run passed stays passed
+	}
+	return len(u.Runs) == 0 || seq.Before(u.Runs[0].From)
 }
 
 func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error) {
@@ -84,13 +171,16 @@ func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error
 	// so the reads below see every record the watermark lets through, and
 	// none comes late into a window already closed, however slowly the
 	// loop runs or however far the clock jumps meanwhile.
-	watermark := in.clock() - settle.Milliseconds()
+	settleMs := settle.Milliseconds()
+	watermark := in.clock() - settleMs
 	ls := *lanes
 	more := false
 	for shard := range in.next {
 		l := &ls[shard]
 		shardMore := true // the shard may hold more than was read
-		for len(l.pending) < maxPending {
+		// Up to maxPending records, and beyond while the lane's first
+		// record is within the settle wait of what was read (see below).
+		for len(l.pending) < maxPending || (len(l.pending) < maxLane && l.pending[0].Arrival.UnixMilli() > l.readTo-settleMs) {
 			recs, after, err := in.log.Read(ctx, in.source, shard, in.next[shard], readBatch)
 			if err != nil {
 				shardMore = false // not at once: the loop waits before trying again
@@ -102,10 +192,7 @@ func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error
 				}
 				break
 			}
-			l.pending = slices.Grow(l.pending, len(recs))
-			for _, rec := range recs {
-				l.pending = append(l.pending, inRecord{Record: rec})
-			}
+			in.take(shard, l, recs)
 			in.next[shard] = after
 			if len(recs) < readBatch {
 				shardMore = false
@@ -113,15 +200,17 @@ func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error
 			}
 		}
 		// Catching up on a backlog: no further than what every shard has
-		// been read to, so unread records keep their own ROWTIME. Not
-		// below the lane's first record either: arrivals are stamped per
-		// request and concurrent requests are stored in either order, so
-		// a full lane may end with a record that arrived before its
-		// first; a watermark below the first would feed nothing and read
-		// nothing, for ever.
+		// been read to, so unread records keep their own ROWTIME. Requests
+		// are stamped on arrival and stored in either order, each within
+		// the settle wait: a record not read yet was stored after the
+		// last one read, so it arrived no earlier than readTo − settle.
+		// The lane read on until its first record is below that, so the
+		// clock moves on; only a first record stamped far ahead of the
+		// others (a clock off by more than the backlog) fills a lane to
+		// maxLane, and then goes first, leaving the records stored after
+		// the lane's end that arrived before it late.
 		if shardMore && len(l.pending) > 0 {
-			first, last := l.pending[0].Arrival.UnixMilli(), l.pending[len(l.pending)-1].Arrival.UnixMilli()
-			watermark = min(watermark, max(first, last))
+			watermark = min(watermark, max(l.readTo-settleMs, l.pending[0].Arrival.UnixMilli()))
 		}
 		more = more || shardMore
 	}
@@ -132,14 +221,67 @@ func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error
 func (in *logInput) positions(lanes []lane) positions {
 	pos := slices.Clone(in.next)
 	for shard, l := range lanes {
-		if len(l.pending) > 0 {
-			pos[shard] = l.pending[0].Seq
+		for _, r := range l.pending {
+			if r.Seq.Before(pos[shard]) {
+				pos[shard] = r.Seq
+			}
+		}
+		if u := in.unfedLeft(shard); len(u.Runs) > 0 && u.Runs[0].From.Before(pos[shard]) {
+			pos[shard] = u.Runs[0].From
 		}
 	}
 	return pos
 }
 
-func (in *logInput) save(c *checkpoint, lanes []lane) { c.Positions = in.positions(lanes) }
+// unfedLeft is what a restored checkpoint says of the records not read
+// again yet: past the shard's read position.
+func (in *logInput) unfedLeft(shard int) unfedRecords {
+	if in.unfed == nil || !in.next[shard].Before(in.unfed[shard].ReadTo) {
+		return unfedRecords{}
+	}
+	u := in.unfed[shard]
+	runs := slices.Clone(u.Runs)
+	for len(runs) > 0 && runs[0].Through.Before(in.next[shard]) {
+		runs = runs[1:]
+	}
+	if len(runs) > 0 && runs[0].From.Before(in.next[shard]) {
+		runs[0].From = in.next[shard]
+	}
+	return unfedRecords{Runs: runs, ReadTo: u.ReadTo}
+}
+
+// save puts each shard's first record not fed in the checkpoint and, when
+// records after it were fed (they arrived earlier than it), which ones
+// are not: the runs of the lane's records, consecutive as read.
+func (in *logInput) save(c *checkpoint, lanes []lane) {
+	c.Positions = in.positions(lanes)
+	c.Unfed = nil
+	unfed := make([]unfedRecords, len(lanes))
+	gaps := false
+	for shard, l := range lanes {
+		u := unfedRecords{ReadTo: in.next[shard]}
+		byOrd := slices.Clone(l.pending)
+		slices.SortFunc(byOrd, func(a, b inRecord) int { return cmp.Compare(a.ord, b.ord) })
+		for i, r := range byOrd {
+			if i > 0 && r.ord == byOrd[i-1].ord+1 {
+				u.Runs[len(u.Runs)-1].Through = r.Seq
+				continue
+			}
+			u.Runs = append(u.Runs, seqRun{From: r.Seq, Through: r.Seq})
+		}
+		// Records read and fed after the last unfed one, or between two.
+		gaps = gaps || len(u.Runs) > 1 || len(byOrd) > 0 && byOrd[len(byOrd)-1].ord+1 != l.read
+		if left := in.unfedLeft(shard); len(left.Runs) > 0 || left.ReadTo != (streamlog.Seq{}) && in.next[shard].Before(left.ReadTo) {
+			u.Runs = append(u.Runs, left.Runs...)
+			u.ReadTo = left.ReadTo
+			gaps = true
+		}
+		unfed[shard] = u
+	}
+	if gaps {
+		c.Unfed = unfed
+	}
+}
 
 func (in *logInput) close() {}
 

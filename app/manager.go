@@ -409,7 +409,7 @@ func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, c
 			newSource := len(a.Inputs) != len(old.Inputs) || len(a.Inputs) > 0 &&
 				(a.Inputs[0].Source != old.Inputs[0].Source || a.Inputs[0].Kind != old.Inputs[0].Kind || a.Inputs[0].ARN != old.Inputs[0].ARN)
 			if newSource { // nor do positions in another stream; outputs keep their rows
-				c.Positions, c.Shards = nil, nil
+				c.Positions, c.Unfed, c.Shards = nil, nil, nil
 			}
 			if _, err := m.store.SaveCheckpoint(ctx, a, c, crev); err != nil {
 				return err

@@ -103,11 +103,12 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 		}
 		resume = position == LastStoppedPoint && c.Positions != nil
 		var pos positions
+		var unfed []unfedRecords
 		if resume {
 			if len(c.Positions) != info.Shards {
 				return nil, fmt.Errorf("checkpoint of %s does not fit its input", a.Name)
 			}
-			pos = c.Positions
+			pos, unfed = c.Positions, c.Unfed
 		} else {
 			pos = make(positions, info.Shards)
 			if position != TrimHorizon { // NOW, or LAST_STOPPED_POINT never stopped
@@ -120,7 +121,7 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 				}
 			}
 		}
-		src, lanes = newLogInput(m.log, in.Source, pos, func() int64 { return m.opts.Clock.Now().UnixMilli() })
+		src, lanes = newLogInput(m.log, in.Source, checkpoint{Positions: pos, Unfed: unfed}, func() int64 { return m.opts.Clock.Now().UnixMilli() })
 	}
 	if resume && c.Engine != nil {
 		if err := compiled.Engine.Restore(c.Engine); err != nil {
@@ -144,7 +145,7 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 	// checkpoint resumes here, not at the start of the stream, and a new
 	// output's record ids (its epoch) are the same after it.
 	if !resume {
-		c.Positions, c.Shards, c.Engine = nil, nil, nil
+		c.Positions, c.Unfed, c.Shards, c.Engine = nil, nil, nil, nil
 		src.save(&c, lanes)
 	}
 	c.Outputs = r.outputStates()
@@ -385,9 +386,13 @@ func (r *running) finish() {
 	}
 }
 
-// maxPending bounds the records a running application holds per shard
-// before feeding.
-const maxPending = 10000
+// maxPending is how many records a running application reads ahead per
+// shard before feeding; it reads beyond while the first of them arrived
+// within the settle wait of the last (logInput.read), up to maxLane.
+const (
+	maxPending = 10000
+	maxLane    = 50 * maxPending
+)
 
 // readBatch is how many records one read of a shard asks for.
 const readBatch = 1000

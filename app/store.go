@@ -196,6 +196,10 @@ func newUID() string {
 // positions and state always agree: no record counted twice, none lost.
 type checkpoint struct {
 	Positions positions // nil when the input changed: start from now
+	// Unfed says, per shard, which records after Positions are not fed
+	// yet, when records stored after the first one not fed were (they
+	// arrived before it). Nil: every record after Positions is to feed.
+	Unfed []unfedRecords `json:",omitempty"`
 	// Shards are the positions of a Kinesis input that is not a stream of
 	// this server, by shard id (nil when the input changed): the first
 	// record not fed (At), or after the last one fed (After), the start

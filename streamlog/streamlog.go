@@ -487,6 +487,11 @@ func putDigits(b []byte, v uint64) {
 	}
 }
 
+// Before says whether s comes before t in its shard.
+func (s Seq) Before(t Seq) bool {
+	return s.Msg < t.Msg || s.Msg == t.Msg && s.Index < t.Index
+}
+
 // ParseSeq reads what String wrote.
 func ParseSeq(text string) (Seq, error) {
 	if len(text) != 26 {
