@@ -51,6 +51,11 @@ type lane struct {
 	// arrived no earlier than readTo − settle.
 	readTo int64
 	read   uint64 // records read: the next one's ord
+	// buf is the array pending lives in (a stream of the log): fed
+	// records leave its front, and reads move what is left back to its
+	// start instead of growing a new one each time the end is reached.
+	buf    []inRecord
+	merged []inRecord // where take merges, kept for the next
 }
 
 // inRecord is a record of a shard.
@@ -108,7 +113,16 @@ func newLogInput(l *streamlog.Log, source string, c checkpoint, clock func() int
 // restored checkpoint said were fed, in order of arrival.
 func (in *logInput) take(shard int, l *lane, recs []streamlog.Record) {
 	from := len(l.pending)
-	l.pending = slices.Grow(l.pending, len(recs))
+	if need := from + len(recs); cap(l.pending) < need {
+		if cap(l.buf) < 2*need {
+			l.buf = append(make([]inRecord, 0, 2*need), l.pending...)
+		} else { // pending is the end of buf's array: back to its start
+			l.buf = l.buf[:from]
+			copy(l.buf, l.pending)
+			clear(l.buf[from:cap(l.buf)]) // what is left there holds fed records' data
+		}
+		l.pending = l.buf
+	}
 	for _, rec := range recs {
 		ord := l.read
 		l.read++ // skipped records too: consecutive ords are consecutive records
@@ -137,7 +151,7 @@ func (in *logInput) take(shard int, l *lane, recs []streamlog.Record) {
 		}
 		return -1 // equal arrivals stay before: stored first
 	})
-	merged := make([]inRecord, 0, len(l.pending)-i)
+	merged := slices.Grow(l.merged[:0], len(l.pending)-i)
 	old := l.pending[i:from]
 	for len(old) > 0 && len(added) > 0 {
 		if byArrival(added[0], old[0]) < 0 {
@@ -148,6 +162,8 @@ func (in *logInput) take(shard int, l *lane, recs []streamlog.Record) {
 	}
 	merged = append(append(merged, old...), added...)
 	copy(l.pending[i:], merged)
+	l.merged = merged[:0]
+	clear(merged) // it must not keep fed records' data
 }
 
 func byArrival(a, b inRecord) int { return a.Arrival.Compare(b.Arrival) }
@@ -204,13 +220,14 @@ func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error
 		// are stamped on arrival and stored in either order, each within
 		// the settle wait: a record not read yet was stored after the
 		// last one read, so it arrived no earlier than readTo − settle.
-		// The lane read on until its first record is below that, so the
-		// clock moves on; only a first record stamped far ahead of the
-		// others (a clock off by more than the backlog) fills a lane to
-		// maxLane, and then goes first, leaving the records stored after
-		// the lane's end that arrived before it late.
+		// The lane reads on until its first record is below that, so the
+		// clock moves on. Records arriving faster than maxLane in the
+		// settle wait (or a first one stamped far ahead by a clock off)
+		// fill it first: then its first three quarters are fed, and a
+		// record stored after the lane's end that arrived before them,
+		// if any, is late.
 		if shardMore && len(l.pending) > 0 {
-			watermark = min(watermark, max(l.readTo-settleMs, l.pending[0].Arrival.UnixMilli()))
+			watermark = min(watermark, max(l.readTo-settleMs, l.pending[len(l.pending)*3/4].Arrival.UnixMilli()))
 		}
 		more = more || shardMore
 	}

@@ -391,7 +391,7 @@ func (r *running) finish() {
 // within the settle wait of the last (logInput.read), up to maxLane.
 const (
 	maxPending = 10000
-	maxLane    = 50 * maxPending
+	maxLane    = 4 * maxPending
 )
 
 // readBatch is how many records one read of a shard asks for.

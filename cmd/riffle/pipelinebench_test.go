@@ -30,8 +30,10 @@ import (
 // start until the application has read every record
 // (riffle_application_records_read_total), so it includes the watermark's
 // settle wait once. It reports records/s, the server's peak resident
-// memory sampled while it runs (it must stay flat as b.N grows), and the
-// CPU each process spent per record:
+// memory and Go heap sampled while it runs (they must stay flat as b.N
+// grows), how long the sender took and the application's peak input lag
+// (in stored messages of 500 records: a lag that grows with b.N means it
+// did not keep up), and the CPU each process spent per record:
 //
 //	go test -run '^$' -bench LivePipeline -benchtime 2000000x -count 6 ./cmd/riffle
 func BenchmarkLivePipeline(b *testing.B) {
@@ -110,7 +112,9 @@ func benchPipeline(b *testing.B, sql string, sender func(url string, perClient i
 	go func() { sent <- send.Wait() }()
 	// Scraped every 100 ms, not poll.Every: gathering /metrics costs the
 	// server work the figure should not include.
-	var peakRSS float64
+	var peakRSS, peakHeap float64
+	var sentIn time.Duration
+	var peakLag float64
 	var metrics map[string]float64
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -122,10 +126,13 @@ func benchPipeline(b *testing.B, sql string, sender func(url string, perClient i
 				b.Fatalf("the sender: %v\n%s", err, sendOut.String())
 			}
 			sent = nil
+			sentIn = time.Since(began)
 		default:
 		}
 		metrics = promscrape.Series(b, srv.url)
 		peakRSS = max(peakRSS, metrics["process_resident_memory_bytes"])
+		peakHeap = max(peakHeap, metrics["go_memstats_heap_inuse_bytes"])
+		peakLag = max(peakLag, metrics[`riffle_application_input_lag_messages{application="lab"}`])
 		read := metrics[`riffle_application_records_read_total{application="lab"}`]
 		if read >= float64(total) {
 			break
@@ -144,6 +151,9 @@ func benchPipeline(b *testing.B, sql string, sender func(url string, perClient i
 	}
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "records/s")
 	b.ReportMetric(peakRSS/(1<<20), "MB-peak-RSS")
+	b.ReportMetric(peakHeap/(1<<20), "MB-peak-heap")
+	b.ReportMetric(sentIn.Seconds(), "s-sending")
+	b.ReportMetric(peakLag, "peak-lag-msgs")
 	// CPU per record of each process: what the two cores were spent on,
 	// steadier than records/s on a shared machine.
 	b.ReportMetric((metrics["process_cpu_seconds_total"]-cpuBefore)*1e6/float64(total), "server-CPU-µs/record")

@@ -7,6 +7,7 @@
 package awsjson
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -178,10 +179,17 @@ func (s *Server) handle(r *http.Request) (any, error) {
 	if fn == nil {
 		return nil, Errorf(http.StatusBadRequest, "UnknownOperationException", "unknown operation %q", r.Header.Get("X-Amz-Target"))
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	// Read into a buffer of the announced size: io.ReadAll would grow
+	// one by doubling (a 500-record put is about 50 KiB).
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= maxBody {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		return nil, Errorf(http.StatusBadRequest, "SerializationException", "reading the request: %v", err)
 	}
+	body := buf.Bytes()
 	if len(body) > maxBody {
 		return nil, Errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the request is larger than %d bytes", maxBody)
 	}
