@@ -29,6 +29,9 @@ type input interface {
 	// save puts where the lanes stand (each one's first record not fed)
 	// in the checkpoint.
 	save(c *checkpoint, lanes []lane)
+	// changed signals when the input may hold records it did not hold at
+	// the last read; nil when the input cannot tell (the loop then polls).
+	changed() <-chan struct{}
 	// close stops what the input runs.
 	close()
 }
@@ -67,14 +70,21 @@ type logInput struct {
 	source string
 	clock  func() int64 // wall ms
 	next   positions    // each shard's next record to read
+	watch  *streamlog.Watch
 }
 
-func newLogInput(l *streamlog.Log, source string, pos positions, clock func() int64) (*logInput, []lane) {
+// newLogInput reads a stream of the log from pos; the stream is watched
+// from now, before the first read.
+func newLogInput(ctx context.Context, l *streamlog.Log, source string, pos positions, clock func() int64) (*logInput, []lane, error) {
+	w, err := l.Watch(ctx, source)
+	if err != nil {
+		return nil, nil, fmt.Errorf("input %s: %w", source, err)
+	}
 	lanes := make([]lane, len(pos))
 	for i := range lanes {
 		lanes[i] = lane{shard: shardid.Format(i), feeder: i}
 	}
-	return &logInput{log: l, source: source, clock: clock, next: slices.Clone(pos)}, lanes
+	return &logInput{log: l, source: source, clock: clock, next: slices.Clone(pos), watch: w}, lanes, nil
 }
 
 func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error) {
@@ -135,7 +145,9 @@ func (in *logInput) positions(lanes []lane) positions {
 
 func (in *logInput) save(c *checkpoint, lanes []lane) { c.Positions = in.positions(lanes) }
 
-func (in *logInput) close() {}
+func (in *logInput) changed() <-chan struct{} { return in.watch.C }
+
+func (in *logInput) close() { in.watch.Stop() }
 
 // remoteInput reads a Kinesis data stream of AWS or another server.
 type remoteInput struct {
@@ -240,5 +252,7 @@ func (in *remoteInput) save(c *checkpoint, lanes []lane) {
 		c.Shards[l.shard] = p
 	}
 }
+
+func (in *remoteInput) changed() <-chan struct{} { return nil }
 
 func (in *remoteInput) close() { in.reader.Close() }
