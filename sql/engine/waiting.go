@@ -39,10 +39,10 @@ func (o *itemsOp) waits() bool     { return o.open }
 // The operators below put out each row as it comes: the clock only prunes
 // their state (rows that have left a window, which the next row prunes
 // too).
-func (d *distinctOp) waits() bool  { return false }
-func (r *rcfOp) waits() bool       { return false }
-func (h *hotspotsOp) waits() bool  { return false }
-func (a *analyticOp) waits() bool  { return false }
+func (d *distinctOp) waits() bool { return false }
+func (r *rcfOp) waits() bool      { return false }
+func (h *hotspotsOp) waits() bool { return false }
+func (a *analyticOp) waits() bool { return false }
 
 // waits: rows not yet joined wait for the other side's clock, and a
 // preserved side's unmatched rows go out padded with NULLs when they leave
