@@ -16,9 +16,10 @@ import (
 // API, as a user would, all reading one Kinesis data stream of the server
 // that nobody writes to. It reports the time to create and start them all,
 // the latency of ListApplications (p50 and p99 over 50 calls of one page),
-// and, once they idle, the process's resident memory and Go heap in use
-// (/metrics) and the CPU it uses over RIFFLE_BENCH_IDLE seconds (default 10),
-// as a fraction of one core. Run it as `go test -run '^$' -bench
+// and, once they idle (a checkpoint interval after the last start), the
+// process's resident memory and Go heap in use (/metrics) and the CPU it
+// uses over RIFFLE_BENCH_IDLE seconds (default 10), as a fraction of one
+// core. Run it as `go test -run '^$' -bench
 // IdleLabApplications -benchtime 1x -timeout 30m ./cmd/riffle` (docs/apps.md,
 // "Figures").
 func BenchmarkIdleLabApplications(b *testing.B) {
@@ -71,7 +72,10 @@ func BenchmarkIdleLabApplications(b *testing.B) {
 		}
 		slices.Sort(lists)
 
-		// The CPU used over a measured window once the applications idle.
+		// The CPU used over a measured window once the applications idle:
+		// after one checkpoint interval (--checkpoint, 5 s), by which each
+		// has written its first periodic checkpoint.
+		time.Sleep(5 * time.Second)
 		first := promscrape.Series(b, srv.url)
 		t0 := time.Now()
 		time.Sleep(idle) // the measurement window itself
