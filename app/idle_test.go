@@ -41,7 +41,8 @@ func TestAnIdleApplicationSleepsUntilItsInputChanges(t *testing.T) {
 	if err := clock.BlockUntilContext(g, 1); err != nil { // asleep, until its checkpoint is due
 		t.Fatal(err)
 	}
-	clock.Advance(2 * time.Second) // no poll: a polling loop would have moved its clock to t0+1.6s
+	// No poll: a polling loop would have moved its clock to t0+1.6s.
+	clock.Advance(2 * time.Second)
 	if err := clock.BlockUntilContext(g, 1); err != nil { // waiting again (a polling loop: after that poll)
 		t.Fatal(err)
 	}
