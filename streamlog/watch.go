@@ -202,9 +202,9 @@ func (l *Log) lastsOf(ctx context.Context, names []string) (map[string]uint64, e
 	lasts := make(map[string]uint64, len(names))
 	if len(names) < watchListFrom {
 		for _, name := range names {
-			last, err := l.Last(ctx, name)
+			st, err := l.stream(ctx, name, "watch") // one request: its info is current
 			if err == nil {
-				lasts[name] = last
+				lasts[name] = st.CachedInfo().State.LastSeq
 			} else if !errors.Is(err, ErrNotFound) {
 				return nil, err
 			}
