@@ -30,6 +30,9 @@ type input interface {
 	// save puts where the lanes stand (each one's first record not fed)
 	// in the checkpoint.
 	save(c *checkpoint, lanes []lane)
+	// changed signals when the input may hold records it did not hold at
+	// the last read; nil when the input cannot tell (the loop then polls).
+	changed() <-chan struct{}
 	// close stops what the input runs.
 	close()
 }
@@ -85,6 +88,7 @@ type logInput struct {
 	// unfed is, per shard, what a restored checkpoint said of the records
 	// before its read position: only those in its runs are still to feed.
 	unfed []unfedRecords
+	watch *streamlog.Watch
 }
 
 // unfedRecords are the records of a shard not fed yet, up to where it was
@@ -97,16 +101,22 @@ type unfedRecords struct {
 // seqRun is the records of a shard from From through Through.
 type seqRun struct{ From, Through streamlog.Seq }
 
-func newLogInput(l *streamlog.Log, source string, c checkpoint, clock func() int64) (*logInput, []lane) {
+// newLogInput reads a stream of the log from a checkpoint's positions;
+// the stream is watched from now, before the first read.
+func newLogInput(ctx context.Context, l *streamlog.Log, source string, c checkpoint, clock func() int64) (*logInput, []lane, error) {
+	w, err := l.Watch(ctx, source)
+	if err != nil {
+		return nil, nil, fmt.Errorf("input %s: %w", source, err)
+	}
 	lanes := make([]lane, len(c.Positions))
 	for i := range lanes {
 		lanes[i] = lane{shard: shardid.Format(i), feeder: i}
 	}
-	in := &logInput{log: l, source: source, clock: clock, next: slices.Clone(c.Positions)}
+	in := &logInput{log: l, source: source, clock: clock, next: slices.Clone(c.Positions), watch: w}
 	if len(c.Unfed) == len(c.Positions) {
 		in.unfed = slices.Clone(c.Unfed)
 	}
-	return in, lanes
+	return in, lanes, nil
 }
 
 // take adds what a read returned to a lane, leaving out the records a
@@ -300,7 +310,9 @@ func (in *logInput) save(c *checkpoint, lanes []lane) {
 	}
 }
 
-func (in *logInput) close() {}
+func (in *logInput) changed() <-chan struct{} { return in.watch.C }
+
+func (in *logInput) close() { in.watch.Stop() }
 
 // remoteInput reads a Kinesis data stream of AWS or another server.
 type remoteInput struct {
@@ -405,5 +417,7 @@ func (in *remoteInput) save(c *checkpoint, lanes []lane) {
 		c.Shards[l.shard] = p
 	}
 }
+
+func (in *remoteInput) changed() <-chan struct{} { return nil }
 
 func (in *remoteInput) close() { in.reader.Close() }

@@ -22,7 +22,9 @@ const lagTimeout = 2 * time.Second
 //     yet fed (Lag), measured now; absent when unknown (a remote Kinesis
 //     input, the log not answering in time);
 //   - riffle_application_checkpoint_age_seconds: since its last
-//     checkpoint, on the manager's clock.
+//     checkpoint, on the manager's clock (an idle application that has
+//     nothing new to save finds its checkpoint current at each interval
+//     instead of writing it again).
 //
 // The counters start again when the application restarts (here or on
 // another node of a cluster, which then exposes them).
@@ -42,7 +44,7 @@ func newRunCollector(m *Manager) runCollector {
 		lag: prometheus.NewDesc("riffle_application_input_lag_messages",
 			"Messages (appended batches) of the application's input stream from the oldest it has not entirely fed through the newest; 0 when it has fed everything. Absent for a remote Kinesis input.", app, nil),
 		ckAge: prometheus.NewDesc("riffle_application_checkpoint_age_seconds",
-			"Seconds since the application's run last wrote its checkpoint.", app, nil),
+			"Seconds since the application's run last wrote its checkpoint (or, idle with nothing new to save, found it current).", app, nil),
 	}
 }
 

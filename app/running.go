@@ -121,7 +121,9 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 				}
 			}
 		}
-		src, lanes = newLogInput(m.log, in.Source, checkpoint{Positions: pos, Unfed: unfed}, func() int64 { return m.opts.Clock.Now().UnixMilli() })
+		if src, lanes, err = newLogInput(ctx, m.log, in.Source, checkpoint{Positions: pos, Unfed: unfed}, func() int64 { return m.opts.Clock.Now().UnixMilli() }); err != nil {
+			return nil, err
+		}
 	}
 	if resume && c.Engine != nil {
 		if err := compiled.Engine.Restore(c.Engine); err != nil {
@@ -291,6 +293,10 @@ const (
 // another writer took its checkpoint over: the error says which).
 // ROWTIME follows the stored arrival (not the moment of reading), so a
 // resumed application gives the rows it would have given.
+//
+// An application of a stream of the log sleeps when it is idle (see
+// quiet): it neither reads nor moves its clock until its input changes,
+// waking only at its checkpoint interval to say its checkpoint is current.
 func (r *running) loop(ctx context.Context) error {
 	defer r.taps.close()
 	defer r.in.close()
@@ -305,19 +311,42 @@ func (r *running) loop(ctx context.Context) error {
 	readErrors := throttle.Log{Logger: r.logger, Every: errorLogEvery, Clock: clock}
 	checkpointErrors := throttle.Log{Logger: r.logger, Every: errorLogEvery, Clock: clock}
 	lastCheckpoint := clock.Now()
-	backlog := false      // a shard had more than one read's worth: go on at once
+	backlog := false // a shard had more than one read's worth: go on at once
+	// A stream of the log says when it changes: such an application may
+	// sleep while idle. A remote input cannot: it polls.
+	changed := r.in.changed()
+	sleeper := changed != nil
+	asleep := false // idle: no step until the input changes
+	// dirty: the state may have moved since the last checkpoint (records
+	// fed, rows put out, the engine's start fixed by the first step).
+	dirty := true
 	wait := func() bool { // false once the loop must end
 		if backlog {
 			return ctx.Err() == nil
 		}
+		var wake <-chan struct{} // only asleep: awake, the polls read anyway
 		if !armed {
-			poll.Reset(next)
+			if asleep { // only to say at each interval that its checkpoint is current
+				poll.Reset(max(r.opts.Checkpoint-clock.Since(lastCheckpoint), 0))
+			} else {
+				poll.Reset(next)
+			}
+			armed = true
+		}
+		if asleep {
+			wake = changed
 		}
 		select {
 		case <-ctx.Done():
 			return false
 		case <-poll.Chan():
 			armed = false
+			return true
+		case <-wake:
+			asleep = false
+			if poll.Stop() { // else its tick waits in the channel: one more step
+				armed = false
+			}
 			return true
 		}
 	}
@@ -331,9 +360,9 @@ func (r *running) loop(ctx context.Context) error {
 		// An output that is behind holds the input back (nothing is lost;
 		// the application falls behind, as the service's does).
 		backlog = false
-		if !r.busy() {
-			var err error
-			backlog, err = r.step(ctx)
+		if !asleep && !r.busy() {
+			fed, more, err := r.step(ctx)
+			backlog = more
 			switch {
 			case errors.Is(err, errInputGone):
 				r.finish()
@@ -344,9 +373,23 @@ func (r *running) loop(ctx context.Context) error {
 			case err == nil:
 				retry.Reset()
 				next = r.opts.Poll
+				idle := !backlog && r.quiet()
+				if fed > 0 || !idle {
+					dirty = true
+				}
+				// Idle, it sleeps until its input changes or its next
+				// checkpoint is due, which it writes then if dirty.
+				asleep = sleeper && idle
 			}
 		}
 		if clock.Since(lastCheckpoint) >= r.opts.Checkpoint {
+			if sleeper && !dirty {
+				// Nothing moved since the last checkpoint: it is current.
+				r.checkpointed.Store(clock.Now().UnixMilli())
+				lastCheckpoint = clock.Now()
+				continue
+			}
+
 			// Not cut short by a stop: a write cancelled on its way may
 			// still land, and the last checkpoint would then find the head
 			// at a revision this run never saw.
@@ -360,10 +403,31 @@ func (r *running) loop(ctx context.Context) error {
 			}
 			if err != nil {
 				checkpointErrors.Error("checkpoint failed", "err", err)
+			} else {
+				dirty = false
 			}
 			lastCheckpoint = clock.Now()
 		}
 	}
+}
+
+// quiet says the application is idle: it holds no record not fed yet, its
+// engine nothing a later clock would put out (engine.App.Waiting), its
+// outputs no row not delivered. Its rows are then the same whether its
+// clock moves now or only when its next record comes: it may sleep until
+// its input changes.
+func (r *running) quiet() bool {
+	for _, l := range r.lanes {
+		if len(l.pending) > 0 {
+			return false
+		}
+	}
+	for _, o := range r.outputs {
+		if o.d.Waiting() > 0 {
+			return false
+		}
+	}
+	return !r.compiled.Engine.Waiting()
 }
 
 // finish lets the outputs deliver what they hold (for up to
@@ -398,11 +462,11 @@ const (
 const readBatch = 1000
 
 // step reads what the input holds, feeds the records that arrived before
-// the watermark, moves the clock and flushes the outputs. It says whether a
-// shard has more to read at once, and the first read that failed: then
-// nothing is fed and the clock stays (the records read wait for the next
-// step).
-func (r *running) step(ctx context.Context) (bool, error) {
+// the watermark, moves the clock and flushes the outputs. It says how many
+// records it fed, whether a shard has more to read at once, and the first
+// read that failed: then nothing is fed and the clock stays (the records
+// read wait for the next step).
+func (r *running) step(ctx context.Context) (int64, bool, error) {
 	toApp := func(wall int64) int64 {
 		return r.def.AppTime(wall, r.opts.TimeScale)
 	}
@@ -413,7 +477,7 @@ func (r *running) step(ctx context.Context) (bool, error) {
 		// another): feeding past them or moving the clock would put
 		// them in later windows than their arrival once read, unlike a
 		// replay of the stored records. What was read waits in its lane.
-		return false, readErr
+		return 0, false, readErr
 	}
 	// Feed the records that arrived before the watermark, merged across
 	// shards by arrival (then shard), so the order, and so every row, is
@@ -470,5 +534,5 @@ func (r *running) step(ctx context.Context) (bool, error) {
 	// A full lane whose records are all too recent to feed waits for the
 	// clock like any other: reading again at once would find it full and
 	// feed nothing.
-	return more && fed > 0, readErr
+	return fed, more && fed > 0, readErr
 }

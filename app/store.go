@@ -82,11 +82,19 @@ func (s *Store) Get(ctx context.Context, name string) (Application, uint64, erro
 	if err != nil {
 		return Application{}, 0, fmt.Errorf("application %s: %w", name, err)
 	}
-	var a Application
-	if err := json.Unmarshal(data, &a); err != nil {
-		return a, 0, fmt.Errorf("%w: the definition of application %s: %v (riffle repair resets it)", ErrDamaged, name, err)
+	a, err := decodeDefinition(name, data)
+	if err != nil {
+		return a, 0, err
 	}
 	return a, rev, nil
+}
+
+func decodeDefinition(name string, data []byte) (Application, error) {
+	var a Application
+	if err := json.Unmarshal(data, &a); err != nil {
+		return a, fmt.Errorf("%w: the definition of application %s: %v (riffle repair resets it)", ErrDamaged, name, err)
+	}
+	return a, nil
 }
 
 // List reads every application, by name. One deleted between listing the
@@ -108,29 +116,29 @@ func (d Damage) String() string {
 	return fmt.Sprintf("the %s of application %s cannot be read: %s", d.What, d.Application, d.Reason)
 }
 
-// Scan reads every application, by name, and tells apart the definitions
-// that cannot be read.
+// Scan reads every application, by name, in one pass over the bucket, and
+// tells apart the definitions that cannot be read.
 func (s *Store) Scan(ctx context.Context) ([]Application, []Damage, error) {
-	keys, err := s.defs.Keys(ctx)
+	entries, err := s.defs.Entries(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list applications: %w", err)
 	}
-	out := make([]Application, 0, len(keys))
+	out := make([]Application, 0, len(entries))
 	var damaged []Damage
-	for _, k := range keys {
-		a, _, err := s.Get(ctx, k)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			continue
-		case errors.Is(err, ErrDamaged) || errors.Is(err, ErrInvalid):
+	for k, e := range entries {
+		if err := checkName(k); err != nil {
 			damaged = append(damaged, Damage{Application: k, What: "definition", Reason: err.Error()})
 			continue
-		case err != nil:
-			return nil, nil, err
+		}
+		a, err := decodeDefinition(k, e.Value)
+		if err != nil {
+			damaged = append(damaged, Damage{Application: k, What: "definition", Reason: err.Error()})
+			continue
 		}
 		out = append(out, a)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.Slice(damaged, func(i, j int) bool { return damaged[i].Application < damaged[j].Application })
 	return out, damaged, nil
 }
 

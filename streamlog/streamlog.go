@@ -112,6 +112,8 @@ type Log struct {
 	markErrors   *throttle.Log
 	stopMarks    context.CancelFunc
 	marksDone    chan struct{}
+
+	watch watchers // the streams readers wait on (watch.go)
 }
 
 // Open starts the embedded server (or connects to Config.URL).
@@ -216,6 +218,7 @@ func (l *Log) Replicas() int { return l.replicas }
 // Close saves the streams' marks, disconnects and stops the embedded
 // server.
 func (l *Log) Close() error {
+	l.stopWatching()
 	if l.stopMarks != nil {
 		l.stopMarks()
 		<-l.marksDone
@@ -375,6 +378,7 @@ func (l *Log) Delete(ctx context.Context, name string) error {
 		return fmt.Errorf("streamlog: delete %s: %w", name, err)
 	}
 	l.forget(ctx, name)
+	l.watchDeleted(name)
 	return nil
 }
 
@@ -546,6 +550,7 @@ func (l *Log) AppendOnce(ctx context.Context, name string, shard int, id string,
 		return nil, fmt.Errorf("streamlog: append to %s: %w", name, err)
 	}
 	l.appended(name, ack.Sequence)
+	l.watchAppended(name, ack.Sequence)
 	seqs := make([]Seq, len(recs))
 	for i := range recs {
 		seqs[i] = Seq{Msg: ack.Sequence, Index: uint32(i)}

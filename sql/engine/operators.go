@@ -107,11 +107,14 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		a.stateful = append(a.stateful, op)
 		return a.build(n.Input, op, 0, pump)
 	case *plan.RCF:
+		// Checked now, made at the first row: an application that gets no
+		// row holds no forest (the same forest either way: its seed is
+		// in its configuration).
 		forest, err := rcf.New(n.Config)
 		if err != nil {
 			return err
 		}
-		op := &rcfOp{app: a, pump: pump, node: n, forest: forest, out: em, point: make([]float64, len(n.Numeric)), data: dataIndices(n.Input)}
+		op := &rcfOp{app: a, pump: pump, node: n, cfg: forest.Config(), out: em, point: make([]float64, len(n.Numeric)), data: dataIndices(n.Input)}
 		a.stateful = append(a.stateful, op)
 		return a.build(n.Input, op, 0, pump)
 	}
@@ -228,7 +231,8 @@ type rcfOp struct {
 	app    *App
 	pump   string
 	node   *plan.RCF
-	forest *rcf.Forest
+	cfg    rcf.Config
+	forest *rcf.Forest // nil until the first row
 	point  []float64
 	out    emitter
 }
@@ -249,6 +253,14 @@ func (r *rcfOp) push(_ int, time int64, vals []types.Value) {
 			break
 		}
 		r.point[i] = vals[c].Float64()
+	}
+	if r.forest == nil && !null {
+		f, err := rcf.New(r.cfg)
+		if err != nil {
+			r.app.rowError(r.pump, r.data, &plan.Env{Time: time, Values: vals}, err)
+			return
+		}
+		r.forest = f
 	}
 	switch {
 	case null:

@@ -376,14 +376,24 @@ func (a *analyticOp) loadState(data []byte) error {
 	return nil
 }
 
-func (r *rcfOp) saveState() ([]byte, error) { return r.forest.MarshalBinary() }
+// saveState: nothing for a forest not made yet (no row came).
+func (r *rcfOp) saveState() ([]byte, error) {
+	if r.forest == nil {
+		return nil, nil
+	}
+	return r.forest.MarshalBinary()
+}
 
 func (r *rcfOp) loadState(data []byte) error {
+	if len(data) == 0 {
+		r.forest = nil
+		return nil
+	}
 	f, err := rcf.Restore(data)
 	if err != nil {
 		return err
 	}
-	if f.Config() != r.forest.Config() {
+	if f.Config() != r.cfg {
 		return errors.New("forest parameters differ")
 	}
 	r.forest = f

@@ -1,0 +1,117 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/riffle-sql/riffle/streamlog"
+)
+
+// TestAnIdleApplicationSleepsUntilItsInputChanges: an application with
+// nothing to read and nothing held does not move its clock while its input
+// is quiet (no poll is due however far the wall clock goes), and wakes as
+// soon as records are appended: records stamped before the wall clock's
+// current time still get their own ROWTIME, which a polling application
+// whose clock had passed them would not give.
+func TestAnIdleApplicationSleepsUntilItsInputChanges(t *testing.T) {
+	l, ctx := setup(t)
+	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(t0)
+	m, err := NewManager(ctx, l, Options{Clock: clock, Poll: 100 * time.Millisecond, Checkpoint: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	startCounts(t, m, "clicks", "firehose", Now)
+	_, rows, cancel, err := m.Tap(context.Background(), "lab", "DESTINATION_SQL_STREAM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	g := guard(t)
+	if err := clock.BlockUntilContext(g, 1); err != nil { // its first poll
+		t.Fatal(err)
+	}
+	clock.Advance(100 * time.Millisecond)
+	if err := clock.BlockUntilContext(g, 1); err != nil { // asleep, until its checkpoint is due
+		t.Fatal(err)
+	}
+	// No poll: a polling loop would have moved its clock to t0+1.6s.
+	clock.Advance(2 * time.Second)
+	if err := clock.BlockUntilContext(g, 1); err != nil { // waiting again (a polling loop: after that poll)
+		t.Fatal(err)
+	}
+	var recs []streamlog.Record
+	for range 3 {
+		recs = append(recs, streamlog.Record{Data: []byte(`{"browseraction":"Click","site":"x"}`), Arrival: t0.Add(200 * time.Millisecond)})
+	}
+	if _, err := l.Append(ctx, "clicks", 0, recs); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case row := <-rows:
+		var r struct {
+			ROWTIME, ACTION string
+			N               int
+		}
+		if err := json.Unmarshal(row, &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.ROWTIME != "2026-12-06T12:00:01.000Z" || r.ACTION != "Click" || r.N != 3 {
+			t.Fatalf("row %s, want the first second's window of 3 clicks", row)
+		}
+	case <-g.Done():
+		t.Fatal("the application never woke for the records appended")
+	}
+}
+
+// TestAnIdleApplicationsCheckpointStaysCurrent: an application that stays
+// idle writes its checkpoint once, then at each interval finds it current
+// (its age goes back to 0) without writing it again.
+func TestAnIdleApplicationsCheckpointStaysCurrent(t *testing.T) {
+	l, ctx := setup(t)
+	reg := prometheus.NewRegistry()
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
+	m, err := NewManager(ctx, l, Options{Clock: clock, Poll: 100 * time.Millisecond, Checkpoint: time.Minute, Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	startCounts(t, m, "clicks", "firehose", Now)
+	age := func() float64 {
+		t.Helper()
+		n, ok := metricValue(t, reg, "riffle_application_checkpoint_age_seconds", map[string]string{"application": "lab"})
+		if !ok {
+			t.Fatal("no checkpoint age")
+		}
+		return n
+	}
+	revision := func() uint64 {
+		t.Helper()
+		_, rev, err := m.store.head(ctx, "lab")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rev
+	}
+	g := guard(t)
+	start := revision()
+	for i := range 3 {
+		if err := clock.BlockUntilContext(g, 1); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Minute)
+		waitUntil(t, "the checkpoint interval", func() bool { return age() == 0 })
+		if i == 0 {
+			waitUntil(t, "the first checkpoint", func() bool { return revision() > start })
+			start = revision()
+		} else if rev := revision(); rev != start {
+			t.Fatalf("the idle application wrote its checkpoint again (revision %d, then %d)", start, rev)
+		}
+	}
+}
