@@ -175,18 +175,17 @@ type pass struct {
 // A workspace is one worker's scratch.
 type workspace struct {
 	vectors []float64 // 4 * dims
-	active  []int32   // dims
 }
 
 func newWorkspace(dims int) workspace {
-	return workspace{vectors: make([]float64, 4*dims), active: make([]int32, dims)}
+	return workspace{vectors: make([]float64, 4*dims)}
 }
 
 func (f *Forest) runTree(w *workspace, i int) {
 	t, p := &f.trees[i], f.current.point
 	switch {
 	case f.current.score:
-		f.treeScores[i] = f.scoreTree(t, p, w)
+		f.treeScores[i] = f.scoreTree(t, p)
 	case f.current.explain:
 		high := f.treeHigh[i*f.dims : (i+1)*f.dims]
 		low := f.treeLow[i*f.dims : (i+1)*f.dims]

@@ -19,7 +19,7 @@ func (f *Forest) seenScore(depth int, m int32) float64 {
 }
 
 // score returns the tree's normalised anomaly score for p.
-func (f *Forest) scoreTree(t *tree, p []float32, w *workspace) float64 {
+func (f *Forest) scoreTree(t *tree, p []float32) float64 {
 	norm := f.log2[t.mass()]
 	leaf := t.descend(p)
 	depth := len(t.path)
@@ -28,18 +28,10 @@ func (f *Forest) scoreTree(t *tree, p []float32, w *workspace) float64 {
 		return float64(f.seenScore(depth, t.leafMass[leaf]) * norm)
 	}
 	s := unseen(depth)
-	// Boxes nest, so once p lies within a box's range in some dimension it
-	// does in every box above: only the dimensions still outside are
-	// checked. (Skipped terms are zeros, so the sum is unchanged.)
-	active := w.active[:len(p)]
-	for i := range active {
-		active[i] = int32(i)
-	}
-	for j := depth - 1; j >= 0 && len(active) > 0; j-- {
+	for j := depth - 1; j >= 0; j-- {
 		id := t.path[j]
 		lo, hi := t.boxOf(id)
-		var g float64
-		g, active = growthActive(lo, hi, p, active)
+		g := growthFlat(lo, hi, p)
 		if g == 0 {
 			break // p is inside this box and so inside every box above
 		}
@@ -49,23 +41,17 @@ func (f *Forest) scoreTree(t *tree, p []float32, w *workspace) float64 {
 	return float64(s * norm)
 }
 
-// growthActive is growth over the dimensions listed in active, which it
-// shrinks (keeping order) to those where p is still outside the box.
-func growthActive(lo, hi, p []float32, active []int32) (float64, []int32) {
+// growthFlat is growth without branches on the data, whose outcomes are
+// unpredictable: each dimension adds max(lo-x, 0) + max(x-hi, 0), at most
+// one of them not zero, so the sum is growth's bit for bit.
+func growthFlat(lo, hi, p []float32) float64 {
+	lo, hi = lo[:len(p)], hi[:len(p)]
 	g := 0.0
-	kept := active[:0]
-	for _, i := range active {
-		x := p[i]
-		if x < lo[i] {
-			g += float64(lo[i]) - float64(x)
-		} else if x > hi[i] {
-			g += float64(x) - float64(hi[i])
-		} else {
-			continue
-		}
-		kept = append(kept, i)
+	for i, x := range p {
+		v := float64(x)
+		g += max(float64(lo[i])-v, 0) + max(v-float64(hi[i]), 0)
 	}
-	return g, kept
+	return g
 }
 
 // attributeTree adds the tree's normalised score for p, split by dimension
