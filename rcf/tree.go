@@ -92,32 +92,47 @@ func (t *tree) boxOf(id int32) (lo, hi []float32) {
 	return b[:t.dims], b[t.dims:]
 }
 
-// child returns the child of internal node id on p's side of its cut.
-func (t *tree) child(id int32, p []float32) int32 {
-	n := &t.nodes[id]
-	if p[n.cutDim] <= n.cutValue {
-		return int32(n.left)
-	}
-	return int32(n.right)
-}
-
 // descend fills t.path with the internal nodes from the root towards p and
 // returns the leaf reached. The tree must not be empty.
 func (t *tree) descend(p []float32) int32 {
-	t.path = t.path[:0]
+	path, nodes := t.path[:0], t.nodes
 	ref := t.root
+	if t.dims < prefetchDims {
+		for !isLeaf(ref) {
+			path = append(path, ref)
+			n := &nodes[ref]
+			if p[n.cutDim] <= n.cutValue {
+				ref = int32(n.left)
+			} else {
+				ref = int32(n.right)
+			}
+		}
+		t.path = path
+		return ^ref
+	}
 	// Reading each box's first value and span now starts their cache
 	// misses while the walk goes on, instead of on the way back up.
 	var touch float64
 	stride := 2 * t.dims
 	for !isLeaf(ref) {
-		t.path = append(t.path, ref)
+		path = append(path, ref)
 		touch += float64(t.box[int(ref)*stride]) + t.span[ref]
-		ref = t.child(ref, p)
+		n := &nodes[ref]
+		if p[n.cutDim] <= n.cutValue {
+			ref = int32(n.left)
+		} else {
+			ref = int32(n.right)
+		}
 	}
+	t.path = path
 	t.touched = touch
 	return ^ref
 }
+
+// prefetchDims is the smallest point size for which descend touches the
+// boxes on its way: smaller trees' boxes stay in cache, and touching them
+// only lengthens the walk.
+const prefetchDims = 4
 
 func (t *tree) newLeaf(p []float32) int32 {
 	leaf := t.freeLeaves[len(t.freeLeaves)-1]
