@@ -24,8 +24,9 @@ type Forest struct {
 	records int64 // records taken
 	points  int64 // points (full shingles) taken: the sampler's clock
 
-	// log2[m] for every mass a tree can have.
-	log2 []float64
+	// log2[m] for every mass a tree can have; unseen[d] for every depth.
+	log2   []float64
+	unseen []float64
 
 	// Per-record scratch, sized once.
 	current    pass
@@ -66,6 +67,7 @@ func (f *Forest) initDerived() {
 	for m := 1; m <= f.cfg.SampleSize; m++ {
 		f.log2[m] = detLog2(float64(m))
 	}
+	f.unseen = unseenTable(f.cfg.SampleSize)
 	f.treeScores = make([]float64, f.cfg.Trees)
 	f.treeHigh = make([]float64, f.cfg.Trees*f.dims)
 	f.treeLow = make([]float64, f.cfg.Trees*f.dims)
