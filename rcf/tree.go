@@ -97,6 +97,22 @@ func (t *tree) boxOf(id int32) (lo, hi []float32) {
 func (t *tree) descend(p []float32) int32 {
 	path, nodes := t.path[:0], t.nodes
 	ref := t.root
+	if t.dims == 1 {
+		// One value: no cut dimension to look up, so each level's branch
+		// resolves a load sooner.
+		x := p[0]
+		for !isLeaf(ref) {
+			path = append(path, ref)
+			n := &nodes[ref]
+			if x <= n.cutValue {
+				ref = int32(n.left)
+			} else {
+				ref = int32(n.right)
+			}
+		}
+		t.path = path
+		return ^ref
+	}
 	if t.dims < prefetchDims {
 		for !isLeaf(ref) {
 			path = append(path, ref)
