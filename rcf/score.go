@@ -42,7 +42,7 @@ func (f *Forest) scoreTree(t *tree, p []float32) float64 {
 	for j := depth - 1; j >= 0; j-- {
 		id := t.path[j]
 		lo, hi := t.boxOf(id)
-		g := growthFlat(lo, hi, p)
+		g := growth(lo, hi, p)
 		if g == 0 {
 			break // p is inside this box and so inside every box above
 		}
@@ -50,19 +50,6 @@ func (f *Forest) scoreTree(t *tree, p []float32) float64 {
 		s = float64(sep*inv[j]) + float64((1-sep)*s)
 	}
 	return float64(s * norm)
-}
-
-// growthFlat is growth without branches on the data, whose outcomes are
-// unpredictable: each dimension adds max(lo-x, 0) + max(x-hi, 0), at most
-// one of them not zero, so the sum is growth's bit for bit.
-func growthFlat(lo, hi, p []float32) float64 {
-	lo, hi = lo[:len(p)], hi[:len(p)]
-	g := 0.0
-	for i, x := range p {
-		v := float64(x)
-		g += max(float64(lo[i])-v, 0) + max(v-float64(hi[i]), 0)
-	}
-	return g
 }
 
 // attributeTree adds the tree's normalised score for p, split by dimension
@@ -145,7 +132,7 @@ func (f *Forest) attributeTree(t *tree, p []float32, high, low, scratch []float6
 func spread[T float32 | float64](p []float32, lo, hi []T, span, unseen float64, h, l []float64) bool {
 	lo, hi = lo[:len(p)], hi[:len(p)]
 	h, l = h[:len(p)], l[:len(p)]
-	// As in growthFlat, max(..., 0) in place of branches: a zero term adds
+	// As in growth, max(..., 0) in place of branches: a zero term adds
 	// nothing, so every value is the same bit for bit.
 	g := 0.0
 	for i, x := range p {

@@ -159,15 +159,16 @@ func (t *tree) newLeaf(p []float32) int32 {
 }
 
 // growth is how much the box's side lengths grow when it takes in p; zero
-// exactly when p is inside the box.
+// exactly when p is inside the box. It has no branches on the data, whose
+// outcomes are unpredictable: each dimension adds max(lo-x, 0) +
+// max(x-hi, 0), at most one term not zero, so the sum is bit for bit the
+// one of adding only the dimensions where p lies outside.
 func growth(lo, hi, p []float32) float64 {
+	lo, hi = lo[:len(p)], hi[:len(p)]
 	g := 0.0
 	for i, x := range p {
-		if x < lo[i] {
-			g += float64(lo[i]) - float64(x)
-		} else if x > hi[i] {
-			g += float64(x) - float64(hi[i])
-		}
+		v := float64(x)
+		g += max(float64(lo[i])-v, 0) + max(v-float64(hi[i]), 0)
 	}
 	return g
 }
