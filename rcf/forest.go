@@ -24,8 +24,9 @@ type Forest struct {
 	records int64 // records taken
 	points  int64 // points (full shingles) taken: the sampler's clock
 
-	// log2[m] for every mass a tree can have.
-	log2 []float64
+	// log2[m] for every mass a tree can have; unseen[d] for every depth.
+	log2   []float64
+	unseen []float64
 
 	// Per-record scratch, sized once.
 	current    pass
@@ -66,6 +67,7 @@ func (f *Forest) initDerived() {
 	for m := 1; m <= f.cfg.SampleSize; m++ {
 		f.log2[m] = detLog2(float64(m))
 	}
+	f.unseen = unseenTable(f.cfg.SampleSize)
 	f.treeScores = make([]float64, f.cfg.Trees)
 	f.treeHigh = make([]float64, f.cfg.Trees*f.dims)
 	f.treeLow = make([]float64, f.cfg.Trees*f.dims)
@@ -175,18 +177,17 @@ type pass struct {
 // A workspace is one worker's scratch.
 type workspace struct {
 	vectors []float64 // 4 * dims
-	active  []int32   // dims
 }
 
 func newWorkspace(dims int) workspace {
-	return workspace{vectors: make([]float64, 4*dims), active: make([]int32, dims)}
+	return workspace{vectors: make([]float64, 4*dims)}
 }
 
 func (f *Forest) runTree(w *workspace, i int) {
 	t, p := &f.trees[i], f.current.point
 	switch {
 	case f.current.score:
-		f.treeScores[i] = f.scoreTree(t, p, w)
+		f.treeScores[i] = f.scoreTree(t, p)
 	case f.current.explain:
 		high := f.treeHigh[i*f.dims : (i+1)*f.dims]
 		low := f.treeLow[i*f.dims : (i+1)*f.dims]

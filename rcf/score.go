@@ -10,6 +10,16 @@ package rcf
 
 func unseen(depth int) float64 { return 1 / float64(depth+1) }
 
+// unseenTable lists unseen(depth) for every depth a tree of the given
+// capacity can have, so the walk up looks it up instead of dividing.
+func unseenTable(capacity int) []float64 {
+	u := make([]float64, capacity)
+	for d := range u {
+		u[d] = unseen(d)
+	}
+	return u
+}
+
 // seenScore is the score of a point equal to a leaf of mass m at depth d.
 func (f *Forest) seenScore(depth int, m int32) float64 {
 	if depth == 0 {
@@ -19,7 +29,7 @@ func (f *Forest) seenScore(depth int, m int32) float64 {
 }
 
 // score returns the tree's normalised anomaly score for p.
-func (f *Forest) scoreTree(t *tree, p []float32, w *workspace) float64 {
+func (f *Forest) scoreTree(t *tree, p []float32) float64 {
 	norm := f.log2[t.mass()]
 	leaf := t.descend(p)
 	depth := len(t.path)
@@ -28,44 +38,18 @@ func (f *Forest) scoreTree(t *tree, p []float32, w *workspace) float64 {
 		return float64(f.seenScore(depth, t.leafMass[leaf]) * norm)
 	}
 	s := unseen(depth)
-	// Boxes nest, so once p lies within a box's range in some dimension it
-	// does in every box above: only the dimensions still outside are
-	// checked. (Skipped terms are zeros, so the sum is unchanged.)
-	active := w.active[:len(p)]
-	for i := range active {
-		active[i] = int32(i)
-	}
-	for j := depth - 1; j >= 0 && len(active) > 0; j-- {
+	inv := f.unseen[:depth]
+	for j := depth - 1; j >= 0; j-- {
 		id := t.path[j]
 		lo, hi := t.boxOf(id)
-		var g float64
-		g, active = growthActive(lo, hi, p, active)
+		g := growth(lo, hi, p)
 		if g == 0 {
 			break // p is inside this box and so inside every box above
 		}
 		sep := g / (t.span[id] + g)
-		s = float64(sep*unseen(j)) + float64((1-sep)*s)
+		s = float64(sep*inv[j]) + float64((1-sep)*s)
 	}
 	return float64(s * norm)
-}
-
-// growthActive is growth over the dimensions listed in active, which it
-// shrinks (keeping order) to those where p is still outside the box.
-func growthActive(lo, hi, p []float32, active []int32) (float64, []int32) {
-	g := 0.0
-	kept := active[:0]
-	for _, i := range active {
-		x := p[i]
-		if x < lo[i] {
-			g += float64(lo[i]) - float64(x)
-		} else if x > hi[i] {
-			g += float64(x) - float64(hi[i])
-		} else {
-			continue
-		}
-		kept = append(kept, i)
-	}
-	return g, kept
 }
 
 // attributeTree adds the tree's normalised score for p, split by dimension
@@ -90,7 +74,7 @@ func (f *Forest) attributeTree(t *tree, p []float32, high, low, scratch []float6
 		}
 		for j := depth - 1; j >= 0; j-- {
 			lo, hi := t.boxOf(t.path[j])
-			if !spread(p, lo, hi, t.span[t.path[j]], unseen(j), h, l) {
+			if !spread(p, lo, hi, t.span[t.path[j]], f.unseen[j], h, l) {
 				break
 			}
 		}
@@ -128,7 +112,7 @@ func (f *Forest) attributeTree(t *tree, p []float32, high, low, scratch []float6
 			shadowLo[i], shadowHi[i] = lo, hi
 			span += hi - lo
 		}
-		if !spread(p, shadowLo, shadowHi, span, unseen(j), h, l) {
+		if !spread(p, shadowLo, shadowHi, span, f.unseen[j], h, l) {
 			break
 		}
 	}
@@ -146,13 +130,14 @@ func (f *Forest) attributeTree(t *tree, p []float32, high, low, scratch []float6
 // spread applies one level of the attribution recursion for the box
 // [lo, hi] whose side lengths sum to span; false when p is inside the box.
 func spread[T float32 | float64](p []float32, lo, hi []T, span, unseen float64, h, l []float64) bool {
+	lo, hi = lo[:len(p)], hi[:len(p)]
+	h, l = h[:len(p)], l[:len(p)]
+	// As in growth, max(..., 0) in place of branches: a zero term adds
+	// nothing, so every value is the same bit for bit.
 	g := 0.0
 	for i, x := range p {
-		if v := float64(x); v > float64(hi[i]) {
-			g += v - float64(hi[i])
-		} else if v < float64(lo[i]) {
-			g += float64(lo[i]) - v
-		}
+		v := float64(x)
+		g += max(float64(lo[i])-v, 0) + max(v-float64(hi[i]), 0)
 	}
 	if g == 0 {
 		return false
@@ -160,12 +145,8 @@ func spread[T float32 | float64](p []float32, lo, hi []T, span, unseen float64, 
 	total := span + g
 	keep := 1 - g/total
 	for i, x := range p {
-		up, down := 0.0, 0.0
-		if v := float64(x); v > float64(hi[i]) {
-			up = v - float64(hi[i])
-		} else if v < float64(lo[i]) {
-			down = float64(lo[i]) - v
-		}
+		v := float64(x)
+		up, down := max(v-float64(hi[i]), 0), max(float64(lo[i])-v, 0)
 		h[i] = float64(float64(up/total)*unseen) + float64(keep*h[i])
 		l[i] = float64(float64(down/total)*unseen) + float64(keep*l[i])
 	}

@@ -92,32 +92,63 @@ func (t *tree) boxOf(id int32) (lo, hi []float32) {
 	return b[:t.dims], b[t.dims:]
 }
 
-// child returns the child of internal node id on p's side of its cut.
-func (t *tree) child(id int32, p []float32) int32 {
-	n := &t.nodes[id]
-	if p[n.cutDim] <= n.cutValue {
-		return int32(n.left)
-	}
-	return int32(n.right)
-}
-
 // descend fills t.path with the internal nodes from the root towards p and
 // returns the leaf reached. The tree must not be empty.
 func (t *tree) descend(p []float32) int32 {
-	t.path = t.path[:0]
+	path, nodes := t.path[:0], t.nodes
 	ref := t.root
+	if t.dims == 1 {
+		// One value: no cut dimension to look up, so each level's branch
+		// resolves a load sooner.
+		x := p[0]
+		for !isLeaf(ref) {
+			path = append(path, ref)
+			n := &nodes[ref]
+			if x <= n.cutValue {
+				ref = int32(n.left)
+			} else {
+				ref = int32(n.right)
+			}
+		}
+		t.path = path
+		return ^ref
+	}
+	if t.dims < prefetchDims {
+		for !isLeaf(ref) {
+			path = append(path, ref)
+			n := &nodes[ref]
+			if p[n.cutDim] <= n.cutValue {
+				ref = int32(n.left)
+			} else {
+				ref = int32(n.right)
+			}
+		}
+		t.path = path
+		return ^ref
+	}
 	// Reading each box's first value and span now starts their cache
 	// misses while the walk goes on, instead of on the way back up.
 	var touch float64
 	stride := 2 * t.dims
 	for !isLeaf(ref) {
-		t.path = append(t.path, ref)
+		path = append(path, ref)
 		touch += float64(t.box[int(ref)*stride]) + t.span[ref]
-		ref = t.child(ref, p)
+		n := &nodes[ref]
+		if p[n.cutDim] <= n.cutValue {
+			ref = int32(n.left)
+		} else {
+			ref = int32(n.right)
+		}
 	}
+	t.path = path
 	t.touched = touch
 	return ^ref
 }
+
+// prefetchDims is the smallest point size for which descend touches the
+// boxes on its way: smaller trees' boxes stay in cache, and touching them
+// only lengthens the walk.
+const prefetchDims = 4
 
 func (t *tree) newLeaf(p []float32) int32 {
 	leaf := t.freeLeaves[len(t.freeLeaves)-1]
@@ -128,15 +159,16 @@ func (t *tree) newLeaf(p []float32) int32 {
 }
 
 // growth is how much the box's side lengths grow when it takes in p; zero
-// exactly when p is inside the box.
+// exactly when p is inside the box. It has no branches on the data, whose
+// outcomes are unpredictable: each dimension adds max(lo-x, 0) +
+// max(x-hi, 0), at most one term not zero, so the sum is bit for bit the
+// one of adding only the dimensions where p lies outside.
 func growth(lo, hi, p []float32) float64 {
+	lo, hi = lo[:len(p)], hi[:len(p)]
 	g := 0.0
 	for i, x := range p {
-		if x < lo[i] {
-			g += float64(lo[i]) - float64(x)
-		} else if x > hi[i] {
-			g += float64(x) - float64(hi[i])
-		}
+		v := float64(x)
+		g += max(float64(lo[i])-v, 0) + max(v-float64(hi[i]), 0)
 	}
 	return g
 }
