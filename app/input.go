@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/internal/shardid"
@@ -65,16 +66,17 @@ func (r *inRecord) sequence() string {
 type logInput struct {
 	log    *streamlog.Log
 	source string
-	clock  func() int64 // wall ms
-	next   positions    // each shard's next record to read
+	clock  func() int64  // wall ms
+	settle time.Duration // how long after an arrival the watermark passes it
+	next   positions     // each shard's next record to read
 }
 
-func newLogInput(l *streamlog.Log, source string, pos positions, clock func() int64) (*logInput, []lane) {
+func newLogInput(l *streamlog.Log, source string, pos positions, clock func() int64, settle time.Duration) (*logInput, []lane) {
 	lanes := make([]lane, len(pos))
 	for i := range lanes {
 		lanes[i] = lane{shard: shardid.Format(i), feeder: i}
 	}
-	return &logInput{log: l, source: source, clock: clock, next: slices.Clone(pos)}, lanes
+	return &logInput{log: l, source: source, clock: clock, settle: settle, next: slices.Clone(pos)}, lanes
 }
 
 func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error) {
@@ -84,7 +86,7 @@ func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error
 	// so the reads below see every record the watermark lets through, and
 	// none comes late into a window already closed, however slowly the
 	// loop runs or however far the clock jumps meanwhile.
-	watermark := in.clock() - settle.Milliseconds()
+	watermark := in.clock() - in.settle.Milliseconds()
 	ls := *lanes
 	more := false
 	for shard := range in.next {
