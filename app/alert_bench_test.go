@@ -206,4 +206,3 @@ func percentile(sorted []float64, p float64) float64 {
 	i := int(float64(len(sorted))*p/100+0.999999) - 1
 	return sorted[max(0, min(i, len(sorted)-1))]
 }
-

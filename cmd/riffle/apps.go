@@ -151,7 +151,7 @@ func withFileOutput(path string) func(*kinesisanalytics.Options) {
 	return withField("RiffleFileOutput", []string{"Output"}, "FileOutput", map[string]string{"Path": path})
 }
 
-// withField adds one of Riffle's extensions to the shapes (docs/api.md) to
+// withField adds one of Riffle's fields beside the AWS shapes (docs/apps.md) to
 // a request's JSON: field key, set to value, in the object at path (each
 // name an object in the one before; made when missing). The rest of the
 // call (signing, errors) stays the SDK's.
