@@ -135,11 +135,17 @@ func (a *API) create(ctx context.Context, body []byte) (any, error) {
 		Inputs                 []inputShape
 		Outputs                []outputShape
 		Tags                   []tagShape
+		// Riffle's: the settle wait (docs/apps.md); 0 or none: the default.
+		RiffleSettleMillis int64
 	}
 	if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
-	def := app.Application{Name: req.ApplicationName, Description: req.ApplicationDescription, Code: req.ApplicationCode}
+	settle, err := settleOf(req.RiffleSettleMillis)
+	if err != nil {
+		return nil, err
+	}
+	def := app.Application{Name: req.ApplicationName, Description: req.ApplicationDescription, Code: req.ApplicationCode, Settle: settle}
 	for _, in := range req.Inputs {
 		input, err := toInput(in)
 		if err != nil {
@@ -216,6 +222,8 @@ func (a *API) describe(ctx context.Context, body []byte) (any, error) {
 		"InputDescriptions":               inputs,
 		"OutputDescriptions":              outputs,
 		"ReferenceDataSourceDescriptions": a.references(def),
+		// Riffle's: the settle wait in force (docs/apps.md).
+		"RiffleSettleMillis": def.SettleWait().Milliseconds(),
 	}
 	if def.Failure != nil {
 		// Riffle's: why the application stopped by itself (the service
@@ -223,6 +231,16 @@ func (a *API) describe(ctx context.Context, body []byte) (any, error) {
 		detail["RiffleFailure"] = map[string]any{"Timestamp": seconds(def.Failure.Time), "Message": def.Failure.Message}
 	}
 	return map[string]any{"ApplicationDetail": detail}, nil
+}
+
+// settleOf reads Riffle's RiffleSettleMillis, bounded before it becomes a
+// duration (which a huge number would overflow).
+func settleOf(ms int64) (time.Duration, error) {
+	if ms < 0 || ms > app.MaxSettle.Milliseconds() {
+		return 0, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "RiffleSettleMillis is 0 (the default, %d) to %d, not %d",
+			app.DefaultSettle.Milliseconds(), app.MaxSettle.Milliseconds(), ms)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
 }
 
 func seconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
@@ -284,6 +302,8 @@ type applicationUpdate struct {
 		S3ReferenceDataSourceUpdate *struct{ BucketARNUpdate, FileKeyUpdate string }
 		ReferenceSchemaUpdate       *record.Schema
 	}
+	// Riffle's: a new settle wait (docs/apps.md); 0: the default.
+	RiffleSettleMillisUpdate *int64
 }
 
 func (a *API) update(ctx context.Context, body []byte) (any, error) {
@@ -296,7 +316,7 @@ func (a *API) update(ctx context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	u := req.ApplicationUpdate
-	if u.ApplicationCodeUpdate == nil && len(u.InputUpdates)+len(u.OutputUpdates)+len(u.ReferenceDataSourceUpdates) == 0 {
+	if u.ApplicationCodeUpdate == nil && u.RiffleSettleMillisUpdate == nil && len(u.InputUpdates)+len(u.OutputUpdates)+len(u.ReferenceDataSourceUpdates) == 0 {
 		return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "ApplicationUpdate changes nothing")
 	}
 	err := a.apps.Reconfigure(ctx, req.ApplicationName, req.CurrentApplicationVersionId, func(def *app.Application) error {
@@ -315,6 +335,13 @@ func applyUpdate(def *app.Application, u applicationUpdate) error {
 	}
 	if u.ApplicationCodeUpdate != nil {
 		def.Code = *u.ApplicationCodeUpdate
+	}
+	if u.RiffleSettleMillisUpdate != nil {
+		settle, err := settleOf(*u.RiffleSettleMillisUpdate)
+		if err != nil {
+			return err
+		}
+		def.Settle = settle
 	}
 	for _, iu := range u.InputUpdates {
 		i := slices.IndexFunc(def.Inputs, func(in app.Input) bool { return in.ID == iu.InputId })

@@ -228,3 +228,49 @@ func TestUpdateApplicationChangesInputsOutputsAndReferencesTogether(t *testing.T
 		t.Fatalf("after the update: %v", d)
 	}
 }
+
+// TestTheSettleWaitIsRifflesFieldOfTheShapes: RiffleSettleMillis sets the
+// settle wait on create and (as RiffleSettleMillisUpdate) on update, alone
+// or with other changes; describe shows the wait in force (the default
+// when none is set); a wait out of bounds is refused and changes nothing.
+func TestTheSettleWaitIsRifflesFieldOfTheShapes(t *testing.T) {
+	url := serverWith(t, app.Options{})
+	settle := func(name string) any {
+		t.Helper()
+		_, desc := call(t, url, "DescribeApplication", `{"ApplicationName":"`+name+`"}`)
+		return desc["ApplicationDetail"].(map[string]any)["RiffleSettleMillis"]
+	}
+	if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`",`+input+`}`); status != 200 {
+		t.Fatalf("create: %v", out)
+	}
+	if got := settle("a"); got != float64(500) {
+		t.Fatalf("default settle %v, want 500", got)
+	}
+	if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"b","RiffleSettleMillis":200,"ApplicationCode":"`+code+`",`+input+`}`); status != 200 {
+		t.Fatalf("create: %v", out)
+	}
+	if got := settle("b"); got != float64(200) {
+		t.Fatalf("settle %v, want 200", got)
+	}
+	if _, out := call(t, url, "UpdateApplication", `{"ApplicationName":"b","CurrentApplicationVersionId":1,"ApplicationUpdate":{"RiffleSettleMillisUpdate":50}}`); out["__type"] != nil {
+		t.Fatalf("update: %v", out)
+	}
+	if got := settle("b"); got != float64(50) {
+		t.Fatalf("settle %v after the update, want 50", got)
+	}
+	for _, c := range []struct{ name, op, body string }{
+		{"negative", "CreateApplication", `{"ApplicationName":"c","RiffleSettleMillis":-1,"ApplicationCode":"` + code + `",` + input + `}`},
+		{"over a minute", "UpdateApplication", `{"ApplicationName":"b","CurrentApplicationVersionId":2,"ApplicationUpdate":{"RiffleSettleMillisUpdate":60001}}`},
+		{"overflowing", "UpdateApplication", `{"ApplicationName":"b","CurrentApplicationVersionId":2,"ApplicationUpdate":{"RiffleSettleMillisUpdate":9300000000000}}`},
+	} {
+		if status, out := call(t, url, c.op, c.body); status != 400 || out["__type"] != "InvalidArgumentException" {
+			t.Errorf("%s: %d %v, want InvalidArgumentException", c.name, status, out)
+		}
+	}
+	if got := settle("b"); got != float64(50) {
+		t.Fatalf("settle %v after refused updates, want 50", got)
+	}
+	if status, _ := call(t, url, "DescribeApplication", `{"ApplicationName":"c"}`); status != 400 {
+		t.Fatalf("an application with a refused settle wait was created")
+	}
+}

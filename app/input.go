@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/internal/shardid"
@@ -83,8 +84,9 @@ func (r *inRecord) sequence() string {
 type logInput struct {
 	log    *streamlog.Log
 	source string
-	clock  func() int64 // wall ms
-	next   positions    // each shard's next record to read
+	clock  func() int64  // wall ms
+	settle time.Duration // how long after an arrival the watermark passes it
+	next   positions     // each shard's next record to read
 	// unfed is, per shard, what a restored checkpoint said of the records
 	// before its read position: only those in its runs are still to feed.
 	unfed []unfedRecords
@@ -103,7 +105,7 @@ type seqRun struct{ From, Through streamlog.Seq }
 
 // newLogInput reads a stream of the log from a checkpoint's positions;
 // the stream is watched from now, before the first read.
-func newLogInput(ctx context.Context, l *streamlog.Log, source string, c checkpoint, clock func() int64) (*logInput, []lane, error) {
+func newLogInput(ctx context.Context, l *streamlog.Log, source string, c checkpoint, clock func() int64, settle time.Duration) (*logInput, []lane, error) {
 	w, err := l.Watch(ctx, source)
 	if err != nil {
 		return nil, nil, fmt.Errorf("input %s: %w", source, err)
@@ -112,7 +114,7 @@ func newLogInput(ctx context.Context, l *streamlog.Log, source string, c checkpo
 	for i := range lanes {
 		lanes[i] = lane{shard: shardid.Format(i), feeder: i}
 	}
-	in := &logInput{log: l, source: source, clock: clock, next: slices.Clone(c.Positions), watch: w}
+	in := &logInput{log: l, source: source, clock: clock, settle: settle, next: slices.Clone(c.Positions), watch: w}
 	if len(c.Unfed) == len(c.Positions) {
 		in.unfed = slices.Clone(c.Unfed)
 	}
@@ -197,7 +199,7 @@ func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error
 	// so the reads below see every record the watermark lets through, and
 	// none comes late into a window already closed, however slowly the
 	// loop runs or however far the clock jumps meanwhile.
-	settleMs := settle.Milliseconds()
+	settleMs := in.settle.Milliseconds()
 	watermark := in.clock() - settleMs
 	ls := *lanes
 	more := false

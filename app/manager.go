@@ -295,6 +295,9 @@ func planCode(a Application, in Input) (*plan.Graph, error) {
 
 // check validates inputs and, with an input, the SQL.
 func (m *Manager) check(ctx context.Context, a Application) error {
+	if a.Settle < 0 || a.Settle > MaxSettle {
+		return fmt.Errorf("%w: the settle wait is 0 (the default, %v) to %v, not %v", ErrInvalid, DefaultSettle, MaxSettle, a.Settle)
+	}
 	if len(a.Inputs) > 1 {
 		return fmt.Errorf("%w: an application has at most one input", ErrInvalid)
 	}
@@ -392,7 +395,10 @@ func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, c
 	}
 	newGraph := a.Code != old.Code || !reflect.DeepEqual(a.Inputs, old.Inputs)
 	newOutputs := !reflect.DeepEqual(a.Outputs, old.Outputs)
-	if !newGraph && !newTables && !newOutputs {
+	// A running application takes a new settle wait at once: its run
+	// restarts from the checkpoint, as for new outputs.
+	newSettle := a.SettleWait() != old.SettleWait()
+	if !newGraph && !newTables && !newOutputs && !newSettle {
 		return nil
 	}
 	r := m.takeRunning(name)

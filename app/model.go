@@ -67,6 +67,29 @@ type Application struct {
 	// ROWTIME = App + (arrival - Wall) * time scale, in ms. Kept across
 	// restarts, so a resumed application gives the rows it would have.
 	Origin struct{ Wall, App int64 }
+	// Settle is how long after a record's arrival the clock waits before
+	// moving past it (0: DefaultSettle; at most MaxSettle). A record stored
+	// later than that after its arrival takes the clock's time as ROWTIME,
+	// so it may fall into a later window; a longer wait delays every
+	// window's rows by as much. An input of another server's Kinesis
+	// stream waits Options.KinesisTolerance instead.
+	Settle time.Duration `json:",omitempty"`
+}
+
+// DefaultSettle is the settle wait of an application that sets none: a
+// request is stored a little after its arrival time, and its records must
+// still find their windows open.
+const DefaultSettle = 500 * time.Millisecond
+
+// MaxSettle bounds an application's settle wait.
+const MaxSettle = time.Minute
+
+// SettleWait is the application's settle wait.
+func (a Application) SettleWait() time.Duration {
+	if a.Settle <= 0 {
+		return DefaultSettle
+	}
+	return a.Settle
 }
 
 // Failure is why an application stopped running by itself, and when.

@@ -121,7 +121,7 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 				}
 			}
 		}
-		if src, lanes, err = newLogInput(ctx, m.log, in.Source, checkpoint{Positions: pos, Unfed: unfed}, func() int64 { return m.opts.Clock.Now().UnixMilli() }); err != nil {
+		if src, lanes, err = newLogInput(ctx, m.log, in.Source, checkpoint{Positions: pos, Unfed: unfed}, func() int64 { return m.opts.Clock.Now().UnixMilli() }, a.SettleWait()); err != nil {
 			return nil, err
 		}
 	}
@@ -272,11 +272,6 @@ func (r *running) checkpoint(ctx context.Context) error {
 	r.checkpointed.Store(r.opts.Clock.Now().UnixMilli())
 	return nil
 }
-
-// settle is how long after a record's arrival the clock waits before
-// moving past it: a request is stored a little after its arrival time, and
-// its records must still find their windows open.
-const settle = 500 * time.Millisecond
 
 // checkpointTimeout bounds one checkpoint write.
 const checkpointTimeout = 30 * time.Second
@@ -520,7 +515,7 @@ func (r *running) step(ctx context.Context) (int64, bool, error) {
 	if late > 0 {
 		r.metrics.late.WithLabelValues(r.def.Name).Add(float64(late))
 		r.lateRecords.Error("records came after the application's clock had passed their arrival: they were given the clock's time as ROWTIME "+
-			"(on a remote Kinesis input: its arrival stamps lag this machine's clock by more than --kinesis-tolerance)", "records", late, "stream", r.source)
+			"(stored later than the application's settle wait after their arrival; on a remote Kinesis input: its arrival stamps lag this machine's clock by more than --kinesis-tolerance)", "records", late, "stream", r.source)
 	}
 	if fed > 0 { // the positions move only as records are fed
 		r.publish()

@@ -105,7 +105,7 @@ func (m *mapper) application(obj map[string]any) {
 	if m.desc {
 		inputs = "InputDescriptions"
 		known = append(known, "ApplicationARN", "ApplicationStatus", "ApplicationVersionId", "CreateTimestamp", "LastUpdateTimestamp",
-			"OutputDescriptions", "ReferenceDataSourceDescriptions", "CloudWatchLoggingOptionDescriptions", "RiffleFailure")
+			"OutputDescriptions", "ReferenceDataSourceDescriptions", "CloudWatchLoggingOptionDescriptions", "RiffleFailure", "RiffleSettleMillis")
 	}
 	known = append(known, inputs)
 	m.unknown(obj, "", known...)
@@ -116,6 +116,15 @@ func (m *mapper) application(obj map[string]any) {
 	}
 	if !m.desc {
 		return
+	}
+	// Another Riffle's settle wait (docs/apps.md, Time).
+	if ms, ok := m.str(obj, "RiffleSettleMillis", "", false); ok && ms != "" {
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if err != nil || n < 0 || n > 60000 {
+			m.problem("RiffleSettleMillis", false, "%q is not a settle wait of 0 to 60000 ms: the server's default is kept", ms)
+		} else {
+			a.SettleMillis = &n
+		}
 	}
 	for i, v := range m.list(obj, "OutputDescriptions") {
 		out, ok := m.output(v, fmt.Sprintf("OutputDescriptions[%d]", i))

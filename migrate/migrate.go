@@ -38,6 +38,9 @@ type Application struct {
 	References []types.ReferenceDataSource
 	// Running says the application was RUNNING where it came from.
 	Running bool
+	// SettleMillis is another Riffle's settle wait (RiffleSettleMillis),
+	// which the SDK's types lack; nil when the source has none.
+	SettleMillis *int64
 	// Problems are the fields that could not be mapped; one that Blocks
 	// keeps the application from being created.
 	Problems []Problem
@@ -188,7 +191,20 @@ func (a *Application) RequestsJSON() ([]byte, error) {
 	for _, r := range a.References {
 		refs = append(refs, map[string]any{"ApplicationName": a.Name, "ReferenceDataSource": r})
 	}
-	all := map[string]any{"CreateApplication": a.Create}
+	var create any = a.Create
+	if a.SettleMillis != nil {
+		raw, err := json.Marshal(a.Create)
+		if err != nil {
+			return nil, fmt.Errorf("requests of %s: %w", a.Name, err)
+		}
+		var fields map[string]any
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			return nil, fmt.Errorf("requests of %s: %w", a.Name, err)
+		}
+		fields["RiffleSettleMillis"] = *a.SettleMillis
+		create = fields
+	}
+	all := map[string]any{"CreateApplication": create}
 	if outputs != nil {
 		all["AddApplicationOutput"] = outputs
 	}

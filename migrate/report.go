@@ -37,6 +37,9 @@ func (a *Application) Report(w io.Writer, start bool) {
 		fmt.Fprintf(w, "  then add reference table %s: S3 bucket %s, key %s%s\n", aws.ToString(r.TableName),
 			strings.TrimPrefix(aws.ToString(s3.BucketARN), "arn:aws:s3:::"), aws.ToString(s3.FileKey), schema(r.ReferenceSchema))
 	}
+	if a.SettleMillis != nil {
+		fmt.Fprintf(w, "  settle wait: %d ms (Riffle's)\n", *a.SettleMillis)
+	}
 	if len(a.Create.Tags) > 0 {
 		var tags []string
 		for _, t := range a.Create.Tags {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -19,6 +20,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/spf13/cobra"
+
+	"github.com/riffle-sql/riffle/app"
 )
 
 // managementClient calls riffle serve's Kinesis Analytics API with the AWS
@@ -143,30 +146,30 @@ func rawAnswer(body *[]byte) func(*kinesisanalytics.Options) {
 
 // withFileOutput adds Riffle's FileOutput {Path} to the Output of an
 // AddApplicationOutput request: a destination that the AWS model, and so
-// the SDK's types, lack. The rest of the call (signing, errors) stays the
-// SDK's.
+// the SDK's types, lack.
 func withFileOutput(path string) func(*kinesisanalytics.Options) {
-	add := middleware.SerializeMiddlewareFunc("RiffleFileOutput", func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
+	return withField("RiffleFileOutput", []string{"Output"}, "FileOutput", map[string]string{"Path": path})
+}
+
+// withField adds one of Riffle's fields beside the AWS shapes (docs/apps.md) to
+// a request's JSON: field key, set to value, in the object at path (each
+// name an object in the one before; made when missing). The rest of the
+// call (signing, errors) stays the SDK's.
+func withField(id string, path []string, key string, value any) func(*kinesisanalytics.Options) {
+	add := middleware.SerializeMiddlewareFunc(id, func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
 		req, ok := in.Request.(*smithyhttp.Request)
 		if !ok {
-			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add FileOutput: unexpected request %T", in.Request)
+			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add %s: unexpected request %T", key, in.Request)
 		}
 		body, err := io.ReadAll(req.GetStream())
 		if err != nil {
-			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add FileOutput: %w", err)
+			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add %s: %w", key, err)
 		}
-		var fields, output map[string]json.RawMessage
-		if err := json.Unmarshal(body, &fields); err != nil {
-			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add FileOutput: %w", err)
+		if body, err = setField(body, path, key, value); err != nil {
+			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add %s: %w", key, err)
 		}
-		if err := json.Unmarshal(fields["Output"], &output); err != nil {
-			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add FileOutput: %w", err)
-		}
-		output["FileOutput"], _ = json.Marshal(map[string]string{"Path": path})
-		fields["Output"], _ = json.Marshal(output)
-		body, _ = json.Marshal(fields)
 		if req, err = req.SetStream(bytes.NewReader(body)); err != nil {
-			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add FileOutput: %w", err)
+			return middleware.SerializeOutput{}, middleware.Metadata{}, fmt.Errorf("add %s: %w", key, err)
 		}
 		in.Request = req
 		return next.HandleSerialize(ctx, in)
@@ -177,6 +180,41 @@ func withFileOutput(path string) func(*kinesisanalytics.Options) {
 			return s.Serialize.Insert(add, "OperationSerializer", middleware.After)
 		})
 	}
+}
+
+// setField sets key to value in the JSON object at path in body.
+func setField(body []byte, path []string, key string, value any) ([]byte, error) {
+	var fields map[string]json.RawMessage
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &fields); err != nil {
+			return nil, err
+		}
+	}
+	if fields == nil {
+		fields = map[string]json.RawMessage{}
+	}
+	var err error
+	if len(path) == 0 {
+		fields[key], err = json.Marshal(value)
+	} else {
+		fields[path[0]], err = setField(fields[path[0]], path[1:], key, value)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(fields)
+}
+
+// settleUsage is the help of the apps' --settle flag.
+const settleUsage = "how long after a record's arrival the application's clock waits for it (0 to 1m; docs/apps.md, Time): shorter gives rows sooner, but a record stored later than this after its arrival falls into a later window"
+
+// settleMillis is a --settle as RiffleSettleMillis: whole milliseconds,
+// which the server bounds.
+func settleMillis(d time.Duration) (int64, error) {
+	if d%time.Millisecond != 0 {
+		return 0, fmt.Errorf("--settle %v: give whole milliseconds", d)
+	}
+	return d.Milliseconds(), nil
 }
 
 func newAppsCommand() *cobra.Command {
@@ -236,6 +274,7 @@ otherwise with a placeholder key that a server without --auth accepts.`,
 	}
 
 	var codeFile, firehose, kinesis, schemaFile, prefix, description string
+	var createSettle time.Duration
 	create := &cobra.Command{
 		Use:   "create APP --code FILE (--firehose NAME | --kinesis NAME) [--schema FILE]",
 		Short: "Create an application on a delivery stream or data stream",
@@ -290,7 +329,15 @@ stream's recent records.`,
 			if description != "" {
 				req.ApplicationDescription = aws.String(description)
 			}
-			out, err := c.api.CreateApplication(cmd.Context(), req)
+			var opts []func(*kinesisanalytics.Options)
+			if cmd.Flags().Changed("settle") {
+				ms, err := settleMillis(createSettle)
+				if err != nil {
+					return err
+				}
+				opts = append(opts, withField("RiffleSettle", nil, "RiffleSettleMillis", ms))
+			}
+			out, err := c.api.CreateApplication(cmd.Context(), req, opts...)
 			if err != nil {
 				return callError(err)
 			}
@@ -304,31 +351,47 @@ stream's recent records.`,
 	create.Flags().StringVar(&schemaFile, "schema", "", "the input's SourceSchema JSON (default: discovered)")
 	create.Flags().StringVar(&prefix, "name-prefix", "SOURCE_SQL_STREAM", "the in-application input stream's prefix")
 	create.Flags().StringVar(&description, "description", "", "the application's description")
+	create.Flags().DurationVar(&createSettle, "settle", app.DefaultSettle, settleUsage)
 	create.MarkFlagRequired("code")
 
 	var updateCode string
+	var updateSettle time.Duration
 	update := &cobra.Command{
-		Use:   "update APP --code FILE",
-		Short: "Replace an application's SQL (a running application goes on with the new code)",
+		Use:   "update APP (--code FILE | --settle DURATION)",
+		Short: "Replace an application's SQL or settle wait (a running application goes on with them)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			code, err := os.ReadFile(updateCode)
-			if err != nil {
-				return err
+			changes := &types.ApplicationUpdate{}
+			var opts []func(*kinesisanalytics.Options)
+			if updateCode != "" {
+				code, err := os.ReadFile(updateCode)
+				if err != nil {
+					return err
+				}
+				changes.ApplicationCodeUpdate = aws.String(string(code))
+			}
+			if cmd.Flags().Changed("settle") {
+				ms, err := settleMillis(updateSettle)
+				if err != nil {
+					return err
+				}
+				opts = append(opts, withField("RiffleSettle", []string{"ApplicationUpdate"}, "RiffleSettleMillisUpdate", ms))
+			}
+			if changes.ApplicationCodeUpdate == nil && len(opts) == 0 {
+				return fmt.Errorf("give what changes: --code FILE, --settle DURATION or both")
 			}
 			d, err := c.describe(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			_, err = c.api.UpdateApplication(cmd.Context(), &kinesisanalytics.UpdateApplicationInput{
-				ApplicationName: aws.String(args[0]), CurrentApplicationVersionId: d.ApplicationVersionId,
-				ApplicationUpdate: &types.ApplicationUpdate{ApplicationCodeUpdate: aws.String(string(code))},
-			})
+				ApplicationName: aws.String(args[0]), CurrentApplicationVersionId: d.ApplicationVersionId, ApplicationUpdate: changes,
+			}, opts...)
 			return callError(err)
 		},
 	}
 	update.Flags().StringVar(&updateCode, "code", "", "the application's new SQL file")
-	update.MarkFlagRequired("code")
+	update.Flags().DurationVar(&updateSettle, "settle", app.DefaultSettle, settleUsage)
 
 	var position string
 	start := &cobra.Command{

@@ -54,10 +54,30 @@ func TestAppsCommands(t *testing.T) {
 CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseraction" FROM "SOURCE_SQL_STREAM_001";`), 0o644)
 	os.WriteFile(bad, []byte("CREATE STREAM s (a INTEGER);\nCREATE PUMP p AS INSERT INTO s SELECT STREAM nope FROM \"SOURCE_SQL_STREAM_001\";"), 0o644)
 
-	if out := must("create", "lab", "--code", good, "--firehose", "lab"); !strings.Contains(out, "application/lab READY") {
+	if out := must("create", "lab", "--code", good, "--firehose", "lab", "--settle", "200ms"); !strings.Contains(out, "application/lab READY") {
 		t.Fatalf("create: %q", out)
 	}
 	must("start", "lab")
+	// The settle wait, set on create and changed alone on the running
+	// application, is in the description.
+	settle := func() any {
+		t.Helper()
+		var desc struct{ ApplicationDetail map[string]any }
+		if err := json.Unmarshal([]byte(must("describe", "lab")), &desc); err != nil {
+			t.Fatal(err)
+		}
+		return desc.ApplicationDetail["RiffleSettleMillis"]
+	}
+	if got := settle(); got != float64(200) {
+		t.Fatalf("settle after create --settle 200ms: %v", got)
+	}
+	if _, err := apps("update", "lab", "--settle", "2m"); err == nil || !strings.Contains(err.Error(), "InvalidArgumentException") {
+		t.Fatalf("update --settle 2m: %v", err)
+	}
+	must("update", "lab", "--settle", "100ms")
+	if got := settle(); got != float64(100) {
+		t.Fatalf("settle after update --settle 100ms: %v", got)
+	}
 	if out := must("list"); !regexp.MustCompile(`(?m)^lab\s+RUNNING\s+arn:aws:kinesisanalytics:`).MatchString(out) {
 		t.Fatalf("list: %q", out)
 	}
@@ -69,7 +89,7 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseracti
 		t.Fatal(err)
 	}
 	d := desc.ApplicationDetail
-	if d["ApplicationVersionId"] != float64(1) || d["ApplicationStatus"] != "RUNNING" {
+	if d["ApplicationVersionId"] != float64(2) || d["ApplicationStatus"] != "RUNNING" {
 		t.Fatalf("describe after a refused update: %v", d)
 	}
 	cols := d["InputDescriptions"].([]any)[0].(map[string]any)["InputSchema"].(map[string]any)["RecordColumns"].([]any)

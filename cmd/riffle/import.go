@@ -218,7 +218,11 @@ func (c *managementClient) importApplication(ctx context.Context, a *migrate.App
 	if len(a.References) > 0 {
 		code, create.ApplicationCode = create.ApplicationCode, nil
 	}
-	if _, err := c.api.CreateApplication(ctx, &create); err != nil {
+	var opts []func(*kinesisanalytics.Options)
+	if a.SettleMillis != nil { // another Riffle's
+		opts = append(opts, withField("RiffleSettle", nil, "RiffleSettleMillis", *a.SettleMillis))
+	}
+	if _, err := c.api.CreateApplication(ctx, &create, opts...); err != nil {
 		var api smithy.APIError
 		if errors.As(err, &api) && api.ErrorCode() == "ResourceInUseException" {
 			return "exists on the server: left unchanged (riffle apps delete it to import it again)", nil

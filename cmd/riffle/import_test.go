@@ -209,7 +209,7 @@ func TestImportTemplatesAndDescriptions(t *testing.T) {
 
 // TestImportFromAnotherServer moves a running application from one riffle
 // serve to another with --from-endpoint: the copy has the same code,
-// input, file output and tags, starts with --start, and writes the rows
+// input, file output, settle wait and tags, starts with --start, and writes the rows
 // of records sent to the new server.
 func TestImportFromAnotherServer(t *testing.T) {
 	src, dst := startServer(t, t.TempDir()), startServer(t, t.TempDir())
@@ -225,7 +225,7 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseracti
 	os.WriteFile(schema, []byte(`{"RecordFormat":{"RecordFormatType":"JSON","MappingParameters":{"JSONMappingParameters":{"RecordRowPath":"$"}}},
 "RecordColumns":[{"Name":"browseraction","SqlType":"VARCHAR(32)","Mapping":"$.browseraction"}]}`), 0o644)
 	for _, args := range [][]string{
-		{"create", "lab", "--code", code, "--firehose", "lab", "--schema", schema, "--description", "the lab"},
+		{"create", "lab", "--code", code, "--firehose", "lab", "--schema", schema, "--description", "the lab", "--settle", "250ms"},
 		{"add-output", "lab", "--file", "out/rows.json"},
 		{"start", "lab"},
 	} {
@@ -239,7 +239,8 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseracti
 	}
 
 	out, _, err := runRiffle(t, "apps", "import", "--from-endpoint", src.url, "--server", dst.url, "--dry-run")
-	if err != nil || !strings.Contains(out, "then add output DESTINATION_SQL_STREAM: file out/rows.json (Riffle's FileOutput) (JSON)") || !strings.Contains(out, "tags: team=growth") {
+	if err != nil || !strings.Contains(out, "then add output DESTINATION_SQL_STREAM: file out/rows.json (Riffle's FileOutput) (JSON)") || !strings.Contains(out, "tags: team=growth") ||
+		!strings.Contains(out, "settle wait: 250 ms (Riffle's)") || strings.Contains(out, "not mapped") {
 		t.Fatalf("dry run from %s: %v\n%s", src.url, err, out)
 	}
 	out, _, err = runRiffle(t, "apps", "import", "--from-endpoint", src.url, "lab", "--server", dst.url, "--start")
@@ -247,7 +248,7 @@ CREATE PUMP p AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM "browseracti
 		t.Fatalf("import from %s: %v\n%s", src.url, err, out)
 	}
 	a, b := describeApp(t, src.url, "lab"), describeApp(t, dst.url, "lab")
-	for _, key := range []string{"ApplicationCode", "ApplicationDescription", "ApplicationStatus"} {
+	for _, key := range []string{"ApplicationCode", "ApplicationDescription", "ApplicationStatus", "RiffleSettleMillis"} {
 		if a[key] != b[key] {
 			t.Fatalf("%s: %v on the source, %v on the copy", key, a[key], b[key])
 		}

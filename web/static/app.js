@@ -307,7 +307,30 @@ function sqlSection(d) {
   return h("section", { "aria-labelledby": "sql-title" }, h("h2", { id: "sql-title" }, "SQL"),
     h("div", { class: "row" }, h("button", { type: "button", class: "secondary", id: "sql-templates", onclick: () => templates(d, text) }, "Add SQL from templates")),
     h("div", { class: "sql-layout" }, h("div", { class: "editor" }, gutter, h("div", { class: "code" }, shown, text)), problems),
-    h("div", { class: "row" }, save, d.InputDescriptions.length ? null : h("span", { class: "muted" }, "Connect a source to run the SQL; its syntax is checked now.")));
+    h("div", { class: "row" }, save, d.InputDescriptions.length ? null : h("span", { class: "muted" }, "Connect a source to run the SQL; its syntax is checked now.")),
+    settleForm(d));
+}
+
+// settleForm sets the application's settle wait (Riffle's
+// RiffleSettleMillis, docs/apps.md "Time").
+function settleForm(d) {
+  const input = h("input", { type: "number", min: "0", max: "60000", step: "1", value: String(d.RiffleSettleMillis ?? 500), "aria-describedby": "settle-help" });
+  const save = h("button", { type: "button", class: "secondary", id: "settle-save", onclick: async () => {
+    showFieldError("settle", "");
+    const ms = Number(input.value);
+    if (input.value === "" || !Number.isInteger(ms) || ms < 0 || ms > 60000) return showFieldError("settle", "A whole number of milliseconds, 0 (the default, 500) to 60000.");
+    try {
+      await told(`Set the settle wait of ${d.ApplicationName} to ${ms || 500} ms.`, "Could not set the settle wait", () => analytics("UpdateApplication", {
+        ApplicationName: d.ApplicationName, CurrentApplicationVersionId: d.ApplicationVersionId, ApplicationUpdate: { RiffleSettleMillisUpdate: ms } }));
+      route();
+    } catch (err) {
+      showFieldError("settle", err.message);
+    }
+  } }, "Save the wait");
+  return h("div", { class: "settle" },
+    h("div", { class: "row" }, field("Settle wait (ms)", input, "settle"), h("div", {}, save)),
+    h("p", { class: "muted", id: "settle-help" }, "How long the clock waits for a record after its arrival before closing its window: a shorter wait gives rows sooner, "
+      + "but a record stored later than that after its arrival goes to the next window. A running application takes a new wait at once."));
 }
 
 // templates offers the server's SQL templates, written for the
