@@ -1,15 +1,10 @@
 package app
 
 import (
-	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
-	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/riffle-sql/riffle/streamlog"
 )
 
 // TestAnIdleApplicationSleepsUntilItsInputChanges: an application with
@@ -19,20 +14,9 @@ import (
 // current time still get their own ROWTIME, which a polling application
 // whose clock had passed them would not give.
 func TestAnIdleApplicationSleepsUntilItsInputChanges(t *testing.T) {
-	l, ctx := setup(t)
-	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
-	clock := clockwork.NewFakeClockAt(t0)
-	m, err := NewManager(ctx, l, Options{Clock: clock, Poll: 100 * time.Millisecond, Checkpoint: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	startCounts(t, m, "clicks", "firehose", Now)
-	_, rows, cancel, err := m.Tap(context.Background(), "lab", "DESTINATION_SQL_STREAM")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cancel()
+	f := startFakeLab(t, Options{})
+	clock := f.clock
+	rows := f.tap()
 	g := guard(t)
 	if err := clock.BlockUntilContext(g, 1); err != nil { // its first poll
 		t.Fatal(err)
@@ -46,24 +30,11 @@ func TestAnIdleApplicationSleepsUntilItsInputChanges(t *testing.T) {
 	if err := clock.BlockUntilContext(g, 1); err != nil { // waiting again (a polling loop: after that poll)
 		t.Fatal(err)
 	}
-	var recs []streamlog.Record
-	for range 3 {
-		recs = append(recs, streamlog.Record{Data: []byte(`{"browseraction":"Click","site":"x"}`), Arrival: t0.Add(200 * time.Millisecond)})
-	}
-	if _, err := l.Append(ctx, "clicks", 0, recs); err != nil {
-		t.Fatal(err)
-	}
+	f.arrive(200*time.Millisecond, "Click", "Click", "Click")
 	select {
 	case row := <-rows:
-		var r struct {
-			ROWTIME, ACTION string
-			N               int
-		}
-		if err := json.Unmarshal(row, &r); err != nil {
-			t.Fatal(err)
-		}
-		if r.ROWTIME != "2026-12-06T12:00:01.000Z" || r.ACTION != "Click" || r.N != 3 {
-			t.Fatalf("row %s, want the first second's window of 3 clicks", row)
+		if got := countRow(t, row); got != "2026-12-06T12:00:01.000Z Click 3" {
+			t.Fatalf("row %s, want the first second's window of 3 clicks", got)
 		}
 	case <-g.Done():
 		t.Fatal("the application never woke for the records appended")
@@ -74,15 +45,9 @@ func TestAnIdleApplicationSleepsUntilItsInputChanges(t *testing.T) {
 // idle writes its checkpoint once, then at each interval finds it current
 // (its age goes back to 0) without writing it again.
 func TestAnIdleApplicationsCheckpointStaysCurrent(t *testing.T) {
-	l, ctx := setup(t)
 	reg := prometheus.NewRegistry()
-	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
-	m, err := NewManager(ctx, l, Options{Clock: clock, Poll: 100 * time.Millisecond, Checkpoint: time.Minute, Metrics: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	startCounts(t, m, "clicks", "firehose", Now)
+	f := startFakeLab(t, Options{Checkpoint: time.Minute, Metrics: reg})
+	clock, m, ctx := f.clock, f.m, f.ctx
 	age := func() float64 {
 		t.Helper()
 		n, ok := metricValue(t, reg, "riffle_application_checkpoint_age_seconds", map[string]string{"application": "lab"})

@@ -1,18 +1,11 @@
 package app
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"testing"
 	"time"
-
-	"github.com/jonboulle/clockwork"
-
-	"github.com/riffle-sql/riffle/streamlog"
 )
 
 // TestTheSettleWaitDecidesARecordStoredLate: a record stored 300 ms after
@@ -28,75 +21,25 @@ func TestTheSettleWaitDecidesARecordStoredLate(t *testing.T) {
 		{100 * time.Millisecond, []string{"2026-12-06T12:00:01.000Z Click 2", "2026-12-06T12:00:02.000Z Click 1"}},
 	} {
 		t.Run(fmt.Sprint(c.settle), func(t *testing.T) {
-			l, ctx := setup(t)
-			t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
-			clock := clockwork.NewFakeClockAt(t0)
-			m, err := NewManager(ctx, l, Options{Clock: clock, Poll: 100 * time.Millisecond, Checkpoint: time.Hour})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			startCounts(t, m, "clicks", "firehose", Now)
+			f := startFakeLab(t, Options{})
 			if c.settle > 0 {
-				a, err := m.Get(ctx, "lab")
+				a, err := f.m.Get(f.ctx, "lab")
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := m.Reconfigure(ctx, "lab", a.Version, func(a *Application) error { a.Settle = c.settle; return nil }); err != nil {
+				if err := f.m.Reconfigure(f.ctx, "lab", a.Version, func(a *Application) error { a.Settle = c.settle; return nil }); err != nil {
 					t.Fatal(err)
 				}
-				if a, _ := m.Get(ctx, "lab"); a.SettleWait() != c.settle || a.Status != Running {
+				if a, _ := f.m.Get(f.ctx, "lab"); a.SettleWait() != c.settle || a.Status != Running {
 					t.Fatalf("after the update: settle %v, status %s", a.SettleWait(), a.Status)
 				}
 			}
-			_, rows, cancel, err := m.Tap(context.Background(), "lab", "DESTINATION_SQL_STREAM")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cancel()
-			arrive := func(at time.Duration, n int) {
-				var recs []streamlog.Record
-				for range n {
-					recs = append(recs, streamlog.Record{Data: []byte(`{"browseraction":"Click","site":"x"}`), Arrival: t0.Add(at)})
-				}
-				if _, err := l.Append(ctx, "clicks", 0, recs); err != nil {
-					t.Fatal(err)
-				}
-			}
-			at := time.Duration(0)
-			advance := func(to time.Duration) { // a poll at a time, each once the loop waits
-				for ; at < to; at += 100 * time.Millisecond {
-					if err := clock.BlockUntilContext(ctx, 1); err != nil {
-						t.Fatal(err)
-					}
-					clock.Advance(100 * time.Millisecond)
-				}
-				if err := clock.BlockUntilContext(ctx, 1); err != nil {
-					t.Fatal(err)
-				}
-			}
-			arrive(200*time.Millisecond, 2)
-			advance(1200 * time.Millisecond)
-			arrive(900*time.Millisecond, 1) // stored at t0+1.2s
-			advance(2600 * time.Millisecond)
-			var got []string
-			for len(got) < len(c.want) {
-				select {
-				case row := <-rows:
-					var r struct {
-						ROWTIME, ACTION string
-						N               int
-					}
-					if err := json.Unmarshal(row, &r); err != nil {
-						t.Fatal(err)
-					}
-					got = append(got, fmt.Sprintf("%s %s %d", r.ROWTIME, r.ACTION, r.N))
-				case <-time.After(10 * time.Second):
-					t.Fatalf("rows %q, want %q", got, c.want)
-				}
-			}
-			sort.Strings(got)
-			if !slices.Equal(got, c.want) {
+			rows := f.tap()
+			f.arrive(200*time.Millisecond, "Click", "Click")
+			f.advance(1200 * time.Millisecond)
+			f.arrive(900*time.Millisecond, "Click") // stored at t0+1.2s
+			f.advance(2600 * time.Millisecond)
+			if got := f.wait(rows, len(c.want)); !slices.Equal(got, c.want) {
 				t.Fatalf("rows %q, want %q", got, c.want)
 			}
 		})
