@@ -200,7 +200,8 @@ func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error
 	// none comes late into a window already closed, however slowly the
 	// loop runs or however far the clock jumps meanwhile.
 	settleMs := in.settle.Milliseconds()
-	watermark := in.clock() - settleMs
+	clockMark := in.clock() - settleMs
+	watermark := clockMark
 	ls := *lanes
 	more := false
 	for shard := range in.next {
@@ -243,6 +244,10 @@ func (in *logInput) read(ctx context.Context, lanes *[]lane) (int64, bool, error
 		}
 		more = more || shardMore
 	}
+	// Reading on at once helps only when what was read held the
+	// watermark back; when the clock does, the next poll is soon enough
+	// (a long settle wait keeps lanes full of records it has not passed).
+	more = more && watermark < clockMark
 	return watermark, more, readErr
 }
 

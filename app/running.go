@@ -315,6 +315,7 @@ func (r *running) loop(ctx context.Context) error {
 	// dirty: the state may have moved since the last checkpoint (records
 	// fed, rows put out, the engine's start fixed by the first step).
 	dirty := true
+	wasIdle := false // the last step left the application quiet
 	wait := func() bool { // false once the loop must end
 		if backlog {
 			return ctx.Err() == nil
@@ -369,9 +370,13 @@ func (r *running) loop(ctx context.Context) error {
 				retry.Reset()
 				next = r.opts.Poll
 				idle := !backlog && r.quiet()
-				if fed > 0 || !idle {
+				// The step after a busy one may have moved the state too
+				// (the clock closing a window, outputs delivering), though
+				// it fed nothing and found the application quiet.
+				if fed > 0 || !idle || !wasIdle {
 					dirty = true
 				}
+				wasIdle = idle
 				// Idle, it sleeps until its input changes or its next
 				// checkpoint is due, which it writes then if dirty.
 				asleep = sleeper && idle

@@ -114,6 +114,9 @@ type Log struct {
 	marksDone    chan struct{}
 
 	watch watchers // the streams readers wait on (watch.go)
+	// directRefused holds the streams whose direct gets could not be
+	// turned on (directReads), by JetStream name.
+	directRefused sync.Map
 }
 
 // Open starts the embedded server (or connects to Config.URL).
@@ -613,8 +616,12 @@ func (l *Log) directReads(ctx context.Context, s jetstream.Stream) bool {
 	if cfg.AllowDirect || cfg.Replicas != 1 {
 		return false
 	}
+	if _, refused := l.directRefused.Load(cfg.Name); refused {
+		return false // asked once: not again at every read
+	}
 	cfg.AllowDirect = true
 	if _, err := l.js.UpdateStream(ctx, cfg); err != nil {
+		l.directRefused.Store(cfg.Name, true)
 		l.logger.Warn("a stream's reads stay on the JSON API", "stream", cfg.Name, "err", err)
 		return false
 	}

@@ -206,7 +206,7 @@ func setField(body []byte, path []string, key string, value any) ([]byte, error)
 }
 
 // settleUsage is the help of the apps' --settle flag.
-const settleUsage = "how long after a record's arrival the application's clock waits for it (0 to 1m; docs/apps.md, Time): shorter gives rows sooner, but a record stored later than this after its arrival falls into a later window"
+const settleUsage = "how long after a record's arrival the application's clock waits for it (1ms to 1m, 0 for the default 500ms; docs/apps.md, Time): shorter gives rows sooner, but a record stored later than this after its arrival falls into a later window"
 
 // settleMillis is a --settle as RiffleSettleMillis: whole milliseconds,
 // which the server bounds.
