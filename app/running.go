@@ -315,7 +315,7 @@ func (r *running) loop(ctx context.Context) error {
 	// dirty: the state may have moved since the last checkpoint (records
 	// fed, rows put out, the engine's start fixed by the first step).
 	dirty := true
-	wasIdle := false // the last step left the application quiet
+	wasIdle := false      // the last step left the application quiet
 	wait := func() bool { // false once the loop must end
 		if backlog {
 			return ctx.Err() == nil
