@@ -303,7 +303,7 @@ func TestNotifierRetrySendsOnlyToFailedSubscriptions(t *testing.T) {
 	if got := len(logLines(log.String())); got != 1 {
 		t.Errorf("%d log lines, want 1", got)
 	}
-	mp.WaitFor(t, 1, 10*time.Second)
+	mp.WaitFor(t, 1, time.Minute)
 	// The SMS retry and the repeat came after the email was stored: a
 	// second email would be there by now.
 	if got := len(mp.Messages(t)); got != 1 {
@@ -490,7 +490,7 @@ func TestNotifierEmailsThroughMailpit(t *testing.T) {
 	if got := results(t, n, event(`{"CTRPERCENT": 400.0, "ANOMALY_SCORE": 2.718281828459045}`)); got[0] != destination.Ok {
 		t.Fatalf("result %v", got)
 	}
-	msgs := mp.WaitFor(t, 2, 10*time.Second)
+	msgs := mp.WaitFor(t, 2, time.Minute)
 	if len(msgs) != 2 {
 		t.Fatalf("%d messages, want one per email subscription", len(msgs))
 	}
@@ -538,7 +538,7 @@ func TestNotifierEncodesANonASCIISubjectAndBody(t *testing.T) {
 	}
 	n := newNotifier(t, cfg, Options{})
 	results(t, n, event("400.0,2.7"))
-	m := mp.WaitFor(t, 1, 10*time.Second)[0]
+	m := mp.WaitFor(t, 1, time.Minute)[0]
 	if m.Subject != "Anomalie détectée: 400.0 %" {
 		t.Errorf("subject %q", m.Subject)
 	}
@@ -753,7 +753,7 @@ func TestNotifierEmailsOverSTARTTLS(t *testing.T) {
 	if got := results(t, n, event("400.0,2.7")); got[0] != destination.Ok {
 		t.Fatalf("over STARTTLS: %v", got)
 	}
-	msgs := mp.WaitFor(t, 1, 10*time.Second)
+	msgs := mp.WaitFor(t, 1, time.Minute)
 	if len(msgs) != 1 || msgs[0].Subject != DefaultSubject {
 		t.Fatalf("messages %+v", msgs)
 	}

@@ -19,7 +19,7 @@ func TestMailpitReceivesAndReturnsAMessage(t *testing.T) {
 	if err := smtp.SendMail(s.SMTPAddr(), nil, "sender@example.com", []string{"ops@example.com"}, []byte(msg)); err != nil {
 		t.Fatal(err)
 	}
-	msgs := s.WaitFor(t, 1, 10*time.Second)
+	msgs := s.WaitFor(t, 1, time.Minute)
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages, want 1", len(msgs))
 	}
@@ -53,7 +53,7 @@ func TestMailpitKeepsArrivalOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	msgs := s.WaitFor(t, 3, 10*time.Second)
+	msgs := s.WaitFor(t, 3, time.Minute)
 	var got []string
 	for _, m := range msgs {
 		got = append(got, m.Subject)

@@ -111,10 +111,12 @@ func (c *Cluster) Index(name string) int {
 }
 
 // metaAgreed tells whether every server reports the same JetStream meta
-// leader over a meta group of n servers (their monitoring /jsz), so that
-// streams of n replicas can be placed.
+// leader over a meta group of n servers (their monitoring /jsz), and the
+// leader holds every other server current, so that streams of n replicas
+// can be placed.
 func (c *Cluster) metaAgreed(client *http.Client, n int) (bool, string) {
 	leader := ""
+	ledBy := false // the leader's view was seen
 	for i, m := range c.monitors {
 		resp, err := client.Get(m + "/jsz")
 		if err != nil {
@@ -124,6 +126,11 @@ func (c *Cluster) metaAgreed(client *http.Client, n int) (bool, string) {
 			Meta *struct {
 				Leader      string `json:"leader"`
 				ClusterSize int    `json:"cluster_size"`
+				// Replicas is the leader's view of the other servers.
+				Replicas []struct {
+					Name             string
+					Current, Offline bool
+				} `json:"replicas"`
 			} `json:"meta_cluster"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&jsz)
@@ -140,6 +147,22 @@ func (c *Cluster) metaAgreed(client *http.Client, n int) (bool, string) {
 			return false, fmt.Sprintf("the servers name different meta leaders (%s, %s)", leader, jsz.Meta.Leader)
 		}
 		leader = jsz.Meta.Leader
+		// The leader places new streams only on peers it holds current:
+		// until then, a replicated stream finds "no suitable peers".
+		if jsz.Meta.Leader == c.Names[i] { // followers' views of each other lag
+			ledBy = true
+			if len(jsz.Meta.Replicas) != n-1 {
+				return false, fmt.Sprintf("the meta leader sees %d other servers", len(jsz.Meta.Replicas))
+			}
+			for _, r := range jsz.Meta.Replicas {
+				if !r.Current || r.Offline {
+					return false, fmt.Sprintf("the meta leader does not hold %s current", r.Name)
+				}
+			}
+		}
+	}
+	if !ledBy && n > 1 {
+		return false, "no server gives the meta leader's view of its peers"
 	}
 	return true, ""
 }
