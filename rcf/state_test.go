@@ -57,7 +57,7 @@ func TestRestoreRejectsInconsistentState(t *testing.T) {
 }
 
 func TestWorkersAreClampedToTheTrees(t *testing.T) {
-	f, err := New(Config{Dimensions: 1, Shingle: 1, Trees: 3, SampleSize: 10, TimeDecay: 11, Workers: 1 << 60})
+	f, err := New(Config{Dimensions: 1, Shingle: 1, Trees: 3, SampleSize: 10, TimeDecay: 11, Workers: math.MaxInt})
 	if err != nil {
 		t.Fatal(err)
 	}
