@@ -48,14 +48,7 @@ func TestAnIdleApplicationsCheckpointStaysCurrent(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	f := startFakeLab(t, Options{Checkpoint: time.Minute, Metrics: reg})
 	clock, m, ctx := f.clock, f.m, f.ctx
-	age := func() float64 {
-		t.Helper()
-		n, ok := metricValue(t, reg, "riffle_application_checkpoint_age_seconds", map[string]string{"application": "lab"})
-		if !ok {
-			t.Fatal("no checkpoint age")
-		}
-		return n
-	}
+	age := func() float64 { return checkpointAge(t, reg) }
 	revision := func() uint64 {
 		t.Helper()
 		_, rev, err := m.store.head(ctx, "lab")

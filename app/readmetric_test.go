@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/riffle-sql/riffle/streamlog"
@@ -147,23 +146,10 @@ func TestMetricsCountTheRowsOfEachStreamAndTheLag(t *testing.T) {
 // application starts (its start is checkpointed), grows with the clock,
 // and is 0 again once the next periodic checkpoint is written.
 func TestCheckpointAgeFollowsTheClock(t *testing.T) {
-	l, ctx := setup(t)
 	reg := prometheus.NewRegistry()
-	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
-	m, err := NewManager(ctx, l, Options{Clock: clock, Poll: 100 * time.Millisecond, Checkpoint: time.Minute, Metrics: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	startCounts(t, m, "clicks", "firehose", Now)
-	age := func() float64 {
-		t.Helper()
-		n, ok := metricValue(t, reg, "riffle_application_checkpoint_age_seconds", map[string]string{"application": "lab"})
-		if !ok {
-			t.Fatal("no checkpoint age")
-		}
-		return n
-	}
+	f := startFakeLab(t, Options{Checkpoint: time.Minute, Metrics: reg})
+	clock, ctx := f.clock, f.ctx
+	age := func() float64 { return checkpointAge(t, reg) }
 	if a := age(); a != 0 {
 		t.Fatalf("checkpoint age at the start: %v, want 0", a)
 	}
@@ -179,4 +165,14 @@ func TestCheckpointAgeFollowsTheClock(t *testing.T) {
 	}
 	clock.Advance(time.Minute) // the loop wakes past its checkpoint interval
 	waitUntil(t, "the next checkpoint", func() bool { return age() == 0 })
+}
+
+// checkpointAge is application lab's riffle_application_checkpoint_age_seconds.
+func checkpointAge(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	n, ok := metricValue(t, reg, "riffle_application_checkpoint_age_seconds", map[string]string{"application": "lab"})
+	if !ok {
+		t.Fatal("no checkpoint age")
+	}
+	return n
 }
