@@ -33,6 +33,7 @@ import (
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/generator"
+	"github.com/riffle-sql/riffle/internal/hostguard"
 	"github.com/riffle-sql/riffle/internal/wait"
 	"github.com/riffle-sql/riffle/notify"
 	"github.com/riffle-sql/riffle/record"
@@ -190,7 +191,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return res, err
 	}
 	res.URL = "http://" + ln.Addr().String()
-	httpSrv := &http.Server{Handler: srv.Handler, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := &http.Server{Handler: hostguard.Guard(srv.Handler, nil), ReadHeaderTimeout: 10 * time.Second}
 	go httpSrv.Serve(ln)
 	defer httpSrv.Close()
 	fmt.Fprintf(o.Out, "Riffle demo: the clickstream anomaly lab, %g times faster than real time\n", o.Speed)

@@ -424,15 +424,30 @@ func TestNotifierHandlerIsLambdaCompatible(t *testing.T) {
 		t.Errorf("log %q", log.String())
 	}
 
+	// A page of another site can POST text/plain or a form to loopback
+	// without asking first; a JSON body it can send only after a preflight
+	// this endpoint never answers. So an event must say it is JSON, and a
+	// request the browser marks cross-site is refused: neither notifies.
+	good := string(body)
 	for _, c := range []struct {
-		method, body string
-		status       int
+		method, body, contentType, fetchSite string
+		status                               int
 	}{
-		{http.MethodPost, `{"records": [`, http.StatusBadRequest},
-		{http.MethodPost, `{"records": [{"recordId": "x", "data": "not base64!"}]}`, http.StatusBadRequest},
-		{http.MethodGet, "", http.StatusMethodNotAllowed},
+		{http.MethodPost, `{"records": [`, "application/json", "", http.StatusBadRequest},
+		{http.MethodPost, `{"records": [{"recordId": "x", "data": "not base64!"}]}`, "application/json", "", http.StatusBadRequest},
+		{http.MethodGet, "", "", "", http.StatusMethodNotAllowed},
+		{http.MethodPost, good, "text/plain", "", http.StatusUnsupportedMediaType},
+		{http.MethodPost, good, "application/x-www-form-urlencoded", "", http.StatusUnsupportedMediaType},
+		{http.MethodPost, good, "", "", http.StatusUnsupportedMediaType},
+		{http.MethodPost, good, "application/json; charset=utf-8", "cross-site", http.StatusForbidden},
 	} {
 		req, _ := http.NewRequest(c.method, srv.URL, strings.NewReader(c.body))
+		if c.contentType != "" {
+			req.Header.Set("Content-Type", c.contentType)
+		}
+		if c.fetchSite != "" {
+			req.Header.Set("Sec-Fetch-Site", c.fetchSite)
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -441,7 +456,21 @@ func TestNotifierHandlerIsLambdaCompatible(t *testing.T) {
 		err = json.NewDecoder(resp.Body).Decode(&e)
 		resp.Body.Close()
 		if resp.StatusCode != c.status || err != nil || e.ErrorMessage == "" || resp.Header.Get("Content-Type") != "application/json" {
-			t.Errorf("%s %q: %s %+v (%v), want %d with a JSON error", c.method, c.body, resp.Status, e, err, c.status)
+			t.Errorf("%s %q (%s, %s): %s %+v (%v), want %d with a JSON error", c.method, c.body, c.contentType, c.fetchSite, resp.Status, e, err, c.status)
+		}
+	}
+	if lines := logLines(log.String()); len(lines) != 2 {
+		t.Errorf("refused requests notified: log %q", log.String())
+	}
+	// A JSON type with parameters, or a +json one, is an event.
+	for _, ct := range []string{"application/json; charset=utf-8", "application/vnd.aws+json"} {
+		resp, err := http.Post(srv.URL, ct, strings.NewReader(good))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("Content-Type %s: %s", ct, resp.Status)
 		}
 	}
 }

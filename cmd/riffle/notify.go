@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/riffle-sql/riffle/internal/hostguard"
 	"github.com/riffle-sql/riffle/notify"
 )
 
@@ -36,6 +37,7 @@ func newNotifyServeCommand() *cobra.Command {
 	var (
 		config, listen, basicAuth string
 		insecure                  bool
+		allowedHosts              []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve --config FILE [--listen 127.0.0.1:9001] [--basic-auth USER:PASS] [--insecure]",
@@ -87,13 +89,14 @@ it serves. It listens on loopback unless told otherwise; another address needs
 				subs = "1 subscription"
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "riffle notify serving topic %s on http://%s/ (%s)\n", cfg.Topic, ln.Addr(), subs)
-			return serveUntilDone(ctx, ln, handler)
+			return serveUntilDone(ctx, ln, hostguard.Guard(handler, allowedHosts))
 		},
 	}
 	cmd.Flags().StringVar(&config, "config", "", "the notifier's configuration (YAML, see docs/notify.md)")
 	cmd.Flags().StringVar(&listen, "listen", DefaultNotifyListen, "address to serve on")
 	cmd.Flags().StringVar(&basicAuth, "basic-auth", "", "require HTTP Basic auth with these credentials, USER:PASS")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --basic-auth")
+	cmd.Flags().StringSliceVar(&allowedHosts, "allowed-host", nil, "a name clients reach it by (repeatable); requests naming any other host than these, an IP address or localhost are refused (DNS rebinding)")
 	cmd.MarkFlagRequired("config")
 	return cmd
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/hostguard"
 	"github.com/riffle-sql/riffle/notify"
 	"github.com/riffle-sql/riffle/s3store"
 	"github.com/riffle-sql/riffle/server"
@@ -37,6 +38,7 @@ func newServeCommand() *cobra.Command {
 		timeScale                          float64
 		buckets, outputDir                 string
 		insecure                           bool
+		allowedHosts                       []string
 		maxStore, minFree                  int64
 		replicas                           int
 		functions, notifiers, awsEndpoints []string
@@ -139,7 +141,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 			// The first line's format is read by scripts and tests; the
 			// console's address goes on a line of its own.
 			fmt.Fprintf(cmd.OutOrStdout(), "console: http://%s/\n", ln.Addr())
-			return serveUntilDone(ctx, ln, srv.Handler)
+			return serveUntilDone(ctx, ln, hostguard.Guard(srv.Handler, allowedHosts))
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "riffle-data", "data directory of the embedded log")
@@ -149,6 +151,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 	cmd.Flags().Int64Var(&maxStore, "max-store", 0, "bytes the embedded log may store (default: the data directory's filesystem)")
 	cmd.Flags().Int64Var(&minFree, "min-free", streamlog.DefaultMinFree, "bytes puts leave free on the data directory's filesystem (they are refused, retryably, below)")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --auth")
+	cmd.Flags().StringSliceVar(&allowedHosts, "allowed-host", nil, "a name clients reach the server by (repeatable); requests naming any other host than these, an IP address or localhost are refused (DNS rebinding)")
 	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "application time runs this many times faster than the wall clock (demos, tests)")
 	cmd.Flags().StringVar(&buckets, "buckets", "", "the directory standing for S3 (reference data sources, delivery streams): BUCKET/KEY (default DATA/buckets)")
 	cmd.Flags().DurationVar(&kinesisTolerance, "kinesis-tolerance", app.DefaultKinesisTolerance, "how far the arrival stamps of a Kinesis input that is not this server's may lag this machine's clock: its applications' clocks wait that long for its records")

@@ -222,3 +222,44 @@ func recordsRead(t *testing.T, url, app string) string {
 	}
 	return "none"
 }
+
+// TestServeAnswersOnlyItsOwnNames: a page of another site whose name is
+// rebound to 127.0.0.1 (DNS rebinding) reaches riffle serve with its own
+// name in Host: the API and the console refuse it, and answer the server's
+// address, localhost and the names given with --allowed-host.
+func TestServeAnswersOnlyItsOwnNames(t *testing.T) {
+	srv := startServer(t, t.TempDir(), "--allowed-host", "riffle.test")
+	for host, want := range map[string]int{
+		"attacker.example": http.StatusForbidden,
+		"riffle.test:4573": http.StatusOK,
+		"localhost":        http.StatusOK,
+		"":                 http.StatusOK, // the URL's own address
+	} {
+		for _, path := range []string{"/", "/riffle/v1/functions"} {
+			var req *http.Request
+			if path == "/" {
+				req, _ = http.NewRequest(http.MethodPost, srv.url, strings.NewReader(`{}`))
+				req.Header.Set("X-Amz-Target", "KinesisAnalytics_20150814.ListApplications")
+				req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+				req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesisanalytics/aws4_request, SignedHeaders=host, Signature=00")
+			} else {
+				req, _ = http.NewRequest(http.MethodGet, srv.url+path, nil)
+			}
+			if host != "" {
+				req.Host = host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("Host %q %s: %s %s, want %d", host, path, resp.Status, body, want)
+			}
+			if want == http.StatusForbidden && !strings.Contains(string(body), "--allowed-host") {
+				t.Errorf("Host %q %s: the refusal does not say how to allow a name: %s", host, path, body)
+			}
+		}
+	}
+}
