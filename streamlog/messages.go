@@ -37,6 +37,9 @@ func (m Msg) Respond(data []byte) error {
 
 // Publish sends data on a subject.
 func (l *Log) Publish(subject string, data []byte) error {
+	if err := checkKey(subject); err != nil {
+		return err
+	}
 	if err := l.conn.Publish(subject, data); err != nil {
 		return fmt.Errorf("streamlog: publish on %s: %w", subject, err)
 	}
@@ -46,6 +49,9 @@ func (l *Log) Publish(subject string, data []byte) error {
 // Request sends data on a subject and waits (until ctx ends) for the first
 // answer; ErrNoResponders when nobody is subscribed to the subject.
 func (l *Log) Request(ctx context.Context, subject string, data []byte) ([]byte, error) {
+	if err := checkKey(subject); err != nil {
+		return nil, err
+	}
 	m, err := l.conn.RequestWithContext(ctx, subject, data)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return nil, fmt.Errorf("%w on %s", ErrNoResponders, subject)
@@ -62,6 +68,9 @@ func (l *Log) Request(ctx context.Context, subject string, data []byte) ([]byte,
 // closed once that goroutine has ended: handle is not called after. A
 // handle too slow for the messages misses some (NATS drops them).
 func (l *Log) Subscribe(ctx context.Context, subject string, handle func(Msg)) (<-chan struct{}, error) {
+	if err := checkKey(subject); err != nil {
+		return nil, err
+	}
 	sub, err := l.conn.SubscribeSync(subject)
 	if err != nil {
 		return nil, fmt.Errorf("streamlog: subscribe to %s: %w", subject, err)

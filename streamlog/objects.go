@@ -38,6 +38,9 @@ func (l *Log) ObjectBucket(ctx context.Context, name string) (*Objects, error) {
 
 // Put stores a value.
 func (o *Objects) Put(ctx context.Context, key string, value []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
 	if _, err := o.os.PutBytes(ctx, key, value); err != nil {
 		return fmt.Errorf("streamlog: put %s: %w", key, err)
 	}
@@ -46,6 +49,9 @@ func (o *Objects) Put(ctx context.Context, key string, value []byte) error {
 
 // Get reads a value; ErrNotFound when there is none.
 func (o *Objects) Get(ctx context.Context, key string) ([]byte, error) {
+	if checkKey(key) != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, shown(key))
+	}
 	data, err := o.os.GetBytes(ctx, key)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, key)
@@ -58,6 +64,9 @@ func (o *Objects) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Delete removes a value (no error if it is absent).
 func (o *Objects) Delete(ctx context.Context, key string) error {
+	if checkKey(key) != nil {
+		return nil // no such key can be stored
+	}
 	if err := o.os.Delete(ctx, key); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return fmt.Errorf("streamlog: delete %s: %w", key, err)
 	}

@@ -303,6 +303,9 @@ func jsName(name string) string { return "rf_" + strings.ReplaceAll(name, ".", "
 // stream opens a stream's JetStream stream; ErrNotFound when there is
 // none. doing names the operation in other errors.
 func (l *Log) stream(ctx context.Context, name, doing string) (jetstream.Stream, error) {
+	if err := checkStream(name); err != nil {
+		return nil, err
+	}
 	s, err := l.js.Stream(ctx, jsName(name))
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
@@ -374,6 +377,9 @@ func (l *Log) CreateWith(ctx context.Context, name, kind string, shards int, met
 
 // Delete removes a stream and its records.
 func (l *Log) Delete(ctx context.Context, name string) error {
+	if err := checkStream(name); err != nil {
+		return err
+	}
 	if err := l.js.DeleteStream(ctx, jsName(name)); err != nil {
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			return fmt.Errorf("%w: %s", ErrNotFound, name)
@@ -526,6 +532,9 @@ const DedupWindow = 2 * time.Minute
 // numbers, so a retried request is stored once. An empty id is a plain
 // Append.
 func (l *Log) AppendOnce(ctx context.Context, name string, shard int, id string, recs []Record) ([]Seq, error) {
+	if err := checkStream(name); err != nil {
+		return nil, err
+	}
 	var opts []jetstream.PublishOpt
 	if id != "" {
 		opts = append(opts, jetstream.WithMsgID(id))
@@ -778,6 +787,9 @@ func (l *Log) fromLeader(ctx context.Context, stream string) bool {
 
 // Put stores a value.
 func (b *KV) Put(ctx context.Context, key string, value []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
 	if _, err := b.kv.Put(ctx, key, value); err != nil {
 		return fmt.Errorf("streamlog: put %s: %w", key, err)
 	}
@@ -786,6 +798,9 @@ func (b *KV) Put(ctx context.Context, key string, value []byte) error {
 
 // Get reads a value; ErrNotFound when there is none.
 func (b *KV) Get(ctx context.Context, key string) ([]byte, error) {
+	if checkKey(key) != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, shown(key))
+	}
 	e, err := b.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, key)
@@ -799,6 +814,9 @@ func (b *KV) Get(ctx context.Context, key string) ([]byte, error) {
 // Entry reads a value with its revision, for a later Update; ErrNotFound
 // when there is none.
 func (b *KV) Entry(ctx context.Context, key string) ([]byte, uint64, error) {
+	if checkKey(key) != nil {
+		return nil, 0, fmt.Errorf("%w: %s", ErrNotFound, shown(key))
+	}
 	e, err := b.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, 0, fmt.Errorf("%w: %s", ErrNotFound, key)
@@ -812,6 +830,9 @@ func (b *KV) Entry(ctx context.Context, key string) ([]byte, uint64, error) {
 // Create stores a value only if the key has none (ErrExists otherwise),
 // and returns its revision.
 func (b *KV) Create(ctx context.Context, key string, value []byte) (uint64, error) {
+	if err := checkKey(key); err != nil {
+		return 0, err
+	}
 	rev, err := b.kv.Create(ctx, key, value)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, fmt.Errorf("%w: %s", ErrExists, key)
@@ -825,6 +846,9 @@ func (b *KV) Create(ctx context.Context, key string, value []byte) (uint64, erro
 // Update stores a value only if the key is still at revision (ErrConflict
 // otherwise), and returns the new revision.
 func (b *KV) Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error) {
+	if err := checkKey(key); err != nil {
+		return 0, err
+	}
 	rev, err := b.kv.Update(ctx, key, value, revision)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 		return 0, fmt.Errorf("%w: %s is no longer at revision %d", ErrConflict, key, revision)
@@ -838,6 +862,9 @@ func (b *KV) Update(ctx context.Context, key string, value []byte, revision uint
 // DeleteAt removes a key only if it is still at revision (ErrConflict
 // otherwise).
 func (b *KV) DeleteAt(ctx context.Context, key string, revision uint64) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
 	err := b.kv.Delete(ctx, key, jetstream.LastRevision(revision))
 	var api *jetstream.APIError
 	if errors.As(err, &api) && (api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
@@ -851,6 +878,9 @@ func (b *KV) DeleteAt(ctx context.Context, key string, revision uint64) error {
 
 // Delete removes a key (no error if it is absent).
 func (b *KV) Delete(ctx context.Context, key string) error {
+	if checkKey(key) != nil {
+		return nil // no such key can be stored
+	}
 	if err := b.kv.Delete(ctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("streamlog: delete %s: %w", key, err)
 	}

@@ -68,6 +68,9 @@ func (w *streamWatch) signal() {
 
 // Watch starts watching a stream; ErrNotFound when there is none.
 func (l *Log) Watch(ctx context.Context, name string) (*Watch, error) {
+	if err := checkStream(name); err != nil {
+		return nil, err
+	}
 	l.watch.mu.Lock()
 	_, known := l.watch.streams[name]
 	l.watch.mu.Unlock()
