@@ -2,10 +2,12 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/awsclients"
+	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/internal/awsjson"
 )
 
@@ -113,6 +115,9 @@ func requestShape(out app.Output) outputShape {
 // destination under its *Description member.
 func describeOutput(out app.Output) outputShape {
 	o := requestShape(out)
+	if o.LambdaOutput != nil {
+		o.LambdaOutput.ResourceARN = shownFunction(o.LambdaOutput.ResourceARN)
+	}
 	o.OutputId = out.ID
 	o.LambdaOutputDescription, o.LambdaOutput = o.LambdaOutput, nil
 	o.KinesisStreamsOutputDescription, o.KinesisStreamsOutput = o.KinesisStreamsOutput, nil
@@ -150,8 +155,12 @@ func (u outputUpdate) apply(out *app.Output) error {
 		{u.LambdaOutputUpdate, func(d *streamInput) { o.LambdaOutput = d }},
 	} {
 		if change.update != nil {
+			arn := change.update.ResourceARNUpdate
+			if out.Kind == app.LambdaOutput && arn != out.ResourceARN && arn == shownFunction(out.ResourceARN) {
+				arn = out.ResourceARN // the URL as described, its secrets hidden: the same function
+			}
 			o.KinesisStreamsOutput, o.KinesisFirehoseOutput, o.LambdaOutput, o.FileOutput = nil, nil, nil, nil
-			change.set(&streamInput{ResourceARN: change.update.ResourceARNUpdate, RoleARN: change.update.RoleARNUpdate})
+			change.set(&streamInput{ResourceARN: arn, RoleARN: change.update.RoleARNUpdate})
 		}
 	}
 	updated, err := toOutput(o)
@@ -161,4 +170,15 @@ func (u outputUpdate) apply(out *app.Output) error {
 	updated.ID = out.ID
 	*out = updated
 	return nil
+}
+
+// shownFunction is a Lambda output's ResourceARN as DescribeApplication
+// shows it: a function URL without its password or its query's values
+// (often a token); an update giving it back keeps the URL as it was.
+func shownFunction(arn string) string {
+	u, err := url.Parse(arn)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" {
+		return arn
+	}
+	return destination.Redacted(u)
 }

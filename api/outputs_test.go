@@ -1,9 +1,13 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
@@ -69,5 +73,69 @@ func TestBadOutputsAreRefusedWithAClearMessage(t *testing.T) {
 	if out["LambdaOutputDescription"].(map[string]any)["ResourceARN"] != "arn:aws:lambda:us-east-1:000000000000:function:notify:$LATEST" ||
 		out["DestinationSchema"].(map[string]any)["RecordFormatType"] != "JSON" || out["LambdaOutput"] != nil {
 		t.Errorf("description: %v", out)
+	}
+}
+
+// TestAFunctionURLsSecretsStayOutOfDescribeApplication: a Lambda output
+// given as a URL with a password and a token is described without them;
+// an update that gives the described URL back (as the console does when
+// only the format changes) keeps the function as it was.
+func TestAFunctionURLsSecretsStayOutOfDescribeApplication(t *testing.T) {
+	tokens := make(chan string, 100)
+	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e struct{ Records []struct{ RecordID string } }
+		json.NewDecoder(r.Body).Decode(&e)
+		if len(e.Records) > 0 {
+			tokens <- r.URL.Query().Get("token")
+		}
+		var results []map[string]string
+		for _, rec := range e.Records {
+			results = append(results, map[string]string{"recordId": rec.RecordID, "result": "Ok"})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"records": results})
+	}))
+	defer fn.Close()
+	url := serverWith(t, app.Options{})
+	secret := strings.Replace(fn.URL, "http://", "http://alice:hunter2@", 1) + "/invoke?token=s3cr3t"
+	if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`",`+input+`,
+		"Outputs":[{"Name":"OUT","LambdaOutput":{"ResourceARN":"`+secret+`"},"DestinationSchema":{"RecordFormatType":"JSON"}}]}`); status != 200 {
+		t.Fatalf("create: %v", out)
+	}
+	describe := func() (string, map[string]any) {
+		_, out := call(t, url, "DescribeApplication", `{"ApplicationName":"a"}`)
+		body, _ := json.Marshal(out)
+		detail := out["ApplicationDetail"].(map[string]any)
+		return string(body), detail["OutputDescriptions"].([]any)[0].(map[string]any)
+	}
+	body, output := describe()
+	if strings.Contains(body, "s3cr3t") || strings.Contains(body, "hunter2") {
+		t.Fatalf("DescribeApplication shows a secret: %s", body)
+	}
+	shown := output["LambdaOutputDescription"].(map[string]any)["ResourceARN"].(string)
+	if status, out := call(t, url, "UpdateApplication", `{"ApplicationName":"a","CurrentApplicationVersionId":1,"ApplicationUpdate":{"OutputUpdates":[{"OutputId":"`+output["OutputId"].(string)+`",
+		"LambdaOutputUpdate":{"ResourceARNUpdate":"`+shown+`"},"DestinationSchemaUpdate":{"RecordFormatType":"CSV"}}]}}`); status != 200 {
+		t.Fatalf("update with the described URL: %v", out)
+	}
+	// The stored URL still carries its token: a row delivered reaches the
+	// function with it.
+	if status, out := call(t, url, "StartApplication", `{"ApplicationName":"a","InputConfigurations":[{"Id":"1.1","InputStartingPositionConfiguration":{"InputStartingPosition":"NOW"}}]}`); status != 200 {
+		t.Fatalf("start: %v", out)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"DeliveryStreamName":"in","Record":{"Data":"eyJ2IjoxfQ=="}}`))
+	req.Header.Set("X-Amz-Target", "Firehose_20150804.PutRecord")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/firehose/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	select {
+	case token := <-tokens:
+		if token != "s3cr3t" {
+			t.Fatalf("the function was reached with token %q, want the stored s3cr3t", token)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no row reached the function")
 	}
 }

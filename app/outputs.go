@@ -174,7 +174,7 @@ func (m *Manager) probeOutputs(ctx context.Context, old, outs []Output) error {
 		conn, err := (&net.Dialer{}).DialContext(dial, "tcp", host)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("%w: output %s: cannot reach %s: %v", ErrInvalid, out.Name, out.Target, err)
+			return fmt.Errorf("%w: output %s: cannot reach %s: %v", ErrInvalid, out.Name, destination.Redacted(u), err)
 		}
 		conn.Close()
 	}

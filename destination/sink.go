@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,6 +92,7 @@ func (s *LambdaSink) Send(ctx context.Context, batch []Record) ([]bool, error) {
 // URL becomes HTTP Basic authentication.
 type HTTPFunction struct {
 	url     string
+	shown   string // url as errors and logs show it: its query's values hidden
 	user    *url.Userinfo
 	client  *http.Client
 	timeout time.Duration
@@ -115,10 +117,25 @@ func NewHTTPFunction(raw string, client *http.Client) (*HTTPFunction, error) {
 	f := &HTTPFunction{user: u.User, client: client, timeout: FunctionTimeout}
 	u.User = nil
 	f.url = u.String()
+	f.shown = Redacted(u)
 	return f, nil
 }
 
-func (f *HTTPFunction) String() string { return f.url }
+// Redacted is a URL as errors, logs and metrics show it: without its
+// password, and its query's values hidden (a function URL's query often
+// carries a token).
+func Redacted(u *url.URL) string {
+	shown := *u
+	if q := shown.Query(); len(q) > 0 {
+		for k := range q {
+			q[k] = []string{"REDACTED"}
+		}
+		shown.RawQuery = q.Encode()
+	}
+	return shown.Redacted()
+}
+
+func (f *HTTPFunction) String() string { return f.shown }
 
 // Invoke posts the event and decodes the response.
 func (f *HTTPFunction) Invoke(ctx context.Context, e Event) (Response, error) {
@@ -139,19 +156,22 @@ func (f *HTTPFunction) Invoke(ctx context.Context, e Event) (Response, error) {
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return Response{}, fmt.Errorf("invoke %s: %w", f.url, err)
+		return Response{}, fmt.Errorf("invoke %s: %w", f.shown, redactedErr(err, f.url, f.shown))
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, lambdaPayload+1))
 	if err != nil {
-		return Response{}, fmt.Errorf("invoke %s: %w", f.url, err)
+		return Response{}, fmt.Errorf("invoke %s: %w", f.shown, redactedErr(err, f.url, f.shown))
 	}
 	if resp.StatusCode/100 != 2 {
-		return Response{}, fmt.Errorf("invoke %s: %s: %.200s", f.url, resp.Status, answer)
+		return Response{}, fmt.Errorf("invoke %s: %s: %.200s", f.shown, resp.Status, answer)
+	}
+	if len(answer) > lambdaPayload {
+		return Response{}, fmt.Errorf("invoke %s: the response is over %d bytes, Lambda's limit on a synchronous response: not read", f.shown, lambdaPayload)
 	}
 	var out Response
 	if err := json.Unmarshal(answer, &out); err != nil {
-		return Response{}, fmt.Errorf("invoke %s: the response is not the records' results: %w", f.url, err)
+		return Response{}, fmt.Errorf("invoke %s: the response is not the records' results: %w", f.shown, err)
 	}
 	return out, nil
 }
@@ -284,3 +304,20 @@ func formatUUID(u [16]byte, version byte) string {
 	u[8] = u[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
+
+// redactedErr is err with the function's URL, which net/http puts in its
+// errors whole, shown redacted; it still unwraps to err.
+func redactedErr(err error, raw, shown string) error {
+	if raw == shown || !strings.Contains(err.Error(), raw) {
+		return err
+	}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), raw, shown), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
