@@ -173,6 +173,12 @@ func (s *API) Register(front *awsjson.Server) {
 		"PutRecordBatch":         s.putRecordBatch,
 	})
 	front.Register(KinesisTarget, s.kinesisOps())
+	// The puts' bodies: the service's limit on their records' bytes,
+	// base64-encoded (4/3) in JSON with each record's fields around it.
+	front.Limit(FirehoseTarget, "PutRecord", 2<<20)      // 1,000 KiB
+	front.Limit(FirehoseTarget, "PutRecordBatch", 6<<20) // 4 MiB in 500 records
+	front.Limit(KinesisTarget, "PutRecord", 2<<20)       // 1 MiB with its key
+	front.Limit(KinesisTarget, "PutRecords", 8<<20)      // 5 MiB in 500 records, keys of 256
 }
 
 // Handler is a front door serving only these APIs, without signature

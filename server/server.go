@@ -130,6 +130,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	management := api.New(apps, l, opts.Region, opts.Account)
 	management.Monitor(reg, cfg.Clock)
 	front.Register(api.Target, management.Operations())
+	// Code comes whole in these two: room for what CodeValidationException
+	// should answer (code over 102,400 characters), not for more.
+	front.Limit(api.Target, "CreateApplication", 4<<20)
+	front.Limit(api.Target, "UpdateApplication", 4<<20)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle(api.TapPath, front.Authenticate(http.HandlerFunc(management.Tap)))

@@ -31,7 +31,10 @@ const shutdownGrace = time.Second
 func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler) error {
 	requests, endRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer endRequests()
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
+	// Headers must come within 10 s and an idle connection goes after 2
+	// minutes; a body's time is the API's (awsjson's BodyTimeout): a
+	// server-wide read timeout would also end the taps' endless answers.
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return requests }}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -39,6 +39,7 @@ func newServeCommand() *cobra.Command {
 		buckets, outputDir                 string
 		insecure                           bool
 		allowedHosts                       []string
+		maxConns                           int
 		maxStore, minFree                  int64
 		replicas                           int
 		functions, notifiers, awsEndpoints []string
@@ -117,10 +118,19 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 					return fmt.Errorf("--node: %w", err)
 				}
 			}
+			files, err := raiseFileLimit()
+			if err != nil {
+				logger.Warn("cannot raise the limit on open files", "err", err)
+				files = 1024
+			}
+			if maxConns <= 0 {
+				maxConns = connectionsFor(files)
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return err
 			}
+			ln = limitConnections(ln, maxConns)
 			if node == "" && natsURL != "" {
 				node = defaultNode(ln.Addr())
 			}
@@ -151,6 +161,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 	cmd.Flags().Int64Var(&maxStore, "max-store", 0, "bytes the embedded log may store (default: the data directory's filesystem)")
 	cmd.Flags().Int64Var(&minFree, "min-free", streamlog.DefaultMinFree, "bytes puts leave free on the data directory's filesystem (they are refused, retryably, below)")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --auth")
+	cmd.Flags().IntVar(&maxConns, "max-connections", 0, "connections served at once; one more is answered 503 (default: half the limit on open files, which riffle serve raises to its hard limit, between 64 and 16384)")
 	cmd.Flags().StringSliceVar(&allowedHosts, "allowed-host", nil, "a name clients reach the server by (repeatable); requests naming any other host than these, an IP address or localhost are refused (DNS rebinding)")
 	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "application time runs this many times faster than the wall clock (demos, tests)")
 	cmd.Flags().StringVar(&buckets, "buckets", "", "the directory standing for S3 (reference data sources, delivery streams): BUCKET/KEY (default DATA/buckets)")

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,7 +35,14 @@ type Options struct {
 	// Clock is what signatures' times are checked against; the real
 	// clock by default.
 	Clock clockwork.Clock
+	// BodyTimeout bounds the reading of a request's body (DefaultBodyTimeout):
+	// a client that sends a byte now and then cannot hold a connection.
+	BodyTimeout time.Duration
 }
+
+// DefaultBodyTimeout is how long a request's body may take to arrive: a
+// 6 MiB put at 1 Mbit/s.
+const DefaultBodyTimeout = time.Minute
 
 // Operation handles one X-Amz-Target operation: the request body in, the
 // response (to encode as JSON) or an error out. An error made with Errorf
@@ -47,6 +55,7 @@ type Server struct {
 	opts     Options
 	metrics  *metrics
 	services map[string]map[string]Operation
+	limits   map[string]int // an operation's body limit, by target, when not defaultMaxBody
 }
 
 // metrics count the requests. The names predate the front door (it was
@@ -76,7 +85,10 @@ func New(opts Options) *Server {
 	if opts.Clock == nil {
 		opts.Clock = clockwork.NewRealClock()
 	}
-	return &Server{opts: opts, metrics: newMetrics(opts.Metrics), services: map[string]map[string]Operation{}}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = DefaultBodyTimeout
+	}
+	return &Server{opts: opts, metrics: newMetrics(opts.Metrics), services: map[string]map[string]Operation{}, limits: map[string]int{}}
 }
 
 // Register serves a service's operations under its target prefix (such as
@@ -89,9 +101,26 @@ func (s *Server) Register(prefix string, ops map[string]Operation) {
 	s.services[prefix] = ops
 }
 
-// maxBody bounds a request's body (the largest call, PutRecords, is 5 MiB
-// of records, base64-encoded in JSON).
+// maxBody bounds any request's body, whatever an operation's limit.
 const maxBody = 16 << 20
+
+// defaultMaxBody bounds the body of an operation that sets no limit of
+// its own (Limit): the services' management calls are small.
+const defaultMaxBody = 1 << 20
+
+// Limit sets the largest body an operation takes (at most maxBody): the
+// puts take the service's records' limit, base64-encoded in JSON.
+func (s *Server) Limit(prefix, op string, bytes int) {
+	s.limits[prefix+"."+op] = min(bytes, maxBody)
+}
+
+// limit is the largest body a target takes.
+func (s *Server) limit(target string) int {
+	if n, ok := s.limits[target]; ok {
+		return n
+	}
+	return defaultMaxBody
+}
 
 // apiError is an error in the AWS shape.
 type apiError struct {
@@ -139,6 +168,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := newID()
 	w.Header().Set("x-amzn-RequestId", requestID)
 	start := s.opts.Clock.Now()
+	// The connection's own deadline (network time, not the clock's):
+	// lifted once the call is answered, for the connection's next request.
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(s.opts.BodyTimeout)) == nil {
+		defer rc.SetReadDeadline(time.Time{})
+	}
 	result, err := s.handle(r)
 	service, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 	if s.services[service][op] == nil {
@@ -179,19 +214,32 @@ func (s *Server) handle(r *http.Request) (any, error) {
 	if fn == nil {
 		return nil, Errorf(http.StatusBadRequest, "UnknownOperationException", "unknown operation %q", r.Header.Get("X-Amz-Target"))
 	}
+	// Nothing of the body is read before the headers pass: a request that
+	// announces more than its operation takes, or that is not signed with
+	// a key of this server, costs no more than its headers.
+	limit := s.limit(service + "." + op)
+	tooLarge := Errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the request is larger than %d bytes, the most %s takes", limit, op)
+	if r.ContentLength > int64(limit) {
+		return nil, tooLarge
+	}
+	if s.opts.Credentials != nil {
+		if _, _, _, err := s.checkHeader(r, jsonSigned); err != nil {
+			return nil, err
+		}
+	}
 	// Read into a buffer of the announced size: io.ReadAll would grow
 	// one by doubling (a 500-record put is about 50 KiB).
 	var buf bytes.Buffer
-	if n := r.ContentLength; n > 0 && n <= maxBody {
+	if n := r.ContentLength; n > 0 {
 		buf.Grow(int(n) + bytes.MinRead)
 	}
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, maxBody+1))
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		return nil, Errorf(http.StatusBadRequest, "SerializationException", "reading the request: %v", err)
 	}
 	body := buf.Bytes()
-	if len(body) > maxBody {
-		return nil, Errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the request is larger than %d bytes", maxBody)
+	if len(body) > limit {
+		return nil, tooLarge
 	}
 	if s.opts.Credentials != nil {
 		if err := s.verify(r.Context(), r, body, jsonSigned); err != nil {

@@ -71,26 +71,9 @@ func mustSign(signed []string, required []string, where string) error {
 // verify checks a request's signature against the known secrets; the
 // signature must cover the required headers (lower case).
 func (s *Server) verify(ctx context.Context, r *http.Request, body []byte, required []string) error {
-	a, ok := parseAuthorization(r.Header.Get("Authorization"))
-	if !ok {
-		return Errorf(http.StatusBadRequest, "IncompleteSignatureException", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters")
-	}
-	if err := mustSign(a.signedHeaders, required, "the AWS Authorization"); err != nil {
-		return err
-	}
-	secret, known := s.opts.Credentials[a.accessKey]
-	if !known {
-		return Errorf(http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
-	}
-	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	a, secret, at, err := s.checkHeader(r, required)
 	if err != nil {
-		return Errorf(http.StatusBadRequest, "IncompleteSignatureException", "X-Amz-Date is missing or not in the form 20060102T150405Z")
-	}
-	// A signature is good for 15 minutes either way, as AWS has it: a
-	// captured request cannot be replayed later.
-	now := s.opts.Clock.Now()
-	if skew := now.Sub(at); skew > maxSkew || skew < -maxSkew || a.date != at.Format("20060102") {
-		return Errorf(http.StatusBadRequest, "InvalidSignatureException", "Signature expired: %s is not within 15 minutes of the server's time %s", at.Format("20060102T150405Z"), now.UTC().Format("20060102T150405Z"))
+		return err
 	}
 	again, err := http.NewRequestWithContext(ctx, r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
 	if err != nil {
@@ -123,6 +106,35 @@ const maxPresigned = 7 * 24 * time.Hour
 
 // verifyPresigned checks a presigned URL (query-string SigV4, unsigned
 // payload) by presigning the same request again with the caller's secret.
+// checkHeader is what verify checks of a request before its body: the
+// Authorization header's form and signed headers, a key of this server,
+// a date within 15 minutes. It returns the header, the key's secret and
+// the signing time.
+func (s *Server) checkHeader(r *http.Request, required []string) (authorization, string, time.Time, error) {
+	a, ok := parseAuthorization(r.Header.Get("Authorization"))
+	if !ok {
+		return a, "", time.Time{}, Errorf(http.StatusBadRequest, "IncompleteSignatureException", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters")
+	}
+	if err := mustSign(a.signedHeaders, required, "the AWS Authorization"); err != nil {
+		return a, "", time.Time{}, err
+	}
+	secret, known := s.opts.Credentials[a.accessKey]
+	if !known {
+		return a, "", time.Time{}, Errorf(http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
+	}
+	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		return a, "", time.Time{}, Errorf(http.StatusBadRequest, "IncompleteSignatureException", "X-Amz-Date is missing or not in the form 20060102T150405Z")
+	}
+	// A signature is good for 15 minutes either way, as AWS has it: a
+	// captured request cannot be replayed later.
+	now := s.opts.Clock.Now()
+	if skew := now.Sub(at); skew > maxSkew || skew < -maxSkew || a.date != at.Format("20060102") {
+		return a, "", time.Time{}, Errorf(http.StatusBadRequest, "InvalidSignatureException", "Signature expired: %s is not within 15 minutes of the server's time %s", at.Format("20060102T150405Z"), now.UTC().Format("20060102T150405Z"))
+	}
+	return a, secret, at, nil
+}
+
 func (s *Server) verifyPresigned(ctx context.Context, r *http.Request) error {
 	q := r.URL.Query()
 	bad := func(msg string) error {
@@ -206,6 +218,9 @@ func (s *Server) Authenticate(next http.Handler) http.Handler {
 		}
 		if s.opts.Credentials != nil {
 			verify := func() error {
+				if _, _, _, err := s.checkHeader(r, plainSigned); err != nil {
+					return err // before the body: unsigned requests cost only their headers
+				}
 				body, err := io.ReadAll(io.LimitReader(r.Body, maxGuardedBody+1))
 				if err != nil {
 					return Errorf(http.StatusBadRequest, "SerializationException", "reading the request: %v", err)

@@ -1,0 +1,109 @@
+package awsjson
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// countingBody is a request body that counts what the server reads of it.
+type countingBody struct {
+	left, read int
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	if b.left == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), b.left)
+	for i := range p[:n] {
+		p[i] = 'a'
+	}
+	b.left -= n
+	b.read += n
+	return n, nil
+}
+
+func (b *countingBody) Close() error { return nil }
+
+// TestABodyIsReadOnlyOnceItsHeadersPass: a request announcing more than
+// its operation takes, or (with credentials) not signed with a key of the
+// server, is refused from its headers: nothing of its body is read, so
+// unsigned 16 MiB requests cost the server nothing. An operation without a
+// limit of its own takes 1 MiB; one with a limit takes that much.
+func TestABodyIsReadOnlyOnceItsHeadersPass(t *testing.T) {
+	echo := func(ctx context.Context, body []byte) (any, error) { return map[string]int{"Bytes": len(body)}, nil }
+	for _, c := range []struct {
+		name        string
+		credentials map[string]string
+		target      string
+		announce    int // the Content-Length header (-1: none, chunked)
+		size        int
+		auth        string
+		status      int
+		maxRead     int
+	}{
+		{"unsigned 16 MiB under --auth", map[string]string{"AKID": "secret"}, "T_1.Put", -1, 16 << 20, "AWS4-HMAC-SHA256 Credential=NOPE/20260101/us-east-1/t/aws4_request, SignedHeaders=host;x-amz-target, Signature=00", 400, 0},
+		{"a malformed signature under --auth", map[string]string{"AKID": "secret"}, "T_1.Put", -1, 16 << 20, "AWS4-HMAC-SHA256 nonsense", 400, 0},
+		{"announced over the operation's limit", nil, "T_1.Small", 2 << 20, 2 << 20, "AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/t/aws4_request, SignedHeaders=host, Signature=00", 413, 0},
+		{"over the default limit, not announced", nil, "T_1.Small", -1, 2 << 20, "AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/t/aws4_request, SignedHeaders=host, Signature=00", 413, 1<<20 + 64<<10},
+		{"within a larger limit", nil, "T_1.Put", 5 << 20, 5 << 20, "AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/t/aws4_request, SignedHeaders=host, Signature=00", 200, 5 << 20},
+	} {
+		s := New(Options{Credentials: c.credentials})
+		s.Register("T_1", map[string]Operation{"Put": echo, "Small": echo})
+		s.Limit("T_1", "Put", 6<<20)
+		body := &countingBody{left: c.size}
+		req := httptest.NewRequest(http.MethodPost, "/", nil)
+		req.Body = body
+		req.ContentLength = int64(c.announce)
+		req.Header.Set("X-Amz-Target", c.target)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("Authorization", c.auth)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != c.status || body.read > c.maxRead {
+			t.Errorf("%s: %d %s, read %d bytes; want %d, at most %d read", c.name, rec.Code, strings.TrimSpace(rec.Body.String()), body.read, c.status, c.maxRead)
+		}
+	}
+}
+
+// TestABodyThatTricklesIsCutOff: a client that sends its headers, then a
+// byte now and then, is answered and cut off once the body timeout passes,
+// instead of holding its connection for as long as it likes.
+func TestABodyThatTricklesIsCutOff(t *testing.T) {
+	s := New(Options{BodyTimeout: 200 * time.Millisecond})
+	s.Register("T_1", map[string]Operation{"Put": func(ctx context.Context, body []byte) (any, error) { return map[string]int{}, nil }})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: T_1.Put\r\nAuthorization: AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/t/aws4_request, SignedHeaders=host, Signature=00\r\nContent-Length: 1000000\r\n\r\n{")
+	// Trickle until the server gives up on the body: it answers, or closes.
+	closed := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, conn)
+		close(closed)
+	}()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(time.Minute) // a bound for the test, not the assertion
+	for {
+		select {
+		case <-closed:
+			return
+		case <-tick.C:
+			conn.Write([]byte(" "))
+		case <-deadline:
+			t.Fatal("a trickling body held its connection for a minute")
+		}
+	}
+}
