@@ -31,6 +31,9 @@ const (
 	maxPartitionKey  = 256
 	maxKinesisRecord = 1 << 20 // data plus partition key
 	maxGetRecords    = 10000
+	// maxGetBytes is the service's cap on the record data one GetRecords
+	// answers: a shard holding more is read in several calls.
+	maxGetBytes      = 10 << 20
 	iteratorLifetime = 5 * time.Minute
 )
 
@@ -537,7 +540,7 @@ func (s *API) getRecords(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, next, err := s.log.Read(ctx, it.Stream, it.Shard, streamlog.Seq{Msg: it.Msg, Index: it.Index}, req.Limit)
+	recs, next, err := s.log.ReadBytes(ctx, it.Stream, it.Shard, streamlog.Seq{Msg: it.Msg, Index: it.Index}, req.Limit, maxGetBytes)
 	if errors.Is(err, streamlog.ErrNotFound) {
 		return nil, s.kinesisNotFound(it.Stream)
 	}
