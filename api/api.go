@@ -78,6 +78,8 @@ func fail(err error) error {
 	switch {
 	case errors.As(err, &sql):
 		return awsjson.Errorf(http.StatusBadRequest, "CodeValidationException", "%s", strings.ReplaceAll(sql.Error(), "\n", "; "))
+	case errors.Is(err, app.ErrNoCode):
+		return awsjson.Errorf(http.StatusBadRequest, "CodeValidationException", "%v", err)
 	case errors.Is(err, app.ErrDamaged):
 		return awsjson.Errorf(http.StatusBadRequest, "InvalidApplicationConfigurationException", "%v", err)
 	case errors.Is(err, app.ErrNotFound):

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -371,6 +372,11 @@ func (m *Manager) Reconfigure(ctx context.Context, name string, version int64, c
 	a.Inputs, a.Outputs, a.References = slices.Clone(old.Inputs), slices.Clone(old.Outputs), slices.Clone(old.References)
 	if err := change(&a); err != nil {
 		return err
+	}
+	// Code may be empty only while the application is stopped (as it is
+	// created): a running one would be left running nothing.
+	if active(old.Status) && strings.TrimSpace(a.Code) == "" {
+		return fmt.Errorf("%w: application %s is %s: its code cannot be removed while it runs (stop it first)", ErrNoCode, name, old.Status)
 	}
 	if err := m.resolve(ctx, &a); err != nil {
 		return err

@@ -179,6 +179,9 @@ var (
 	ErrTooManyTags = errors.New("too many tags")
 	// ErrDamaged is stored state that cannot be read (riffle repair).
 	ErrDamaged = errors.New("damaged")
+	// ErrNoCode is a change that would leave a running application
+	// without code (the service's CodeValidationException).
+	ErrNoCode = errors.New("no application code")
 )
 
 // Options tune the service.

@@ -497,6 +497,8 @@ func (s *API) putRecordBatch(ctx context.Context, body []byte) (any, error) {
 	if _, err := s.stream(ctx, req.DeliveryStreamName); err != nil {
 		return nil, err
 	}
+	// One batch in one shard: stored whole or not at all, so a failure
+	// fails the call (no FailedPutCount to report, nothing sent twice).
 	seqs, err := s.append(ctx, "firehose", req.DeliveryStreamName, 0, recs)
 	if err != nil {
 		if errors.Is(err, streamlog.ErrNotFound) {

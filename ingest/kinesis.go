@@ -31,6 +31,9 @@ const (
 	maxPartitionKey  = 256
 	maxKinesisRecord = 1 << 20 // data plus partition key
 	maxGetRecords    = 10000
+	// maxGetBytes is the service's cap on the record data one GetRecords
+	// answers: a shard holding more is read in several calls.
+	maxGetBytes      = 10 << 20
 	iteratorLifetime = 5 * time.Minute
 )
 
@@ -360,12 +363,21 @@ func (s *API) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
 		return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "Records size exceeds 5 MiB limit")
 	}
 	// One stored batch per shard; the answer keeps the request's order.
-	type result struct{ ShardId, SequenceNumber string }
+	// A shard's batch that fails fails only its records, as the service
+	// answers: once another shard's are stored, a failed call would make
+	// the client send those again. Only a call that stored nothing fails
+	// as a whole.
+	type result struct {
+		ShardId, SequenceNumber string `json:",omitempty"`
+		ErrorCode, ErrorMessage string `json:",omitempty"`
+	}
 	results := make([]result, len(recs))
 	byShard := map[int][]int{}
 	for i, sh := range shardOf {
 		byShard[sh] = append(byShard[sh], i)
 	}
+	failed := 0
+	var firstErr error
 	for sh := range info.Shards {
 		idx := byShard[sh]
 		if len(idx) == 0 {
@@ -377,14 +389,36 @@ func (s *API) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
 		}
 		seqs, err := s.append(ctx, "kinesis", req.StreamName, sh, batch)
 		if err != nil {
-			return nil, putError(err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			for _, i := range idx {
+				results[i] = result{ErrorCode: "InternalFailure", ErrorMessage: failureMessage(err)}
+			}
+			failed += len(idx)
+			continue
 		}
 		for j, i := range idx {
 			results[i] = result{ShardId: shardID(sh), SequenceNumber: seqs[j].String()}
 		}
 		s.metrics.stored("kinesis", batch)
 	}
-	return map[string]any{"FailedRecordCount": 0, "Records": results, "EncryptionType": "NONE"}, nil
+	if failed == len(recs) {
+		return nil, putError(firstErr)
+	}
+	return map[string]any{"FailedRecordCount": failed, "Records": results, "EncryptionType": "NONE"}, nil
+}
+
+// failureMessage is a record's ErrorMessage in a PutRecords answer: the
+// service's "Internal service failure." and what happened.
+func failureMessage(err error) string {
+	switch {
+	case errors.Is(err, streamlog.ErrStorageFull):
+		return "Internal service failure: the server's storage is full, the record was not stored. Retry it later."
+	case errors.Is(err, streamlog.ErrUnavailable):
+		return "Internal service failure: the server's NATS cluster did not answer in time, the record was not stored. Retry it."
+	}
+	return "Internal service failure: the record was not stored. Retry it."
 }
 
 // An iterator is an opaque token: where to read next in which shard, and
@@ -537,7 +571,7 @@ func (s *API) getRecords(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, next, err := s.log.Read(ctx, it.Stream, it.Shard, streamlog.Seq{Msg: it.Msg, Index: it.Index}, req.Limit)
+	recs, next, err := s.log.ReadBytes(ctx, it.Stream, it.Shard, streamlog.Seq{Msg: it.Msg, Index: it.Index}, req.Limit, maxGetBytes)
 	if errors.Is(err, streamlog.ErrNotFound) {
 		return nil, s.kinesisNotFound(it.Stream)
 	}

@@ -573,6 +573,14 @@ func (l *Log) AppendOnce(ctx context.Context, name string, shard int, id string,
 // Read returns up to max records of a shard from position from onwards
 // (Seq{} reads from the start), and the position after the last one.
 func (l *Log) Read(ctx context.Context, name string, shard int, from Seq, max int) ([]Record, Seq, error) {
+	return l.ReadBytes(ctx, name, shard, from, max, 0)
+}
+
+// ReadBytes is Read that also stops before the records' data and
+// partition keys would pass maxBytes (0: no bound); it returns at least
+// one record if there is one, however large. The position it returns is
+// the first record it left out, so reading on from there skips nothing.
+func (l *Log) ReadBytes(ctx context.Context, name string, shard int, from Seq, max, maxBytes int) ([]Record, Seq, error) {
 	s, err := l.stream(ctx, name, "read")
 	if err != nil {
 		return nil, from, err
@@ -583,6 +591,7 @@ func (l *Log) Read(ctx context.Context, name string, shard int, from Seq, max in
 		}
 	}
 	var out []Record
+	size := 0
 	next := from
 	if next.Msg == 0 {
 		next.Msg = 1
@@ -603,9 +612,11 @@ func (l *Log) Read(ctx context.Context, name string, shard int, from Seq, max in
 			next = Seq{Msg: msg.Sequence}
 		}
 		for _, r := range recs[min(int(next.Index), len(recs)):] {
-			if len(out) == max {
+			n := len(r.Data) + len(r.PartitionKey)
+			if len(out) == max || maxBytes > 0 && len(out) > 0 && size+n > maxBytes {
 				return out, r.Seq, nil
 			}
+			size += n
 			out = append(out, r)
 		}
 		next = Seq{Msg: msg.Sequence + 1}
