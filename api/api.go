@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,6 +71,19 @@ func (a *API) Operations() map[string]awsjson.Operation {
 		"UntagResource":                        a.untag,
 		"ListTagsForResource":                  a.listTags,
 	}
+}
+
+// MaxCodeLength is the service's limit on ApplicationCode and
+// ApplicationCodeUpdate, in characters: longer code is refused before it is
+// parsed, so no request makes the planner's work grow past what this much
+// SQL asks.
+const MaxCodeLength = 102400
+
+func checkCodeLength(code string) error {
+	if n := utf8.RuneCountInString(code); n > MaxCodeLength {
+		return awsjson.Errorf(http.StatusBadRequest, "CodeValidationException", "the application code is %d characters long, more than the limit of %d", n, MaxCodeLength)
+	}
+	return nil
 }
 
 // fail maps the manager's errors to the service's exceptions.
@@ -141,6 +155,9 @@ func (a *API) create(ctx context.Context, body []byte) (any, error) {
 		RiffleSettleMillis int64
 	}
 	if err := awsjson.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkCodeLength(req.ApplicationCode); err != nil {
 		return nil, err
 	}
 	settle, err := settleOf(req.RiffleSettleMillis)
@@ -320,6 +337,11 @@ func (a *API) update(ctx context.Context, body []byte) (any, error) {
 	u := req.ApplicationUpdate
 	if u.ApplicationCodeUpdate == nil && u.RiffleSettleMillisUpdate == nil && len(u.InputUpdates)+len(u.OutputUpdates)+len(u.ReferenceDataSourceUpdates) == 0 {
 		return nil, awsjson.Errorf(http.StatusBadRequest, "InvalidArgumentException", "ApplicationUpdate changes nothing")
+	}
+	if u.ApplicationCodeUpdate != nil {
+		if err := checkCodeLength(*u.ApplicationCodeUpdate); err != nil {
+			return nil, err
+		}
 	}
 	err := a.apps.Reconfigure(ctx, req.ApplicationName, req.CurrentApplicationVersionId, func(def *app.Application) error {
 		return applyUpdate(def, u)

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -274,3 +275,44 @@ func TestTheSettleWaitIsRifflesFieldOfTheShapes(t *testing.T) {
 		t.Fatalf("an application with a refused settle wait was created")
 	}
 }
+
+// chainCode is application code selecting 1+1+…+1 (terms ones), padded
+// with spaces to length characters.
+func chainCode(terms, length int) string {
+	c := `CREATE STREAM \"OUT\" (v BIGINT); CREATE PUMP p AS INSERT INTO \"OUT\" SELECT STREAM 1` +
+		strings.Repeat("+1", terms-1) + ` FROM \"SOURCE_SQL_STREAM_001\";`
+	n := len(strings.ReplaceAll(c, `\"`, `"`))
+	return c + strings.Repeat(" ", max(0, length-n))
+}
+
+// TestCodeBeyondTheServicesLimitIsRefused: code longer than the service's
+// 102,400 characters gets CodeValidationException (a 2 MB expression used
+// to overflow the planner's stack and end the server), code of exactly the
+// limit is accepted however long its expression, and the server goes on
+// answering.
+func TestCodeBeyondTheServicesLimitIsRefused(t *testing.T) {
+	url := serverWith(t, app.Options{})
+	huge := chainCode(1_000_000, 0) // 2 MB
+	status, out := call(t, url, "CreateApplication", `{"ApplicationName":"big","ApplicationCode":"`+huge+`",`+input+`}`)
+	if status != 400 || out["__type"] != "CodeValidationException" || !strings.Contains(fmt.Sprint(out["message"]), "102400") {
+		t.Fatalf("2 MB of code: %d %v, want CodeValidationException naming the limit", status, out)
+	}
+	atLimit := chainCode((serviceCodeLimit-200)/2, serviceCodeLimit)
+	if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+atLimit+`",`+input+`}`); status != 200 {
+		t.Fatalf("code of exactly the limit: %d %v", status, out)
+	}
+	over := chainCode(10, serviceCodeLimit+1)
+	status, out = call(t, url, "UpdateApplication", `{"ApplicationName":"a","CurrentApplicationVersionId":1,"ApplicationUpdate":{"ApplicationCodeUpdate":"`+over+`"}}`)
+	if status != 400 || out["__type"] != "CodeValidationException" {
+		t.Fatalf("update one character over the limit: %d %v", status, out)
+	}
+	if status, out := call(t, url, "DescribeApplication", `{"ApplicationName":"a"}`); status != 200 || out["ApplicationDetail"].(map[string]any)["ApplicationVersionId"] != float64(1) {
+		t.Fatalf("after the refused calls: %d %v", status, out)
+	}
+	if _, out := call(t, url, "DescribeApplication", `{"ApplicationName":"big"}`); out["__type"] != "ResourceNotFoundException" {
+		t.Fatalf("the refused application exists: %v", out)
+	}
+}
+
+// serviceCodeLimit is the service's limit on ApplicationCode, in characters.
+const serviceCodeLimit = 102400

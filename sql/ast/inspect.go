@@ -98,8 +98,21 @@ func Children(e Expr, f func(Expr)) {
 // children (see Children: subqueries are not entered). A nil e is not
 // visited.
 func Inspect(e Expr, visit func(Expr) bool) {
-	if e == nil || !visit(e) {
-		return
+	// An explicit stack, not recursion: a chain of 100,000 terms is a tree
+	// 100,000 deep. Children are pushed in reverse so that they are visited
+	// in order, as a recursive walk would.
+	stack := []Expr{e}
+	var kids []Expr
+	for len(stack) > 0 {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if e == nil || !visit(e) {
+			continue
+		}
+		kids = kids[:0]
+		Children(e, func(c Expr) { kids = append(kids, c) })
+		for i := len(kids) - 1; i >= 0; i-- {
+			stack = append(stack, kids[i])
+		}
 	}
-	Children(e, func(c Expr) { Inspect(c, visit) })
 }

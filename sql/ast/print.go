@@ -367,7 +367,30 @@ func (u *Unary) String() string {
 	return "(" + u.Op + u.X.String() + ")"
 }
 
-func (b *Binary) String() string { return "(" + b.L.String() + " " + b.Op + " " + b.R.String() + ")" }
+// String prints a left-deep chain (1 + 1 + … + 1) in one pass down its
+// left operands, not by recursion per term: a 100,000-term chain prints in
+// time and stack linear in its length.
+func (b *Binary) String() string {
+	var spine []*Binary
+	var leaf Expr = b
+	for {
+		l, ok := leaf.(*Binary)
+		if !ok {
+			break
+		}
+		spine = append(spine, l)
+		leaf = l.L
+	}
+	var out strings.Builder
+	out.WriteString(strings.Repeat("(", len(spine)))
+	out.WriteString(leaf.String())
+	for i := len(spine) - 1; i >= 0; i-- {
+		out.WriteString(" " + spine[i].Op + " ")
+		out.WriteString(spine[i].R.String())
+		out.WriteString(")")
+	}
+	return out.String()
+}
 
 func not(b bool) string {
 	if b {

@@ -1,6 +1,7 @@
 package parser_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/riffle-sql/riffle/internal/datadriven"
@@ -43,4 +44,22 @@ func TestParse(t *testing.T) {
 		t.Fatalf("%s: unknown command %q", c.Pos, c.Cmd)
 		return ""
 	})
+}
+
+// TestALongChainParsesAndPrints: a chain of 1,000,000 terms (2 MB, beyond
+// any application's code) parses and prints as its canonical SQL, each
+// step a loop over the terms: printing it recursed per term and overflowed
+// the stack. (The canonical SQL of a chain of more than 1,000 terms nests
+// its parentheses deeper than the parser reads back.)
+func TestALongChainParsesAndPrints(t *testing.T) {
+	const terms = 1_000_000
+	src := `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM 1` + strings.Repeat(" + 1", terms-1) + ` FROM "S";`
+	script, err := parser.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := script.String()
+	if want := strings.Repeat("(", terms-1) + "1" + strings.Repeat(" + 1)", terms-1); !strings.Contains(out, want) {
+		t.Fatalf("the chain prints as %.80s…", out)
+	}
 }

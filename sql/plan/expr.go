@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -54,6 +55,10 @@ type compiler struct {
 	// lookup, when set, may compile an expression itself: grouped keys and
 	// aggregates of a GROUP BY, windowed calls of a sliding window.
 	lookup func(ast.Expr) (*Expr, bool, error)
+	// depth counts the compiles under way: only the outermost expression
+	// gets its Source, as printing every operand of a long chain again
+	// would make compiling quadratic in its length.
+	depth int
 }
 
 func (c *compiler) compile(n ast.Expr) (*Expr, error) {
@@ -62,11 +67,15 @@ func (c *compiler) compile(n ast.Expr) (*Expr, error) {
 			return e, err
 		}
 	}
+	c.depth++
 	e, err := c.compileNode(n)
+	c.depth--
 	if err != nil {
 		return nil, err
 	}
-	e.Source = n.String()
+	if c.depth == 0 {
+		e.Source = n.String()
+	}
 	return e, nil
 }
 
@@ -362,15 +371,50 @@ func (c *compiler) unary(n *ast.Unary) (*Expr, error) {
 	}, x), nil
 }
 
+// binary compiles a left-deep chain (1 + 1 + … + 1, a OR b OR …) in a
+// loop: down its left operands, then up, each operator over the part below
+// it and its right operand. Recursion per term would overflow the stack on
+// a long chain.
 func (c *compiler) binary(n *ast.Binary) (*Expr, error) {
-	l, err := c.compile(n.L)
-	if err != nil {
-		return nil, err
+	spine := []*ast.Binary{n}
+	var l *Expr
+	for {
+		b, ok := spine[len(spine)-1].L.(*ast.Binary)
+		if !ok {
+			break
+		}
+		if c.lookup != nil {
+			e, ok, err := c.lookup(b)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				l = e
+				break
+			}
+		}
+		spine = append(spine, b)
 	}
-	r, err := c.compile(n.R)
-	if err != nil {
-		return nil, err
+	if l == nil {
+		var err error
+		if l, err = c.compile(spine[len(spine)-1].L); err != nil {
+			return nil, err
+		}
 	}
+	for i := len(spine) - 1; i >= 0; i-- {
+		r, err := c.compile(spine[i].R)
+		if err != nil {
+			return nil, err
+		}
+		if l, err = c.binaryOf(spine[i], l, r); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// binaryOf is the operator n over its compiled operands.
+func (c *compiler) binaryOf(n *ast.Binary, l, r *Expr) (*Expr, error) {
 	boolean := types.Type{Kind: types.Boolean}
 	switch n.Op {
 	case "AND", "OR":
@@ -575,20 +619,132 @@ func compares(op string, c int) bool {
 	return c >= 0
 }
 
+// inList compiles x IN (a, b, …) in one pass over the items, with the
+// three-valued logic of x = a OR x = b OR …: TRUE on a match, else NULL
+// when x or an item is NULL, else FALSE. Items that are all literals of one
+// family are a sorted set, searched in log time per row; others are
+// compared in a loop. Neither recurses per item.
 func (c *compiler) inList(n *ast.InList) (*Expr, error) {
-	var cond ast.Expr
-	for _, item := range n.List {
-		eq := &ast.Binary{Pos: n.Pos, Op: "=", L: n.X, R: item}
-		if cond == nil {
-			cond = eq
-		} else {
-			cond = &ast.Binary{Pos: n.Pos, Op: "OR", L: cond, R: eq}
+	x, err := c.compile(n.X)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]*Expr, len(n.List))
+	for i, item := range n.List {
+		if items[i], err = c.compile(item); err != nil {
+			return nil, err
+		}
+		if err := checkComparable(&ast.Binary{Pos: n.Pos, Op: "=", L: n.X, R: item}, x.Type, items[i].Type); err != nil {
+			return nil, err
 		}
 	}
-	if n.Not {
-		cond = &ast.Unary{Pos: n.Pos, Op: "NOT", X: cond}
+	not := n.Not
+	result := func(found, unknown bool) types.Value {
+		switch {
+		case found:
+			return types.Bool(!not)
+		case unknown:
+			return types.NullOf(types.Boolean)
+		}
+		return types.Bool(not)
 	}
-	return c.compile(cond)
+	if set, hasNull, ok := literalSet(n.List, items); ok {
+		return derived(types.Type{Kind: types.Boolean}, false, func(env *Env) (types.Value, error) {
+			v, err := x.Eval(env)
+			if err != nil || v.Null {
+				return types.NullOf(types.Boolean), err
+			}
+			var cmpErr error
+			i := sort.Search(len(set), func(i int) bool {
+				c, err := types.Compare(set[i], v)
+				if err != nil {
+					cmpErr = err
+				}
+				return c >= 0
+			})
+			if cmpErr != nil {
+				return types.Value{}, cmpErr
+			}
+			found := i < len(set)
+			if found {
+				c, err := types.Compare(set[i], v)
+				if err != nil {
+					return types.Value{}, err
+				}
+				found = c == 0
+			}
+			return result(found, hasNull), nil
+		}, append([]*Expr{x}, items...)...), nil
+	}
+	return derived(types.Type{Kind: types.Boolean}, false, func(env *Env) (types.Value, error) {
+		v, err := x.Eval(env)
+		if err != nil {
+			return v, err
+		}
+		unknown := v.Null
+		for _, item := range items {
+			w, err := item.Eval(env)
+			if err != nil {
+				return w, err
+			}
+			eq, err := compareValues("=", v, w)
+			if err != nil {
+				return eq, err
+			}
+			if eq.Null {
+				unknown = true
+			} else if eq.I != 0 {
+				return result(true, false), nil
+			}
+		}
+		return result(false, unknown), nil
+	}, append([]*Expr{x}, items...)...), nil
+}
+
+// literalSet is the values of an IN list's items, sorted, when every item
+// is a literal and the non-NULL ones are of one family that types.Compare
+// orders totally (integers and decimals; floating point; strings; binary
+// strings; one other kind), with whether a NULL is among them.
+func literalSet(list []ast.Expr, items []*Expr) (set []types.Value, hasNull, ok bool) {
+	family := func(k types.Kind) int {
+		switch {
+		case k.IsInteger() || k == types.Decimal:
+			return -1
+		case k.IsNumeric():
+			return -2
+		case k.IsString():
+			return -3
+		case k == types.Binary || k == types.Varbinary:
+			return -4
+		}
+		return int(k)
+	}
+	fam, first := 0, true
+	for i, item := range items {
+		v, ok := literalValue(list[i], item)
+		if !ok {
+			return nil, false, false
+		}
+		if v.Null {
+			hasNull = true
+			continue
+		}
+		if f := family(v.Kind); first {
+			fam, first = f, false
+		} else if f != fam {
+			return nil, false, false
+		}
+		set = append(set, v)
+	}
+	var err error
+	sort.SliceStable(set, func(i, j int) bool {
+		c, e := types.Compare(set[i], set[j])
+		if e != nil {
+			err = e
+		}
+		return c < 0
+	})
+	return set, hasNull, err == nil
 }
 
 func (c *compiler) like(n *ast.Like) (*Expr, error) {
