@@ -156,6 +156,10 @@ func (w *walker) child(parent int32, key string, array bool) int32 {
 		n.seg = "['" + key + "']"
 	}
 	n.length = p.length + len(n.seg)
+	if strings.Contains(key, "']") || strings.Contains(key, "[0:]") {
+		// A mapping cannot spell this key: it and all below it are left out.
+		n.length = maxMappingLength + 1
+	}
 	w.nodes = append(w.nodes, n)
 	id := int32(len(w.nodes) - 1)
 	w.steps[st] = id
@@ -171,9 +175,9 @@ func (w *walker) path(id int32) string {
 	return string(b)
 }
 
-// leaf records a value at a node. Past the service's 1,000 columns, or
-// where the mapping would be longer than the service's 65,535 characters,
-// the value is left out.
+// leaf records a value at a node. Past the service's 1,000 columns, where
+// the mapping would be longer than the service's 65,535 characters, or
+// under a key no mapping can spell, the value is left out.
 func (w *walker) leaf(id int32, v any) {
 	d := w.seen[id]
 	if d == nil {
@@ -200,6 +204,12 @@ func (w *walker) value(dec *json.Decoder, path int32, inElement bool) error {
 		return err
 	}
 	d, ok := tok.(json.Delim)
+	if !ok && path == 0 {
+		// A scalar among a record's documents: the column holding whole
+		// documents holds objects' text too, so it is text.
+		w.leaf(path, wholeText(dec.InputOffset()-start))
+		return nil
+	}
 	if !ok {
 		w.leaf(path, tok)
 		return nil
