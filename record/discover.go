@@ -329,6 +329,16 @@ var (
 	notNameChar   = regexp.MustCompile(`[^A-Za-z0-9_]`)
 )
 
+// isTimestamp tells text of the discovered form that is a real time
+// (0000-00-00 00:00:00 has the form, and would not map).
+func isTimestamp(s string) bool {
+	if !timestampText.MatchString(s) {
+		return false
+	}
+	_, err := types.ParseTimestamp(s)
+	return err == nil
+}
+
 type discovered struct {
 	ints, floats, bools, timestamps, strings, nulls int
 	big                                             bool
@@ -355,7 +365,7 @@ func (d *discovered) add(v any) {
 		d.maxLen = max(d.maxLen, int(x))
 	case string:
 		d.maxLen = max(d.maxLen, utf8.RuneCountInString(x))
-		if timestampText.MatchString(x) {
+		if isTimestamp(x) {
 			d.timestamps++
 		} else {
 			d.strings++

@@ -178,7 +178,7 @@ func isHeader(rows [][]string) bool {
 		typed := true
 		for _, r := range rows[1:] {
 			v := csvValue(r[i])
-			if s, ok := v.(string); ok && !timestampText.MatchString(s) || v == nil {
+			if s, ok := v.(string); ok && !isTimestamp(s) || v == nil {
 				typed = false
 				break
 			}
