@@ -68,6 +68,10 @@ func Discover(samples [][]byte) (Schema, error) {
 	}
 	var names uniqueNames
 	for i, id := range w.order {
+		if n := w.nodes[id].container; n > 0 {
+			// Objects or arrays here as well as scalars: they map as text.
+			w.seen[id].add(wholeText(n))
+		}
 		s.RecordColumns = append(s.RecordColumns, RecordColumn{Name: names.add(columnName(w.nodes[id].key, i)), SqlType: w.seen[id].sqlType(), Mapping: w.path(id)})
 	}
 	return s, nil
@@ -127,6 +131,9 @@ type pathNode struct {
 	key    string // the key that names a column here
 	depth  int    // keys from the root
 	length int    // of the whole mapping
+	// container is the length of the longest object or array read here,
+	// 0 for none: a column here that also saw scalars is text.
+	container int64
 }
 
 type step struct {
@@ -221,6 +228,7 @@ func (w *walker) value(dec *json.Decoder, path int32, inElement bool) error {
 		w.leaf(path, wholeText(dec.InputOffset()-start))
 		return nil
 	}
+	defer func() { w.nodes[path].container = max(w.nodes[path].container, dec.InputOffset()-start) }()
 	switch d {
 	case '{':
 		for dec.More() {
