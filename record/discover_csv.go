@@ -96,7 +96,9 @@ func discoverCSVRows(samples [][]byte, file bool) (Schema, bool, error) {
 		return s, false, nil
 	}
 	s.RecordFormat.MappingParameters = &MappingParameters{CSVMappingParameters: &CSVMappingParameters{RecordRowDelimiter: rowDelim, RecordColumnDelimiter: colDelim}}
-	width := len(rows[0])
+	// Fields past the service's column limit are left out (a mapping takes
+	// the first fields of a line).
+	width := min(len(rows[0]), MaxColumns)
 	header := isHeader(rows) || file && namesRow(rows)
 	body := rows
 	if header {
@@ -176,7 +178,7 @@ func isHeader(rows [][]string) bool {
 		typed := true
 		for _, r := range rows[1:] {
 			v := csvValue(r[i])
-			if s, ok := v.(string); ok && !timestampText.MatchString(s) || v == nil {
+			if s, ok := v.(string); ok && !isTimestamp(s) || v == nil {
 				typed = false
 				break
 			}

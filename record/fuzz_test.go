@@ -1,6 +1,7 @@
 package record
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/riffle-sql/riffle/sql/types"
@@ -63,4 +64,70 @@ func FuzzMap(f *testing.F) {
 			_, _ = NewMapper(s) // reads the discovered mappings back
 		}
 	})
+}
+
+// FuzzDiscoverInputSchema: no sample records make discovery panic; a
+// schema it discovers stays within the service's limits and maps every
+// sample it came from without error (the console shows them parsed).
+//
+//	go test -run '^$' -fuzz FuzzDiscoverInputSchema -fuzztime 5m ./record
+func FuzzDiscoverInputSchema(f *testing.F) {
+	for _, seed := range [][2]string{
+		{`{"browseraction":"Click", "site": "a.com"}`, `{"browseraction":"Impression", "price": 1.5}`},
+		{`{"a": 1, "c": {"d": 2.5}, "e": true, "f": [1, 2]}`, `{"a": "x", "c": {"d": null}}`},
+		{`{"orders": [{"id": 1, "tags": ["a"]}, {"id": "b"}], "n": 2}`, `{"orders": [3, {"x": {}}]}`},
+		{`{"t": "2026-11-01 10:00:00", "big": 9223372036854775807}`, `{"t": "2026-11-01 10:00:00.5", "big": -1}`},
+		{`{"a']b": 1, "c[0:]": 2, "": 3, "timestamp": 4}`, `{"a": 1} {"a": 2}`},
+		{"year,month,price\n2026,11,1.5\n", "2026,12,2.5"},
+		{"GET /index.html 200\n", "POST /api 500"},
+		{"a|b|c\r\n1|2|3\r\n", "4|5|6"},
+		{`{"a":{"a":{"a":{"a":1}}}}`, `[{"a": 1}, {"b": 2}]`},
+	} {
+		f.Add([]byte(seed[0]), []byte(seed[1]))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		samples := [][]byte{a, b}
+		s, err := Discover(samples)
+		if err != nil {
+			return
+		}
+		if n := len(s.RecordColumns); n < 1 || n > MaxColumns {
+			t.Fatalf("discovered %d columns", n)
+		}
+		for _, c := range s.RecordColumns {
+			if len(c.Name) > 256 || len(c.Mapping) > maxMappingLength {
+				t.Fatalf("column %.300q mapped %.100q...: beyond the service's limits", c.Name, c.Mapping)
+			}
+		}
+		m, err := NewMapper(s)
+		if err != nil {
+			t.Fatalf("the discovered schema %+v is not valid: %v", s, err)
+		}
+		if s.RecordFormat.RecordFormatType == CSV {
+			if _, header, _ := discoverCSVRows(samples, false); header {
+				samples = withoutHeader(samples, s.RecordFormat.MappingParameters.CSVMappingParameters.RecordRowDelimiter)
+			}
+		}
+		for _, rec := range samples {
+			if _, err := m.Map(rec); err != nil {
+				t.Fatalf("the discovered schema %+v does not map its sample %q: %v", s, rec, err)
+			}
+		}
+	})
+}
+
+// withoutHeader drops the first non-blank line, the one discovery took for
+// the header: it names the columns and is no row of them.
+func withoutHeader(samples [][]byte, rowDelim string) [][]byte {
+	for i, rec := range samples {
+		lines := strings.SplitAfter(string(rec), rowDelim)
+		for j, line := range lines {
+			if strings.TrimSpace(line) != "" {
+				out := append([][]byte{}, samples...)
+				out[i] = []byte(strings.Join(lines[j+1:], ""))
+				return out
+			}
+		}
+	}
+	return samples
 }

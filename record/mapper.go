@@ -269,6 +269,9 @@ func (m *Mapper) mapCSV(data []byte) ([][]types.Value, error) {
 	}
 	var rows [][]types.Value
 	for _, line := range strings.Split(strings.TrimSuffix(string(data), rowDelim), rowDelim) {
+		if strings.TrimSpace(line) == "" {
+			continue // a blank line is no row, as discovery reads it
+		}
 		fields := []string{line}
 		if len(m.columns) > 1 {
 			// One column holds the whole line (discovery's choice for log
@@ -280,6 +283,11 @@ func (m *Mapper) mapCSV(data []byte) ([][]types.Value, error) {
 		}
 		row := make([]types.Value, len(m.columns))
 		for i, c := range m.columns {
+			if fields[i] == "" && !c.Type.Kind.IsString() {
+				// An empty field is a missing value, as discovery reads it.
+				row[i] = types.NullOf(c.Type.Kind)
+				continue
+			}
 			v, err := types.Cast(types.Str(types.Varchar, fields[i]), c.Type)
 			if err != nil {
 				return nil, fmt.Errorf("column %s: %v", c.Name, err)

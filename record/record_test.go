@@ -276,3 +276,27 @@ func TestDiscoverFileFindsAHeaderOfNames(t *testing.T) {
 		t.Fatalf("JSON file: %+v, header %v, %v", s, header, err)
 	}
 }
+
+// A key holding a number in one record and an object in another is text:
+// the schema discovered maps both records.
+func TestDiscoverAKeyThatIsSometimesAnObject(t *testing.T) {
+	samples := [][]byte{[]byte(`{"a": 1}`), []byte(`{"a": {"b": 2}}`)}
+	s, err := Discover(samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(s.RecordColumns)
+	want := `[{"Name":"a","SqlType":"VARCHAR(16)","Mapping":"$.a"},{"Name":"b","SqlType":"INTEGER","Mapping":"$.a.b"}]`
+	if string(got) != want {
+		t.Fatalf("discovered %s\nwant %s", got, want)
+	}
+	m, err := NewMapper(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range samples {
+		if _, err := m.Map(rec); err != nil {
+			t.Errorf("%s: %v", rec, err)
+		}
+	}
+}
