@@ -58,10 +58,24 @@ FROM a OVER (RANGE INTERVAL '5' SECOND PRECEDING) FULL JOIN b OVER (ROWS 3 PRECE
 		fmt.Fprintf(&varied, `{"arrival":"2026-11-01T00:%02d:%02d.%03dZ","data":{"k":"%c","v":%d}}`+"\n",
 			i*1300/60000, i*1300/1000%60, i*1300%1000, 'a'+rune(i%3), (i*7)%11)
 	}
+	// Sums that go past INTEGER in some windows: their groups go to
+	// error_stream, also when the overflow came before the snapshot.
+	overflow := `CREATE STREAM sums (k VARCHAR(8), s INTEGER);
+CREATE PUMP ps AS INSERT INTO sums
+SELECT STREAM "k", SUM("v") FROM SOURCE_SQL_STREAM_001 GROUP BY "k", STEP(ROWTIME BY INTERVAL '10' SECOND);`
+	var big strings.Builder
+	for i := 0; i < 120; i++ {
+		v := (i * 7) % 11
+		if i%4 == 0 { // two or three a window, all "a": past INTEGER
+			v = 2147483000
+		}
+		fmt.Fprintf(&big, `{"arrival":"2026-11-01T00:%02d:%02d.000Z","data":{"k":"%c","v":%d}}`+"\n", i/60, i%60, 'a'+rune(i%2), v)
+	}
 	for _, c := range []struct {
 		name, sql, replay string
 		streams           []string
 	}{
+		{"overflow", overflow, big.String(), []string{"SUMS", "error_stream"}},
 		{"clickstream", clickstream, traffic.String(), []string{"CLICKSTREAM", "CTRSTREAM", "DESTINATION_SQL_STREAM"}},
 		{"windows", windows, varied.String(), []string{"STAGGERED", "SLIDING", "MERGED", "SORTED", "UNIQ"}},
 		{"joins", joins, varied.String(), []string{"PAIRS", "BOTH_", "OUTER_"}},
@@ -72,6 +86,9 @@ FROM a OVER (RANGE INTERVAL '5' SECOND PRECEDING) FULL JOIN b OVER (ROWS 3 PRECE
 			if got := runSplit(t, c.sql, recs, c.streams, k); got != whole {
 				t.Fatalf("%s: snapshot after record %d changed the output:\n%s", c.name, k, firstDiff(got, whole))
 			}
+		}
+		if c.name == "overflow" && !strings.Contains(whole, "INTEGER overflow") {
+			t.Fatalf("overflow: no group went to error_stream:\n%s", whole)
 		}
 		if strings.Count(whole, "\n") < 20 {
 			t.Fatalf("%s: only %d rows: the test exercises too little", c.name, strings.Count(whole, "\n"))

@@ -359,6 +359,10 @@ type window struct {
 type group struct {
 	keys []types.Value
 	accs []functions.Accumulator
+	// failed is why a row could not be folded in (a SUM past its type):
+	// the group's row then goes to error_stream whole, not out with a
+	// value short of that row.
+	failed string
 }
 
 func (g *aggregateOp) push(_ int, time int64, vals []types.Value) {
@@ -382,7 +386,7 @@ func (g *aggregateOp) push(_ int, time int64, vals []types.Value) {
 		w.index[string(g.id)] = grp
 		w.groups = append(w.groups, grp)
 	}
-	addToGroup(g.app, g.pump, g.data, grp, args, env)
+	addToGroup(grp, args)
 }
 
 // appendGroupID encodes key values so that equal keys, and only they, give
@@ -578,6 +582,10 @@ func emitGroup(app *App, pump string, node *plan.Aggregate, grp *group, end int6
 		vals = append(vals, acc.Result())
 	}
 	env := plan.Env{Time: end, Values: vals, Start: app.start}
+	if grp.failed != "" {
+		app.rowError(pump, nil, &env, errors.New(grp.failed))
+		return
+	}
 	if node.Having != nil {
 		h, err := node.Having.Eval(&env)
 		if err != nil {

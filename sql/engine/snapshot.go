@@ -117,12 +117,13 @@ type accumulatorState interface {
 }
 
 type groupState struct {
-	Keys []types.Value
-	Accs [][]types.Value
+	Keys   []types.Value
+	Accs   [][]types.Value
+	Failed string // the group's row goes to error_stream (see group)
 }
 
 func saveGroup(g *group) (groupState, error) {
-	gs := groupState{Keys: g.keys}
+	gs := groupState{Keys: g.keys, Failed: g.failed}
 	for _, acc := range g.accs {
 		s, ok := acc.(accumulatorState)
 		if !ok {
@@ -137,7 +138,7 @@ func loadGroup(gs groupState, aggs []plan.AggCall) (*group, error) {
 	if len(gs.Accs) != len(aggs) {
 		return nil, errors.New("group has the wrong number of aggregates")
 	}
-	g := &group{keys: gs.Keys, accs: newAccumulators(aggs)}
+	g := &group{keys: gs.Keys, accs: newAccumulators(aggs), failed: gs.Failed}
 	for i, acc := range g.accs {
 		s, ok := acc.(accumulatorState)
 		if !ok {

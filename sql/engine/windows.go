@@ -52,7 +52,7 @@ func (s *staggerOp) push(_ int, time int64, vals []types.Value) {
 		s.open[w.id] = w
 		s.byEnd = append(s.byEnd, w)
 	}
-	addToGroup(s.app, s.pump, s.data, w.grp, args, env)
+	addToGroup(w.grp, args)
 }
 
 // close emits the windows that end by t.
@@ -113,11 +113,15 @@ func groupInput(node *plan.Aggregate, env *plan.Env, keys, args []types.Value) (
 	return keys, args, nil
 }
 
-// addToGroup folds a row's evaluated arguments into a group.
-func addToGroup(app *App, pump string, data []int, grp *group, args []types.Value, env *plan.Env) {
+// addToGroup folds a row's evaluated arguments into a group. One that
+// cannot be folded in (a SUM past its type) fails the group: its row
+// goes to error_stream when the group closes, with the reason.
+func addToGroup(grp *group, args []types.Value) {
 	for i, arg := range args {
 		if err := grp.accs[i].Add(arg); err != nil {
-			app.rowError(pump, data, env, err)
+			if grp.failed == "" {
+				grp.failed = err.Error()
+			}
 			return
 		}
 	}
