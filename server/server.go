@@ -65,6 +65,11 @@ type Server struct {
 	Apps       *app.Manager
 	Deliveries *s3delivery.Service
 	Handler    http.Handler
+	// Metrics serves the Prometheus metrics without a signature, for a
+	// listener of their own (riffle serve --metrics-listen): on Handler,
+	// under credentials, /metrics asks for one like every other path,
+	// since the figures name applications, streams and outputs.
+	Metrics http.Handler
 	generator  *generator.Service
 }
 
@@ -135,7 +140,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	front.Limit(api.Target, "CreateApplication", 4<<20)
 	front.Limit(api.Target, "UpdateApplication", 4<<20)
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	mux.Handle("GET /metrics", front.Authenticate(metrics))
 	mux.Handle(api.TapPath, front.Authenticate(http.HandlerFunc(management.Tap)))
 	mux.Handle(api.StreamsPath, front.Authenticate(http.HandlerFunc(management.Streams)))
 	mux.Handle(api.RecordsPath, front.Authenticate(http.HandlerFunc(management.Records)))
@@ -160,7 +166,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	gen.Clock = cfg.Clock
 	gen.Register(mux, front.Authenticate)
-	return &Server{Log: l, Apps: apps, Deliveries: deliveries, Handler: mux, generator: gen}, nil
+	return &Server{Log: l, Apps: apps, Deliveries: deliveries, Handler: mux, Metrics: metrics, generator: gen}, nil
 }
 
 // Close stops the applications (each with a last checkpoint), the

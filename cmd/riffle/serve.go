@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,6 +34,7 @@ const DefaultListen = "127.0.0.1:4573"
 func newServeCommand() *cobra.Command {
 	var (
 		dataDir, listen, natsURL, authFile string
+		metricsListen                      string
 		node                               string
 		retention, checkpoint, leaseTTL    time.Duration
 		timeScale                          float64
@@ -79,6 +81,15 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 				}
 				if err := json.Unmarshal(data, &creds); err != nil || len(creds) == 0 {
 					return fmt.Errorf("--auth %s: want a JSON object of access key IDs to secrets: %v", authFile, err)
+				}
+			}
+			if metricsListen != "" {
+				metricsLocal, err := isLoopback(metricsListen)
+				if err != nil {
+					return fmt.Errorf("--metrics-listen: %w", err)
+				}
+				if !metricsLocal && !insecure {
+					return fmt.Errorf("--metrics-listen %s is not a loopback address: its metrics name applications, streams and outputs to anyone; add --insecure to do it anyway", metricsListen)
 				}
 			}
 			if !local && creds == nil && !insecure {
@@ -151,6 +162,21 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 			// The first line's format is read by scripts and tests; the
 			// console's address goes on a line of its own.
 			fmt.Fprintf(cmd.OutOrStdout(), "console: http://%s/\n", ln.Addr())
+			if metricsListen != "" {
+				// The metrics without a signature, for a scraper, on a
+				// listener of their own that ends with the server.
+				mln, err := net.Listen("tcp", metricsListen)
+				if err != nil {
+					return fmt.Errorf("--metrics-listen: %w", err)
+				}
+				mux := http.NewServeMux()
+				mux.Handle("GET /metrics", srv.Metrics)
+				metricsCtx, stopMetrics := context.WithCancel(ctx)
+				metricsDone := make(chan error, 1)
+				go func() { metricsDone <- serveUntilDone(metricsCtx, mln, hostguard.Guard(mux, allowedHosts)) }()
+				defer func() { stopMetrics(); <-metricsDone }()
+				fmt.Fprintf(cmd.OutOrStdout(), "metrics: http://%s/metrics\n", mln.Addr())
+			}
 			return serveUntilDone(ctx, ln, hostguard.Guard(srv.Handler, allowedHosts))
 		},
 	}
@@ -174,6 +200,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", app.DefaultLeaseTTL, "with --node or --nats: how long an application's lease lasts unrenewed before another node takes it over")
 	cmd.Flags().IntVar(&replicas, "replicas", 0, "how many NATS servers hold each stream and bucket the server creates (default: 1 embedded; with --nats, 3 when the cluster has 3 servers or more, else 1)")
 	cmd.Flags().StringArrayVar(&awsEndpoints, "aws-endpoint", nil, "send an AWS service's requests to this endpoint instead of AWS's: SERVICE=URL, SERVICE one of firehose, kinesis, lambda, s3, e.g. s3=http://127.0.0.1:4568 (repeatable; S3 then addressed path-style; default the SDK's AWS_ENDPOINT_URL_<SERVICE>)")
+	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "also serve /metrics without a signature on this address, for a Prometheus scraper (loopback unless --insecure); under --auth the main address asks for one")
 	cmd.Flags().StringVar(&authFile, "auth", "", `check request signatures (SigV4) against a JSON file {"ACCESS_KEY_ID": "SECRET", ...}`)
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/internal/promscrape"
+	"github.com/riffle-sql/riffle/internal/testproc"
 )
 
 func TestServeRefusesAnOpenAddressWithoutInsecure(t *testing.T) {
@@ -261,5 +262,34 @@ func TestServeAnswersOnlyItsOwnNames(t *testing.T) {
 				t.Errorf("Host %q %s: the refusal does not say how to allow a name: %s", host, path, body)
 			}
 		}
+	}
+}
+
+// TestMetricsHaveTheirOwnListenerUnderAuth: under --auth, /metrics on the
+// server's address asks for a signature; --metrics-listen serves them to a
+// scraper that cannot sign, on loopback.
+func TestMetricsHaveTheirOwnListenerUnderAuth(t *testing.T) {
+	port, err := testproc.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := fmt.Sprintf("127.0.0.1:%d", port)
+	srv := startServer(t, t.TempDir(), "--auth", keyFile(t), "--metrics-listen", metrics)
+	resp, err := http.Get(srv.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+		t.Fatalf("unsigned /metrics on the server's address: %s, want refused", resp.Status)
+	}
+	resp, err = http.Get("http://" + metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "riffle_") {
+		t.Fatalf("--metrics-listen: %s %.200s", resp.Status, body)
 	}
 }
