@@ -69,8 +69,8 @@ type Server struct {
 	// listener of their own (riffle serve --metrics-listen): on Handler,
 	// under credentials, /metrics asks for one like every other path,
 	// since the figures name applications, streams and outputs.
-	Metrics http.Handler
-	generator  *generator.Service
+	Metrics   http.Handler
+	generator *generator.Service
 }
 
 // New opens the log, resumes the applications that were running, and
