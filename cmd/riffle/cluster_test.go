@@ -17,6 +17,7 @@ import (
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/internal/poll"
 	"github.com/riffle-sql/riffle/internal/promscrape"
+	"github.com/riffle-sql/riffle/internal/testproc"
 	"github.com/riffle-sql/riffle/server/servertest"
 )
 
@@ -24,14 +25,20 @@ import (
 // under --auth share one nats-server; an application started on n1.
 // riffle cluster status, asked of either node, lists both nodes and n1 as
 // the application's owner, with its lag once measured (0: it has read
-// everything); n1's /metrics says it owns one application. riffle apps
+// everything); n1's /metrics (on its --metrics-listen address: under
+// --auth the main one asks for a signature) says it owns one application. riffle apps
 // move, asked of n1, moves it to n2 and says so once it runs there;
 // moves that cannot be are refused with the reason. A wrong secret is
 // refused. A server without --nats has no cluster.
 func TestClusterStatusShowsEveryNodeAndTheOwners(t *testing.T) {
 	nats := natstest.Start(t)
 	auth := keyFile(t)
-	n1 := startServer(t, t.TempDir(), "--auth", auth, "--nats", nats, "--node", "n1")
+	port, err := testproc.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := fmt.Sprintf("http://127.0.0.1:%d", port) // under --auth, unsigned /metrics is on its own address
+	n1 := startServer(t, t.TempDir(), "--auth", auth, "--nats", nats, "--node", "n1", "--metrics-listen", strings.TrimPrefix(metrics, "http://"))
 	n2 := startServer(t, t.TempDir(), "--auth", auth, "--nats", nats, "--node", "n2")
 	startActionApp(t, n1.url)
 	node := func(name string, apps int) *regexp.Regexp {
@@ -46,7 +53,7 @@ func TestClusterStatusShowsEveryNodeAndTheOwners(t *testing.T) {
 				fmt.Sprintf("riffle cluster status --server %s: %v\n%s", srv.url, err, out)
 		})
 	}
-	if m := promscrape.Series(t, n1.url); m["riffle_applications_owned"] != 1 || m["riffle_failovers_total"] != 0 {
+	if m := promscrape.Series(t, metrics); m["riffle_applications_owned"] != 1 || m["riffle_failovers_total"] != 0 {
 		t.Fatalf("n1's metrics: %v applications owned, %v failovers", m["riffle_applications_owned"], m["riffle_failovers_total"])
 	}
 
@@ -88,7 +95,12 @@ func TestClusterStatusShowsEveryNodeAndTheOwners(t *testing.T) {
 func TestTailAndDescribeThroughAnyNode(t *testing.T) {
 	nats := natstest.Start(t)
 	auth := keyFile(t)
-	n1 := startServer(t, t.TempDir(), "--auth", auth, "--nats", nats, "--node", "n1")
+	port, err := testproc.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := fmt.Sprintf("http://127.0.0.1:%d", port) // under --auth, unsigned /metrics is on its own address
+	n1 := startServer(t, t.TempDir(), "--auth", auth, "--nats", nats, "--node", "n1", "--metrics-listen", strings.TrimPrefix(metrics, "http://"))
 	n2 := startServer(t, t.TempDir(), "--auth", auth, "--nats", nats, "--node", "n2")
 	startActionApp(t, n1.url)
 	out, _, err := runRiffle(t, "apps", "describe", "lab", "--server", n2.url)
