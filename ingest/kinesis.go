@@ -268,11 +268,8 @@ func (s *API) listShards(ctx context.Context, body []byte) (any, error) {
 	return map[string]any{"Shards": s.shardList(info)}, nil
 }
 
-type kinesisRecord struct {
-	Data            blob
-	PartitionKey    string
-	ExplicitHashKey string
-}
+// kinesisRecord is a Kinesis put's record: fastPut's shape exactly.
+type kinesisRecord = putRecord
 
 // kinesisRecords decodes records, arrived now, and picks their shards.
 func kinesisRecords(in []kinesisRecord, shards int, now time.Time) ([]streamlog.Record, []int, error) {
@@ -336,11 +333,7 @@ func (s *API) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
 		Records    []kinesisRecord
 	}
 	if fast, ok := fastPut(&s.parsers, body, "StreamName"); ok {
-		req.StreamName = fast.Stream
-		req.Records = make([]kinesisRecord, len(fast.Records))
-		for i, r := range fast.Records {
-			req.Records[i] = kinesisRecord(r)
-		}
+		req.StreamName, req.Records = fast.Stream, fast.Records
 	} else if err := awsjson.Decode(body, &req); err != nil {
 		return nil, err
 	}

@@ -68,9 +68,6 @@ func (w *streamWatch) signal() {
 
 // Watch starts watching a stream; ErrNotFound when there is none.
 func (l *Log) Watch(ctx context.Context, name string) (*Watch, error) {
-	if err := checkStream(name); err != nil {
-		return nil, err
-	}
 	l.watch.mu.Lock()
 	_, known := l.watch.streams[name]
 	l.watch.mu.Unlock()
@@ -78,7 +75,7 @@ func (l *Log) Watch(ctx context.Context, name string) (*Watch, error) {
 	if !known { // where the stream ends now: what comes later signals
 		var err error
 		if last, err = l.Last(ctx, name); err != nil {
-			return nil, fmt.Errorf("streamlog: watch %s: %w", name, err)
+			return nil, fmt.Errorf("streamlog: watch %s: %w", shown(name), err)
 		}
 	}
 	ch := make(chan struct{}, 1)

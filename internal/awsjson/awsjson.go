@@ -218,9 +218,11 @@ func (s *Server) handle(r *http.Request) (any, error) {
 	// announces more than its operation takes, or that is not signed with
 	// a key of this server, costs no more than its headers.
 	limit := s.limit(service + "." + op)
-	tooLarge := Errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the request is larger than %d bytes, the most %s takes", limit, op)
+	tooLarge := func() error {
+		return Errorf(http.StatusRequestEntityTooLarge, "SerializationException", "the request is larger than %d bytes, the most %s takes", limit, op)
+	}
 	if r.ContentLength > int64(limit) {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	if s.opts.Credentials != nil {
 		if _, _, _, err := s.checkHeader(r, jsonSigned); err != nil {
@@ -239,7 +241,7 @@ func (s *Server) handle(r *http.Request) (any, error) {
 	}
 	body := buf.Bytes()
 	if len(body) > limit {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	if s.opts.Credentials != nil {
 		if err := s.verify(r.Context(), r, body, jsonSigned); err != nil {
