@@ -110,12 +110,12 @@ func (l *Log) openMarks(ctx context.Context) error {
 	l.marks = map[string]*mark{}
 	l.losses = map[string]lossRecord{}
 	l.pendingSkips = map[string]uint64{}
-	kv, err := l.js.KeyValue(ctx, marksBucket)
+	kv, err := l.jet().KeyValue(ctx, marksBucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = l.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: marksBucket, Storage: jetstream.FileStorage, Replicas: l.replicas,
+		kv, err = l.jet().CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: marksBucket, Storage: jetstream.FileStorage, Replicas: l.replicas,
 			Description: "Riffle: the highest sequence appended to each stream, and what each lost"})
 		if errors.Is(err, jetstream.ErrBucketExists) {
-			kv, err = l.js.KeyValue(ctx, marksBucket)
+			kv, err = l.jet().KeyValue(ctx, marksBucket)
 		}
 	}
 	if err != nil {
@@ -123,9 +123,11 @@ func (l *Log) openMarks(ctx context.Context) error {
 	} else if err := l.loadMarks(ctx, kv); err != nil {
 		l.logger.Error("cannot read the streams' marks: a stream cut short by damaged storage will not be noticed", "bucket", marksBucket, "err", err)
 	} else {
-		l.marksKV = kv
+		l.marksKV = bind(l, kv, func(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
+			return js.KeyValue(ctx, marksBucket)
+		})
 	}
-	lister := l.js.ListStreams(ctx)
+	lister := l.jet().ListStreams(ctx)
 	for si := range lister.Info() {
 		name := si.Config.Metadata["riffle.name"]
 		if name == "" || jsName(name) != si.Config.Name {
@@ -387,7 +389,7 @@ func (l *Log) skipTo(ctx context.Context, name string, through uint64) error {
 		}
 		futures := make([]jetstream.PubAckFuture, 0, fillerChunk)
 		for range min(through-last, fillerChunk) {
-			f, err := l.js.PublishAsync(fillerSubject(name), nil)
+			f, err := l.jet().PublishAsync(fillerSubject(name), nil)
 			if err != nil {
 				return fmt.Errorf("streamlog: carry %s past its lost records: %w", name, err)
 			}
@@ -411,7 +413,11 @@ func (l *Log) loadLoss(ctx context.Context, name string, created int64) (lossRec
 	if l.marksKV == nil {
 		return l.cachedLoss(name, created), 0, nil
 	}
-	e, err := l.marksKV.Get(ctx, lostKey(name))
+	kv, err := l.marksKV.get(ctx)
+	if err != nil {
+		return lossRecord{}, 0, fmt.Errorf("streamlog: read the losses of %s: %w", name, err)
+	}
+	e, err := kv.Get(ctx, lostKey(name))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return lossRecord{Created: created}, 0, nil
 	}
@@ -431,11 +437,14 @@ func (l *Log) saveLoss(ctx context.Context, name string, rec lossRecord, revisio
 		return fmt.Errorf("streamlog: no %s bucket", marksBucket)
 	}
 	value, _ := json.Marshal(rec)
-	var err error
+	kv, err := l.marksKV.get(ctx)
+	if err != nil {
+		return fmt.Errorf("streamlog: save the losses of %s: %w", name, err)
+	}
 	if revision == 0 {
-		_, err = l.marksKV.Create(ctx, lostKey(name), value)
+		_, err = kv.Create(ctx, lostKey(name), value)
 	} else {
-		_, err = l.marksKV.Update(ctx, lostKey(name), value, revision)
+		_, err = kv.Update(ctx, lostKey(name), value, revision)
 	}
 	if isConflict(err) {
 		return fmt.Errorf("%w: %s", ErrConflict, lostKey(name))
@@ -512,16 +521,20 @@ func (l *Log) saveMarks(ctx context.Context) {
 
 func (l *Log) saveMark(ctx context.Context, name string, created int64, seq uint64) error {
 	value, _ := json.Marshal(storedMark{Created: created, Seq: seq})
-	e, err := l.marksKV.Get(ctx, markKey(name))
+	kv, err := l.marksKV.get(ctx)
+	if err != nil {
+		return err
+	}
+	e, err := kv.Get(ctx, markKey(name))
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
-		_, err = l.marksKV.Create(ctx, markKey(name), value)
+		_, err = kv.Create(ctx, markKey(name), value)
 	case err == nil:
 		var stored storedMark
 		if json.Unmarshal(e.Value(), &stored) == nil && stored.Created == created && stored.Seq >= seq {
 			return nil
 		}
-		_, err = l.marksKV.Update(ctx, markKey(name), value, e.Revision())
+		_, err = kv.Update(ctx, markKey(name), value, e.Revision())
 	}
 	if isConflict(err) {
 		return nil // another node wrote it meanwhile: tried again at the next save
@@ -537,8 +550,13 @@ func (l *Log) forget(ctx context.Context, name string) {
 	delete(l.pendingSkips, name)
 	l.marksMu.Unlock()
 	if l.marksKV != nil {
+		kv, err := l.marksKV.get(ctx)
+		if err != nil {
+			l.logger.Warn("cannot clear a stream's mark", "stream", name, "err", err)
+			return
+		}
 		for _, key := range []string{markKey(name), lostKey(name)} {
-			if err := l.marksKV.Delete(ctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+			if err := kv.Delete(ctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 				l.logger.Warn("cannot clear a stream's mark", "stream", name, "err", err)
 			}
 		}
@@ -556,7 +574,11 @@ func (l *Log) Losses(ctx context.Context) ([]StreamLoss, error) {
 		}
 		l.marksMu.Unlock()
 	} else {
-		w, err := l.marksKV.Watch(ctx, "lost.>", jetstream.IgnoreDeletes())
+		kv, err := l.marksKV.get(ctx)
+		var w jetstream.KeyWatcher
+		if err == nil {
+			w, err = kv.Watch(ctx, "lost.>", jetstream.IgnoreDeletes())
+		}
 		if err != nil {
 			return nil, fmt.Errorf("streamlog: read %s: %w", marksBucket, err)
 		}
@@ -579,7 +601,7 @@ func (l *Log) Losses(ctx context.Context) ([]StreamLoss, error) {
 		}
 	}
 	var out []StreamLoss
-	lister := l.js.ListStreams(ctx)
+	lister := l.jet().ListStreams(ctx)
 	for si := range lister.Info() {
 		name := si.Config.Metadata["riffle.name"]
 		if rec, ok := records[name]; ok && name != "" && rec.Created == si.Created.UnixNano() && rec.Batches > 0 {

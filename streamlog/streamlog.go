@@ -93,8 +93,6 @@ type Config struct {
 type Log struct {
 	lock      *dirLock       // the data directory's, when embedded
 	server    *server.Server // nil with an external server
-	conn      *nats.Conn
-	js        jetstream.JetStream
 	retention time.Duration
 	logger    *slog.Logger
 	dir       string // the embedded server's, "" with an external one
@@ -103,7 +101,7 @@ type Log struct {
 	full      atomic.Bool // appends are being refused for want of space
 
 	// What the log knows of each stream's appends and losses (lost.go).
-	marksKV      jetstream.KeyValue // nil when the bucket could not be had
+	marksKV      *binding[jetstream.KeyValue] // nil when the bucket could not be had
 	marksMu      sync.Mutex
 	marks        map[string]*mark
 	losses       map[string]lossRecord
@@ -117,6 +115,14 @@ type Log struct {
 	// directRefused holds the streams whose direct gets could not be
 	// turned on (directReads), by JetStream name.
 	directRefused sync.Map
+
+	// The connection to NATS, opened again when it closes (conn.go).
+	url        string
+	natsOpts   []nats.Option
+	cur        atomic.Pointer[conn]
+	reconnects atomic.Int64
+	stopConn   context.CancelFunc
+	connDone   chan struct{}
 }
 
 // Open starts the embedded server (or connects to Config.URL).
@@ -176,19 +182,19 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		url = ns.ClientURL()
 		opts = append(opts, nats.InProcessServer(ns))
 	}
-	nc, err := nats.Connect(url, opts...)
+	l.url, l.natsOpts = url, opts
+	c, err := l.dial()
 	if err != nil {
 		l.shutdown()
-		return nil, fmt.Errorf("streamlog: connect to NATS: %w", err)
+		return nil, err
 	}
-	l.conn = nc
+	l.cur.Store(c)
+	keep, stop := context.WithCancel(context.Background())
+	l.stopConn, l.connDone = stop, make(chan struct{})
+	go l.keepConnected(keep)
 	l.replicas = cfg.Replicas
 	if l.replicas == 0 {
-		l.replicas = defaultReplicas(nc)
-	}
-	if l.js, err = jetstream.New(nc); err != nil {
-		l.Close()
-		return nil, fmt.Errorf("streamlog: JetStream: %w", err)
+		l.replicas = defaultReplicas(c.nc)
 	}
 	l.markErrors = newMarkErrors(l)
 	if err := l.openMarks(ctx); err != nil {
@@ -229,8 +235,10 @@ func (l *Log) Close() error {
 		l.saveMarks(ctx)
 		cancel()
 	}
-	if l.conn != nil {
-		l.conn.Close()
+	if l.stopConn != nil {
+		l.stopConn() // before closing: a closed connection is not to be replaced now
+		<-l.connDone
+		l.nats().Close()
 	}
 	l.shutdown()
 	return nil
@@ -306,7 +314,7 @@ func (l *Log) stream(ctx context.Context, name, doing string) (jetstream.Stream,
 	if err := checkStream(name); err != nil {
 		return nil, err
 	}
-	s, err := l.js.Stream(ctx, jsName(name))
+	s, err := l.jet().Stream(ctx, jsName(name))
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
@@ -363,7 +371,7 @@ func (l *Log) CreateWith(ctx context.Context, name, kind string, shards int, met
 	for k, v := range meta {
 		cfg.Metadata[metaPrefix+k] = v
 	}
-	s, err := l.js.CreateStream(ctx, cfg)
+	s, err := l.jet().CreateStream(ctx, cfg)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			return fmt.Errorf("%w: %s", ErrExists, name)
@@ -380,7 +388,7 @@ func (l *Log) Delete(ctx context.Context, name string) error {
 	if err := checkStream(name); err != nil {
 		return err
 	}
-	if err := l.js.DeleteStream(ctx, jsName(name)); err != nil {
+	if err := l.jet().DeleteStream(ctx, jsName(name)); err != nil {
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			return fmt.Errorf("%w: %s", ErrNotFound, name)
 		}
@@ -452,7 +460,7 @@ func infoOf(cfg jetstream.StreamConfig) Info {
 // List returns the streams of a kind ("" for all), by name.
 func (l *Log) List(ctx context.Context, kind string) ([]Info, error) {
 	var out []Info
-	lister := l.js.ListStreams(ctx)
+	lister := l.jet().ListStreams(ctx)
 	for si := range lister.Info() {
 		info := infoOf(si.Config)
 		if info.Name != "" && (kind == "" || info.Kind == kind) {
@@ -543,7 +551,7 @@ func (l *Log) AppendOnce(ctx context.Context, name string, shard int, id string,
 	if err := l.roomFor(len(data)); err != nil {
 		return nil, fmt.Errorf("streamlog: append to %s: %w", name, err)
 	}
-	ack, err := l.js.Publish(ctx, subject(name, shard), data, opts...)
+	ack, err := l.jet().Publish(ctx, subject(name, shard), data, opts...)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
 			// No stream took it: there is none, or its leader is being
@@ -640,7 +648,7 @@ func (l *Log) directReads(ctx context.Context, s jetstream.Stream) bool {
 		return false // asked once: not again at every read
 	}
 	cfg.AllowDirect = true
-	if _, err := l.js.UpdateStream(ctx, cfg); err != nil {
+	if _, err := l.jet().UpdateStream(ctx, cfg); err != nil {
 		l.directRefused.Store(cfg.Name, true)
 		l.logger.Warn("a stream's reads stay on the JSON API", "stream", cfg.Name, "err", err)
 		return false
@@ -738,7 +746,19 @@ func (l *Log) SeqAt(ctx context.Context, name string, shard int, t time.Time) (S
 
 // KV is a durable key-value bucket in the same JetStream (application
 // definitions, checkpoints), so it works embedded and clustered alike.
-type KV struct{ kv jetstream.KeyValue }
+type KV struct {
+	name string
+	kv   *binding[jetstream.KeyValue]
+}
+
+// handle is the bucket on the log's current connection.
+func (b *KV) handle(ctx context.Context) (jetstream.KeyValue, error) {
+	kv, err := b.kv.get(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("streamlog: bucket %s: %w", b.name, err)
+	}
+	return kv, nil
+}
 
 // Bucket opens (creating if needed) a key-value bucket. An existing one
 // is only looked up: updating it writes its configuration again, which
@@ -756,22 +776,24 @@ func (l *Log) ExpiringBucket(ctx context.Context, name string, ttl time.Duration
 
 func (l *Log) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (*KV, error) {
 	name := cfg.Bucket
-	kv, err := l.js.KeyValue(ctx, name)
+	kv, err := l.jet().KeyValue(ctx, name)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = l.js.CreateKeyValue(ctx, cfg)
+		kv, err = l.jet().CreateKeyValue(ctx, cfg)
 		if errors.Is(err, jetstream.ErrBucketExists) { // another node made it meanwhile
-			kv, err = l.js.KeyValue(ctx, name)
+			kv, err = l.jet().KeyValue(ctx, name)
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("streamlog: bucket %s: %w", name, err)
 	}
 	if l.fromLeader(ctx, "KV_"+name) {
-		if again, err := l.js.KeyValue(ctx, name); err == nil { // bound anew: gets from the leader
+		if again, err := l.jet().KeyValue(ctx, name); err == nil { // bound anew: gets from the leader
 			kv = again
 		}
 	}
-	return &KV{kv: kv}, nil
+	return &KV{name: name, kv: bind(l, kv, func(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
+		return js.KeyValue(ctx, name)
+	})}, nil
 }
 
 // fromLeader turns the direct gets of a replicated bucket's stream off,
@@ -783,13 +805,13 @@ func (l *Log) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (*KV, er
 // stream's leader, which has every acknowledged write. If the change
 // cannot be written (a full disk), the bucket is used as it is.
 func (l *Log) fromLeader(ctx context.Context, stream string) bool {
-	s, err := l.js.Stream(ctx, stream)
+	s, err := l.jet().Stream(ctx, stream)
 	if err != nil || !s.CachedInfo().Config.AllowDirect || s.CachedInfo().Config.Replicas < 2 {
 		return false // one replica is always current
 	}
 	cfg := s.CachedInfo().Config
 	cfg.AllowDirect = false
-	if _, err := l.js.UpdateStream(ctx, cfg); err != nil {
+	if _, err := l.jet().UpdateStream(ctx, cfg); err != nil {
 		l.logger.Warn("a bucket's reads may come from a replica behind its leader", "stream", stream, "err", err)
 		return false
 	}
@@ -801,7 +823,11 @@ func (b *KV) Put(ctx context.Context, key string, value []byte) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	if _, err := b.kv.Put(ctx, key, value); err != nil {
+	kv, err := b.handle(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := kv.Put(ctx, key, value); err != nil {
 		return fmt.Errorf("streamlog: put %s: %w", key, err)
 	}
 	return nil
@@ -812,7 +838,11 @@ func (b *KV) Get(ctx context.Context, key string) ([]byte, error) {
 	if checkKey(key) != nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, shown(key))
 	}
-	e, err := b.kv.Get(ctx, key)
+	kv, err := b.handle(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, err := kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, key)
 	}
@@ -828,7 +858,11 @@ func (b *KV) Entry(ctx context.Context, key string) ([]byte, uint64, error) {
 	if checkKey(key) != nil {
 		return nil, 0, fmt.Errorf("%w: %s", ErrNotFound, shown(key))
 	}
-	e, err := b.kv.Get(ctx, key)
+	kv, err := b.handle(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	e, err := kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, 0, fmt.Errorf("%w: %s", ErrNotFound, key)
 	}
@@ -844,7 +878,11 @@ func (b *KV) Create(ctx context.Context, key string, value []byte) (uint64, erro
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
-	rev, err := b.kv.Create(ctx, key, value)
+	kv, err := b.handle(ctx)
+	if err != nil {
+		return 0, err
+	}
+	rev, err := kv.Create(ctx, key, value)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, fmt.Errorf("%w: %s", ErrExists, key)
 	}
@@ -860,7 +898,11 @@ func (b *KV) Update(ctx context.Context, key string, value []byte, revision uint
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
-	rev, err := b.kv.Update(ctx, key, value, revision)
+	kv, err := b.handle(ctx)
+	if err != nil {
+		return 0, err
+	}
+	rev, err := kv.Update(ctx, key, value, revision)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 		return 0, fmt.Errorf("%w: %s is no longer at revision %d", ErrConflict, key, revision)
 	}
@@ -876,7 +918,11 @@ func (b *KV) DeleteAt(ctx context.Context, key string, revision uint64) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	err := b.kv.Delete(ctx, key, jetstream.LastRevision(revision))
+	kv, err := b.handle(ctx)
+	if err != nil {
+		return err
+	}
+	err = kv.Delete(ctx, key, jetstream.LastRevision(revision))
 	var api *jetstream.APIError
 	if errors.As(err, &api) && (api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
 		return fmt.Errorf("%w: %s is no longer at revision %d", ErrConflict, key, revision)
@@ -892,7 +938,11 @@ func (b *KV) Delete(ctx context.Context, key string) error {
 	if checkKey(key) != nil {
 		return nil // no such key can be stored
 	}
-	if err := b.kv.Delete(ctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	kv, err := b.handle(ctx)
+	if err != nil {
+		return err
+	}
+	if err := kv.Delete(ctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("streamlog: delete %s: %w", key, err)
 	}
 	return nil
@@ -900,7 +950,11 @@ func (b *KV) Delete(ctx context.Context, key string) error {
 
 // Keys lists the keys, sorted.
 func (b *KV) Keys(ctx context.Context) ([]string, error) {
-	keys, err := b.kv.Keys(ctx)
+	kv, err := b.handle(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := kv.Keys(ctx)
 	if errors.Is(err, jetstream.ErrNoKeysFound) {
 		return nil, nil
 	}
@@ -923,9 +977,13 @@ type KVEntry struct {
 // Entries reads every key's current value, by key, in one pass over the
 // bucket (as Keys does) rather than one request a key.
 func (b *KV) Entries(ctx context.Context) (map[string]KVEntry, error) {
-	w, err := b.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	kv, err := b.handle(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("streamlog: entries of %s: %w", b.kv.Bucket(), err)
+		return nil, err
+	}
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("streamlog: entries of %s: %w", b.name, err)
 	}
 	defer w.Stop()
 	out := map[string]KVEntry{}
@@ -933,7 +991,7 @@ func (b *KV) Entries(ctx context.Context) (map[string]KVEntry, error) {
 		select {
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil, fmt.Errorf("streamlog: entries of %s: the listing ended early", b.kv.Bucket())
+				return nil, fmt.Errorf("streamlog: entries of %s: the listing ended early", b.name)
 			}
 			if e == nil { // the current values are all in
 				return out, nil
@@ -942,7 +1000,7 @@ func (b *KV) Entries(ctx context.Context) (map[string]KVEntry, error) {
 				out[e.Key()] = KVEntry{Key: e.Key(), Value: e.Value(), Revision: e.Revision()}
 			}
 		case <-ctx.Done():
-			return nil, fmt.Errorf("streamlog: entries of %s: %w", b.kv.Bucket(), ctx.Err())
+			return nil, fmt.Errorf("streamlog: entries of %s: %w", b.name, ctx.Err())
 		}
 	}
 }
@@ -951,9 +1009,13 @@ func (b *KV) Entries(ctx context.Context) (map[string]KVEntry, error) {
 // returns, deletions included, in order. The channel closes when ctx
 // ends or the watch breaks.
 func (b *KV) Watch(ctx context.Context) (<-chan KVEntry, error) {
-	w, err := b.kv.WatchAll(ctx, jetstream.UpdatesOnly())
+	kv, err := b.handle(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("streamlog: watch %s: %w", b.kv.Bucket(), err)
+		return nil, err
+	}
+	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly())
+	if err != nil {
+		return nil, fmt.Errorf("streamlog: watch %s: %w", b.name, err)
 	}
 	out := make(chan KVEntry, 64)
 	go func() {

@@ -215,7 +215,7 @@ func (l *Log) lastsOf(ctx context.Context, names []string) (map[string]uint64, e
 	for _, name := range names {
 		byJS[jsName(name)] = name
 	}
-	list := l.js.ListStreams(ctx, jetstream.WithStreamListSubject("rf.>"))
+	list := l.jet().ListStreams(ctx, jetstream.WithStreamListSubject("rf.>"))
 	for info := range list.Info() {
 		if name, ok := byJS[info.Config.Name]; ok {
 			lasts[name] = info.State.LastSeq
