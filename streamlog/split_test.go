@@ -56,10 +56,16 @@ func readAll(t *testing.T, l *streamlog.Log, name string, max, maxBytes int, wan
 // record of 1 MiB with its key, and a record of 3 MiB among small ones are
 // stored and read back whole, in order, with the sequence numbers the
 // appends returned; reads that stop at a byte bound go on from where they
-// stopped.
+// stopped. So they are on a cluster of three, whose streams of three
+// replicas are read through JetStream's JSON API (no direct gets).
 func TestBatchesLargerThanTheMaxPayloadAreStoredWhole(t *testing.T) {
+	t.Run("one server", func(t *testing.T) { storedWhole(t, streamlog.Config{URL: natstest.Start(t)}) })
+	t.Run("a cluster", func(t *testing.T) { storedWhole(t, streamlog.Config{URL: natstest.StartCluster(t, 3).URL(), Replicas: 3}) })
+}
+
+func storedWhole(t *testing.T, cfg streamlog.Config) {
 	ctx := context.Background()
-	l := streamlogtest.OpenConfig(t, streamlog.Config{URL: natstest.Start(t)}, streamlogtest.Stream{Name: "big", Kind: "kinesis", Shards: 1})
+	l := streamlogtest.OpenConfig(t, cfg, streamlogtest.Stream{Name: "big", Kind: "kinesis", Shards: 1})
 	if l.MaxPayload() != 1<<20 {
 		t.Fatalf("max_payload %d, want nats-server's default 1 MiB", l.MaxPayload())
 	}
