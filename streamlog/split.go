@@ -42,6 +42,9 @@ const (
 	minBudget = 1024
 	// refCost bounds a referenced part's sequence in a batch.
 	refCost = binary.MaxVarintLen64
+	// maxPartedSize bounds the record a damaged batch may claim to hold in
+	// parts (the APIs' records are at most 1 MiB).
+	maxPartedSize = 1 << 30
 )
 
 // partSubject is where a stream's parts go: in the stream, read by no
@@ -267,7 +270,7 @@ func decodeBatch2(b []byte, msgSeq uint64) ([]Record, map[int]ref, error) {
 			b = b[l:]
 		} else {
 			np, ok := next()
-			if !ok || np == 0 || np > uint64(len(b)) {
+			if !ok || np == 0 || np > uint64(len(b)) || tag>>1 > maxPartedSize {
 				return nil, nil, errCorrupt
 			}
 			rf := ref{size: int(tag >> 1), parts: make([]uint64, np)}
@@ -304,7 +307,7 @@ var errPartGone = errors.New("a part of the record is no longer stored")
 
 // fetchParts reads a record's data from its parts.
 func (l *Log) fetchParts(ctx context.Context, s jetstream.Stream, name string, rf ref) ([]byte, error) {
-	data := make([]byte, 0, rf.size)
+	data := make([]byte, 0, min(rf.size, 16<<20)) // the parts say what it is
 	for _, seq := range rf.parts {
 		msg, err := s.GetMsg(ctx, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {

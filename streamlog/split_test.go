@@ -60,7 +60,9 @@ func readAll(t *testing.T, l *streamlog.Log, name string, max, maxBytes int, wan
 // replicas are read through JetStream's JSON API (no direct gets).
 func TestBatchesLargerThanTheMaxPayloadAreStoredWhole(t *testing.T) {
 	t.Run("one server", func(t *testing.T) { storedWhole(t, streamlog.Config{URL: natstest.Start(t)}) })
-	t.Run("a cluster", func(t *testing.T) { storedWhole(t, streamlog.Config{URL: natstest.StartCluster(t, 3).URL(), Replicas: 3}) })
+	t.Run("a cluster", func(t *testing.T) {
+		storedWhole(t, streamlog.Config{URL: natstest.StartCluster(t, 3).URL(), Replicas: 3})
+	})
 }
 
 func storedWhole(t *testing.T, cfg streamlog.Config) {
@@ -169,4 +171,44 @@ func TestASplitAppendCutShortAnswersWhatItStored(t *testing.T) {
 		t.Fatalf("%d of %d records stored (%v), want some but not all", len(seqs), len(recs), err)
 	}
 	readAll(t, l, "s", 10000, 0, recs[:len(seqs)], seqs)
+}
+
+// TestARecordWhosePartsAreGoneIsSkipped: a record stored in parts whose
+// part is no longer stored (expired just before its batch, or lost) is
+// left out of reads; the batch's other records are read, and reading
+// goes on past it.
+func TestARecordWhosePartsAreGoneIsSkipped(t *testing.T) {
+	ctx := context.Background()
+	url := natstest.Start(t)
+	l := streamlogtest.OpenConfig(t, streamlog.Config{URL: url}, streamlogtest.Stream{Name: "s", Kind: "kinesis", Shards: 1})
+	recs := []streamlog.Record{record(0, 10), record(1, 3<<20), record(2, 10)}
+	seqs, err := l.Append(ctx, "s", 0, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := l.Append(ctx, "s", 0, []streamlog.Record{record(3, 10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(ctx, "rf_s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := s.GetMsg(ctx, 1)
+	if err != nil || part.Subject != "rf.s.part" || part.Sequence >= seqs[0].Msg {
+		t.Fatalf("message 1: %+v %v, want the big record's first part, stored before its batch", part, err)
+	}
+	if err := s.DeleteMsg(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, l, "s", 100, 0, []streamlog.Record{recs[0], recs[2], record(3, 10)}, []streamlog.Seq{seqs[0], seqs[2], after[0]})
 }
