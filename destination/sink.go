@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -231,15 +232,17 @@ func (s *StreamSink) Send(ctx context.Context, batch []Record) ([]bool, error) {
 		for j, i := range idx {
 			part[j] = recs[i]
 		}
-		if _, err := s.Log.Append(ctx, s.Name, shard, part); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, i := range idx {
+		// A batch beyond the NATS server's max_payload is stored in
+		// several messages: those stored before one failed count.
+		seqs, err := s.Log.Append(ctx, s.Name, shard, part)
+		for _, i := range idx[:len(seqs)] {
 			ok[i] = true
 		}
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if len(errs) == len(byShard) {
+	if !slices.Contains(ok, true) && len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return ok, nil

@@ -497,22 +497,35 @@ func (s *API) putRecordBatch(ctx context.Context, body []byte) (any, error) {
 	if _, err := s.stream(ctx, req.DeliveryStreamName); err != nil {
 		return nil, err
 	}
-	// One batch in one shard: stored whole or not at all, so a failure
-	// fails the call (no FailedPutCount to report, nothing sent twice).
+	// One batch in one shard, stored in one message or, beyond the NATS
+	// server's max_payload, several: a failure after some were stored
+	// fails only the records not stored (FailedPutCount), as the service
+	// answers, so the client sends only those again. A call that stored
+	// nothing fails as a whole.
 	seqs, err := s.append(ctx, "firehose", req.DeliveryStreamName, 0, recs)
-	if err != nil {
+	if err != nil && len(seqs) == 0 {
 		if errors.Is(err, streamlog.ErrNotFound) {
 			return nil, s.notFound(req.DeliveryStreamName)
 		}
 		return nil, putError(err)
 	}
-	s.metrics.stored("firehose", recs)
-	type response struct{ RecordId string }
-	responses := make([]response, len(seqs))
+	s.metrics.stored("firehose", recs[:len(seqs)])
+	type response struct {
+		RecordId                string `json:",omitempty"`
+		ErrorCode, ErrorMessage string `json:",omitempty"`
+	}
+	responses := make([]response, len(recs))
 	for i, seq := range seqs {
 		responses[i] = response{RecordId: seq.String()}
 	}
-	return map[string]any{"FailedPutCount": 0, "Encrypted": false, "RequestResponses": responses}, nil
+	code := "InternalFailure"
+	if errors.Is(err, streamlog.ErrStorageFull) || errors.Is(err, streamlog.ErrUnavailable) {
+		code = "ServiceUnavailableException"
+	}
+	for i := len(seqs); i < len(recs); i++ {
+		responses[i] = response{ErrorCode: code, ErrorMessage: failureMessage(err)}
+	}
+	return map[string]any{"FailedPutCount": len(recs) - len(seqs), "Encrypted": false, "RequestResponses": responses}, nil
 }
 
 // putError answers a put the log refused for want of space, or a put or a

@@ -380,21 +380,24 @@ func (s *API) kinesisPutRecords(ctx context.Context, body []byte) (any, error) {
 		for j, i := range idx {
 			batch[j] = recs[i]
 		}
+		// A batch beyond the NATS server's max_payload is stored in
+		// several messages: one that fails after others were stored
+		// fails only the records it did not store.
 		seqs, err := s.append(ctx, "kinesis", req.StreamName, sh, batch)
+		for j, i := range idx {
+			if j < len(seqs) {
+				results[i] = result{ShardId: shardID(sh), SequenceNumber: seqs[j].String()}
+			} else {
+				results[i] = result{ErrorCode: "InternalFailure", ErrorMessage: failureMessage(err)}
+			}
+		}
+		s.metrics.stored("kinesis", batch[:len(seqs)])
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
 			}
-			for _, i := range idx {
-				results[i] = result{ErrorCode: "InternalFailure", ErrorMessage: failureMessage(err)}
-			}
-			failed += len(idx)
-			continue
+			failed += len(idx) - len(seqs)
 		}
-		for j, i := range idx {
-			results[i] = result{ShardId: shardID(sh), SequenceNumber: seqs[j].String()}
-		}
-		s.metrics.stored("kinesis", batch)
 	}
 	if failed == len(recs) {
 		return nil, putError(firstErr)

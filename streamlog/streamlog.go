@@ -6,7 +6,9 @@
 // records appended together is one JetStream message (few messages, high
 // throughput), acknowledged only once JetStream has stored it; each record
 // still has its own sequence number (the message's sequence and its place
-// in the batch), arrival time and partition key.
+// in the batch), arrival time and partition key. A batch larger than the
+// NATS server's max_payload is stored as several messages, and a record
+// larger than a message in parts (split.go).
 package streamlog
 
 import (
@@ -527,7 +529,10 @@ func ParseSeq(text string) (Seq, error) {
 }
 
 // Append stores records in a shard as one batch and returns their
-// sequence numbers once JetStream has stored them.
+// sequence numbers once JetStream has stored them. A batch larger than the
+// NATS server's max_payload is stored as several messages (split.go): on
+// an error, the sequences returned are those of the records stored, the
+// first ones of the batch.
 func (l *Log) Append(ctx context.Context, name string, shard int, recs []Record) ([]Seq, error) {
 	return l.AppendOnce(ctx, name, shard, "", recs)
 }
@@ -543,39 +548,61 @@ func (l *Log) AppendOnce(ctx context.Context, name string, shard int, id string,
 	if err := checkStream(name); err != nil {
 		return nil, err
 	}
+	budget := l.MaxPayload() - headroom - len(id)
+	if budget < minBudget {
+		return nil, fmt.Errorf("streamlog: append to %s: the NATS server's max_payload of %d bytes is too small", name, l.MaxPayload())
+	}
+	size := binary.MaxVarintLen64
+	for _, r := range recs {
+		size += inlineCost(r)
+	}
+	if err := l.roomFor(size); err != nil {
+		return nil, fmt.Errorf("streamlog: append to %s: %w", name, err)
+	}
+	if size > budget { // more than one message holds
+		return l.appendSplit(ctx, name, shard, id, recs, budget)
+	}
+	msg := nats.NewMsg(subject(name, shard))
+	msg.Data = encodeBatch(recs)
+	seq, err := l.publish(ctx, name, msg, id)
+	if err != nil {
+		return nil, err
+	}
+	seqs := make([]Seq, len(recs))
+	for i := range recs {
+		seqs[i] = Seq{Msg: seq, Index: uint32(i)}
+	}
+	return seqs, nil
+}
+
+// publish stores a message of a stream (with an id: once) and returns its
+// sequence.
+func (l *Log) publish(ctx context.Context, name string, msg *nats.Msg, id string) (uint64, error) {
 	var opts []jetstream.PublishOpt
 	if id != "" {
 		opts = append(opts, jetstream.WithMsgID(id))
 	}
-	data := encodeBatch(recs)
-	if err := l.roomFor(len(data)); err != nil {
-		return nil, fmt.Errorf("streamlog: append to %s: %w", name, err)
-	}
-	ack, err := l.jet().Publish(ctx, subject(name, shard), data, opts...)
+	ack, err := l.jet().PublishMsg(ctx, msg, opts...)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
 			// No stream took it: there is none, or its leader is being
 			// elected (a clustered stream between leaders).
 			if _, serr := l.stream(ctx, name, "append to"); errors.Is(serr, ErrNotFound) {
-				return nil, serr
+				return 0, serr
 			}
-			return nil, fmt.Errorf("streamlog: append to %s: %w: %w", name, ErrUnavailable, err)
+			return 0, fmt.Errorf("streamlog: append to %s: %w: %w", name, ErrUnavailable, err)
 		}
 		if ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)) {
-			return nil, fmt.Errorf("streamlog: append to %s: %w: %w", name, ErrUnavailable, err)
+			return 0, fmt.Errorf("streamlog: append to %s: %w: %w", name, ErrUnavailable, err)
 		}
 		if l.outOfSpace(err) {
-			return nil, fmt.Errorf("streamlog: append to %s: %w: %w", name, ErrStorageFull, err)
+			return 0, fmt.Errorf("streamlog: append to %s: %w: %w", name, ErrStorageFull, err)
 		}
-		return nil, fmt.Errorf("streamlog: append to %s: %w", name, err)
+		return 0, fmt.Errorf("streamlog: append to %s: %w", name, err)
 	}
 	l.appended(name, ack.Sequence)
 	l.watchAppended(name, ack.Sequence)
-	seqs := make([]Seq, len(recs))
-	for i := range recs {
-		seqs[i] = Seq{Msg: ack.Sequence, Index: uint32(i)}
-	}
-	return seqs, nil
+	return ack.Sequence, nil
 }
 
 // Read returns up to max records of a shard from position from onwards
@@ -612,17 +639,35 @@ func (l *Log) ReadBytes(ctx context.Context, name string, shard int, from Seq, m
 		if err != nil {
 			return out, next, fmt.Errorf("streamlog: read %s: %w", name, err)
 		}
-		recs, err := decodeBatch(msg.Data, msg.Sequence)
+		recs, refs, err := decodeMsg(msg)
 		if err != nil {
 			return out, next, fmt.Errorf("streamlog: read %s message %d: %w", name, msg.Sequence, err)
 		}
 		if msg.Sequence > next.Msg {
 			next = Seq{Msg: msg.Sequence}
 		}
-		for _, r := range recs[min(int(next.Index), len(recs)):] {
+		for i := min(int(next.Index), len(recs)); i < len(recs); i++ {
+			r := recs[i]
+			rf, parted := refs[i]
 			n := len(r.Data) + len(r.PartitionKey)
+			if parted {
+				n = rf.size + len(r.PartitionKey)
+			}
 			if len(out) == max || maxBytes > 0 && len(out) > 0 && size+n > maxBytes {
 				return out, r.Seq, nil
+			}
+			if parted {
+				r.Data, err = l.fetchParts(ctx, s, name, rf)
+				if errors.Is(err, errPartGone) {
+					// Expired just before its batch (stored earlier), or
+					// lost with damaged storage (which the loss checks
+					// report): the record is gone, as its batch soon is.
+					l.logger.Warn("a record whose data is no longer stored is skipped", "stream", name, "sequence", r.Seq.String(), "err", err)
+					continue
+				}
+				if err != nil {
+					return out, r.Seq, err
+				}
 			}
 			size += n
 			out = append(out, r)

@@ -123,6 +123,89 @@ func FuzzDecodeBatch(f *testing.F) {
 	})
 }
 
+// FuzzDecodeBatch2: a batch of format 2 (records with their data in parts)
+// reads back as it was written, and any bytes decode or fail without a
+// panic, never claiming a record of more than maxPartedSize in parts.
+func FuzzDecodeBatch2(f *testing.F) {
+	recs := []Record{{Data: []byte("a"), PartitionKey: "p", Arrival: time.UnixMilli(5)}, {Data: make([]byte, 3000), PartitionKey: "q"}}
+	good := encodeBatch2(recs, 0, 2, map[int][]uint64{1: {7, 8, 9}})
+	got, refs, err := decodeBatch2(good, 10)
+	if err != nil || len(got) != 2 || string(got[0].Data) != "a" || got[1].PartitionKey != "q" || got[1].Seq != (Seq{Msg: 10, Index: 1}) ||
+		len(refs) != 1 || refs[1].size != 3000 || fmt.Sprint(refs[1].parts) != "[7 8 9]" {
+		f.Fatalf("round trip: %+v %+v %v", got, refs, err)
+	}
+	f.Add(good)
+	f.Add([]byte{0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		recs, refs, err := decodeBatch2(b, 1)
+		if err != nil {
+			return
+		}
+		for i, rf := range refs {
+			if i >= len(recs) || len(rf.parts) == 0 || rf.size > maxPartedSize || recs[i].Data != nil {
+				t.Fatalf("record %d of %d: %d parts for %d bytes, data %d bytes", i, len(recs), len(rf.parts), rf.size, len(recs[i].Data))
+			}
+		}
+	})
+}
+
+// TestSplitKeepsEachMessageUnderItsBudget: a batch is split into runs of
+// records in order, each message's records within the budget, a record
+// too large for one alone out of line, and the same records always split
+// the same way (a retry's messages are the first attempt's).
+func TestSplitKeepsEachMessageUnderItsBudget(t *testing.T) {
+	var recs []Record
+	for i := range 300 {
+		recs = append(recs, Record{Data: make([]byte, (i*7919)%40_000), PartitionKey: "key"})
+	}
+	recs[17].Data = make([]byte, 250_000)
+	const budget = 100_000
+	msgs, err := split(recs, budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := 0
+	for k, m := range msgs {
+		if m.from != next || m.to <= m.from {
+			t.Fatalf("message %d holds records [%d, %d), want from %d", k, m.from, m.to, next)
+		}
+		next = m.to
+		parts := map[int][]uint64{}
+		for i := range m.outOfLine {
+			parts[i] = make([]uint64, partCount(len(recs[i].Data), budget))
+			for j := range parts[i] {
+				parts[i][j] = 1 << 62 // the longest a sequence can be here
+			}
+		}
+		var size int
+		if len(parts) == 0 {
+			size = len(encodeBatch(recs[m.from:m.to]))
+		} else {
+			size = len(encodeBatch2(recs, m.from, m.to, parts))
+		}
+		if size > budget {
+			t.Fatalf("message %d: %d bytes, over the budget of %d", k, size, budget)
+		}
+	}
+	if next != len(recs) {
+		t.Fatalf("the messages hold %d of %d records", next, len(recs))
+	}
+	out := 0
+	for _, m := range msgs {
+		out += len(m.outOfLine)
+		if m.from <= 17 && 17 < m.to && !m.outOfLine[17] {
+			t.Errorf("record 17 of 250,000 bytes is in line in a message of %d bytes at most", budget)
+		}
+	}
+	if out != 1 {
+		t.Errorf("%d records out of line, want only the one too large for a message", out)
+	}
+	again, _ := split(recs, budget)
+	if fmt.Sprint(again) != fmt.Sprint(msgs) {
+		t.Error("the same records split differently")
+	}
+}
+
 // TestMetadataLivesWithItsStream: what a stream is created with comes back
 // from Describe and List, after a restart too, and goes with the stream:
 // a stream of the same name created again has none.
