@@ -53,9 +53,9 @@ func closedPort(t *testing.T) string {
 func urlCalls(u string) map[string][2]string {
 	lambda := `{"Name":"OUT","LambdaOutput":{"ResourceARN":"` + u + `/invoke"},"DestinationSchema":{"RecordFormatType":"JSON"}}`
 	return map[string][2]string{
-		"CreateApplication's output": {"CreateApplication", `{"ApplicationName":"b","ApplicationCode":"` + code + `",` + input + `,"Outputs":[` + lambda + `]}`},
-		"AddApplicationOutput":       {"AddApplicationOutput", `{"ApplicationName":"a","CurrentApplicationVersionId":2,"Output":` + lambda + `}`},
-		"UpdateApplication's output": {"UpdateApplication", `{"ApplicationName":"a","CurrentApplicationVersionId":2,"ApplicationUpdate":{"OutputUpdates":[{"OutputId":"1.1","LambdaOutputUpdate":{"ResourceARNUpdate":"` + u + `/invoke"}}]}}`},
+		"CreateApplication's output":        {"CreateApplication", `{"ApplicationName":"b","ApplicationCode":"` + code + `",` + input + `,"Outputs":[` + lambda + `]}`},
+		"AddApplicationOutput":              {"AddApplicationOutput", `{"ApplicationName":"a","CurrentApplicationVersionId":2,"Output":` + lambda + `}`},
+		"UpdateApplication's output":        {"UpdateApplication", `{"ApplicationName":"a","CurrentApplicationVersionId":2,"ApplicationUpdate":{"OutputUpdates":[{"OutputId":"1.1","LambdaOutputUpdate":{"ResourceARNUpdate":"` + u + `/invoke"}}]}}`},
 		"AddApplicationReferenceDataSource": {"AddApplicationReferenceDataSource", `{"ApplicationName":"c","CurrentApplicationVersionId":1,"ReferenceDataSource":{"TableName":"U","S3ReferenceDataSource":{"BucketARN":"arn:aws:s3:::b","FileKey":"` + u + `/t.json","ReferenceRoleARN":"arn:aws:iam::000000000000:role/r"},` + refSchema + `}}`},
 		"UpdateApplication's reference":     {"UpdateApplication", `{"ApplicationName":"a","CurrentApplicationVersionId":2,"ApplicationUpdate":{"ReferenceDataSourceUpdates":[{"ReferenceId":"2.1","S3ReferenceDataSourceUpdate":{"FileKeyUpdate":"` + u + `/t.json"}}]}}`},
 	}
