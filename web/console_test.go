@@ -98,7 +98,7 @@ func newSession(t *testing.T, scale float64, keys ...map[string]string) *session
 	if len(keys) > 0 {
 		creds = keys[0]
 	}
-	return newSessionWith(t, server.Config{Credentials: creds, Apps: app.Options{TimeScale: scale}})
+	return newSessionWith(t, server.Config{Credentials: creds, Apps: app.Options{TimeScale: scale, AllowPrivateURLs: true}}) // the tests' URLs are on loopback
 }
 
 // newSessionWith serves the console on a server of cfg (its input polled
