@@ -12,6 +12,7 @@ import (
 	"github.com/riffle-sql/riffle/app"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/internal/lambdatest"
+	"github.com/riffle-sql/riffle/internal/safedial"
 )
 
 func functions(names ...string) map[string]destination.Function {
@@ -26,7 +27,7 @@ func functions(names ...string) map[string]destination.Function {
 // deliver is refused when it is configured, with the service's error type
 // and a message that says what is wrong.
 func TestBadOutputsAreRefusedWithAClearMessage(t *testing.T) {
-	url := serverWith(t, app.Options{Functions: functions("notify"), OutputDir: t.TempDir()})
+	url := serverWith(t, app.Options{Functions: functions("notify"), OutputDir: t.TempDir(), AllowPrivateURLs: true})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +47,7 @@ func TestBadOutputsAreRefusedWithAClearMessage(t *testing.T) {
 		{"unknown function", lambda("arn:aws:lambda:us-east-1:000000000000:function:missing"), "InvalidArgumentException", `no function "missing"`},
 		{"not a function ARN", lambda("arn:aws:sns:us-east-1:000000000000:topic"), "InvalidArgumentException", "neither a Lambda function ARN nor an http(s) URL"},
 		{"URL without a host", lambda("http:///invoke"), "InvalidArgumentException", "want an absolute http or https URL"},
-		{"unreachable URL", lambda(dead), "InvalidArgumentException", "cannot reach " + dead},
+		{"unreachable URL", lambda(dead), "InvalidArgumentException", dead + ": " + safedial.ErrUnusable.Error()}, // the cause in the log only
 		{"unknown delivery stream", `{"Name":"OUT","KinesisFirehoseOutput":{"ResourceARN":"arn:aws:firehose:us-east-1:000000000000:deliverystream/nope"},"DestinationSchema":{"RecordFormatType":"JSON"}}`, "InvalidArgumentException", "delivery stream nope does not exist"},
 		{"unknown data stream", `{"Name":"OUT","KinesisStreamsOutput":{"ResourceARN":"arn:aws:kinesis:us-east-1:000000000000:stream/nope"},"DestinationSchema":{"RecordFormatType":"CSV"}}`, "InvalidArgumentException", "data stream nope does not exist"},
 		{"a delivery stream as a data stream", `{"Name":"OUT","KinesisStreamsOutput":{"ResourceARN":"arn:aws:firehose:us-east-1:000000000000:deliverystream/in"},"DestinationSchema":{"RecordFormatType":"CSV"}}`, "InvalidArgumentException", "is not a Kinesis stream"},
@@ -95,7 +96,7 @@ func TestAFunctionURLsSecretsStayOutOfDescribeApplication(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]any{"records": results})
 	}))
 	defer fn.Close()
-	url := serverWith(t, app.Options{})
+	url := serverWith(t, app.Options{AllowPrivateURLs: true})
 	secret := strings.Replace(fn.URL, "http://", "http://alice:hunter2@", 1) + "/invoke?token=s3cr3t"
 	if status, out := call(t, url, "CreateApplication", `{"ApplicationName":"a","ApplicationCode":"`+code+`",`+input+`,
 		"Outputs":[{"Name":"OUT","LambdaOutput":{"ResourceARN":"`+secret+`"},"DestinationSchema":{"RecordFormatType":"JSON"}}]}`); status != 200 {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riffle-sql/riffle/internal/safedial"
 	"github.com/riffle-sql/riffle/record"
 	"github.com/riffle-sql/riffle/sql/ast"
 	"github.com/riffle-sql/riffle/streamlog"
@@ -256,7 +257,7 @@ func TestReferenceDataSource(t *testing.T) {
 	buckets := t.TempDir()
 	os.MkdirAll(filepath.Join(buckets, "lab"), 0o755)
 	os.WriteFile(filepath.Join(buckets, "lab", "labels.csv"), []byte("Click,clicked\nImpression,seen\n"), 0o644)
-	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond, Buckets: buckets})
+	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond, Buckets: buckets, AllowPrivateURLs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,8 +321,8 @@ func TestReferenceDataSource(t *testing.T) {
 	if err := m.Reconfigure(ctx, "lab", def.Version, func(a *Application) error {
 		a.References[0].Key = web.URL + "/nope.csv"
 		return nil
-	}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "404") {
-		t.Fatalf("a URL that is not found: %v", err)
+	}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), safedial.ErrUnusable.Error()) || strings.Contains(err.Error(), "404") {
+		t.Fatalf("a URL that is not found: %v, want the one error of a URL (its cause in the log only)", err)
 	}
 	if err := m.Reconfigure(ctx, "lab", def.Version, func(a *Application) error {
 		a.References[0].Key = web.URL + "/labels.csv"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/riffle-sql/riffle/compile"
+	"github.com/riffle-sql/riffle/internal/safedial"
 	"github.com/riffle-sql/riffle/sql/parser"
 	"github.com/riffle-sql/riffle/sql/plan"
 	"github.com/riffle-sql/riffle/streamlog"
@@ -33,6 +35,11 @@ type Manager struct {
 	closeNow      context.CancelFunc
 
 	metrics *metrics
+
+	// userURLs reach the URLs given through the API: public addresses
+	// only, unless Options.AllowPrivateURLs.
+	userURLs  safedial.Guard
+	urlClient *http.Client
 
 	resumed  chan struct{}  // closed once the applications that were running are resumed
 	resuming sync.WaitGroup // the resume pass
@@ -66,7 +73,9 @@ func NewManager(ctx context.Context, l *streamlog.Log, opts Options) (*Manager, 
 	base := context.WithoutCancel(ctx)
 	closing, closeNow := context.WithCancel(base)
 	m := &Manager{log: l, store: store, opts: opts.withDefaults(), base: base, closing: closing, closeNow: closeNow,
-		locks: map[string]*sync.Mutex{}, running: map[string]*running{}, leases: map[string]*lease{}, resumed: make(chan struct{})}
+		locks: map[string]*sync.Mutex{}, running: map[string]*running{}, leases: map[string]*lease{}, resumed: make(chan struct{}),
+		userURLs: safedial.Guard{AllowPrivate: opts.AllowPrivateURLs}}
+	m.urlClient = m.userURLs.Client()
 	if m.opts.Node != "" {
 		if m.cluster, err = openCluster(ctx, m); err != nil {
 			return nil, err
@@ -719,6 +728,7 @@ func (m *Manager) Close() {
 	if m.cluster != nil {
 		m.closeCluster()
 	}
+	m.urlClient.CloseIdleConnections()
 }
 
 // errLeaseLost is a launch that ended because this node lost the

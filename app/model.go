@@ -202,8 +202,15 @@ type Options struct {
 	// S3, when set, holds the buckets that have no directory under
 	// Buckets (package s3store).
 	S3 *s3store.Client
-	// Functions are the Lambda-compatible functions outputs may name.
+	// Functions are the Lambda-compatible functions outputs may name: the
+	// operator's, trusted (riffle serve --function NAME=URL).
 	Functions map[string]destination.Function
+	// AllowPrivateURLs lets the URLs given through the API (a reference
+	// data source's key, a Lambda output's function URL) reach loopback,
+	// link-local, private and other non-public addresses, which are
+	// refused otherwise (package safedial): riffle serve
+	// --allow-private-urls.
+	AllowPrivateURLs bool
 	// AWS makes the clients of resources that are not this server's: a
 	// Lambda output naming a function that is not one of Functions is
 	// invoked through the Lambda API (nil: refused).

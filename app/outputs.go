@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/safedial"
 )
 
 // ARN is an application's Amazon Resource Name on this server.
@@ -38,7 +39,7 @@ func (m *Manager) sinkFor(ctx context.Context, a Application, out Output, verify
 	switch out.Kind {
 	case LambdaOutput:
 		if strings.HasPrefix(out.Target, "http://") || strings.HasPrefix(out.Target, "https://") {
-			f, err := destination.NewHTTPFunction(out.Target, nil)
+			f, err := destination.NewAPIFunction(out.Target, m.urlClient, m.opts.Logger)
 			if err != nil {
 				return nil, "", err
 			}
@@ -171,10 +172,13 @@ func (m *Manager) probeOutputs(ctx context.Context, old, outs []Output) error {
 			host = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
 		}
 		dial, cancel := context.WithTimeout(ctx, probeTimeout)
-		conn, err := (&net.Dialer{}).DialContext(dial, "tcp", host)
+		conn, err := m.userURLs.DialContext(dial, "tcp", host)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("%w: output %s: cannot reach %s: %v", ErrInvalid, out.Name, destination.Redacted(u), err)
+			// The cause stays in the log: the user's error tells no open
+			// port from a closed one.
+			m.opts.Logger.Warn("a function URL given through the API cannot be reached", "output", out.Name, "url", destination.Redacted(u), "err", err)
+			return fmt.Errorf("%w: output %s: %s: %v", ErrInvalid, out.Name, destination.Redacted(u), safedial.ErrUnusable)
 		}
 		conn.Close()
 	}

@@ -62,7 +62,7 @@ func TestOutputsDeliverEveryRowAcrossOutagesAndACrash(t *testing.T) {
 	fn := lambdatest.New(t)
 	url := fn.URL
 	dir := t.TempDir()
-	opts := Options{Checkpoint: 30 * time.Millisecond, Poll: 10 * time.Millisecond, OutputDir: dir,
+	opts := Options{Checkpoint: 30 * time.Millisecond, Poll: 10 * time.Millisecond, OutputDir: dir, AllowPrivateURLs: true,
 		Delivery: destination.Config{MinInterval: 10 * time.Millisecond, Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}}
 	m1, err := NewManager(ctx, l, opts)
 	if err != nil {

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/riffle-sql/riffle/compile"
+	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/safedial"
 	"github.com/riffle-sql/riffle/s3store"
 	"github.com/riffle-sql/riffle/sql/plan"
 )
@@ -47,26 +50,16 @@ const referenceTimeout = 30 * time.Second
 // (package s3store).
 func (m *Manager) openReference(ctx context.Context, ref Reference) (io.ReadCloser, error) {
 	if strings.HasPrefix(ref.Key, "http://") || strings.HasPrefix(ref.Key, "https://") {
-		ctx, cancel := context.WithTimeout(ctx, referenceTimeout)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref.Key, nil)
+		data, err := m.fetchReference(ctx, ref.Key)
 		if err != nil {
-			return nil, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("GET %s: %s", ref.Key, resp.Status)
-		}
-		data, err := io.ReadAll(io.LimitReader(resp.Body, maxReference+1))
-		if err != nil {
-			return nil, fmt.Errorf("GET %s: %w", ref.Key, err)
-		}
-		if len(data) > maxReference {
-			return nil, fmt.Errorf("GET %s: larger than %d bytes", ref.Key, maxReference)
+			// The cause stays in the log: the user's error is the same
+			// whatever it is, telling no open port from a closed one.
+			shown := ref.Key
+			if u, perr := url.Parse(ref.Key); perr == nil {
+				shown = destination.Redacted(u)
+			}
+			m.opts.Logger.Warn("a reference data source's URL failed", "table", ref.TableName, "url", shown, "err", err)
+			return nil, fmt.Errorf("%s: %w", shown, safedial.ErrUnusable)
 		}
 		return io.NopCloser(bytes.NewReader(data)), nil
 	}
@@ -77,4 +70,31 @@ func (m *Manager) openReference(ctx context.Context, ref Reference) (io.ReadClos
 		return nil, err
 	}
 	return io.NopCloser(bytes.NewReader(data)), nil
+}
+
+// fetchReference GETs a reference data source's URL, through the client
+// that reaches only what the server allows.
+func (m *Manager) fetchReference(ctx context.Context, raw string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, referenceTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := m.urlClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET: %s", resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxReference+1))
+	if err != nil {
+		return nil, fmt.Errorf("GET: %w", err)
+	}
+	if len(data) > maxReference {
+		return nil, fmt.Errorf("GET: larger than %d bytes", maxReference)
+	}
+	return data, nil
 }

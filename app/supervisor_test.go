@@ -22,7 +22,7 @@ import (
 func TestASlowReferenceHoldsUpNoOtherCall(t *testing.T) {
 	l, ctx := setup(t)
 	slow := heldurl.New(t, "Click,clicked\nImpression,seen\n", 1)
-	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
+	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond, AllowPrivateURLs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestADeleteThatCannotRemoveTheCheckpointSaysSo(t *testing.T) {
 	l, ctx := setup(t)
 	fn := lambdatest.New(t)
 	fn.Down.Store(true)
-	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond, Checkpoint: 20 * time.Millisecond, Drain: 10 * time.Millisecond, Delivery: fastDelivery})
+	m, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond, Checkpoint: 20 * time.Millisecond, Drain: 10 * time.Millisecond, Delivery: fastDelivery, AllowPrivateURLs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestAManagerAnswersWhileItResumes(t *testing.T) {
 	l, ctx := setup(t)
 	// The third fetch (after those of AddReference and Start) is the resume's.
 	slow := heldurl.New(t, "Click,clicked\nImpression,seen\n", 3)
-	m1, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
+	m1, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond, AllowPrivateURLs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestAManagerAnswersWhileItResumes(t *testing.T) {
 
 	opened := make(chan *Manager, 1)
 	go func() {
-		m2, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond})
+		m2, err := NewManager(ctx, l, Options{Poll: 10 * time.Millisecond, AllowPrivateURLs: true})
 		if err != nil {
 			t.Error(err)
 		}

@@ -236,12 +236,27 @@ type Stream struct {
 	Service, Region, Account, Name string
 }
 
+// validRegion says whether an ARN's region can be one: the SDK puts it in
+// the endpoint's host unchecked, so "x@10.0.0.1#" would send the request,
+// signed, to 10.0.0.1.
+func validRegion(r string) bool {
+	if r == "" || len(r) > 63 {
+		return false
+	}
+	for _, c := range r {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // ParseStreamARN reads a data or delivery stream's ARN.
 func ParseStreamARN(s string) (Stream, error) {
 	a, err := arn.Parse(s)
 	kind := map[string]string{"kinesis": "stream/", "firehose": "deliverystream/"}[a.Service]
 	name, ok := strings.CutPrefix(a.Resource, kind)
-	if err != nil || kind == "" || !ok || name == "" || a.Region == "" {
+	if err != nil || kind == "" || !ok || name == "" || !validRegion(a.Region) {
 		return Stream{}, fmt.Errorf("%q is not a Kinesis stream or Firehose delivery stream ARN", s)
 	}
 	return Stream{Service: a.Service, Region: a.Region, Account: a.AccountID, Name: name}, nil
@@ -256,7 +271,7 @@ type Function struct {
 // ParseFunctionARN reads a Lambda function's ARN.
 func ParseFunctionARN(s string) (Function, error) {
 	a, err := arn.Parse(s)
-	if err != nil || a.Service != "lambda" || a.Region == "" {
+	if err != nil || a.Service != "lambda" || !validRegion(a.Region) {
 		return Function{}, fmt.Errorf("%q is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)", s)
 	}
 	parts := strings.Split(a.Resource, ":")

@@ -40,11 +40,31 @@ func TestFunctionARNs(t *testing.T) {
 		{"arn:aws:lambda:us-east-1:123456789012:layer:x", Function{}, false},
 		{"arn:aws:kinesis:us-east-1:123456789012:stream/x", Function{}, false},
 		{"arn:aws:lambda::123456789012:function:alerts", Function{}, false},
+		// A region that would put another host in the endpoint's URL.
+		{"arn:aws:lambda:x@169.254.169.254#:123456789012:function:alerts", Function{}, false},
+		{"arn:aws:lambda:10.0.0.1/:123456789012:function:alerts", Function{}, false},
 		{"alerts", Function{}, false},
 	} {
 		got, err := ParseFunctionARN(c.in)
 		if (err == nil) != c.ok || got != c.want {
 			t.Errorf("%q: %+v %v, want %+v ok=%v", c.in, got, err, c.want, c.ok)
+		}
+	}
+}
+
+// TestStreamARNsWhoseRegionIsNoRegionAreRefused: the region of a stream's
+// ARN names the AWS endpoint's host; one that would put another host in
+// its URL (user information, a path, a fragment, a dotted name) is no
+// region.
+func TestStreamARNsWhoseRegionIsNoRegionAreRefused(t *testing.T) {
+	if st, err := ParseStreamARN("arn:aws:kinesis:eu-west-1:123456789012:stream/s"); err != nil || st != (Stream{"kinesis", "eu-west-1", "123456789012", "s"}) {
+		t.Fatalf("a stream ARN: %+v %v", st, err)
+	}
+	for _, region := range []string{"x@169.254.169.254#", "10.0.0.1/", "evil.example.com", "a?b", ""} {
+		for _, s := range []string{"arn:aws:kinesis:" + region + ":123456789012:stream/s", "arn:aws:firehose:" + region + ":123456789012:deliverystream/s"} {
+			if st, err := ParseStreamARN(s); err == nil {
+				t.Errorf("%s: %+v", s, st)
+			}
 		}
 	}
 }

@@ -85,6 +85,10 @@ type Options struct {
 	// on its way, so each arrives exactly at its scheduled time, whatever
 	// the machine's load.
 	TrafficClock clockwork.Clock
+	// AllowPrivateURLs lets URLs given through the demo server's API reach
+	// non-public addresses (app.Options.AllowPrivateURLs); the demo's own
+	// function is the operator's, reached either way.
+	AllowPrivateURLs bool
 }
 
 // Window is one 10-second window of the run.
@@ -181,7 +185,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	fn.f = n
 
 	srv, err := server.New(ctx, server.Config{Data: dir, Logger: o.Logger, Clock: o.Clock, Apps: app.Options{
-		TimeScale: o.Speed, Functions: map[string]destination.Function{Function: fn}}})
+		TimeScale: o.Speed, Functions: map[string]destination.Function{Function: fn}, AllowPrivateURLs: o.AllowPrivateURLs}})
 	if err != nil {
 		return res, err
 	}

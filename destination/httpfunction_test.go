@@ -2,10 +2,16 @@ package destination
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/riffle-sql/riffle/internal/logtest"
+	"github.com/riffle-sql/riffle/internal/safedial"
 )
 
 // TestAFunctionsResponseOverLambdasLimitSaysSo: a function URL answering
@@ -57,5 +63,72 @@ func TestAFunctionURLsSecretsAreNotShown(t *testing.T) {
 	g, _ := NewHTTPFunction(dead, nil)
 	if _, err := g.Invoke(context.Background(), Event{}); err == nil || strings.Contains(err.Error(), "s3cr3t") {
 		t.Errorf("a refused connection's error: %v", err)
+	}
+}
+
+// TestAnAPIFunctionsFailuresAllSayTheSame: a function URL given through
+// the API fails with one error whatever went wrong (an address refused,
+// nothing listening, an answer that is not a success, one that is not
+// HTTP), so its errors, which users read, tell no open port from a closed
+// one and show nothing of an answer; the server's log has each cause.
+func TestAnAPIFunctionsFailuresAllSayTheSame(t *testing.T) {
+	var seen atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Add(1)
+		http.Error(w, "root:x:0:0:root:/root:/bin/bash", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	notHTTP, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notHTTP.Close()
+	go func() {
+		for {
+			c, err := notHTTP.Accept()
+			if err != nil {
+				return
+			}
+			c.Read(make([]byte, 4096)) // the request, so that the answer is read as one
+			c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
+			c.Close()
+		}
+	}()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + closed.Addr().String() + "/invoke"
+	closed.Close()
+
+	var log logtest.Buffer
+	invoke := func(guard safedial.Guard, raw string) string {
+		f, err := NewAPIFunction(raw, guard.Client(), log.Logger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Invoke(context.Background(), Event{Records: []EventRecord{{RecordID: "1", Data: []byte("x")}}})
+		if !errors.Is(err, safedial.ErrUnusable) {
+			t.Fatalf("%s: %v, want ErrUnusable", raw, err)
+		}
+		return strings.ReplaceAll(err.Error(), raw, "URL")
+	}
+	refused := invoke(safedial.Guard{}, srv.URL+"/invoke")
+	if seen.Load() != 0 {
+		t.Fatal("the refused function's server saw a request")
+	}
+	allowed := safedial.Guard{AllowPrivate: true}
+	for what, raw := range map[string]string{"an answer of 500": srv.URL + "/invoke", "a closed port": closedURL, "a port that is not HTTP": "http://" + notHTTP.Addr().String() + "/invoke"} {
+		if got := invoke(allowed, raw); got != refused {
+			t.Errorf("%s: %q, the refused address: %q", what, got, refused)
+		}
+	}
+	if seen.Load() != 1 {
+		t.Errorf("the allowed function's server saw %d requests", seen.Load())
+	}
+	for _, cause := range []string{"not a public address", "500 Internal Server Error", "connection refused", "malformed HTTP"} {
+		if len(log.Lines("ERROR", cause)) != 1 {
+			t.Errorf("the log does not say %q once:\n%s", cause, log.String())
+		}
 	}
 }

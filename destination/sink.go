@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/riffle-sql/riffle/internal/safedial"
+	"github.com/riffle-sql/riffle/internal/throttle"
 	"github.com/riffle-sql/riffle/streamlog"
 )
 
@@ -97,6 +100,10 @@ type HTTPFunction struct {
 	user    *url.Userinfo
 	client  *http.Client
 	timeout time.Duration
+	// failures, for a URL given through the API, logs the cause of each
+	// failure, which the caller sees only as safedial.ErrUnusable.
+	failures *throttle.Log
+	mu       sync.Mutex // guards failures
 }
 
 // FunctionTimeout bounds one invocation of an HTTP function; a call that
@@ -122,6 +129,21 @@ func NewHTTPFunction(raw string, client *http.Client) (*HTTPFunction, error) {
 	return f, nil
 }
 
+// NewAPIFunction is the function of a URL given through the API, which
+// client (safedial.Guard's) must keep off the server's own network. Every
+// failure of an invocation is the one error safedial.ErrUnusable, whatever
+// its cause, so a user cannot tell open ports from closed ones (nor read
+// an answer through errors); the cause goes to logger, at most once a
+// minute.
+func NewAPIFunction(raw string, client *http.Client, logger *slog.Logger) (*HTTPFunction, error) {
+	f, err := NewHTTPFunction(raw, client)
+	if err != nil {
+		return nil, err
+	}
+	f.failures = &throttle.Log{Logger: logger, Every: time.Minute, Clock: clockwork.NewRealClock()}
+	return f, nil
+}
+
 // Redacted is a URL as errors, logs and metrics show it: without its
 // password, and its query's values hidden (a function URL's query often
 // carries a token).
@@ -140,6 +162,17 @@ func (f *HTTPFunction) String() string { return f.shown }
 
 // Invoke posts the event and decodes the response.
 func (f *HTTPFunction) Invoke(ctx context.Context, e Event) (Response, error) {
+	resp, err := f.invoke(ctx, e)
+	if err != nil && f.failures != nil {
+		f.mu.Lock()
+		f.failures.Error("a function URL given through the API failed", "url", f.shown, "err", err)
+		f.mu.Unlock()
+		return Response{}, fmt.Errorf("invoke %s: %w", f.shown, safedial.ErrUnusable)
+	}
+	return resp, err
+}
+
+func (f *HTTPFunction) invoke(ctx context.Context, e Event) (Response, error) {
 	body, err := json.Marshal(e)
 	if err != nil {
 		return Response{}, err

@@ -110,3 +110,23 @@ func TestABucketIsItsFolderWhenThereIsOne(t *testing.T) {
 		t.Errorf("no directory and no S3: %v", err)
 	}
 }
+
+// TestGetReadsNothingOutsideTheBucketsDirectory: a reference data
+// source's bucket and key come through the API; none that would leave
+// the directory reads a file, though the file is there.
+func TestGetReadsNothingOutsideTheBucketsDirectory(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	dir := filepath.Join(root, "buckets")
+	os.MkdirAll(filepath.Join(dir, "b"), 0o755)
+	secret := filepath.Join(root, "secret.txt")
+	os.WriteFile(secret, []byte("secret"), 0o600)
+	s3srv := s3test.Start(t, "remote")
+	for _, b := range []Buckets{{Dir: dir}, {Dir: dir, S3: NewClient(s3srv.Client, s3srv.URL)}} {
+		for _, bad := range [][2]string{{"b", "../../secret.txt"}, {"..", "secret.txt"}, {".", "../secret.txt"}, {"b/..", "../secret.txt"}, {"b", secret}, {"b", "/" + filepath.ToSlash(secret)}, {"b", "x/../../../secret.txt"}} {
+			if got, err := b.Get(ctx, bad[0], bad[1], 100); err == nil || string(got) == "secret" {
+				t.Errorf("bucket %q key %q (S3 %v): read %q, %v", bad[0], bad[1], b.S3 != nil, got, err)
+			}
+		}
+	}
+}

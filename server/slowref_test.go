@@ -28,7 +28,7 @@ import (
 // would never answer before, and the bound only turns such a hang into a
 // failure.
 func TestAReferenceURLThatDoesNotAnswerHoldsUpNoOneElse(t *testing.T) {
-	srv := servertest.Start(t, server.Config{Apps: app.Options{Poll: 10 * time.Millisecond}})
+	srv := servertest.Start(t, server.Config{Apps: app.Options{Poll: 10 * time.Millisecond, AllowPrivateURLs: true}})
 	c := srv.Clients("AKIDEXAMPLE", "secret")
 	ctx := context.Background()
 	slow := heldurl.New(t, "Click,clicked\nImpression,seen\n", 1)

@@ -76,5 +76,6 @@ rather than shown false alarms. --forever keeps the traffic going until Ctrl-C.`
 	f.StringVar(&o.Chart, "chart", "riffle-demo.svg", "where the chart goes")
 	f.Uint64Var(&o.Seed, "seed", 1, "the generator's seed")
 	f.BoolVar(&o.Forever, "forever", false, "keep sending until Ctrl-C")
+	f.BoolVar(&o.AllowPrivateURLs, "allow-private-urls", false, allowPrivateURLsUsage)
 	return cmd
 }

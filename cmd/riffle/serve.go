@@ -39,7 +39,7 @@ func newServeCommand() *cobra.Command {
 		retention, checkpoint, leaseTTL    time.Duration
 		timeScale                          float64
 		buckets, outputDir                 string
-		insecure                           bool
+		insecure, allowPrivateURLs         bool
 		allowedHosts                       []string
 		maxConns                           int
 		maxStore, minFree                  int64
@@ -149,7 +149,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 				MaxStore: maxStore, MinFree: minFree, Replicas: replicas,
 				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, S3: s3c, Functions: fns, OutputDir: outputDir,
 					Node: node, LeaseTTL: leaseTTL, AWS: awsClients,
-					Kinesis: kinesisClient, KinesisTolerance: kinesisTolerance}})
+					Kinesis: kinesisClient, KinesisTolerance: kinesisTolerance, AllowPrivateURLs: allowPrivateURLs}})
 			if err != nil {
 				return err
 			}
@@ -194,7 +194,8 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 	cmd.Flags().DurationVar(&kinesisTolerance, "kinesis-tolerance", app.DefaultKinesisTolerance, "how far the arrival stamps of a Kinesis input that is not this server's may lag this machine's clock: its applications' clocks wait that long for its records")
 	cmd.Flags().DurationVar(&checkpoint, "checkpoint", 5*time.Second, "how often running applications save their state")
 	cmd.Flags().StringVar(&outputDir, "outputs", "", "the directory of file outputs (default DATA/outputs)")
-	cmd.Flags().StringArrayVar(&functions, "function", nil, "a Lambda-compatible function outputs may name: NAME=URL (repeatable)")
+	cmd.Flags().StringArrayVar(&functions, "function", nil, "a Lambda-compatible function outputs may name: NAME=URL (repeatable; reached whatever its address)")
+	cmd.Flags().BoolVar(&allowPrivateURLs, "allow-private-urls", false, allowPrivateURLsUsage)
 	cmd.Flags().StringArrayVar(&notifiers, "notifier", nil, "a built-in notification function outputs may name: NAME=CONFIG.yaml (repeatable; see docs/notify.md)")
 	cmd.Flags().StringVar(&node, "node", "", "this server's name among those sharing one NATS cluster (default with --nats: HOST-PORT)")
 	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", app.DefaultLeaseTTL, "with --node or --nats: how long an application's lease lasts unrenewed before another node takes it over")
@@ -204,6 +205,10 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 	cmd.Flags().StringVar(&authFile, "auth", "", `check request signatures (SigV4) against a JSON file {"ACCESS_KEY_ID": "SECRET", ...}`)
 	return cmd
 }
+
+// allowPrivateURLsUsage is the --allow-private-urls flag's help, on every
+// command that runs applications.
+const allowPrivateURLsUsage = "let the URLs given through the API (a reference data source's key, a Lambda output's function URL) reach loopback, link-local (169.254.169.254), private and other non-public addresses, refused by default"
 
 // serverFunctions are the functions outputs may name: HTTP endpoints and
 // built-in notifiers, each checked now (a notifier reaches its SMTP
