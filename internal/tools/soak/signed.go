@@ -64,26 +64,32 @@ func (s *signed) flow(ctx context.Context, rate int) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	slots := make(chan struct{}, inFlight)
+	// Calls are due on a schedule from the start: a ticker drops the
+	// ticks a busy machine misses, which would lower the rate unseen.
+	start := time.Now()
 	t := time.NewTicker(time.Second / time.Duration(rate))
 	defer t.Stop()
-	for n := 0; ; n++ {
+	for n := 0; ; {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		select {
-		case slots <- struct{}{}:
-		default:
-			s.mu.Lock()
-			s.skipped++
-			s.mu.Unlock()
-			continue
+		for due := int(time.Since(start).Seconds() * float64(rate)); n < due; n++ {
+			select {
+			case slots <- struct{}{}:
+			default:
+				s.mu.Lock()
+				s.skipped++
+				s.mu.Unlock()
+				continue
+			}
+			call := n // n goes on in this loop
+			wg.Go(func() {
+				defer func() { <-slots }()
+				s.put(context.WithoutCancel(ctx), call)
+			})
 		}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			s.put(context.WithoutCancel(ctx), n)
-		})
 	}
 }
 
