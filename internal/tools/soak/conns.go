@@ -127,7 +127,7 @@ func readAnswer(conn net.Conn, waitClose bool) answer {
 	if json.Unmarshal(body, &shape) == nil && shape.Type != "" {
 		kind = shape.Type
 	}
-	outcome := fmt.Sprintf("answered %d %s", resp.StatusCode, kind)
+	outcome := strings.TrimSpace(fmt.Sprintf("answered %d %s", resp.StatusCode, kind))
 	if !waitClose {
 		return answer{outcome: outcome, at: at}
 	}
