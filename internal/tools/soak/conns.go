@@ -68,9 +68,19 @@ func slowConnection(ctx context.Context, addr string, kind slowKind, interval ti
 			continue
 		}
 		t.add(kind.name, outcome, took)
-		if strings.HasPrefix(outcome, "could not connect") {
-			sleep(ctx, 200*time.Millisecond)
-		}
+		backOff(ctx, outcome)
+	}
+}
+
+// backOff waits before the next connection when the server refused the
+// last: as its Retry-After asks after a 503 (the connection limit), a
+// moment when it could not be reached.
+func backOff(ctx context.Context, outcome string) {
+	switch {
+	case strings.HasPrefix(outcome, "answered 503"):
+		sleep(ctx, time.Second)
+	case strings.HasPrefix(outcome, "could not connect"):
+		sleep(ctx, 200*time.Millisecond)
 	}
 }
 
@@ -184,9 +194,7 @@ func oversizedBodies(ctx context.Context, addr string, worker int, t *tally) {
 			continue
 		}
 		t.add(kind.name, outcome, took)
-		if strings.HasPrefix(outcome, "could not connect") {
-			sleep(ctx, 200*time.Millisecond)
-		}
+		backOff(ctx, outcome)
 	}
 }
 

@@ -217,15 +217,16 @@ func startServer(ctx context.Context, c config, dir, authFile string) (*server, 
 	}
 	defer logFile.Close() // the child has its own copy
 	s.cmd.Stderr = logFile
-	stdout, err := s.cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
+	// Through a pipe of our own: Wait returns once what the server wrote
+	// has been read, and then ends the reader.
+	stdout, w := io.Pipe()
+	s.cmd.Stdout = w
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", c.riffle, err)
 	}
 	go func() {
 		s.err = s.cmd.Wait()
+		w.Close()
 		close(s.done)
 	}()
 	addr := make(chan string, 1)
@@ -238,6 +239,7 @@ func startServer(ctx context.Context, c config, dir, authFile string) (*server, 
 				addr <- m[1]
 			}
 		}
+		io.Copy(io.Discard, stdout) // past a line too long to scan
 	}()
 	select {
 	case s.addr = <-addr:
