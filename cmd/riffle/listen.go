@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/riffle-sql/riffle/internal/awsjson"
 )
 
 // isLoopback says whether a --listen address keeps the server to this
@@ -32,8 +34,10 @@ func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler) 
 	requests, endRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer endRequests()
 	// Headers must come within 10 s and an idle connection goes after 2
-	// minutes; a body's time is the API's (awsjson's BodyTimeout): a
+	// minutes; a body's time is the API's (awsjson's BodyTimeout), on
+	// every path, whether its handler reads the body or not: a
 	// server-wide read timeout would also end the taps' endless answers.
+	handler = awsjson.BodyTimeLimit(handler, awsjson.DefaultBodyTimeout)
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return requests }}
 	errc := make(chan error, 1)

@@ -168,12 +168,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := newID()
 	w.Header().Set("x-amzn-RequestId", requestID)
 	start := s.opts.Clock.Now()
-	// The connection's own deadline (network time, not the clock's):
-	// lifted once the call is answered, for the connection's next request.
-	rc := http.NewResponseController(w)
-	if rc.SetReadDeadline(time.Now().Add(s.opts.BodyTimeout)) == nil {
-		defer rc.SetReadDeadline(time.Time{})
-	}
+	limitBodyTime(w, r, s.opts.BodyTimeout)
 	result, err := s.handle(r)
 	service, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 	if s.services[service][op] == nil {
@@ -192,6 +187,53 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	json.NewEncoder(w).Encode(result)
+}
+
+// BodyTimeLimit gives every request's body timeout to arrive whole, for
+// handlers that read bodies or ignore them alike (the front door does the
+// same with Options.BodyTimeout).
+func BodyTimeLimit(next http.Handler, timeout time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limitBodyTime(w, r, timeout)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBodyTime sets the connection's read deadline (network time, not a
+// clock's) for r's body and lifts it once the body has been read to its
+// end: what the handler then does takes the time it takes, and a request
+// without a body sets none, as a deadline would also end the background
+// read that tells net/http the client is still there. A body left unread
+// keeps the deadline: net/http reads up to 256 KiB of it after the
+// handler, which a client sending a byte now and then would stretch to
+// days.
+func limitBodyTime(w http.ResponseWriter, r *http.Request, timeout time.Duration) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(timeout)) != nil {
+		return
+	}
+	// As http.MaxBytesReader is used: the server keeps its own reference
+	// to the body, for what it reads after the handler.
+	r.Body = &liftAtEOF{ReadCloser: r.Body, lift: func() { rc.SetReadDeadline(time.Time{}) }}
+}
+
+// liftAtEOF calls lift when its body ends.
+type liftAtEOF struct {
+	io.ReadCloser
+	lift func()
+	done bool
+}
+
+func (b *liftAtEOF) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		b.lift()
+	}
+	return n, err
 }
 
 // jsonSigned are the headers a JSON 1.1 call must sign: the host (or a

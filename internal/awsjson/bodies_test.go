@@ -1,7 +1,9 @@
 package awsjson
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -105,5 +107,97 @@ func TestABodyThatTricklesIsCutOff(t *testing.T) {
 		case <-deadline:
 			t.Fatal("a trickling body held its connection for a minute")
 		}
+	}
+}
+
+// trickleRequest sends a request's head and then a byte of its body every
+// 50 ms until the server answers and closes the connection; it returns
+// the answer's status and __type.
+func trickleRequest(t *testing.T, handler http.Handler, head string) (int, string) {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	type answer struct {
+		status int
+		kind   string
+		closed bool
+		err    error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			answers <- answer{err: err}
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		var shape struct {
+			Type string `json:"__type"`
+		}
+		json.Unmarshal(body, &shape)
+		_, err = br.ReadByte()
+		answers <- answer{status: resp.StatusCode, kind: shape.Type, closed: err == io.EOF, err: err}
+	}()
+	io.WriteString(conn, head)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	bound := time.After(20 * time.Second) // a bound for the test, not the assertion
+	for {
+		select {
+		case a := <-answers:
+			if a.status == 0 {
+				t.Fatalf("no answer: %v", a.err)
+			}
+			if !a.closed {
+				t.Fatalf("answered %d %s, then the connection was not closed: %v", a.status, a.kind, a.err)
+			}
+			return a.status, a.kind
+		case <-tick.C:
+			conn.Write([]byte(" "))
+		case <-bound:
+			t.Fatal("a body sent a byte at a time held its connection, unanswered, for 20 s")
+		}
+	}
+}
+
+// TestASmallBodyThatTricklesIsCutOffToo: a body under the 256 KiB that
+// net/http reads after the handler, sent a byte at a time, is cut off at
+// the body timeout like a large one, whether the front door refused the
+// request from its headers (unsigned), gave up reading it (the server's
+// key, the signature not yet checkable), or another handler never read
+// it (the console's GET / behind BodyTimeLimit): the client gets its
+// answer and the connection is closed.
+func TestASmallBodyThatTricklesIsCutOffToo(t *testing.T) {
+	s := New(Options{BodyTimeout: 200 * time.Millisecond, Credentials: map[string]string{"AKID": "secret"}})
+	s.Register("T_1", map[string]Operation{"Put": func(ctx context.Context, body []byte) (any, error) { return map[string]int{}, nil }})
+	now := time.Now().UTC()
+	signedHead := fmt.Sprintf("X-Amz-Date: %s\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKID/%s/us-east-1/t/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=%064d\r\n",
+		now.Format("20060102T150405Z"), now.Format("20060102"), 0)
+	console := BodyTimeLimit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<html>the console</html>")
+	}), 200*time.Millisecond)
+	for _, c := range []struct {
+		name    string
+		handler http.Handler
+		head    string
+		status  int
+		kind    string
+	}{
+		{"unsigned", s, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: T_1.Put\r\nContent-Length: 1000\r\n\r\n{", 403, "MissingAuthenticationTokenException"},
+		{"the server's key", s, "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: T_1.Put\r\n" + signedHead + "Content-Length: 1000\r\n\r\n{", 400, "SerializationException"},
+		{"GET / behind BodyTimeLimit", console, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", 200, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			status, kind := trickleRequest(t, c.handler, c.head)
+			if status != c.status || kind != c.kind {
+				t.Errorf("answered %d %q, want %d %q", status, kind, c.status, c.kind)
+			}
+		})
 	}
 }
