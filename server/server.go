@@ -47,7 +47,10 @@ type Config struct {
 	// Credentials are the access keys whose SigV4 signatures are checked;
 	// nil accepts any well-formed signature.
 	Credentials map[string]string
-	Apps        app.Options
+	// BodyMemory bounds the request bodies held at once (see
+	// awsjson.Options; 0: awsjson.DefaultBodyMemory).
+	BodyMemory int64
+	Apps       app.Options
 	// Deliveries tunes the delivery streams' S3 deliveries (Buckets,
 	// Clock, Logger and Metrics are the server's: Apps.Buckets, else
 	// Data/buckets, and Apps.S3).
@@ -122,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	// One front door for the AWS JSON 1.1 APIs: Firehose and Kinesis
 	// (ingest) and Kinesis Analytics (api) register with it as peers.
-	front := awsjson.New(awsjson.Options{Credentials: cfg.Credentials, Metrics: reg, Logger: cfg.Logger, Clock: cfg.Clock})
+	front := awsjson.New(awsjson.Options{Credentials: cfg.Credentials, Metrics: reg, Logger: cfg.Logger, Clock: cfg.Clock, BodyMemory: cfg.BodyMemory})
 	streams, err := ingest.New(ctx, l, ingest.Options{Region: opts.Region, Account: opts.Account, Metrics: reg, Clock: cfg.Clock, Users: apps.Users,
 		Changed: deliveries.Nudge})
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/riffle-sql/riffle/awsclients"
 	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/destination"
+	"github.com/riffle-sql/riffle/internal/awsjson"
 	"github.com/riffle-sql/riffle/internal/hostguard"
 	"github.com/riffle-sql/riffle/notify"
 	"github.com/riffle-sql/riffle/s3store"
@@ -42,6 +43,7 @@ func newServeCommand() *cobra.Command {
 		insecure, allowPrivateURLs         bool
 		allowedHosts                       []string
 		maxConns                           int
+		bodyMemoryMiB                      int64
 		maxStore, minFree                  int64
 		replicas                           int
 		functions, notifiers, awsEndpoints []string
@@ -145,7 +147,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 			if node == "" && natsURL != "" {
 				node = defaultNode(ln.Addr())
 			}
-			srv, err := server.New(ctx, server.Config{Data: dataDir, NATS: natsURL, Retention: retention, Credentials: creds, Logger: logger,
+			srv, err := server.New(ctx, server.Config{Data: dataDir, NATS: natsURL, Retention: retention, Credentials: creds, BodyMemory: bodyMemoryMiB << 20, Logger: logger,
 				MaxStore: maxStore, MinFree: minFree, Replicas: replicas,
 				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, S3: s3c, Functions: fns, OutputDir: outputDir,
 					Node: node, LeaseTTL: leaseTTL, AWS: awsClients,
@@ -187,6 +189,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 	cmd.Flags().Int64Var(&maxStore, "max-store", 0, "bytes the embedded log may store (default: the data directory's filesystem)")
 	cmd.Flags().Int64Var(&minFree, "min-free", streamlog.DefaultMinFree, "bytes puts leave free on the data directory's filesystem (they are refused, retryably, below)")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --auth")
+	cmd.Flags().Int64Var(&bodyMemoryMiB, "max-body-memory", awsjson.DefaultBodyMemory>>20, "MiB of request bodies held at once (a body is read whole before its signature is checked); a request beyond it is answered 503, which the SDKs retry")
 	cmd.Flags().IntVar(&maxConns, "max-connections", 0, "connections served at once; one more is answered 503 (default: half the limit on open files, which riffle serve raises to its hard limit, between 64 and 16384)")
 	cmd.Flags().StringSliceVar(&allowedHosts, "allowed-host", nil, "a name clients reach the server by (repeatable); requests naming any other host than these, an IP address or localhost are refused (DNS rebinding)")
 	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "application time runs this many times faster than the wall clock (demos, tests)")

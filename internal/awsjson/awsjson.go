@@ -38,6 +38,11 @@ type Options struct {
 	// BodyTimeout bounds the reading of a request's body (DefaultBodyTimeout):
 	// a client that sends a byte now and then cannot hold a connection.
 	BodyTimeout time.Duration
+	// BodyMemory bounds the bytes of request bodies held at once, those
+	// of the API and of Authenticate's handlers together
+	// (DefaultBodyMemory): a request beyond it is answered 503
+	// ServiceUnavailableException, which the SDKs retry.
+	BodyMemory int64
 }
 
 // DefaultBodyTimeout is how long a request's body may take to arrive: a
@@ -56,6 +61,7 @@ type Server struct {
 	metrics  *metrics
 	services map[string]map[string]Operation
 	limits   map[string]int // an operation's body limit, by target, when not defaultMaxBody
+	bodies   *bodyBudget
 }
 
 // metrics count the requests. The names predate the front door (it was
@@ -88,7 +94,11 @@ func New(opts Options) *Server {
 	if opts.BodyTimeout <= 0 {
 		opts.BodyTimeout = DefaultBodyTimeout
 	}
-	return &Server{opts: opts, metrics: newMetrics(opts.Metrics), services: map[string]map[string]Operation{}, limits: map[string]int{}}
+	if opts.BodyMemory <= 0 {
+		opts.BodyMemory = DefaultBodyMemory
+	}
+	return &Server{opts: opts, metrics: newMetrics(opts.Metrics), services: map[string]map[string]Operation{}, limits: map[string]int{},
+		bodies: &bodyBudget{most: opts.BodyMemory}}
 }
 
 // Register serves a service's operations under its target prefix (such as
@@ -271,13 +281,18 @@ func (s *Server) handle(r *http.Request) (any, error) {
 			return nil, err
 		}
 	}
+	release, err := s.reserve(r.ContentLength, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer release() // once the operation is done with the body
 	// Read into a buffer of the announced size: io.ReadAll would grow
 	// one by doubling (a 500-record put is about 50 KiB).
 	var buf bytes.Buffer
 	if n := r.ContentLength; n > 0 {
 		buf.Grow(int(n) + bytes.MinRead)
 	}
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, int64(limit)+1))
+	_, err = buf.ReadFrom(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		return nil, Errorf(http.StatusBadRequest, "SerializationException", "reading the request: %v", err)
 	}

@@ -201,3 +201,52 @@ func TestASmallBodyThatTricklesIsCutOffToo(t *testing.T) {
 		})
 	}
 }
+
+// TestBodiesHeldAtOnceAreBounded: the bodies being read and handled at
+// once take at most Options.BodyMemory; a request beyond it is answered
+// 503 ServiceUnavailableException (which the SDKs retry) without its body
+// being read, and goes through once the others are done. (A body must be
+// read whole before its signature can be checked, and a request can name
+// the server's key without knowing its secret.)
+func TestBodiesHeldAtOnceAreBounded(t *testing.T) {
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	s := New(Options{BodyMemory: 1 << 20})
+	s.Register("T_1", map[string]Operation{
+		"Hold": func(ctx context.Context, body []byte) (any, error) {
+			started <- struct{}{}
+			<-release
+			return map[string]int{"Bytes": len(body)}, nil
+		},
+		"Put": func(ctx context.Context, body []byte) (any, error) { return map[string]int{"Bytes": len(body)}, nil },
+	})
+	send := func(target string, size int) (int, string, int) {
+		body := &countingBody{left: size}
+		req := httptest.NewRequest(http.MethodPost, "/", nil)
+		req.Body, req.ContentLength = body, int64(size)
+		req.Header.Set("X-Amz-Target", target)
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/t/aws4_request, SignedHeaders=host, Signature=00")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		var e struct {
+			Type string `json:"__type"`
+		}
+		json.Unmarshal(rec.Body.Bytes(), &e)
+		return rec.Code, e.Type, body.read
+	}
+	held := make(chan int)
+	go func() { code, _, _ := send("T_1.Hold", 700<<10); held <- code }()
+	<-started // 700 KiB held
+	if code, kind, read := send("T_1.Put", 700<<10); code != http.StatusServiceUnavailable || kind != "ServiceUnavailableException" || read != 0 {
+		t.Errorf("a second 700 KiB body while one is held: %d %s, %d bytes read; want 503 ServiceUnavailableException, none read", code, kind, read)
+	}
+	if code, _, _ := send("T_1.Put", 300<<10); code != http.StatusOK {
+		t.Errorf("a 300 KiB body beside the held one: %d, want 200 (within the budget)", code)
+	}
+	close(release)
+	if code := <-held; code != http.StatusOK {
+		t.Errorf("the held request: %d", code)
+	}
+	if code, _, _ := send("T_1.Put", 700<<10); code != http.StatusOK {
+		t.Errorf("the second body once the first is done: %d, want 200", code)
+	}
+}

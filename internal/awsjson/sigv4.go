@@ -221,6 +221,11 @@ func (s *Server) Authenticate(next http.Handler) http.Handler {
 				if _, _, _, err := s.checkHeader(r, plainSigned); err != nil {
 					return err // before the body: unsigned requests cost only their headers
 				}
+				release, err := s.reserve(r.ContentLength, maxGuardedBody)
+				if err != nil {
+					return err
+				}
+				defer release() // held while checked; the handler's use of it after (at most 1 MiB) is not counted
 				body, err := io.ReadAll(io.LimitReader(r.Body, maxGuardedBody+1))
 				if err != nil {
 					return Errorf(http.StatusBadRequest, "SerializationException", "reading the request: %v", err)
