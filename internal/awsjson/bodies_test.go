@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -141,8 +143,10 @@ func trickleRequest(t *testing.T, handler http.Handler, head string) (int, strin
 			Type string `json:"__type"`
 		}
 		json.Unmarshal(body, &shape)
+		// Closed: an end of file, or a reset when the server closed with
+		// some of the trickled bytes unread.
 		_, err = br.ReadByte()
-		answers <- answer{status: resp.StatusCode, kind: shape.Type, closed: err == io.EOF, err: err}
+		answers <- answer{status: resp.StatusCode, kind: shape.Type, closed: err == io.EOF || errors.Is(err, syscall.ECONNRESET), err: err}
 	}()
 	io.WriteString(conn, head)
 	tick := time.NewTicker(50 * time.Millisecond)
