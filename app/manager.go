@@ -291,7 +291,7 @@ func (m *Manager) Create(ctx context.Context, a Application) (Application, error
 
 // planCode plans the application's code against an input's columns and
 // its reference tables, as it would run.
-func planCode(a Application, in Input) (*plan.Graph, error) {
+func (m *Manager) planCode(a Application, in Input) (*plan.Graph, error) {
 	var tables []*plan.Table
 	for _, ref := range a.References {
 		t, err := compile.TableColumns(ref.TableName, ref.Schema)
@@ -300,7 +300,7 @@ func planCode(a Application, in Input) (*plan.Graph, error) {
 		}
 		tables = append(tables, t)
 	}
-	return compile.Plan(compile.Options{SQL: a.Code, Inputs: in.StreamNames(), Schema: in.Schema, Application: a.Name, Tables: tables})
+	return compile.Plan(compile.Options{SQL: a.Code, Inputs: in.StreamNames(), Schema: in.Schema, Application: a.Name, Tables: tables, ForestMemory: m.opts.ForestMemory})
 }
 
 // check validates inputs and, with an input, the SQL.
@@ -326,7 +326,7 @@ func (m *Manager) check(ctx context.Context, a Application) error {
 			return fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 		if a.Code != "" {
-			g, err := planCode(a, in)
+			g, err := m.planCode(a, in)
 			if err != nil {
 				return err // positioned SQL errors
 			}

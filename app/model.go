@@ -211,6 +211,11 @@ type Options struct {
 	// refused otherwise (package safedial): riffle serve
 	// --allow-private-urls.
 	AllowPrivateURLs bool
+	// ForestMemory bounds the bytes an application's RANDOM_CUT_FOREST
+	// models hold together (rcf.Config.Bytes), checked when its code is
+	// saved and when it starts: 0 is DefaultForestMemory; riffle serve
+	// --max-forest-memory.
+	ForestMemory int64
 	// AWS makes the clients of resources that are not this server's: a
 	// Lambda output naming a function that is not one of Functions is
 	// invoked through the Lambda API (nil: refused).
@@ -252,7 +257,16 @@ type Options struct {
 	LeaseTTL time.Duration
 }
 
+// DefaultForestMemory is Options.ForestMemory's default: room for 1,000
+// trees of 1,000 points of 30 values, or a hundred of the service's
+// default forests of a few columns, while the service's ranges allow one
+// forest of about 10 GiB.
+const DefaultForestMemory = 2 << 30
+
 func (o Options) withDefaults() Options {
+	if o.ForestMemory <= 0 {
+		o.ForestMemory = DefaultForestMemory
+	}
 	if o.TimeScale <= 0 {
 		o.TimeScale = 1
 	}

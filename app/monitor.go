@@ -84,7 +84,7 @@ func (m *Manager) PlannedStreams(ctx context.Context, name string) ([]string, er
 	if len(a.Inputs) == 0 || a.Code == "" {
 		return nil, fmt.Errorf("%w: application %s needs an input and code to declare streams", ErrInvalid, name)
 	}
-	g, err := planCode(a, a.Inputs[0])
+	g, err := m.planCode(a, a.Inputs[0])
 	if err != nil {
 		return nil, fmt.Errorf("%w: plan %s: %w", ErrInvalid, name, err)
 	}

@@ -75,7 +75,8 @@ func (m *Manager) open(a Application, position string, tables []*plan.Table) (*r
 			return nil, err
 		}
 	}
-	compiled, err := compile.Compile(compile.Options{SQL: a.Code, Inputs: in.StreamNames(), Schema: in.Schema, Application: a.Name, Tables: tables})
+	compiled, err := compile.Compile(compile.Options{SQL: a.Code, Inputs: in.StreamNames(), Schema: in.Schema, Application: a.Name, Tables: tables,
+		ForestMemory: m.opts.ForestMemory})
 	if err != nil {
 		return nil, err
 	}

@@ -78,6 +78,9 @@ type Options struct {
 	Seed uint64
 	// Tables are the reference tables the SQL may join.
 	Tables []*plan.Table
+	// ForestMemory bounds what the RANDOM_CUT_FOREST models hold together
+	// (plan.Options.ForestMemory; 0: no bound).
+	ForestMemory int64
 }
 
 func (o Options) inputs() []string {
@@ -115,7 +118,7 @@ func Plan(opts Options) (*plan.Graph, error) {
 		}
 		streams = append(streams, in)
 	}
-	return plan.Plan(script, plan.Options{Inputs: streams, Tables: opts.Tables, Seed: opts.Seed, Application: opts.Application})
+	return plan.Plan(script, plan.Options{Inputs: streams, Tables: opts.Tables, Seed: opts.Seed, Application: opts.Application, ForestMemory: opts.ForestMemory})
 }
 
 // Application is a compiled application: its graph, its engine, and one

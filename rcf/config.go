@@ -85,3 +85,30 @@ func (c Config) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Checked is the configuration as New takes it (Workers between 1 and
+// Trees), or the errors New would report, without making the forest (which
+// may take gigabytes).
+func (c Config) Checked() (Config, error) {
+	c.Workers = clampWorkers(c.Workers, c.Trees)
+	return c, c.validate()
+}
+
+// Bytes is the memory a forest of this configuration holds: New makes all
+// of it at once (trees sized for a full sample), so it does not grow with
+// the records. The largest the service's ranges allow (1,000 trees of
+// 1,000 points of 30 columns shingled 30 times) holds about 10 GiB.
+func (c Config) Bytes() int64 {
+	dims, capacity, trees := int64(c.Dimensions*c.Shingle), int64(c.SampleSize), int64(c.Trees)
+	const (
+		nodeBytes = 12 // node
+		treeBytes = 200
+	)
+	perTree := treeBytes +
+		(capacity-1)*(nodeBytes+2*dims*4+8+4) + // nodes, box, span, freeNodes
+		capacity*(dims*4+4+4+4) + // leafPoint, leafMass, freeLeaves, path
+		capacity*(8+4) // the sampler's keys and leaves
+	perForest := trees*(perTree+3*dims*8+8) + // the trees' scores and explanations' bounds
+		capacity*16 + dims*4 + 600 // log2 and unseen tables, shingle, the rest
+	return perForest
+}

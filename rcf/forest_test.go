@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -299,6 +300,38 @@ func TestBadRecordsAreRejectedAndChangeNothing(t *testing.T) {
 		}
 		if a, b := mustUpdate(t, clean, rec...), mustUpdate(t, dirty, rec...); a != b {
 			t.Fatalf("record %d: %v after bad input, %v without", i, b, a)
+		}
+	}
+}
+
+// TestBytesIsWhatAForestHolds: Config.Bytes, which an application's
+// forests are bounded by, is within a tenth of the heap a forest takes,
+// from one tree to the service's defaults to a large forest.
+func TestBytesIsWhatAForestHolds(t *testing.T) {
+	for _, cfg := range []rcf.Config{
+		{Trees: 1, SampleSize: 10, TimeDecay: 100, Shingle: 1, Dimensions: 1},
+		rcf.Config{Dimensions: 1}.WithDefaults(),
+		rcf.Config{Dimensions: 3, Shingle: 8}.WithDefaults(),
+		{Trees: 200, SampleSize: 1000, TimeDecay: 100000, Shingle: 4, Dimensions: 30},
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		// Enough forests that the heap's own noise does not count.
+		forests := make([]*rcf.Forest, max(1, (64<<20)/cfg.Bytes()))
+		for i := range forests {
+			f, err := rcf.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			forests[i] = f
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / int64(len(forests))
+		runtime.KeepAlive(forests)
+		if est := cfg.Bytes(); est < held*9/10 || est > held*11/10 {
+			t.Errorf("%d trees of %d points of %d×%d: Bytes says %d, the forest holds %d", cfg.Trees, cfg.SampleSize, cfg.Dimensions, cfg.Shingle, est, held)
 		}
 	}
 }

@@ -43,7 +43,7 @@ func newServeCommand() *cobra.Command {
 		insecure, allowPrivateURLs         bool
 		allowedHosts                       []string
 		maxConns                           int
-		bodyMemoryMiB                      int64
+		bodyMemoryMiB, forestMemoryMiB     int64
 		maxStore, minFree                  int64
 		replicas                           int
 		functions, notifiers, awsEndpoints []string
@@ -151,7 +151,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 				MaxStore: maxStore, MinFree: minFree, Replicas: replicas,
 				Apps: app.Options{TimeScale: timeScale, Checkpoint: checkpoint, Buckets: buckets, S3: s3c, Functions: fns, OutputDir: outputDir,
 					Node: node, LeaseTTL: leaseTTL, AWS: awsClients,
-					Kinesis: kinesisClient, KinesisTolerance: kinesisTolerance, AllowPrivateURLs: allowPrivateURLs}})
+					Kinesis: kinesisClient, KinesisTolerance: kinesisTolerance, AllowPrivateURLs: allowPrivateURLs, ForestMemory: forestMemoryMiB << 20}})
 			if err != nil {
 				return err
 			}
@@ -190,6 +190,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 	cmd.Flags().Int64Var(&minFree, "min-free", streamlog.DefaultMinFree, "bytes puts leave free on the data directory's filesystem (they are refused, retryably, below)")
 	cmd.Flags().BoolVar(&insecure, "insecure", false, "allow a non-loopback --listen without --auth")
 	cmd.Flags().Int64Var(&bodyMemoryMiB, "max-body-memory", awsjson.DefaultBodyMemory>>20, "MiB of request bodies held at once (a body is read whole before its signature is checked); a request beyond it is answered 503, which the SDKs retry")
+	cmd.Flags().Int64Var(&forestMemoryMiB, "max-forest-memory", app.DefaultForestMemory>>20, "MiB the RANDOM_CUT_FOREST models of one application may hold together, checked when its code is saved and when it starts")
 	cmd.Flags().IntVar(&maxConns, "max-connections", 0, "connections served at once; one more is answered 503 (default: half the limit on open files, which riffle serve raises to its hard limit, between 64 and 16384)")
 	cmd.Flags().StringSliceVar(&allowedHosts, "allowed-host", nil, "a name clients reach the server by (repeatable); requests naming any other host than these, an IP address or localhost are refused (DNS rebinding)")
 	cmd.Flags().Float64Var(&timeScale, "time-scale", 1, "application time runs this many times faster than the wall clock (demos, tests)")

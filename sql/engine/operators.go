@@ -110,11 +110,11 @@ func (a *App) build(n plan.Node, out operator, port int, pump string) error {
 		// Checked now, made at the first row: an application that gets no
 		// row holds no forest (the same forest either way: its seed is
 		// in its configuration).
-		forest, err := rcf.New(n.Config)
+		cfg, err := n.Config.Checked()
 		if err != nil {
 			return err
 		}
-		op := &rcfOp{app: a, pump: pump, node: n, cfg: forest.Config(), out: em, point: make([]float64, len(n.Numeric)), data: dataIndices(n.Input)}
+		op := &rcfOp{app: a, pump: pump, node: n, cfg: cfg, out: em, point: make([]float64, len(n.Numeric)), data: dataIndices(n.Input)}
 		a.stateful = append(a.stateful, op)
 		return a.build(n.Input, op, 0, pump)
 	}

@@ -21,6 +21,9 @@ type Graph struct {
 	Notes ErrorList
 	// views are named queries, planned where they are used.
 	views map[string]*ast.CreateView
+	// forestBytes is what the forests planned so far hold; forestLimit
+	// bounds it (Options.ForestMemory).
+	forestBytes, forestLimit int64
 }
 
 // Stream is an in-application stream.
@@ -78,11 +81,15 @@ type Options struct {
 	Seed uint64
 	// Application names the application (for the default seeds).
 	Application string
+	// ForestMemory bounds the bytes the application's RANDOM_CUT_FOREST
+	// models hold together (rcf.Config.Bytes; 0: no bound). The service's
+	// ranges allow one model of about 10 GiB.
+	ForestMemory int64
 }
 
 // Plan checks a parsed script and builds its graph, reporting every error.
 func Plan(script *ast.Script, opts Options) (*Graph, error) {
-	g := &Graph{}
+	g := &Graph{forestLimit: opts.ForestMemory}
 	for _, in := range opts.Inputs {
 		s := *in
 		s.Input = true

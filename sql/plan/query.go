@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/riffle-sql/riffle/rcf"
@@ -1096,9 +1097,18 @@ func (qp *queryPlanner) tableFunction(t *ast.TableFunction) (Node, error) {
 	cfg.Dimensions = len(node.Numeric)
 	cfg.Seed = qp.seed
 	qp.seed++
-	if _, err := rcf.New(cfg); err != nil {
+	if _, err := cfg.Checked(); err != nil {
 		msg := strings.ReplaceAll(err.Error(), rcf.ErrConfig.Error()+": ", "")
 		return nil, errAt(call, "%s", strings.ReplaceAll(msg, "\n", "; "))
+	}
+	qp.g.forestBytes += cfg.Bytes()
+	if lim := qp.g.forestLimit; lim > 0 && qp.g.forestBytes > lim {
+		total := ""
+		if qp.g.forestBytes > cfg.Bytes() {
+			total = ", which brings the application's forests to " + mebibytes(qp.g.forestBytes)
+		}
+		return nil, errAt(call, "%s(…, %d, %d, %d, %d) over %d numeric columns holds %s%s, over the %s this server lets an application's forests hold: use fewer trees, a smaller subSampleSize or shingleSize, or fewer columns",
+			name, cfg.Trees, cfg.SampleSize, cfg.TimeDecay, cfg.Shingle, cfg.Dimensions, mebibytes(cfg.Bytes()), total, mebibytes(lim))
 	}
 	node.Config = cfg
 	node.Cols = append(append([]Column{}, input.Columns()...), Column{Name: "ANOMALY_SCORE", Type: types.Type{Kind: types.Double}})
@@ -1107,6 +1117,9 @@ func (qp *queryPlanner) tableFunction(t *ast.TableFunction) (Node, error) {
 	}
 	return node, nil
 }
+
+// mebibytes shows a size in MiB.
+func mebibytes(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB" }
 
 func windowNames(ws []ast.NamedWindow) []string {
 	var names []string
