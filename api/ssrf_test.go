@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/riffle-sql/riffle/app"
+	"github.com/riffle-sql/riffle/internal/badport"
 	"github.com/riffle-sql/riffle/internal/safedial"
 )
 
@@ -32,17 +33,6 @@ func answering(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &seen
-}
-
-// closedPort is a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 // urlCalls are the calls that give a URL: a function URL as an output's
@@ -100,7 +90,7 @@ func TestURLsGivenThroughTheAPIReachOnlyPublicAddresses(t *testing.T) {
 	url := withURLApplication(t, app.Options{})
 	messages := map[string]map[string]bool{}
 	for _, u := range []string{target.URL, "http://[::1]:" + port, "http://169.254.169.254/latest/meta-data", "http://10.0.0.1", "http://localhost:" + port,
-		"http://" + closedPort(t), "https://100.64.0.1", "http://[::ffff:127.0.0.1]:" + port, "http://nothing.invalid"} {
+		"http://" + badport.Closed(t), "https://100.64.0.1", "http://[::ffff:127.0.0.1]:" + port, "http://nothing.invalid"} {
 		for what, c := range urlCalls(u) {
 			status, out := call(t, url, c[0], c[1])
 			msg, _ := out["message"].(string)
@@ -147,24 +137,9 @@ func TestAServerThatAllowsPrivateURLsReachesThem(t *testing.T) {
 	if refs := d["ApplicationDetail"].(map[string]any)["ReferenceDataSourceDescriptions"].([]any); len(refs) != 1 {
 		t.Errorf("references: %v", refs)
 	}
-	notHTTP, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer notHTTP.Close()
-	go func() {
-		for {
-			c, err := notHTTP.Accept()
-			if err != nil {
-				return
-			}
-			c.Read(make([]byte, 4096)) // the request, so that the answer is read as one
-			c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
-			c.Close()
-		}
-	}()
+	notHTTP := badport.NotHTTP(t)
 	texts := map[string]string{}
-	for what, u := range map[string]string{"a closed port": "http://" + closedPort(t), "a port that is not HTTP": "http://" + notHTTP.Addr().String(), "an answer of 404": target.URL + "/missing"} {
+	for what, u := range map[string]string{"a closed port": "http://" + badport.Closed(t), "a port that is not HTTP": "http://" + notHTTP, "an answer of 404": target.URL + "/missing"} {
 		c := urlCalls(u)["UpdateApplication's reference"]
 		status, out := call(t, url, c[0], strings.Replace(c[1], `"CurrentApplicationVersionId":2`, `"CurrentApplicationVersionId":3`, 1))
 		msg, _ := out["message"].(string)

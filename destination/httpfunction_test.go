@@ -3,13 +3,13 @@ package destination
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/riffle-sql/riffle/internal/badport"
 	"github.com/riffle-sql/riffle/internal/logtest"
 	"github.com/riffle-sql/riffle/internal/safedial"
 )
@@ -78,28 +78,8 @@ func TestAnAPIFunctionsFailuresAllSayTheSame(t *testing.T) {
 		http.Error(w, "root:x:0:0:root:/root:/bin/bash", http.StatusInternalServerError)
 	}))
 	defer srv.Close()
-	notHTTP, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer notHTTP.Close()
-	go func() {
-		for {
-			c, err := notHTTP.Accept()
-			if err != nil {
-				return
-			}
-			c.Read(make([]byte, 4096)) // the request, so that the answer is read as one
-			c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
-			c.Close()
-		}
-	}()
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedURL := "http://" + closed.Addr().String() + "/invoke"
-	closed.Close()
+	notHTTP := badport.NotHTTP(t)
+	closedURL := "http://" + badport.Closed(t) + "/invoke"
 
 	var log logtest.Buffer
 	invoke := func(guard safedial.Guard, raw string) string {
@@ -118,7 +98,7 @@ func TestAnAPIFunctionsFailuresAllSayTheSame(t *testing.T) {
 		t.Fatal("the refused function's server saw a request")
 	}
 	allowed := safedial.Guard{AllowPrivate: true}
-	for what, raw := range map[string]string{"an answer of 500": srv.URL + "/invoke", "a closed port": closedURL, "a port that is not HTTP": "http://" + notHTTP.Addr().String() + "/invoke"} {
+	for what, raw := range map[string]string{"an answer of 500": srv.URL + "/invoke", "a closed port": closedURL, "a port that is not HTTP": "http://" + notHTTP + "/invoke"} {
 		if got := invoke(allowed, raw); got != refused {
 			t.Errorf("%s: %q, the refused address: %q", what, got, refused)
 		}

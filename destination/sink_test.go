@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/streamlog"
 	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
@@ -24,24 +21,7 @@ func TestAStreamSinkSendStoredInPartCountsWhatWasStored(t *testing.T) {
 	ctx := context.Background()
 	url := natstest.Start(t)
 	l := streamlogtest.OpenConfig(t, streamlog.Config{URL: url}, streamlogtest.Stream{Name: "out", Kind: "kinesis", Shards: 1})
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := js.Stream(ctx, "rf_out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := s.CachedInfo().Config
-	cfg.MaxBytes, cfg.Discard = 2<<20, jetstream.DiscardNew // room for about half the batch
-	if _, err := js.UpdateStream(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	natstest.CapBytes(t, natstest.JetStream(t, url), "rf_out", 2<<20) // room for about half the batch
 	sink := &StreamSink{Log: l, Name: "out", Kind: "kinesis"}
 	var batch []Record
 	for i := range 400 {

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/riffle-sql/riffle/internal/natstest"
 	"github.com/riffle-sql/riffle/streamlog"
 	"github.com/riffle-sql/riffle/streamlog/streamlogtest"
@@ -141,24 +138,7 @@ func TestASplitAppendCutShortAnswersWhatItStored(t *testing.T) {
 	ctx := context.Background()
 	url := natstest.Start(t)
 	l := streamlogtest.OpenConfig(t, streamlog.Config{URL: url}, streamlogtest.Stream{Name: "s", Kind: "kinesis", Shards: 1})
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := js.Stream(ctx, "rf_s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := s.CachedInfo().Config
-	cfg.MaxBytes, cfg.Discard = 5<<20/2, jetstream.DiscardNew // room for about half
-	if _, err := js.UpdateStream(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	natstest.CapBytes(t, natstest.JetStream(t, url), "rf_s", 5<<20/2) // room for about half
 	var recs []streamlog.Record
 	for i := range 500 {
 		recs = append(recs, record(i, 5<<20/500-8))
@@ -190,16 +170,7 @@ func TestARecordWhosePartsAreGoneIsSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := js.Stream(ctx, "rf_s")
+	s, err := natstest.JetStream(t, url).Stream(ctx, "rf_s")
 	if err != nil {
 		t.Fatal(err)
 	}

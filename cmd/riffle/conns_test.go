@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/riffle-sql/riffle/internal/fdlimit"
 )
 
 // TestConnectionsBeyondTheLimitAreRefusedClearly: with a limit of two,
@@ -79,5 +81,23 @@ func TestConnectionsBeyondTheLimitAreRefusedClearly(t *testing.T) {
 	}
 	if time.Now().After(deadline) {
 		t.Fatal("the closed connection's slot never came back")
+	}
+}
+
+// TestConnectionsAreHalfTheFileLimit: riffle serve keeps connections to
+// half its limit on open files (raised to the hard one), between 64 and
+// 16,384.
+func TestConnectionsAreHalfTheFileLimit(t *testing.T) {
+	files, err := fdlimit.Raise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := connectionsFor(files); n < 64 || n > 16384 || uint64(n) > files/2 && n != 64 {
+		t.Fatalf("%d connections for %d files", n, files)
+	}
+	for files, want := range map[uint64]int{100: 64, 2048: 1024, 1 << 20: 16384} {
+		if n := connectionsFor(files); n != want {
+			t.Errorf("%d files: %d connections, want %d", files, n, want)
+		}
 	}
 }

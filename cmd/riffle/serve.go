@@ -22,6 +22,7 @@ import (
 	"github.com/riffle-sql/riffle/awskinesis"
 	"github.com/riffle-sql/riffle/destination"
 	"github.com/riffle-sql/riffle/internal/awsjson"
+	"github.com/riffle-sql/riffle/internal/fdlimit"
 	"github.com/riffle-sql/riffle/internal/hostguard"
 	"github.com/riffle-sql/riffle/notify"
 	"github.com/riffle-sql/riffle/s3store"
@@ -131,7 +132,7 @@ region; the SDK's credential chain), else that folder (docs/aws.md).`,
 					return fmt.Errorf("--node: %w", err)
 				}
 			}
-			files, err := raiseFileLimit()
+			files, err := fdlimit.Raise()
 			if err != nil {
 				logger.Warn("cannot raise the limit on open files", "err", err)
 				files = 1024

@@ -26,7 +26,7 @@ var layers = [][]string{
 	{"sql/functions", "sql/parser"},
 	{"sql/types"},
 	{"sql/ast", "rcf", "streamlog", "s3store", "replay", "generator/template", "sql/javaregex", "awskinesis"},
-	{"internal/throttle", "internal/wait", "internal/shardid", "awsclients", "internal/hostguard", "internal/safedial"},
+	{"internal/throttle", "internal/wait", "internal/shardid", "awsclients", "internal/hostguard", "internal/safedial", "internal/fdlimit"},
 }
 
 // noHTTP are the packages that must know nothing of HTTP.

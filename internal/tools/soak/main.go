@@ -31,6 +31,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/riffle-sql/riffle/internal/fdlimit"
 )
 
 // keyID is the access key the server is given; its secret is random.
@@ -73,7 +75,7 @@ func main() {
 }
 
 func run(ctx context.Context, c config, out io.Writer) error {
-	files, err := raiseFileLimit()
+	files, err := fdlimit.Raise()
 	if err != nil {
 		return fmt.Errorf("raising the limit on open files: %w", err)
 	}
