@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
@@ -60,14 +61,68 @@ func outputs(t *testing.T, sql string, records ...string) []string {
 // planBytes is the memory allocated planning sql.
 func planBytes(t *testing.T, sql string) uint64 {
 	t.Helper()
+	return allocated(t, func() error { _, err := Plan(Options{SQL: sql, Schema: schema(t), Application: "t"}); return err })
+}
+
+// compileBytes is the memory allocated planning sql and building its
+// engine.
+func compileBytes(t *testing.T, sql string) uint64 {
+	t.Helper()
+	return allocated(t, func() error { _, err := Compile(Options{SQL: sql, Schema: schema(t), Application: "t"}); return err })
+}
+
+// allocated is the memory do allocates.
+func allocated(t *testing.T, do func() error) uint64 {
+	t.Helper()
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	if _, err := Plan(Options{SQL: sql, Schema: schema(t), Application: "t"}); err != nil {
+	if err := do(); err != nil {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&after)
 	return after.TotalAlloc - before.TotalAlloc
+}
+
+// joins is an application joining the input to itself n times, each
+// join (of kind, such as JOIN or LEFT JOIN) on the last: a chain of
+// joins, left-deep.
+func joins(kind string, n int) string {
+	var b strings.Builder
+	b.WriteString(`CREATE STREAM "OUT" (v INTEGER);
+CREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM a0."n" FROM "SOURCE_SQL_STREAM_001" AS a0`)
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "\n%s \"SOURCE_SQL_STREAM_001\" OVER (RANGE INTERVAL '1' SECOND PRECEDING) AS a%d ON a%d.\"n\" = a%d.\"n\"", kind, i, i, i-1)
+	}
+	return b.String() + ";"
+}
+
+// codeLimit is the service's limit on an application's code, in
+// characters, which the API enforces (api.MaxCodeLength).
+const codeLimit = 102_400
+
+// TestAChainOfJoinsCompilesInBoundedWork: each join of a chain asked its
+// sides' columns anew at every level, so compiling took work growing with
+// about the fourth power of the joins (320 took 26 s; the 1,000 the code
+// limit allows, half an hour of a core). Now twice the joins take 2 to 3
+// times the memory (each join keeps its rows' layout, which widens with
+// every level before it: a small square term), and the longest chain the
+// code limit allows, of any kind of join, compiles within 64 MiB (about
+// 18 MiB measured).
+func TestAChainOfJoinsCompilesInBoundedWork(t *testing.T) {
+	for _, kind := range []string{"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"} {
+		one, two := compileBytes(t, joins(kind, 100)), compileBytes(t, joins(kind, 200))
+		if ratio := float64(two) / float64(one); ratio > 3 {
+			t.Fatalf("%s: 100 joins allocate %d bytes, 200 joins %d: %.1f times, want 2 to 3", kind, one, two, ratio)
+		}
+		longest := 0
+		for len(joins(kind, longest+10)) <= codeLimit {
+			longest += 10
+		}
+		if n := compileBytes(t, joins(kind, longest)); n > 64<<20 {
+			t.Errorf("%s: %d joins (%d characters) allocate %d MiB", kind, longest, len(joins(kind, longest)), n>>20)
+		}
+	}
 }
 
 // TestALongChainCompilesAndRuns: a 100,000-term chain (more than the

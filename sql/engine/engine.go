@@ -224,19 +224,24 @@ func (a *App) rowError(pump string, data []int, env *plan.Env, err error) {
 // dataIndices are the positions of a node's data columns in its rows:
 // hidden columns and ROWTIMEs left out; both sides for a join.
 func dataIndices(n plan.Node) []int {
-	if j, ok := n.(*plan.Join); ok {
-		left := dataIndices(j.Left)
-		offset := len(j.Left.Columns()) + 1
-		for _, i := range dataIndices(j.Right) {
-			left = append(left, offset+i)
-		}
-		return left
-	}
-	idx := []int{}
-	for i, c := range n.Columns() {
-		if !c.Hidden {
-			idx = append(idx, i)
-		}
-	}
+	idx, _ := appendDataIndices(nil, n, 0)
 	return idx
+}
+
+// appendDataIndices appends n's data columns' indices, shifted by offset,
+// and returns how many columns n has (a join: both sides'), in one pass
+// over a chain of joins.
+func appendDataIndices(idx []int, n plan.Node, offset int) ([]int, int) {
+	if j, ok := n.(*plan.Join); ok {
+		idx, left := appendDataIndices(idx, j.Left, offset)
+		idx, right := appendDataIndices(idx, j.Right, offset+left+1)
+		return idx, left + right
+	}
+	cols := n.Columns()
+	for i, c := range cols {
+		if !c.Hidden {
+			idx = append(idx, offset+i)
+		}
+	}
+	return idx, len(cols)
 }

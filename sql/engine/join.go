@@ -25,8 +25,11 @@ type joinOp struct {
 	sides    [2]joinSide
 	bounds   [2]int64
 	outBound int64
-	// nulls pad an unmatched row: one side's layout, all NULL.
-	nulls [2][]types.Value
+	// pads are the kinds of one side's layout, which an unmatched row of
+	// the other side gets as NULLs; kept only where the other side is
+	// preserved, and as kinds (a byte each, not a value): a chain of outer
+	// joins widens them at every level.
+	pads [2][]types.Kind
 }
 
 type joinSide struct {
@@ -50,8 +53,8 @@ func newJoinOp(a *App, pump string, n *plan.Join, out emitter) *joinOp {
 	j.sides[0].preserved = n.Kind == "LEFT" || n.Kind == "FULL"
 	j.sides[1].preserved = n.Kind == "RIGHT" || n.Kind == "FULL"
 	for s, side := range []plan.Node{n.Left, n.Right} {
-		for _, k := range layoutKinds(side) {
-			j.nulls[s] = append(j.nulls[s], types.NullOf(k))
+		if j.sides[1-s].preserved {
+			j.pads[s] = layoutKinds(side)
 		}
 		// A reference table's rows are always current, and it never moves.
 		if ts, ok := side.(*plan.TableScan); ok {
@@ -66,13 +69,22 @@ func newJoinOp(a *App, pump string, n *plan.Join, out emitter) *joinOp {
 	return j
 }
 
+// appendNulls appends a NULL of each kind.
+func appendNulls(vals []types.Value, kinds []types.Kind) []types.Value {
+	for _, k := range kinds {
+		vals = append(vals, types.NullOf(k))
+	}
+	return vals
+}
+
 // layoutKinds are the kinds of a node's row values: columns then ROWTIME,
 // for each side of a join.
-func layoutKinds(n plan.Node) []types.Kind {
+func layoutKinds(n plan.Node) []types.Kind { return appendLayoutKinds(nil, n) }
+
+func appendLayoutKinds(kinds []types.Kind, n plan.Node) []types.Kind {
 	if j, ok := n.(*plan.Join); ok {
-		return append(layoutKinds(j.Left), layoutKinds(j.Right)...)
+		return appendLayoutKinds(appendLayoutKinds(kinds, j.Left), j.Right)
 	}
-	var kinds []types.Kind
 	for _, c := range n.Columns() {
 		kinds = append(kinds, c.Type.Kind)
 	}
@@ -144,11 +156,14 @@ func (j *joinOp) unmatched(side int, r *joinRow, at int64) {
 	if r.matched || !j.sides[side].preserved {
 		return
 	}
-	var vals []types.Value
+	other := j.pads[1-side]
+	vals := make([]types.Value, 0, len(r.vals)+len(other))
+	if side == 1 {
+		vals = appendNulls(vals, other)
+	}
+	vals = append(vals, r.vals...)
 	if side == 0 {
-		vals = append(append(vals, r.vals...), j.nulls[1]...)
-	} else {
-		vals = append(append(vals, j.nulls[0]...), r.vals...)
+		vals = appendNulls(vals, other)
 	}
 	j.out.push(at, vals)
 }

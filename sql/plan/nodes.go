@@ -255,8 +255,15 @@ type RCF struct {
 func (n *Scan) Columns() []Column    { return n.Stream.Columns }
 func (n *Filter) Columns() []Column  { return n.Input.Columns() }
 func (n *Project) Columns() []Column { return n.Cols }
-func (n *Join) Columns() []Column {
-	return append(append([]Column{}, n.Left.Columns()...), n.Right.Columns()...)
+func (n *Join) Columns() []Column    { return appendColumns(nil, n) }
+
+// appendColumns appends a node's columns, a join's sides' in one pass: a
+// chain of a thousand joins asked each side's columns anew at every level.
+func appendColumns(dst []Column, n Node) []Column {
+	if j, ok := n.(*Join); ok {
+		return appendColumns(appendColumns(dst, j.Left), j.Right)
+	}
+	return append(dst, n.Columns()...)
 }
 func (n *Aggregate) Columns() []Column { return n.Cols }
 func (n *RCF) Columns() []Column       { return n.Cols }
