@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/riffle-sql/riffle/sql/engine"
+	"github.com/riffle-sql/riffle/sql/plan"
 )
 
 // chain is `"n" + 1 + 1 + … + 1` with terms terms.
@@ -185,5 +187,50 @@ func TestAnINListIsASetWithTheLogicOfItsORs(t *testing.T) {
 			}
 			t.Errorf("%s: got %s, want %s", name, got, c.want)
 		}
+	}
+}
+
+// doublingViews is n views, each reading the one before twice (UNION
+// ALL), and a pump reading the last: view n plans view 0 2^n times.
+func doublingViews(n int) string {
+	var b strings.Builder
+	b.WriteString(`CREATE VIEW V0 AS SELECT STREAM "n" FROM "SOURCE_SQL_STREAM_001";` + "\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, `CREATE VIEW V%d AS SELECT STREAM "n" FROM V%d UNION ALL SELECT STREAM "n" FROM V%d;`+"\n", i, i-1, i-1)
+	}
+	fmt.Fprintf(&b, `CREATE STREAM "OUT" ("n" INTEGER); CREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "n" FROM V%d;`, n)
+	return b.String()
+}
+
+// TestViewsThatMultiplyAreRefused: each use of a view plans its query
+// again, so views that each use the one before twice multiply: 20 of them
+// (under 2 KB of SQL) planned the first a million times, 30 would have
+// taken hours and all the memory. Planning views is bounded (MaxViewTokens,
+// each view's tokens counted at each use): beyond, the statement that
+// passed it is refused with its position and the way out, in bounded
+// work; a view used a hundred times compiles.
+func TestViewsThatMultiplyAreRefused(t *testing.T) {
+	for _, n := range []int{20, 30} {
+		var err error
+		bytes := allocated(t, func() error {
+			_, err = Compile(Options{SQL: doublingViews(n), Schema: schema(t), Application: "t"})
+			return nil
+		})
+		var list plan.ErrorList
+		if !errors.As(err, &list) || len(list) != 1 || !strings.Contains(list[0].Msg, "tokens of views' SQL") || !strings.Contains(list[0].Msg, "pump of its own") {
+			t.Fatalf("%d doubling views: %v, want one positioned error saying the views multiply", n, err)
+		}
+		if bytes > 256<<20 {
+			t.Errorf("%d doubling views: %d MiB allocated before the refusal", n, bytes>>20)
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`CREATE VIEW V AS SELECT STREAM "n" FROM "SOURCE_SQL_STREAM_001" WHERE "n" > 0;` + "\n")
+	b.WriteString(`CREATE STREAM "OUT" ("n" INTEGER); CREATE PUMP "P" AS INSERT INTO "OUT" SELECT STREAM "n" FROM V`)
+	for range 99 {
+		b.WriteString(` UNION ALL SELECT STREAM "n" FROM V`)
+	}
+	if _, err := Compile(Options{SQL: b.String() + ";", Schema: schema(t), Application: "t"}); err != nil {
+		t.Fatalf("a view used 100 times: %v", err)
 	}
 }

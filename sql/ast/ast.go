@@ -84,6 +84,9 @@ type CreateView struct {
 	Name      Ident
 	Columns   []Ident
 	Query     Query
+	// Tokens is how many tokens the statement has: what planning a use of
+	// the view costs, as each use plans its query again.
+	Tokens int
 }
 
 // Insert is INSERT [EXPEDITED] INTO target [(columns)] query.

@@ -72,6 +72,8 @@ type parser struct {
 	ahead []token
 	// depth guards against stack exhaustion on absurd nesting.
 	depth int
+	// taken counts the tokens consumed (a view's size: ast.CreateView).
+	taken int
 }
 
 const maxDepth = 1000
@@ -111,6 +113,7 @@ func (p *parser) guard(fn func()) (ok bool) {
 }
 
 func (p *parser) advance() {
+	p.taken++
 	if len(p.ahead) > 0 {
 		p.tok = p.ahead[0]
 		p.ahead = p.ahead[1:]
@@ -276,6 +279,7 @@ func (p *parser) createPump(pos ast.Pos, orReplace bool) *ast.CreatePump {
 }
 
 func (p *parser) createView(pos ast.Pos, orReplace bool) *ast.CreateView {
+	start := p.taken
 	s := &ast.CreateView{Pos: pos, OrReplace: orReplace, Name: p.ident("a view name")}
 	if p.acceptOp("(") {
 		s.Columns = p.identList()
@@ -283,6 +287,7 @@ func (p *parser) createView(pos ast.Pos, orReplace bool) *ast.CreateView {
 	}
 	p.expect("AS")
 	s.Query = p.query()
+	s.Tokens = p.taken - start
 	return s
 }
 

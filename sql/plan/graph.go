@@ -24,7 +24,30 @@ type Graph struct {
 	// forestBytes is what the forests planned so far hold; forestLimit
 	// bounds it (Options.ForestMemory).
 	forestBytes, forestLimit int64
+	// viewTokens counts the tokens of the views planned so far, each as
+	// often as it is used (MaxViewTokens bounds it); viewsTooLarge says
+	// the bound was passed, which ends planning.
+	viewTokens    int
+	viewsTooLarge bool
 }
+
+// viewsError is err, or, when planning the statement named name passed
+// MaxViewTokens, that said of the statement (the view where the count
+// passed it is merely the last one planned).
+func (g *Graph) viewsError(name ast.Ident, err error) error {
+	if !g.viewsTooLarge {
+		return err
+	}
+	return errAt(name, "planning %s takes more than %d tokens of views' SQL: each use of a view plans its query again, so views used more than once by views used more than once multiply; write what they share to an in-application stream with a pump of its own, and read that stream",
+		name, MaxViewTokens)
+}
+
+// MaxViewTokens bounds the SQL planned for views, each counted once per
+// use: a view used twice by a view used twice, and so on, multiplies (2 KB
+// of views planned for hours). It is about ten times the tokens the
+// longest code the service takes can hold (102,400 characters), so a view
+// of a thousand tokens may be used five hundred times.
+const MaxViewTokens = 500_000
 
 // Stream is an in-application stream.
 type Stream struct {
@@ -107,6 +130,9 @@ func Plan(script *ast.Script, opts Options) (*Graph, error) {
 		errs = append(errs, &Error{Msg: err.Error()})
 	}
 	for _, st := range script.Statements {
+		if g.viewsTooLarge {
+			break // every later use of a view would fail the same way
+		}
 		switch st := st.(type) {
 		case *ast.CreateStream:
 			if err := g.createStream(st); err != nil {
@@ -114,11 +140,11 @@ func Plan(script *ast.Script, opts Options) (*Graph, error) {
 			}
 		case *ast.CreatePump:
 			if err := g.createPump(st, opts); err != nil {
-				fail(err)
+				fail(g.viewsError(st.Name, err))
 			}
 		case *ast.CreateView:
 			if err := g.createView(st); err != nil {
-				fail(err)
+				fail(g.viewsError(st.Name, err))
 			}
 		case *ast.Insert:
 			fail(errAt(st, "INSERT runs inside a pump: CREATE PUMP name AS INSERT INTO ..."))

@@ -1441,6 +1441,10 @@ func lagCall(in *compiler, f *ast.FuncCall) (AnalyticCall, error) {
 
 // view plans a view's query, renaming its columns when the view lists them.
 func (qp *queryPlanner) view(v *ast.CreateView) (Node, error) {
+	if qp.g.viewTokens += v.Tokens; qp.g.viewTokens > MaxViewTokens {
+		qp.g.viewsTooLarge = true
+		return nil, errAt(v.Name, "more than %d tokens of views' SQL to plan", MaxViewTokens) // said of the statement (viewsError)
+	}
 	n, err := qp.query(v.Query)
 	if err != nil {
 		return nil, err
