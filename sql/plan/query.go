@@ -783,8 +783,17 @@ type aggContext struct {
 	keys    []*Expr
 	kinds   []keyKind
 	aggs    []AggCall
-	aggSQL  []string
 	aggExpr []*Expr
+	// keyIndex and aggIndex find a key and an aggregate by their canonical
+	// SQL. lookup meets every node of every expression of the SELECT, and
+	// a node's canonical SQL costs its whole subtree: sizes (node counts,
+	// filled in for each tree as lookup meets its root) let it skip the
+	// nodes of a size no key has, which no key can equal (a sum of 8,000
+	// aggregates took 23 s to plan, its every prefix printed).
+	keyIndex map[string]int
+	aggIndex map[string]int
+	keySizes map[int]bool
+	sizes    map[ast.Expr]int
 	// byTime: every window of this GROUP BY is a span of ROWTIME (its time
 	// keys are all functions of ROWTIME), so the group's ROWTIME, the end
 	// of that span, gives back the values of its time keys.
@@ -825,13 +834,54 @@ func (a *aggContext) keyRef(i int, source string) *Expr {
 	return &Expr{Type: t, Source: source, usesColumns: true, Eval: stored}
 }
 
+// addKey records the canonical SQL of the next GROUP BY key, g.
+func (a *aggContext) addKey(sql string, g ast.Expr) {
+	if a.keyIndex == nil {
+		a.keyIndex = map[string]int{}
+	}
+	if _, dup := a.keyIndex[sql]; !dup {
+		a.keyIndex[sql] = len(a.keySQL) // the first of equal keys, as a scan finds it
+	}
+	a.keySQL = append(a.keySQL, sql)
+	if a.keySizes == nil {
+		a.keySizes = map[int]bool{}
+	}
+	a.keySizes[a.size(g)] = true
+}
+
+// size is the number of nodes of n's subtree. The sizes of a tree are
+// counted together, in one pass, the first time one of its nodes is asked.
+func (a *aggContext) size(n ast.Expr) int {
+	if s, ok := a.sizes[n]; ok {
+		return s
+	}
+	if a.sizes == nil {
+		a.sizes = map[ast.Expr]int{}
+	}
+	var order []ast.Expr // parents before children
+	ast.Inspect(n, func(e ast.Expr) bool {
+		_, seen := a.sizes[e]
+		if !seen {
+			order = append(order, e)
+		}
+		return !seen
+	})
+	for i := len(order) - 1; i >= 0; i-- { // children before parents
+		s := 1
+		ast.Children(order[i], func(c ast.Expr) { s += a.sizes[c] })
+		a.sizes[order[i]] = s
+	}
+	return a.sizes[n]
+}
+
 func (a *aggContext) lookup(n ast.Expr) (*Expr, bool, error) {
 	if ref, ok := n.(*ast.ColumnRef); ok && len(ref.Parts) == 1 && isRowtimeName(ref.Parts[0]) {
 		return nil, false, nil // the group's ROWTIME: the window's end
 	}
-	sql := a.input.canonical(n)
-	for i, k := range a.keySQL {
-		if k == sql {
+	sql := ""
+	if a.keySizes[a.size(n)] {
+		sql = a.input.canonical(n)
+		if i, ok := a.keyIndex[sql]; ok {
 			return a.keyRef(i, n.String()), true, nil
 		}
 	}
@@ -842,10 +892,11 @@ func (a *aggContext) lookup(n ast.Expr) (*Expr, bool, error) {
 		if !ok || n.Over != nil {
 			return nil, false, nil
 		}
-		for i, s := range a.aggSQL {
-			if s == sql {
-				return a.aggExpr[i], true, nil
-			}
+		if sql == "" {
+			sql = a.input.canonical(n)
+		}
+		if i, ok := a.aggIndex[sql]; ok {
+			return a.aggExpr[i], true, nil
 		}
 		opts, err := aggOptions(n, name, f)
 		if err != nil {
@@ -874,8 +925,11 @@ func (a *aggContext) lookup(n ast.Expr) (*Expr, bool, error) {
 		call.Type = t
 		idx := len(a.keys) + len(a.aggs)
 		e := &Expr{Type: t, Source: n.String(), usesColumns: true, Eval: func(env *Env) (types.Value, error) { return env.Values[idx], nil }}
+		if a.aggIndex == nil {
+			a.aggIndex = map[string]int{}
+		}
+		a.aggIndex[sql] = len(a.aggExpr)
 		a.aggs = append(a.aggs, call)
-		a.aggSQL = append(a.aggSQL, sql)
 		a.aggExpr = append(a.aggExpr, e)
 		return e, true, nil
 	case *ast.ColumnRef:
@@ -950,7 +1004,7 @@ func (qp *queryPlanner) aggregate(s *ast.Select, input Node, in *compiler) (Node
 		}
 		ac.keys = append(ac.keys, k)
 		ac.kinds = append(ac.kinds, kind)
-		ac.keySQL = append(ac.keySQL, in.canonical(g))
+		ac.addKey(in.canonical(g), g)
 	}
 	if len(agg.TimeKeys) == 0 && len(agg.DeclaredKeys) == 0 && agg.Stagger == 0 {
 		if sideKey != nil {
