@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -118,8 +117,8 @@ func split(recs []Record, budget int) ([]outMsg, error) {
 	return append(msgs, cur), nil
 }
 
-// appendSplit stores a batch too large for one message (appendOne's
-// caller found it so) as split plans it, message after message, and
+// appendSplit stores a batch too large for one message (AppendOnce
+// found it so) as split plans it, message after message, and
 // returns the sequences of the records stored: all of them, or those of
 // the messages stored before one failed, with the error.
 func (l *Log) appendSplit(ctx context.Context, name string, shard int, id string, recs []Record, budget int) ([]Seq, error) {
@@ -148,10 +147,8 @@ func (l *Log) appendSplit(ctx context.Context, name string, shard int, id string
 			parts[i] = ps
 		}
 		msg := nats.NewMsg(subject(name, shard))
-		if parts == nil {
-			msg.Data = encodeBatch(recs[m.from:m.to])
-		} else {
-			msg.Data = encodeBatch2(recs, m.from, m.to, parts)
+		msg.Data = encodeBatch(recs, m.from, m.to, parts)
+		if parts != nil {
 			msg.Header.Set(formatHeader, format2)
 		}
 		seq, err := l.publish(ctx, name, msg, msgID)
@@ -189,114 +186,34 @@ func (l *Log) storeParts(ctx context.Context, name string, shard int, msgID stri
 	return seqs, nil
 }
 
-// encodeBatch2 is encodeBatch (format 1) of recs[from:to] where the data
-// of a record with parts is replaced by their sequences: its data length
-// doubled, plus one, then the number of parts and their sequences (in
-// line: the length doubled, then the data).
-func encodeBatch2(recs []Record, from, to int, parts map[int][]uint64) []byte {
-	size := binary.MaxVarintLen64
-	for i := from; i < to; i++ {
-		size += inlineCost(recs[i])
-	}
-	b := make([]byte, 0, size)
-	b = binary.AppendUvarint(b, uint64(to-from))
-	for i := from; i < to; i++ {
-		r := recs[i]
-		b = binary.AppendVarint(b, r.Arrival.UnixMilli())
-		b = binary.AppendUvarint(b, uint64(len(r.PartitionKey)))
-		b = append(b, r.PartitionKey...)
-		ps, out := parts[i]
-		if !out {
-			b = binary.AppendUvarint(b, uint64(len(r.Data))<<1)
-			b = append(b, r.Data...)
-			continue
-		}
-		b = binary.AppendUvarint(b, uint64(len(r.Data))<<1|1)
-		b = binary.AppendUvarint(b, uint64(len(ps)))
-		for _, p := range ps {
-			b = binary.AppendUvarint(b, p)
-		}
-	}
-	return b
-}
-
 // ref is a record of a format 2 batch whose data is in parts.
 type ref struct {
 	size  int
 	parts []uint64
 }
 
-// decodeBatch2 reads what encodeBatch2 wrote: the records, those with
-// parts without their data, and the parts by record index.
-func decodeBatch2(b []byte, msgSeq uint64) ([]Record, map[int]ref, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
-		return nil, nil, errCorrupt
+// decodeRef reads the parts of a record of size bytes off the front of b.
+func decodeRef(size uint64, b []byte) (ref, []byte, error) {
+	np, b, ok := uvarint(b)
+	if !ok || np == 0 || np > uint64(len(b)) || size > maxPartedSize {
+		return ref{}, nil, errCorrupt
 	}
-	b = b[k:]
-	recs := make([]Record, 0, n)
-	var refs map[int]ref
-	next := func() (uint64, bool) {
-		v, k := binary.Uvarint(b)
-		if k <= 0 {
-			return 0, false
+	rf := ref{size: int(size), parts: make([]uint64, np)}
+	for j := range rf.parts {
+		if rf.parts[j], b, ok = uvarint(b); !ok {
+			return ref{}, nil, errCorrupt
 		}
-		b = b[k:]
-		return v, true
 	}
-	for i := uint64(0); i < n; i++ {
-		ms, k := binary.Varint(b)
-		if k <= 0 {
-			return nil, nil, errCorrupt
-		}
-		b = b[k:]
-		kl, ok := next()
-		if !ok || kl > uint64(len(b)) {
-			return nil, nil, errCorrupt
-		}
-		key := string(b[:kl])
-		b = b[kl:]
-		tag, ok := next()
-		if !ok {
-			return nil, nil, errCorrupt
-		}
-		r := Record{Arrival: time.UnixMilli(ms), PartitionKey: key, Seq: Seq{Msg: msgSeq, Index: uint32(i)}}
-		if tag&1 == 0 {
-			l := tag >> 1
-			if l > uint64(len(b)) {
-				return nil, nil, errCorrupt
-			}
-			r.Data = b[:l:l]
-			b = b[l:]
-		} else {
-			np, ok := next()
-			if !ok || np == 0 || np > uint64(len(b)) || tag>>1 > maxPartedSize {
-				return nil, nil, errCorrupt
-			}
-			rf := ref{size: int(tag >> 1), parts: make([]uint64, np)}
-			for j := range rf.parts {
-				if rf.parts[j], ok = next(); !ok {
-					return nil, nil, errCorrupt
-				}
-			}
-			if refs == nil {
-				refs = map[int]ref{}
-			}
-			refs[int(i)] = rf
-		}
-		recs = append(recs, r)
-	}
-	return recs, refs, nil
+	return rf, b, nil
 }
 
 // decodeMsg reads a batch message of either format.
 func decodeMsg(msg *jetstream.RawStreamMsg) ([]Record, map[int]ref, error) {
 	switch f := msg.Header.Get(formatHeader); f {
 	case "":
-		recs, err := decodeBatch(msg.Data, msg.Sequence)
-		return recs, nil, err
+		return decodeBatch(msg.Data, msg.Sequence, false)
 	case format2:
-		return decodeBatch2(msg.Data, msg.Sequence)
+		return decodeBatch(msg.Data, msg.Sequence, true)
 	default:
 		return nil, nil, fmt.Errorf("batch format %q is not one this server reads (stored by a newer one?)", f)
 	}

@@ -552,18 +552,15 @@ func (l *Log) AppendOnce(ctx context.Context, name string, shard int, id string,
 	if budget < minBudget {
 		return nil, fmt.Errorf("streamlog: append to %s: the NATS server's max_payload of %d bytes is too small", name, l.MaxPayload())
 	}
-	size := binary.MaxVarintLen64
-	for _, r := range recs {
-		size += inlineCost(r)
-	}
-	if err := l.roomFor(size); err != nil {
+	data := encodeBatch(recs, 0, len(recs), nil)
+	if err := l.roomFor(len(data)); err != nil {
 		return nil, fmt.Errorf("streamlog: append to %s: %w", name, err)
 	}
-	if size > budget { // more than one message holds
+	if len(data) > budget { // more than one message holds (rare: then encoded again, split)
 		return l.appendSplit(ctx, name, shard, id, recs, budget)
 	}
 	msg := nats.NewMsg(subject(name, shard))
-	msg.Data = encodeBatch(recs)
+	msg.Data = data
 	seq, err := l.publish(ctx, name, msg, id)
 	if err != nil {
 		return nil, err
@@ -702,54 +699,104 @@ func (l *Log) directReads(ctx context.Context, s jetstream.Stream) bool {
 }
 
 // A batch is: record count, then per record arrival (unix ms), partition
-// key and data, each length-prefixed, as uvarints.
-func encodeBatch(recs []Record) []byte {
-	size := 10
-	for _, r := range recs {
-		size += 30 + len(r.PartitionKey) + len(r.Data)
+// key and data, each length-prefixed, as uvarints. In format 2 (split.go)
+// a data length is doubled, plus one for a record whose data is in parts,
+// which then has their count and sequences in place of its data.
+
+// encodeBatch writes recs[from:to]; parts, when not nil, are those of the
+// records stored out of line, by index in recs (format 2).
+func encodeBatch(recs []Record, from, to int, parts map[int][]uint64) []byte {
+	size := binary.MaxVarintLen64
+	for _, r := range recs[from:to] {
+		size += inlineCost(r)
 	}
 	b := make([]byte, 0, size)
-	b = binary.AppendUvarint(b, uint64(len(recs)))
-	for _, r := range recs {
+	b = binary.AppendUvarint(b, uint64(to-from))
+	for i := from; i < to; i++ {
+		r := recs[i]
 		b = binary.AppendVarint(b, r.Arrival.UnixMilli())
 		b = binary.AppendUvarint(b, uint64(len(r.PartitionKey)))
 		b = append(b, r.PartitionKey...)
-		b = binary.AppendUvarint(b, uint64(len(r.Data)))
-		b = append(b, r.Data...)
+		if parts == nil {
+			b = binary.AppendUvarint(b, uint64(len(r.Data)))
+			b = append(b, r.Data...)
+			continue
+		}
+		ps, out := parts[i]
+		if !out {
+			b = binary.AppendUvarint(b, uint64(len(r.Data))<<1)
+			b = append(b, r.Data...)
+			continue
+		}
+		b = binary.AppendUvarint(b, uint64(len(r.Data))<<1|1)
+		b = binary.AppendUvarint(b, uint64(len(ps)))
+		for _, p := range ps {
+			b = binary.AppendUvarint(b, p)
+		}
 	}
 	return b
 }
 
 var errCorrupt = errors.New("corrupt batch")
 
-func decodeBatch(b []byte, msgSeq uint64) ([]Record, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
-		return nil, errCorrupt
+// uvarint reads a uvarint off the front of b.
+func uvarint(b []byte) (uint64, []byte, bool) {
+	v, k := binary.Uvarint(b)
+	if k <= 0 {
+		return 0, b, false
 	}
-	b = b[k:]
+	return v, b[k:], true
+}
+
+// decodeBatch reads what encodeBatch wrote, of format 2 when parted: the
+// records (those with parts without their data) and the parts by record
+// index.
+func decodeBatch(b []byte, msgSeq uint64, parted bool) ([]Record, map[int]ref, error) {
+	n, b, ok := uvarint(b)
+	if !ok || n > uint64(len(b)) {
+		return nil, nil, errCorrupt
+	}
 	recs := make([]Record, 0, n)
+	var refs map[int]ref
 	for i := uint64(0); i < n; i++ {
 		ms, k := binary.Varint(b)
 		if k <= 0 {
-			return nil, errCorrupt
+			return nil, nil, errCorrupt
 		}
 		b = b[k:]
-		var fields [2][]byte
-		for f := range fields {
-			l, k := binary.Uvarint(b)
-			if k <= 0 || l > uint64(len(b)-k) {
-				return nil, errCorrupt
+		var kl, dl uint64
+		if kl, b, ok = uvarint(b); !ok || kl > uint64(len(b)) {
+			return nil, nil, errCorrupt
+		}
+		r := Record{Arrival: time.UnixMilli(ms), PartitionKey: string(b[:kl]), Seq: Seq{Msg: msgSeq, Index: uint32(i)}}
+		if dl, b, ok = uvarint(b[kl:]); !ok {
+			return nil, nil, errCorrupt
+		}
+		if parted {
+			if dl&1 == 1 {
+				rf, rest, err := decodeRef(dl>>1, b)
+				if err != nil {
+					return nil, nil, err
+				}
+				if refs == nil {
+					refs = map[int]ref{}
+				}
+				refs[int(i)], b = rf, rest
+				recs = append(recs, r)
+				continue
 			}
-			fields[f] = b[k : k+int(l)]
-			b = b[k+int(l):]
+			dl >>= 1
+		}
+		if dl > uint64(len(b)) {
+			return nil, nil, errCorrupt
 		}
 		// Data shares the message's buffer, which nothing else holds:
 		// one allocation a message, not one a record.
-		recs = append(recs, Record{Arrival: time.UnixMilli(ms), PartitionKey: string(fields[0]),
-			Data: fields[1][:len(fields[1]):len(fields[1])], Seq: Seq{Msg: msgSeq, Index: uint32(i)}})
+		r.Data = b[:dl:dl]
+		b = b[dl:]
+		recs = append(recs, r)
 	}
-	return recs, nil
+	return recs, refs, nil
 }
 
 // Retention is how long records are kept.

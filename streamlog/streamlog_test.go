@@ -110,12 +110,13 @@ func TestSeqTextSortsAndParses(t *testing.T) {
 }
 
 func FuzzDecodeBatch(f *testing.F) {
-	f.Add(encodeBatch([]Record{{Data: []byte("a"), PartitionKey: "p", Arrival: time.UnixMilli(5)}}))
+	one := []Record{{Data: []byte("a"), PartitionKey: "p", Arrival: time.UnixMilli(5)}}
+	f.Add(encodeBatch(one, 0, 1, nil))
 	f.Add([]byte{0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		recs, err := decodeBatch(b, 1)
+		recs, _, err := decodeBatch(b, 1, false)
 		if err == nil {
-			again, err := decodeBatch(encodeBatch(recs), 1)
+			again, _, err := decodeBatch(encodeBatch(recs, 0, len(recs), nil), 1, false)
 			if err != nil || len(again) != len(recs) {
 				t.Fatalf("round trip of %d records: %v", len(recs), err)
 			}
@@ -128,8 +129,8 @@ func FuzzDecodeBatch(f *testing.F) {
 // panic, never claiming a record of more than maxPartedSize in parts.
 func FuzzDecodeBatch2(f *testing.F) {
 	recs := []Record{{Data: []byte("a"), PartitionKey: "p", Arrival: time.UnixMilli(5)}, {Data: make([]byte, 3000), PartitionKey: "q"}}
-	good := encodeBatch2(recs, 0, 2, map[int][]uint64{1: {7, 8, 9}})
-	got, refs, err := decodeBatch2(good, 10)
+	good := encodeBatch(recs, 0, 2, map[int][]uint64{1: {7, 8, 9}})
+	got, refs, err := decodeBatch(good, 10, true)
 	if err != nil || len(got) != 2 || string(got[0].Data) != "a" || got[1].PartitionKey != "q" || got[1].Seq != (Seq{Msg: 10, Index: 1}) ||
 		len(refs) != 1 || refs[1].size != 3000 || fmt.Sprint(refs[1].parts) != "[7 8 9]" {
 		f.Fatalf("round trip: %+v %+v %v", got, refs, err)
@@ -137,7 +138,7 @@ func FuzzDecodeBatch2(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte{0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		recs, refs, err := decodeBatch2(b, 1)
+		recs, refs, err := decodeBatch(b, 1, true)
 		if err != nil {
 			return
 		}
@@ -177,13 +178,10 @@ func TestSplitKeepsEachMessageUnderItsBudget(t *testing.T) {
 				parts[i][j] = 1 << 62 // the longest a sequence can be here
 			}
 		}
-		var size int
 		if len(parts) == 0 {
-			size = len(encodeBatch(recs[m.from:m.to]))
-		} else {
-			size = len(encodeBatch2(recs, m.from, m.to, parts))
+			parts = nil // format 1
 		}
-		if size > budget {
+		if size := len(encodeBatch(recs, m.from, m.to, parts)); size > budget {
 			t.Fatalf("message %d: %d bytes, over the budget of %d", k, size, budget)
 		}
 	}

@@ -84,19 +84,30 @@ func backOff(ctx context.Context, outcome string) {
 	}
 }
 
-func holdSlow(ctx context.Context, addr string, kind slowKind, interval time.Duration) (string, time.Duration, bool) {
+// dial connects to the server and starts reading its answer (readAnswer,
+// with waitClose). Without a connection it returns the outcome to count
+// instead: a failure, or none once ctx has ended.
+func dial(ctx context.Context, addr string, waitClose bool) (net.Conn, <-chan answer, time.Time, string, bool) {
 	var d net.Dialer
 	start := time.Now()
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", 0, false
+			return nil, nil, start, "", false
 		}
-		return "could not connect: " + how(err), time.Since(start), true
+		return nil, nil, start, "could not connect: " + how(err), true
+	}
+	answers := make(chan answer, 1)
+	go func() { answers <- readAnswer(conn, waitClose) }()
+	return conn, answers, start, "", true
+}
+
+func holdSlow(ctx context.Context, addr string, kind slowKind, interval time.Duration) (string, time.Duration, bool) {
+	conn, answers, start, failed, counted := dial(ctx, addr, true)
+	if conn == nil {
+		return failed, time.Since(start), counted
 	}
 	defer conn.Close()
-	answers := make(chan answer, 1)
-	go func() { answers <- readAnswer(conn, true) }()
 	conn.Write([]byte(kind.start(addr)))
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -199,18 +210,11 @@ func oversizedBodies(ctx context.Context, addr string, worker int, t *tally) {
 }
 
 func sendOversized(ctx context.Context, addr string, kind oversizedKind) (string, time.Duration, bool) {
-	var d net.Dialer
-	start := time.Now()
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", 0, false
-		}
-		return "could not connect: " + how(err), time.Since(start), true
+	conn, answers, start, failed, counted := dial(ctx, addr, false)
+	if conn == nil {
+		return failed, time.Since(start), counted
 	}
 	defer conn.Close()
-	answers := make(chan answer, 1)
-	go func() { answers <- readAnswer(conn, false) }()
 	length := fmt.Sprintf("Content-Length: %d\r\n", kind.length)
 	if kind.chunked {
 		length = "Transfer-Encoding: chunked\r\n"
